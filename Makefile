@@ -1,0 +1,38 @@
+# The course's commands. `make book` and `make test` are the two a new reader needs;
+# both create .venv from requirements.txt on first use.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: book test lab execute clean venv
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	@echo ">> creating $(VENV) with $(PYTHON) (first use: a few minutes)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --progress-bar off -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip check
+	@touch $(STAMP)
+
+## build the book into _build/html from the stored (executed) notebooks; fails on any warning
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+## run every test: nnlib unit tests, the document ledger, nbval over every chapter
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## re-execute every chapter in place, each in a fresh kernel (then commit the outputs)
+execute: $(STAMP)
+	$(BIN)/python -m nnlib.execute chapters/*.ipynb
+
+## open the course in JupyterLab, bound to localhost, token on
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser chapters/
+
+clean:
+	rm -rf _build .pytest_cache

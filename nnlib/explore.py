@@ -1,0 +1,242 @@
+"""Explorers: one plot function, two ways to drive it (every chapter's "Explore" section).
+
+A chapter writes a function ``plot(**params) -> matplotlib Figure`` and lists its controls.
+:meth:`Explorer.live` shows ipywidgets controls in JupyterLab that redraw the figure on every
+move. :meth:`Explorer.static` renders the same function once per point of a small grid and emits
+plain HTML: range inputs, selects and checkboxes that swap pre-rendered frames in the browser,
+so the slider still works in the built book with no Python behind the page.
+
+    ex = Explorer("lr", plot_fn, [log_slider("lr", 1e-4, 1.2, 0.2, grid=[...]), ...])
+    ex.static()   # kernel-free: stored in the notebook, rendered by the book
+    ex.live()     # JupyterLab: tag the cell remove-output (book) and nbval-ignore-output (tests)
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import itertools
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+__all__ = ["Control", "log_slider", "slider", "int_slider", "choice", "toggle", "Explorer"]
+
+MAX_FRAMES = 160  # a static explorer renders every combination: keep pages light
+
+
+@dataclass(frozen=True)
+class Control:
+    """One parameter of an explorer: its live widget and the values of its static grid."""
+
+    name: str
+    kind: str  # 'log', 'float', 'int', 'choice', 'toggle'
+    default: object
+    grid: tuple
+    label: str
+    lo: float | None = None
+    hi: float | None = None
+    step: float | None = None
+    fmt: str = "{}"
+
+    def text(self, value) -> str:
+        """The value as shown next to the control."""
+        if self.kind == "toggle":
+            return "on" if value else "off"
+        return self.fmt.format(value)
+
+    def widget(self):
+        """The ipywidgets control for the live explorer."""
+        import ipywidgets as W
+
+        style = {"description_width": "initial"}
+        layout = W.Layout(width="420px")
+        if self.kind == "log":
+            return W.FloatLogSlider(value=self.default, base=10, min=math.log10(self.lo),
+                                    max=math.log10(self.hi), step=0.01, description=self.label,
+                                    readout_format=".4g", continuous_update=True,
+                                    style=style, layout=layout)
+        if self.kind == "float":
+            return W.FloatSlider(value=self.default, min=self.lo, max=self.hi, step=self.step,
+                                 description=self.label, style=style, layout=layout)
+        if self.kind == "int":
+            return W.IntSlider(value=self.default, min=self.lo, max=self.hi, step=self.step,
+                               description=self.label, style=style, layout=layout)
+        if self.kind == "choice":
+            return W.Dropdown(options=list(self.grid), value=self.default, description=self.label,
+                              style=style)
+        return W.Checkbox(value=bool(self.default), description=self.label, indent=False)
+
+
+def _grid(name, grid, default):
+    grid = tuple(grid)
+    if not grid:
+        raise ValueError(f"control {name!r}: grid must list at least one value, got {grid!r}")
+    if default not in grid:
+        raise ValueError(f"control {name!r}: default {default!r} must be one of the grid values {grid!r}")
+    return grid
+
+
+def log_slider(name, lo, hi, default, grid: Sequence[float], label=None, fmt="{:g}") -> Control:
+    """A log-scale slider from ``lo`` to ``hi`` (live); ``grid`` lists the kernel-free values."""
+    if not (0 < lo < hi):
+        raise ValueError(f"control {name!r}: need 0 < lo < hi, got lo={lo!r}, hi={hi!r}")
+    grid = _grid(name, grid, default)
+    if any(not (lo <= g <= hi) for g in grid):
+        raise ValueError(f"control {name!r}: grid values must lie in [{lo}, {hi}], got {grid!r}")
+    return Control(name, "log", default, grid, label or name, lo, hi, None, fmt)
+
+
+def slider(name, lo, hi, step, default, grid: Sequence[float], label=None, fmt="{:g}") -> Control:
+    """A linear slider (live); ``grid`` lists the kernel-free values."""
+    if not lo < hi:
+        raise ValueError(f"control {name!r}: need lo < hi, got lo={lo!r}, hi={hi!r}")
+    grid = _grid(name, grid, default)
+    return Control(name, "float", default, grid, label or name, lo, hi, step, fmt)
+
+
+def int_slider(name, lo, hi, default, grid: Sequence[int], step=1, label=None) -> Control:
+    """An integer slider (live); ``grid`` lists the kernel-free values."""
+    grid = _grid(name, grid, default)
+    return Control(name, "int", default, grid, label or name, lo, hi, step, "{}")
+
+
+def choice(name, options: Sequence, default=None, label=None) -> Control:
+    """A drop-down list; every option is part of the kernel-free grid."""
+    options = tuple(options)
+    if not options:
+        raise ValueError(f"control {name!r}: options must list at least one value, got ()")
+    default = options[0] if default is None else default
+    return Control(name, "choice", default, _grid(name, options, default), label or name)
+
+
+def toggle(name, default=False, label=None) -> Control:
+    """An on/off checkbox; both states are part of the kernel-free grid."""
+    return Control(name, "toggle", bool(default), (False, True), label or name)
+
+
+_JS = """<script>
+window.nnlibExplore = window.nnlibExplore || function (id) {
+  var root = document.getElementById(id), key = [];
+  root.querySelectorAll('[data-control]').forEach(function (el) {
+    var i = el.type === 'checkbox' ? (el.checked ? 1 : 0)
+          : (el.tagName === 'SELECT' ? el.selectedIndex : parseInt(el.value, 10));
+    key.push(i);
+    var out = root.querySelector('output[data-for="' + el.dataset.control + '"]');
+    if (out) { out.textContent = JSON.parse(el.dataset.labels)[i]; }
+  });
+  key = key.join('-');
+  root.querySelectorAll('img[data-key]').forEach(function (img) {
+    img.style.display = (img.dataset.key === key) ? 'block' : 'none';
+  });
+};
+</script>"""
+
+
+class Explorer:
+    """A figure driven by controls, live in JupyterLab and kernel-free in the book (every chapter)."""
+
+    def __init__(self, name: str, plot: Callable, controls: Sequence[Control], dpi: int = 72):
+        if not re.fullmatch(r"[a-z][a-z0-9-]*", name or ""):
+            raise ValueError(f"name must be lowercase letters, digits and '-', got {name!r}")
+        if not callable(plot):
+            raise ValueError(f"plot must be a function returning a matplotlib Figure, got {plot!r}")
+        names = [c.name for c in controls]
+        if len(set(names)) != len(names):
+            raise ValueError(f"control names must be unique, got {names!r}")
+        self.name, self.plot, self.controls, self.dpi = name, plot, list(controls), dpi
+
+    @property
+    def num_frames(self) -> int:
+        """How many frames :meth:`static` renders: the product of the grid sizes."""
+        return math.prod(len(c.grid) for c in self.controls)
+
+    def defaults(self) -> dict:
+        """The parameter values the explorer starts at."""
+        return {c.name: c.default for c in self.controls}
+
+    def figure(self, **params):
+        """Draw one frame with the chapter's plot function (defaults for missing parameters)."""
+        import matplotlib.pyplot as plt
+
+        unknown = set(params) - {c.name for c in self.controls}
+        if unknown:
+            raise ValueError(f"unknown parameter(s) {sorted(unknown)}; controls are "
+                             f"{[c.name for c in self.controls]}")
+        fig = self.plot(**{**self.defaults(), **params})
+        if not isinstance(fig, plt.Figure):
+            raise ValueError(f"plot must return a matplotlib Figure, got {type(fig).__name__}")
+        return fig
+
+    # -- JupyterLab ---------------------------------------------------------------------------
+    def live(self) -> None:
+        """Show ipywidgets controls that redraw the figure on every move (needs a kernel)."""
+        import ipywidgets as W
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        widgets = {c.name: c.widget() for c in self.controls}
+
+        def draw(**params):
+            fig = self.figure(**params)
+            display(fig)
+            plt.close(fig)
+
+        out = W.interactive_output(draw, widgets)
+        display(W.VBox([W.VBox(list(widgets.values())), out]))
+
+    # -- the built book -----------------------------------------------------------------------
+    def static(self, max_frames: int = MAX_FRAMES):
+        """Render every grid combination and return HTML controls that swap them (no kernel)."""
+        import matplotlib.pyplot as plt
+        from IPython.display import HTML
+
+        if self.num_frames > max_frames:
+            raise ValueError(f"explorer {self.name!r} would render {self.num_frames} frames; "
+                             f"max_frames is {max_frames}: use fewer grid values")
+        dom_id = f"nnlib-explorer-{self.name}"
+        varying = [c for c in self.controls if len(c.grid) > 1]
+        start = [c.grid.index(c.default) for c in varying]
+        parts = [_JS, f'<div class="nnlib-explorer" id="{dom_id}">',
+                 '<div class="nnlib-controls" style="display:flex;flex-wrap:wrap;gap:0.4em 1.5em;'
+                 'margin-bottom:0.5em;font-family:sans-serif;font-size:0.9em">']
+        for c in self.controls:
+            if len(c.grid) == 1:  # fixed in the book; the live explorer varies it
+                parts.append(f'<span>{html.escape(c.label)} <output>{html.escape(c.text(c.default))}'
+                             f'</output> <small>(fixed here; vary it live in JupyterLab)</small></span>')
+                continue
+            i = c.grid.index(c.default)
+            labels = html.escape(json.dumps([c.text(v) for v in c.grid]))
+            common = (f'data-control="{c.name}" data-labels="{labels}" '
+                      f'aria-label="{html.escape(c.label)}" '
+                      f'oninput="nnlibExplore(\'{dom_id}\')" onchange="nnlibExplore(\'{dom_id}\')"')
+            if c.kind == "toggle":
+                field = f'<input type="checkbox" {common}{" checked" if c.default else ""}>'
+            elif c.kind == "choice":
+                opts = "".join(f'<option{" selected" if k == i else ""}>{html.escape(c.text(v))}</option>'
+                               for k, v in enumerate(c.grid))
+                field = f'<select {common}>{opts}</select>'
+            else:
+                field = (f'<input type="range" min="0" max="{len(c.grid) - 1}" step="1" '
+                         f'value="{i}" {common}>')
+            parts.append(f'<label>{html.escape(c.label)} {field} '
+                         f'<output data-for="{c.name}">{html.escape(c.text(c.default))}</output></label>')
+        parts.append("</div>")
+        fixed = {c.name: c.default for c in self.controls if len(c.grid) == 1}
+        for idx in itertools.product(*(range(len(c.grid)) for c in varying)):
+            params = {**fixed, **{c.name: c.grid[k] for c, k in zip(varying, idx)}}
+            fig = self.figure(**params)
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=self.dpi, facecolor="white",
+                        metadata={"Software": None})
+            plt.close(fig)
+            data = base64.b64encode(buf.getvalue()).decode("ascii")
+            alt = html.escape(f"{self.name} explorer at " +
+                              ", ".join(f"{c.label} = {c.text(params[c.name])}" for c in self.controls))
+            shown = "block" if list(idx) == start else "none"
+            parts.append(f'<img data-key="{"-".join(map(str, idx))}" alt="{alt}" '
+                         f'style="display:{shown};max-width:100%" src="data:image/png;base64,{data}">')
+        parts.append("</div>")
+        return HTML("\n".join(parts))

@@ -1,0 +1,135 @@
+"""What the five study notes printed, transcribed number for number, with file and line.
+
+The notes live in ``shared/seeds/`` beside the repository (they are course material, not part of
+it). Each :class:`Printed` block copies the numbers a note printed, the file it is in and the line
+its first row is on, so a chapter can show the note's values next to its own and
+``tests/test_documents.py`` (the document ledger) can check every digit: against a fresh
+computation, against the chapter's stored output, and, where ``shared/seeds`` is present,
+against the note itself.
+
+The helpers at the bottom print our own results in each note's format, so the comparison is
+of strings, digit for digit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Printed", "NOTE_000", "NOTE_002", "LR_0_2", "LR_1", "LR_SLOW",
+           "format_lr_trace", "compare_lines"]
+
+NOTE_000 = "000_4ca81fad504bb735.txt"
+NOTE_002 = "002_62c3e6089666419b.txt"
+
+
+@dataclass(frozen=True)
+class Printed:
+    """A block of output a note printed: its ``lines``, starting at ``file``:``first_line``."""
+
+    file: str
+    first_line: int
+    text: str
+    what: str
+
+    @property
+    def lines(self) -> list[str]:
+        """The printed rows, one string each."""
+        return self.text.split("\n")
+
+    @property
+    def where(self) -> str:
+        """``file:first-last`` as a citation."""
+        return f"{self.file}:{self.first_line}-{self.first_line + len(self.lines) - 1}"
+
+
+# --- Note 002, section 一 and 二: gradient descent on loss (w+1)^2 from w = 5 -----------------
+
+LR_0_2 = Printed(NOTE_002, 50, """\
+After 0 steps: w is 2.600000, loss is 12.959999
+After 1 steps: w is 1.160000, loss is 4.665599
+After 2 steps: w is 0.296000, loss is 1.679616
+After 3 steps: w is -0.222400, loss is 0.604662
+After 4 steps: w is -0.533440, loss is 0.217678
+After 5 steps: w is -0.720064, loss is 0.078364
+After 6 steps: w is -0.832038, loss is 0.028211
+After 7 steps: w is -0.899223, loss is 0.010156
+After 8 steps: w is -0.939534, loss is 0.003656
+After 9 steps: w is -0.963720, loss is 0.001316
+After 10 steps: w is -0.978232, loss is 0.000474
+After 11 steps: w is -0.986939, loss is 0.000171
+After 12 steps: w is -0.992164, loss is 0.000061
+After 13 steps: w is -0.995298, loss is 0.000022
+After 14 steps: w is -0.997179, loss is 0.000008
+After 15 steps: w is -0.998307, loss is 0.000003
+After 16 steps: w is -0.998984, loss is 0.000001
+After 17 steps: w is -0.999391, loss is 0.000000""", "learning rate 0.2, 40 steps run, steps 0-17 printed")
+
+LR_1 = Printed(NOTE_002, 83, """\
+After 0 steps: w is -7.000000, loss is 36.000000
+After 1 steps: w is 5.000000, loss is 36.000000
+After 2 steps: w is -7.000000, loss is 36.000000
+After 3 steps: w is 5.000000, loss is 36.000000
+After 4 steps: w is -7.000000, loss is 36.000000
+After 5 steps: w is 5.000000, loss is 36.000000
+After 6 steps: w is -7.000000, loss is 36.000000
+After 7 steps: w is 5.000000, loss is 36.000000
+After 8 steps: w is -7.000000, loss is 36.000000
+After 9 steps: w is 5.000000, loss is 36.000000
+After 10 steps: w is -7.000000, loss is 36.000000
+After 11 steps: w is 5.000000, loss is 36.000000
+After 12 steps: w is -7.000000, loss is 36.000000
+After 13 steps: w is 5.000000, loss is 36.000000
+After 14 steps: w is -7.000000, loss is 36.000000
+After 15 steps: w is 5.000000, loss is 36.000000
+After 16 steps: w is -7.000000, loss is 36.000000
+After 17 steps: w is 5.000000, loss is 36.000000""", "learning rate 1: w swings between -7 and 5")
+
+# Labelled "learning rate 0.0001" in the note (line 104); the digits are those of 0.001.
+LR_SLOW = Printed(NOTE_002, 107, """\
+After 0 steps: w is 4.988000, loss is 35.856144
+After 1 steps: w is 4.976024, loss is 35.712864
+After 2 steps: w is 4.964072, loss is 35.570156
+After 3 steps: w is 4.952144, loss is 35.428020
+After 4 steps: w is 4.940240, loss is 35.286449
+After 5 steps: w is 4.928360, loss is 35.145447
+After 6 steps: w is 4.916503, loss is 35.005009
+After 7 steps: w is 4.904670, loss is 34.865124
+After 8 steps: w is 4.892860, loss is 34.725803
+After 9 steps: w is 4.881075, loss is 34.587044
+After 10 steps: w is 4.869313, loss is 34.448833
+After 11 steps: w is 4.857574, loss is 34.311172
+After 12 steps: w is 4.845859, loss is 34.174068
+After 13 steps: w is 4.834167, loss is 34.037510
+After 14 steps: w is 4.822499, loss is 33.901497
+After 15 steps: w is 4.810854, loss is 33.766029
+After 16 steps: w is 4.799233, loss is 33.631104
+After 17 steps: w is 4.787634, loss is 33.496712""", "the 'slow' trace, labelled 0.0001 in the note")
+
+
+# --- formatting our results the way the notes printed theirs ---------------------------------
+
+def format_lr_trace(trace, loss) -> list[str]:
+    """Our trace in note 002's format: ``After i steps: w is %f, loss is %f`` (chapter 3).
+
+    ``trace.w[i + 1]`` is w after update ``i``; ``loss`` maps w to the float32 loss.
+    """
+    out = []
+    for i, w in enumerate(trace.w[1:]):
+        out.append("After %s steps: w is %f, loss is %f" % (i, w, loss(w)))
+    return out
+
+
+def compare_lines(ours, printed: Printed) -> str:
+    """A short report comparing our lines with a note's, row by row (every chapter)."""
+    theirs = printed.lines
+    ours = list(ours)[: len(theirs)]
+    same = sum(a == b for a, b in zip(ours, theirs))
+    report = [f"{printed.where}: {same} of {len(theirs)} printed lines identical"]
+    for i, (a, b) in enumerate(zip(ours, theirs)):
+        if a != b:
+            report.append(f"  line {printed.first_line + i}: note {b!r}")
+            report.append(f"  {' ' * len(str(printed.first_line + i))}       ours {a!r}")
+    if len(ours) < len(theirs):
+        report.append(f"  ours has only {len(ours)} lines")
+    return "\n".join(report)

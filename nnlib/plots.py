@@ -1,0 +1,87 @@
+"""The figures the chapters draw; each returns a matplotlib Figure (shared by pages and explorers).
+
+Figures carry their own white background so they stay readable in the book's dark mode.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import optim
+
+__all__ = ["new_figure", "descent_figure", "lr_explorer_figure"]
+
+COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
+
+
+def new_figure(ncols=1, width=9.0, height=3.6):
+    """A white figure with ``ncols`` axes side by side."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, ncols, figsize=(width, height), facecolor="white")
+    # fixed margins: a layout engine triples the time to draw (it matters for the explorers)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.8, wspace=0.25)
+    return fig, np.atleast_1d(axes)
+
+
+def _path_on_curve(ax, trace, loss, color, label, max_points=60):
+    w = trace.w[:max_points].astype(np.float64)
+    y = np.asarray(loss(trace.w[:max_points]), dtype=np.float64)
+    ax.plot(w, y, "-o", color=color, ms=3.5, lw=1, alpha=0.85, label=label)
+    ax.plot(w[:1], y[:1], "s", color=color, ms=6)
+
+
+def _plain_log_axis(ax):
+    """Log-scale y axis with plain '1e-05' labels: mathtext labels cost ~10 ms each to draw."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(base=10, numticks=6))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0e}".replace("e+0", "e").replace("e-0", "e-")))
+
+
+def _loss_per_step(ax, trace, loss, color, label):
+    y = np.asarray(loss(trace.w), dtype=np.float64)
+    steps = np.arange(len(y))
+    ax.plot(steps, np.maximum(y, 1e-13), "-", color=color, lw=1.5, label=label)
+    _plain_log_axis(ax)
+
+
+def descent_figure(traces: dict, loss=optim.quadratic_loss, wlim=(-8.0, 6.5), title=None):
+    """Left: the loss curve with each run's path of w; right: loss against step (chapter 3).
+
+    ``traces`` maps a legend label to an :class:`nnlib.optim.Trace`.
+    """
+    fig, (ax0, ax1) = new_figure(2)
+    grid = np.linspace(*wlim, 400).astype(np.float32)
+    ax0.plot(grid, loss(grid), color="0.6", lw=1.2, zorder=0)
+    for (label, tr), color in zip(traces.items(), COLORS):
+        _path_on_curve(ax0, tr, loss, color, label)
+        _loss_per_step(ax1, tr, loss, color, label)
+    ax0.set(xlabel="w", ylabel="loss", xlim=wlim, title="path of w on the loss (■ = start)")
+    ax1.set(xlabel="updates", ylabel="loss (log scale)", title="loss against step")
+    ax0.legend(fontsize=8, loc="upper center")
+    ax1.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def lr_explorer_figure(lr=0.2, w0=5.0, num_steps=20):
+    """The learning-rate explorer: one gradient-descent run on ``(w + 1)^2`` (chapter 3)."""
+    tr = optim.gd_trace(optim.quadratic_grad, w0, lr, num_steps)
+    factor = 1.0 - 2.0 * lr
+    verdict = optim.regime(lr)
+    why = {"converges": f"|1 − 2·lr| = {abs(factor):.3g} < 1: each step shrinks the distance to −1",
+           "oscillates": "|1 − 2·lr| = 1: w jumps to the mirror point and back, forever",
+           "diverges": f"|1 − 2·lr| = {abs(factor):.3g} > 1: each step overshoots further"}[verdict]
+    color = {"converges": COLORS[2], "oscillates": COLORS[4], "diverges": COLORS[1]}[verdict]
+    final = float(tr.final)
+    reach = max(8.0, abs(w0 + 1) * 1.15, min(abs(final + 1) * 1.1, 1e4))
+    fig = descent_figure({f"lr = {lr:.4g}": tr}, wlim=(-1 - reach, -1 + reach))
+    for line in fig.axes[0].lines[1:] + fig.axes[1].lines:
+        line.set_color(color)
+    fig.suptitle(f"lr = {lr:.4g}: {verdict} — {why}\n"
+                 f"after {len(tr.w) - 1} updates w = {final:.6g}"
+                 + (f" ({tr.status})" if tr.diverged_at is not None else ""), fontsize=10)
+    return fig

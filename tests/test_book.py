@@ -1,0 +1,47 @@
+"""The book's configuration: every page in the table of contents exists, settings are sane."""
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from tests.helpers import ROOT
+
+
+def _toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc["parts"]:
+        files += [c["file"] for c in part["chapters"]]
+    return files
+
+
+def test_every_toc_entry_exists_exactly_once():
+    files = _toc_files()
+    assert len(files) == len(set(files))
+    for f in files:
+        matches = [p for p in (ROOT / f"{f}.md", ROOT / f"{f}.ipynb") if p.exists()]
+        assert len(matches) == 1, f"{f}: {matches}"
+
+
+def test_chapters_in_reading_order():
+    chapters = [f.split("/")[-1] for f in _toc_files() if re.match(r".*/\d\d_", f)]
+    assert chapters == sorted(chapters) and len(chapters) == 12
+
+
+def test_outputs_come_from_the_stored_notebooks_and_errors_fail():
+    cfg = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert cfg["execute"]["execute_notebooks"] == "off"
+    assert cfg["execute"]["raise_on_error"] is True
+    assert cfg["bibtex_bibfiles"] == ["references.bib"]
+
+
+def test_bibliography_has_the_papers_the_course_cites():
+    bib = (ROOT / "references.bib").read_text()
+    for key in ("glorot2010", "he2015", "ioffe2015", "kingma2015", "clevert2016"):
+        assert "{" + key + "," in bib
+
+
+def test_make_book_fails_on_warnings():
+    make = (ROOT / "Makefile").read_text()
+    assert "jupyter-book build . -W -n --keep-going" in make

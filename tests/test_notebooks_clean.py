@@ -1,0 +1,94 @@
+"""What readers see: the stored outputs of every chapter are complete and free of noise.
+
+nbval re-runs each notebook and compares outputs; these checks look at the stored outputs
+themselves, which are what the book renders.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.helpers import load, notebooks
+
+NOTEBOOKS = notebooks()
+IDS = [p.name for p in NOTEBOOKS]
+
+NOISE = [
+    (re.compile(r"<function [^>]*>"), "a function repr"),
+    (re.compile(r"\bat 0x[0-9a-fA-F]+"), "a memory address"),
+    (re.compile(r"oneDNN|cpu_feature_guard|absl::|TF_CPP_MIN_LOG_LEVEL|I0000 |W0000 |E0000 "),
+     "a TensorFlow log line"),
+    (re.compile(r"\b\w*Warning\b:"), "a Python warning"),
+    (re.compile(r"Traceback \(most recent call last\)"), "a traceback"),
+    (re.compile(r"<keras\.src\.callbacks\.history\.History"), "a Keras History repr"),
+]
+
+
+def _outputs(nb):
+    for i, cell in enumerate(nb["cells"]):
+        for out in cell.get("outputs", []):
+            yield i, cell, out
+
+
+def _texts(out):
+    if out["output_type"] == "stream":
+        yield out["text"] if isinstance(out["text"], str) else "".join(out["text"])
+    for key in ("text/plain", "text/html"):
+        if key in out.get("data", {}):
+            val = out["data"][key]
+            yield val if isinstance(val, str) else "".join(val)
+
+
+def test_there_are_chapters():
+    assert NOTEBOOKS, "no notebooks under chapters/"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_executed_top_to_bottom_in_one_fresh_kernel(path):
+    nb = load(path)
+    counts = [c["execution_count"] for c in nb["cells"] if c["cell_type"] == "code"]
+    assert counts == list(range(1, len(counts) + 1)), f"execution counts {counts}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_no_errors_stderr_or_noise_in_stored_outputs(path):
+    for i, cell, out in _outputs(load(path)):
+        assert out["output_type"] != "error", f"cell {i} stored an error: {out.get('ename')}"
+        assert out.get("name") != "stderr", f"cell {i} stored stderr: {out['text'][:200]!r}"
+        for text in _texts(out):
+            for pattern, what in NOISE:
+                m = pattern.search(text)
+                assert not m, f"cell {i} shows {what}: {text[max(0, m.start() - 60):m.end() + 60]!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_live_widget_cells_are_marked_for_the_book_and_nbval(path):
+    for i, cell in enumerate(load(path)["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        widget_out = any("application/vnd.jupyter.widget-view+json" in o.get("data", {})
+                         for o in cell.get("outputs", []))
+        if widget_out or ".live()" in "".join(cell["source"]):
+            tags = set(cell.get("metadata", {}).get("tags", []))
+            assert {"remove-output", "nbval-ignore-output"} <= tags, f"cell {i} tags {tags}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_every_explorer_has_a_kernel_free_version(path):
+    nb = load(path)
+    src = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    if ".live()" not in src:
+        pytest.skip("no explorer in this chapter")
+    html = [t for _, _, o in _outputs(nb) if "text/html" in o.get("data", {}) for t in _texts(o)]
+    assert any('class="nnlib-explorer"' in h and "<img data-key=" in h for h in html)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_follows_the_chapter_template(path):
+    """GUIDE.md: idea, from the notes, reproduce, (errata), explore, under the hood, summary,
+    exercises with hidden solutions, terms."""
+    md = "\n".join("".join(c["source"]) for c in load(path)["cells"] if c["cell_type"] == "markdown")
+    for needle in ("From the notes", "## Reproduce", "## Explore", "## Under the hood", "## Summary",
+                   "## Exercises", ":class: dropdown", "## Terms", "中文"):
+        assert needle in md, f"{path.name} lacks {needle!r}"
