@@ -1,26 +1,12 @@
-"""The figures the chapters draw; each returns a matplotlib Figure (shared by pages and explorers).
-
-Figures carry their own white background so they stay readable in the book's dark mode.
-"""
+"""Chapter 3 (learning rate): gradient-descent paths on the loss curve, and the explorer figure."""
 from __future__ import annotations
 
 import numpy as np
 
-from . import optim
+from .. import optim
+from . import COLORS, new_figure, plain_log_axis
 
-__all__ = ["new_figure", "descent_figure", "lr_explorer_figure"]
-
-COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
-
-
-def new_figure(ncols=1, width=9.0, height=3.6):
-    """A white figure with ``ncols`` axes side by side."""
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, ncols, figsize=(width, height), facecolor="white")
-    # fixed margins: a layout engine triples the time to draw (it matters for the explorers)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.8, wspace=0.25)
-    return fig, np.atleast_1d(axes)
+__all__ = ["descent_figure", "lr_explorer_figure"]
 
 
 def _path_on_curve(ax, trace, loss, color, label, max_points=60):
@@ -30,21 +16,11 @@ def _path_on_curve(ax, trace, loss, color, label, max_points=60):
     ax.plot(w[:1], y[:1], "s", color=color, ms=6)
 
 
-def _plain_log_axis(ax):
-    """Log-scale y axis with plain '1e-05' labels: mathtext labels cost ~10 ms each to draw."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
-
-    ax.set_yscale("log")
-    ax.yaxis.set_major_locator(LogLocator(base=10, numticks=6))
-    ax.yaxis.set_minor_locator(NullLocator())
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0e}".replace("e+0", "e").replace("e-0", "e-")))
-
-
 def _loss_per_step(ax, trace, loss, color, label):
     y = np.asarray(loss(trace.w), dtype=np.float64)
     steps = np.arange(len(y))
     ax.plot(steps, np.maximum(y, 1e-13), "-", color=color, lw=1.5, label=label)
-    _plain_log_axis(ax)
+    plain_log_axis(ax)
 
 
 def descent_figure(traces: dict, loss=optim.quadratic_loss, wlim=(-8.0, 6.5), title=None):

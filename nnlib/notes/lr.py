@@ -1,47 +1,9 @@
-"""What the five study notes printed, transcribed number for number, with file and line.
-
-The notes live in ``shared/seeds/`` beside the repository (they are course material, not part of
-it). Each :class:`Printed` block copies the numbers a note printed, the file it is in and the line
-its first row is on, so a chapter can show the note's values next to its own and
-``tests/test_documents.py`` (the document ledger) can check every digit: against a fresh
-computation, against the chapter's stored output, and, where ``shared/seeds`` is present,
-against the note itself.
-
-The helpers at the bottom print our own results in each note's format, so the comparison is
-of strings, digit for digit.
-"""
+"""Chapter 3 (learning rate): note 002's printed gradient-descent traces, and their format."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from . import NOTE_002, Printed
 
-import numpy as np
-
-__all__ = ["Printed", "NOTE_000", "NOTE_002", "LR_0_2", "LR_1", "LR_SLOW",
-           "format_lr_trace", "compare_lines"]
-
-NOTE_000 = "000_4ca81fad504bb735.txt"
-NOTE_002 = "002_62c3e6089666419b.txt"
-
-
-@dataclass(frozen=True)
-class Printed:
-    """A block of output a note printed: its ``lines``, starting at ``file``:``first_line``."""
-
-    file: str
-    first_line: int
-    text: str
-    what: str
-
-    @property
-    def lines(self) -> list[str]:
-        """The printed rows, one string each."""
-        return self.text.split("\n")
-
-    @property
-    def where(self) -> str:
-        """``file:first-last`` as a citation."""
-        return f"{self.file}:{self.first_line}-{self.first_line + len(self.lines) - 1}"
-
+__all__ = ["LR_0_2", "LR_1", "LR_SLOW", "format_lr_trace"]
 
 # --- Note 002, section 一 and 二: gradient descent on loss (w+1)^2 from w = 5 -----------------
 
@@ -107,7 +69,7 @@ After 16 steps: w is 4.799233, loss is 33.631104
 After 17 steps: w is 4.787634, loss is 33.496712""", "the 'slow' trace, labelled 0.0001 in the note")
 
 
-# --- formatting our results the way the notes printed theirs ---------------------------------
+# --- our results in the note's format ----------------------------------------------------
 
 def format_lr_trace(trace, loss) -> list[str]:
     """Our trace in note 002's format: ``After i steps: w is %f, loss is %f`` (chapter 3).
@@ -120,16 +82,3 @@ def format_lr_trace(trace, loss) -> list[str]:
     return out
 
 
-def compare_lines(ours, printed: Printed) -> str:
-    """A short report comparing our lines with a note's, row by row (every chapter)."""
-    theirs = printed.lines
-    ours = list(ours)[: len(theirs)]
-    same = sum(a == b for a, b in zip(ours, theirs))
-    report = [f"{printed.where}: {same} of {len(theirs)} printed lines identical"]
-    for i, (a, b) in enumerate(zip(ours, theirs)):
-        if a != b:
-            report.append(f"  line {printed.first_line + i}: note {b!r}")
-            report.append(f"  {' ' * len(str(printed.first_line + i))}       ours {a!r}")
-    if len(ours) < len(theirs):
-        report.append(f"  ours has only {len(ours)} lines")
-    return "\n".join(report)
