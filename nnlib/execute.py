@@ -23,6 +23,9 @@ def execute(path: Path, timeout: int = 600) -> float:
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
+    # Widget state is not saved: the book shows the kernel-free explorers instead of the live
+    # widgets, and stored state would make every page load a widget manager from a CDN for nothing.
+    nb.metadata.pop("widgets", None)
     nbformat.write(nb, path)
     return seconds
 
