@@ -32,7 +32,7 @@ execute: $(STAMP)
 
 ## open the course in JupyterLab, bound to localhost, token on
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser chapters/
+	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 clean:
 	rm -rf _build .pytest_cache
