@@ -1,0 +1,122 @@
+"""Chapter 4 (learning-rate decay): smooth against staircase schedules, and the explorer figure."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import optim, schedules
+from . import COLORS, new_figure, plain_log_axis
+
+__all__ = ["schedule_figure", "decay_explorer_figure", "noisy_runs_figure"]
+
+
+def schedule_figure(base_lr=0.1, decay_steps=10, decay_rate=0.5, num_steps=50):
+    """The same exponential decay, smooth and staircase, against the global step (chapter 4)."""
+    fig, (ax,) = new_figure(1, width=7.0, height=3.4)
+    fig.subplots_adjust(left=0.1, right=0.97)
+    steps = np.arange(num_steps + 1)
+    fine = np.linspace(0, num_steps, 20 * num_steps + 1)
+    smooth = schedules.exponential_decay(base_lr, fine, decay_steps, decay_rate, staircase=False)
+    stair = schedules.exponential_decay(base_lr, steps, decay_steps, decay_rate, staircase=True)
+    ax.plot(fine, smooth, color=COLORS[0], lw=1.8, label="staircase=False (smooth)")
+    ax.step(steps, stair, where="post", color=COLORS[1], lw=1.8,
+            label="staircase=True (drops every decay_steps)")
+    for k in range(0, num_steps + 1, int(decay_steps)):
+        ax.axvline(k, color="0.85", lw=0.8, zorder=0)
+    ax.set(xlabel="global step", ylabel="learning rate", xlim=(0, num_steps), ylim=(0, base_lr * 1.08),
+           title=f"lr = {base_lr:g} · {decay_rate:g}^(step / {decay_steps:g})")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def _clip_limits(series, center=-1.0, least=6.5, most=20.0):
+    """Symmetric y-limits around the minimum, wide enough for the runs but at most ``most``."""
+    reach = least
+    for s in series:
+        s = np.asarray(s, dtype=np.float64)
+        reach = max(reach, min(float(np.max(np.abs(s - center))) * 1.08, most))
+    return center - reach, center + reach
+
+
+def decay_explorer_figure(base_lr=0.1, decay_rate=0.99, decay_steps=1, staircase=True, num_steps=40):
+    """The decay explorer: the schedule, and w per update, against a constant rate (chapter 4).
+
+    Left: the learning rate each update uses, decayed and constant (the base rate, as in
+    chapter 3). Right: w after each update for both runs on ``(w + 1)^2`` from ``w = 5``.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    decayed = schedules.decayed_gd_trace(optim.quadratic_grad, 5.0, base_lr, decay_steps,
+                                         decay_rate, num_steps, staircase=staircase)
+    const = optim.gd_trace(optim.quadratic_grad, 5.0, base_lr, num_steps)
+    budget = schedules.step_budget(base_lr, decay_steps, decay_rate, num_steps, staircase)
+
+    fig, (ax0, ax1, ax2) = new_figure(3, width=11.0, height=3.6)
+    fig.subplots_adjust(left=0.06, right=0.985, top=0.78, wspace=0.3)
+    k = np.arange(num_steps)
+    lrs = decayed.extra["lr"][:num_steps].astype(np.float64)
+    ax0.step(k, lrs, where="post", color=COLORS[0], lw=1.8, label="decayed")
+    ax0.axhline(base_lr, color=COLORS[4], lw=1.2, ls="--", label=f"constant {base_lr:g}")
+    top = base_lr * 1.15
+    for level, text in ((0.5, "0.5: zig-zag above"), (1.0, "1: grows above")):
+        if level < top:
+            ax0.axhline(level, color="0.5", lw=0.8, ls=":")
+            ax0.text(num_steps * 0.98, level, text, ha="right", va="top", fontsize=7, color="0.4")
+    ax0.set(xlabel="update k", ylabel="learning rate used", xlim=(0, num_steps), ylim=(0, top))
+    ax0.legend(fontsize=8, loc="lower left")
+
+    lo, hi = _clip_limits([decayed.w, const.w])
+    ax1.axhline(-1.0, color="0.6", lw=0.8, ls=":")
+    for tr, color, name in ((const, COLORS[4], f"constant {base_lr:g}"), (decayed, COLORS[0], "decayed")):
+        w = np.asarray(tr.w, dtype=np.float64)
+        gone = bool(np.any(np.abs(w + 1) > (hi - lo) / 2)) or tr.diverged_at is not None
+        ax1.plot(np.arange(len(w)), np.clip(w, lo, hi), "-o", ms=2.5, lw=1.2, color=color,
+                 label=name + (" (leaves the plot)" if gone else ""))
+        dist = np.maximum(np.abs(w + 1), 1e-9)
+        ax2.plot(np.arange(len(w)), dist, "-", lw=1.5, color=color, label=name)
+    ax1.set(xlabel="updates", ylabel="w", xlim=(0, num_steps), ylim=(lo, hi))
+    ax1.legend(fontsize=8, loc="upper right")
+    plain_log_axis(ax2)
+    ax2.set(xlabel="updates", xlim=(0, num_steps))
+    # a fixed title position (y=...) skips matplotlib's per-draw title placement, and a few
+    # ticks per axis keep each frame cheap (the static explorer draws dozens of them)
+    for ax, title in ((ax0, "the schedule"), (ax1, "w after each update"),
+                      (ax2, "distance to the minimum |w + 1|")):
+        ax.set_title(title, y=1.01, fontsize=10)
+        ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
+    ax0.yaxis.set_major_locator(MaxNLocator(5))
+    ax1.yaxis.set_major_locator(MaxNLocator(5))
+    ax2.grid(alpha=0.3)
+
+    def final(tr):
+        return f"{float(tr.final):.4g}" if tr.diverged_at is None else "diverged"
+
+    fig.suptitle(f"base {base_lr:g}, rate {decay_rate:g} every {decay_steps:g} step(s)"
+                 f"{', staircase' if staircase else ''}: after {num_steps} updates w = {final(decayed)} "
+                 f"(constant rate: {final(const)})\n"
+                 f"sum of the decayed rates = {budget:.3g}; last rate used = {lrs[-1]:.3g}",
+                 fontsize=10)
+    return fig
+
+
+def noisy_runs_figure(traces: dict, title=None):
+    """Root-mean-square distance to the minimum per update, over many noisy runs (chapter 4).
+
+    ``traces`` maps a label to a trace whose ``w`` has shape ``(steps + 1, runs)``.
+    """
+    fig, (ax,) = new_figure(1, width=7.0, height=3.4)
+    fig.subplots_adjust(left=0.1, right=0.97)
+    for (label, tr), color in zip(traces.items(), COLORS):
+        w = np.asarray(tr.w, dtype=np.float64)
+        rms = np.sqrt(np.mean((w + 1) ** 2, axis=1))
+        ax.plot(np.arange(len(rms)), rms, color=color, lw=1.6, label=label)
+    from matplotlib.ticker import FixedLocator, FuncFormatter
+
+    plain_log_axis(ax)
+    ax.yaxis.set_major_locator(FixedLocator([0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20]))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set(xlabel="updates", ylabel="RMS of |w + 1| (log scale)", xlim=(0, len(rms) - 1))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig

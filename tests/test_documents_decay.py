@@ -1,0 +1,89 @@
+"""Facts chapter 4 states about note 002's decay run, beyond its printed block (see the errata)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nnlib import optim, schedules
+from nnlib.notes import decay as decay_notes
+from tests.helpers import SEEDS
+from tests.ledger_decay import decay_lines, note_run
+
+F32 = np.float32
+
+
+def _note_line(n):
+    note = SEEDS / decay_notes.NOTE_002
+    if not note.exists():
+        pytest.skip(f"{note} not found: the notes are not beside this checkout")
+    return note.read_text(encoding="utf-8").split("\n")[n - 1]
+
+
+def test_the_40_step_run_ends_with_the_original_scripts_last_line():
+    assert decay_lines(40)[-1] == decay_notes.DECAY_40_LAST
+
+
+def test_the_last_printed_loss_is_cut_short():
+    """002 line 193 shows 0.01156; %f always prints six decimals; the run gives 0.011561."""
+    printed = decay_notes.DECAY_LAST.lines[0]
+    assert printed.endswith("loss is 0.01156")
+    assert all(len(row.rsplit(" ", 1)[1].split(".")[1]) == 6 for row in decay_notes.DECAY_FULL_LINES.lines)
+    ours = decay_lines(20)[-1]
+    assert ours == printed + "1"
+    loss = optim.quadratic_loss(note_run(20).w[20])
+    assert "%f" % loss == "0.011561" and "%.5f" % loss == "0.01156"
+
+
+def test_a_run_from_10_does_not_give_the_printed_lines():
+    """002 lines 136 and 151 say w starts at 10; the code (line 152) and the numbers start at 5."""
+    from10 = decay_lines(20, w0=10.0)
+    assert from10[0] == ("After 0 steps: global_step is 1.000000, w is 7.800000, "
+                         "learning rate is 0.099000, loss is 77.440002")
+    assert not any(a == b for a, b in zip(from10, decay_notes.DECAY_PRINTED.lines))
+    assert decay_lines(20, w0=5.0)[0] == decay_notes.DECAY_PRINTED.lines[0]
+
+
+def test_the_comments_and_the_code_disagree_in_the_note():
+    assert "10" in _note_line(136) and "10" in _note_line(151)
+    assert "tf.constant(5, dtype=tf.float32)" in _note_line(152)
+    assert "40" in _note_line(157) and "range(20)" in _note_line(161)
+    assert len(decay_notes.DECAY_PRINTED.lines) == 20
+
+
+def _run_with_schedule(lr_at, num_steps=20):
+    """The note's run with the schedule computed by ``lr_at(k)``, in the note's format."""
+    w, lines = F32(5.0), []
+    for k in range(num_steps):
+        w = F32(w - F32(lr_at(k)) * optim.quadratic_grad(w))
+        lines.append(decay_notes.format_decay_line(k, w, F32(lr_at(k + 1)), optim.quadratic_loss(w)))
+    return lines
+
+
+def test_only_the_float32_rate_reproduces_every_digit():
+    """The chapter: the schedule from float32(0.99) gives all 19 full lines; exact 0.99 in float64 misses 5."""
+    printed = decay_notes.DECAY_FULL_LINES.lines
+    f32 = _run_with_schedule(lambda k: schedules.exponential_decay(0.1, k, 1, 0.99, True))
+    f64 = _run_with_schedule(lambda k: 0.1 * 0.99 ** k)
+    assert sum(a == b for a, b in zip(f32, printed)) == 19
+    assert sum(a != b for a, b in zip(f64, printed)) == 5
+    wrong = [k for k, (a, b) in enumerate(zip(f64, printed)) if a != b]
+    assert wrong == [5, 8, 10, 12, 18]
+
+
+def test_on_this_deterministic_problem_the_constant_rate_is_ahead():
+    """The chapter: after 20 updates constant 0.1 is at -0.930825, the decayed run at -0.892476."""
+    const = optim.gd_trace(optim.quadratic_grad, 5.0, 0.1, 20)
+    assert "%f" % const.w[20] == "-0.930825"
+    assert "%f" % note_run(20).w[20] == "-0.892476"
+
+
+def test_with_noisy_gradients_moderate_decay_ends_closest():
+    """The chapter's noisy-gradient comparison (500 runs, 100 updates, noise sd 4)."""
+    def rms(base_lr, decay_rate):
+        rng = np.random.default_rng(0)
+        grad = lambda w: optim.quadratic_grad(w) + F32(4.0) * rng.standard_normal(w.shape, dtype=F32)
+        tr = schedules.decayed_gd_trace(grad, np.full(500, 5.0, dtype=F32), base_lr, 1, decay_rate, 100)
+        return float(np.sqrt(np.mean((tr.w[-1].astype(np.float64) + 1) ** 2)))
+
+    const_big, const_small, decayed, too_fast = rms(0.1, 1.0), rms(0.01, 1.0), rms(0.1, 0.97), rms(0.1, 0.9)
+    assert decayed < 0.5 * const_big and decayed < 0.5 * const_small and decayed < 0.5 * too_fast
