@@ -1,0 +1,116 @@
+"""Softmax and the cross-entropy of integer labels, computed stably in float32 (chapter 9).
+
+Three functions, each following the steps of TensorFlow's kernels, so results agree with
+TensorFlow to float32 rounding (numpy's ``exp`` and TensorFlow's differ in the last bit now and then):
+
+- :func:`softmax`: shift the logits by their maximum, exponentiate, divide by the sum;
+- :func:`log_softmax`: the shifted logits minus the log of that sum (never takes log of a
+  probability, so it stays finite where the probability underflows to 0);
+- :func:`sparse_categorical_cross_entropy`: ``-log softmax(z)[y]`` per example, from logits
+  (``tf.nn.sparse_softmax_cross_entropy_with_logits``) or, as Keras does with
+  ``from_logits=False``, from probabilities clipped to ``[1e-7, 1 - 1e-7]``.
+
+The probability-based ``cross_entropy(y_true, y_pred, base)`` of chapter 2 lives in
+:mod:`nnlib.losses`.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ._check import finite_array
+
+__all__ = ["EPSILON", "softmax", "log_softmax", "sparse_categorical_cross_entropy"]
+
+EPSILON = 1e-7  # keras.config.epsilon(): how far from 0 and 1 Keras clips probabilities
+
+
+def _logits(name: str, z) -> np.ndarray:
+    z = finite_array(name, z)
+    if z.ndim == 0 or z.shape[-1] == 0:
+        raise ValueError(f"{name} must have at least one class on its last axis, got shape {z.shape}")
+    return z
+
+
+def _axis(z: np.ndarray, axis) -> int:
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral) or not -z.ndim <= axis < z.ndim:
+        raise ValueError(f"axis must be an integer in [{-z.ndim}, {z.ndim - 1}] for an array of "
+                         f"shape {z.shape}, got {axis!r}")
+    return int(axis)
+
+
+def softmax(z, axis=-1) -> np.ndarray:
+    """Softmax along ``axis``: ``exp(z - max z) / sum exp(z - max z)``, in float32 (chapter 9)."""
+    z = _logits("z", z)
+    axis = _axis(z, axis)
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e * (np.float32(1) / e.sum(axis=axis, keepdims=True))  # TF multiplies by 1/sum
+
+
+def log_softmax(z, axis=-1) -> np.ndarray:
+    """Log of the softmax, ``(z - max z) - log sum exp(z - max z)``, in float32 (chapter 9)."""
+    z = _logits("z", z)
+    axis = _axis(z, axis)
+    shifted = z - z.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def _labels(y_true, y_pred: np.ndarray) -> np.ndarray:
+    """Integer class indices shaped like ``y_pred`` without its last axis, or a ValueError."""
+    y = np.asarray(y_true)
+    if y.dtype == bool or not (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating)):
+        raise ValueError(f"y_true must hold integer class indices, got dtype {y.dtype}: {y_true!r}")
+    if np.issubdtype(y.dtype, np.floating):
+        if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
+            raise ValueError(f"y_true must hold integer class indices (0, 1, 2, ...), got {y_true!r}")
+    # Keras accepts a trailing axis of length 1, as in labels stored with shape (m, 1)
+    if y.ndim == y_pred.ndim and y.ndim > 0 and y.shape[-1] == 1:
+        y = y[..., 0]
+    if y.shape != y_pred.shape[:-1]:
+        hint = (" (these look like one-hot rows: pass their argmax, as tf.argmax(y_, 1) does)"
+                if y.shape == y_pred.shape else "")
+        raise ValueError(f"y_true must have shape {y_pred.shape[:-1]} (y_pred's shape without its "
+                         f"last axis), got shape {y.shape}{hint}")
+    num_classes = y_pred.shape[-1]
+    bad = (y < 0) | (y >= num_classes)
+    if np.any(bad):
+        raise ValueError(f"y_true must hold class indices in [0, {num_classes - 1}] for "
+                         f"{num_classes} classes, got {np.asarray(y)[bad].ravel()[:5].tolist()}")
+    return y.astype(np.int64)
+
+
+def _probabilities(y_pred) -> np.ndarray:
+    p = finite_array("y_pred", y_pred)
+    if p.ndim == 0 or p.shape[-1] == 0:
+        raise ValueError(f"y_pred must have at least one class on its last axis, got shape {p.shape}")
+    if np.any((p < 0) | (p > 1)):
+        raise ValueError(f"y_pred must hold probabilities in [0, 1] when from_logits=False, got values "
+                         f"from {p.min():g} to {p.max():g} (logits? pass from_logits=True)")
+    sums = p.sum(axis=-1)
+    if np.any(np.abs(sums - 1) > 1e-3):
+        raise ValueError(f"y_pred rows must sum to 1 when from_logits=False, got row sums "
+                         f"{sums.ravel()[:5].tolist()} (logits? pass from_logits=True)")
+    return p
+
+
+def sparse_categorical_cross_entropy(y_true, y_pred, from_logits=True) -> np.ndarray:
+    """Per-example ``-log softmax(z)[y]`` for integer labels ``y_true`` (chapter 9).
+
+    ``y_pred`` holds logits (``from_logits=True``, the stable way, as
+    ``tf.nn.sparse_softmax_cross_entropy_with_logits``) or probabilities (``from_logits=False``,
+    clipped to ``[EPSILON, 1 - EPSILON]`` as Keras does). Returns one loss per example
+    (shape ``y_pred.shape[:-1]``); its mean is what ``keras.losses.SparseCategoricalCrossentropy``
+    reports.
+    """
+    if not isinstance(from_logits, (bool, np.bool_)):
+        raise ValueError(f"from_logits must be True or False, got {from_logits!r}")
+    if from_logits:
+        z = _logits("y_pred", y_pred)
+    else:
+        # Keras: log of the clipped probabilities, then the same kernel as for logits
+        z = np.log(np.clip(_probabilities(y_pred), np.float32(EPSILON), np.float32(1 - EPSILON)))
+    y = _labels(y_true, z)
+    shifted = z - z.max(axis=-1, keepdims=True)
+    picked = np.take_along_axis(shifted, y[..., None], axis=-1)[..., 0]
+    return np.log(np.exp(shifted).sum(axis=-1)) - picked
