@@ -1,0 +1,180 @@
+"""Exponential moving averages of weights, step by step, in float32 (chapter 5: EMA).
+
+A moving average keeps a *shadow* copy of each weight and pulls it a little towards the weight
+after every update: ``shadow <- decay * shadow + (1 - decay) * w``. TensorFlow's
+``tf.train.ExponentialMovingAverage(decay, num_updates=n)`` lowers the decay while few updates
+have been made, ``min(decay, (1 + n) / (10 + n))``, and computes the step as
+``shadow -= (1 - decay) * (shadow - w)``, all in float32. :class:`ExponentialMovingAverage`
+does exactly that, so its digits are TensorFlow's.
+
+Keras optimizers (``use_ema=True, ema_momentum=m``) keep a different average: no warm-up, the
+first update copies the weights, and the step is computed as ``m * average + (1 - m) * w``;
+:func:`keras_ema_path` follows that rule.
+"""
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from . import _check
+
+__all__ = ["effective_decay", "ExponentialMovingAverage", "ema_path", "keras_ema_path", "demo_path"]
+
+F32 = np.float32
+
+
+def _decay(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= float(value) <= 1:
+        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+    return float(value)
+
+
+def _num_updates(value):
+    return None if value is None else _check.non_negative_int("num_updates", value)
+
+
+def effective_decay(decay, num_updates=None):
+    """The decay TensorFlow uses at update count ``num_updates``, in float32 (chapter 5).
+
+    ``min(decay, (1 + n) / (10 + n))``; with ``num_updates=None`` just ``decay``. Vectorised:
+    ``num_updates`` may be an array of counts (integers >= 0).
+    """
+    d = F32(_decay("decay", decay))
+    if num_updates is None:
+        return d
+    n = np.asarray(num_updates)
+    if n.dtype == bool or not np.issubdtype(n.dtype, np.integer) or np.any(n < 0):
+        raise ValueError(f"num_updates must be an integer >= 0 (or an array of them), got {num_updates!r}")
+    n = n.astype(F32)
+    return np.minimum(d, (F32(1) + n) / (F32(10) + n))
+
+
+class ExponentialMovingAverage:
+    """Shadow copies of weights, updated like ``tf.train.ExponentialMovingAverage`` (chapter 5).
+
+    ``decay`` is the target decay (TF's ``decay``); ``num_updates`` is the update count used
+    for the warm-up, or ``None`` for no warm-up. Set ``ema.num_updates = k`` between calls,
+    as a training loop advances TF's ``global_step``. :meth:`apply` takes a dict of named
+    weights or a list of weights; a weight seen for the first time gets a shadow equal to its
+    current value (TensorFlow 2 does the same; TF1 graphs used the variable's initial value).
+    """
+
+    def __init__(self, decay, num_updates=None):
+        self._decay = _decay("decay", decay)
+        self._num_updates = _num_updates(num_updates)
+        self._shadows: dict = {}
+
+    @property
+    def decay(self) -> float:
+        """The target decay (as given)."""
+        return self._decay
+
+    @property
+    def num_updates(self):
+        """The update count that sets the warm-up, or ``None``."""
+        return self._num_updates
+
+    @num_updates.setter
+    def num_updates(self, value):
+        self._num_updates = _num_updates(value)
+
+    def current_decay(self) -> np.float32:
+        """The float32 decay the next :meth:`apply` will use."""
+        return effective_decay(self._decay, self._num_updates)
+
+    def apply(self, values):
+        """Update every shadow once from ``values`` (dict name -> array, or list of arrays).
+
+        Returns copies of the updated shadows in the same structure (dict or list); the
+        shadow of a scalar weight comes back as a numpy float32 scalar.
+        """
+        if isinstance(values, Mapping):
+            items = list(values.items())
+        elif isinstance(values, Sequence) and not isinstance(values, (str, bytes)):
+            items = list(enumerate(values))
+        else:
+            raise ValueError("values must be a dict of name -> array or a list of arrays, "
+                             f"got {type(values).__name__}")
+        arrays = []
+        for key, value in items:
+            arr = _check.finite_array(f"values[{key!r}]", value)
+            old = self._shadows.get(key)
+            if old is not None and old.shape != arr.shape:
+                raise ValueError(f"values[{key!r}] must keep its shape {old.shape}, got shape {arr.shape}")
+            arrays.append((key, arr))
+        one_minus = F32(1) - self.current_decay()  # TF: 1.0 - decay, in float32
+        for key, arr in arrays:
+            shadow = self._shadows.setdefault(key, arr.copy())
+            shadow -= (shadow - arr) * one_minus  # TF: assign_sub(v, (v - value) * (1 - decay))
+        if isinstance(values, Mapping):  # copies; a 0-d shadow comes back as a numpy float32
+            return {key: self._shadows[key].copy()[()] for key, _ in arrays}
+        return [self._shadows[key].copy()[()] for key, _ in arrays]
+
+    def average(self, key):
+        """A copy of the shadow of weight ``key`` (its name, or its position in the list)."""
+        if key not in self._shadows:
+            raise ValueError(f"no shadow for {key!r}: apply() has seen {sorted(map(str, self._shadows))}")
+        return self._shadows[key].copy()[()]
+
+    def __repr__(self) -> str:
+        return (f"ExponentialMovingAverage(decay={self._decay!r}, num_updates={self._num_updates!r}, "
+                f"{len(self._shadows)} shadow(s))")
+
+
+def _path(name, path) -> np.ndarray:
+    arr = _check.finite_array(name, path)
+    if arr.ndim == 0 or len(arr) == 0:
+        raise ValueError(f"{name} must hold at least one step (shape (T, ...)), got shape {arr.shape}")
+    return arr
+
+
+def ema_path(path, decay, warmup=True) -> np.ndarray:
+    """TensorFlow's shadow along a path of weights ``path[t]``, shape (T, ...) (chapter 5).
+
+    Step t applies the average with ``num_updates = t`` (the warm-up) or with no warm-up
+    (``warmup=False``); the shadow starts at ``path[0]``. ``out[t]`` is the shadow after step t.
+    """
+    path = _path("path", path)
+    decays = effective_decay(decay, np.arange(len(path)) if warmup else None)
+    one_minus = F32(1) - np.broadcast_to(decays, (len(path),))  # TF: 1.0 - decay, in float32
+    out = np.empty_like(path)
+    shadow = path[0].copy()
+    for t in range(len(path)):  # the same arithmetic as ExponentialMovingAverage.apply
+        shadow = shadow - (shadow - path[t]) * one_minus[t]
+        out[t] = shadow
+    return out
+
+
+def keras_ema_path(path, ema_momentum) -> np.ndarray:
+    """The average a Keras optimizer with ``use_ema=True`` keeps along ``path[t]`` (chapter 5).
+
+    ``path[t]`` is the weight after optimizer step t; the first step copies it, later steps
+    compute ``m * average + (1 - m) * w`` in float32 (Keras's order). No warm-up.
+    """
+    path = _path("path", path)
+    m = F32(_decay("ema_momentum", ema_momentum))
+    out = np.empty_like(path)
+    out[0] = path[0]
+    for t in range(1, len(path)):
+        out[t] = m * out[t - 1] + (F32(1) - m) * path[t]
+    return out
+
+
+def demo_path(num_steps=300, noise=1.0, seed=0):
+    """A weight that drifts from 5 towards -1 with Gaussian noise: ``(trend, path)`` (chapter 5).
+
+    ``trend[t] = -1 + 6 * 0.98**t`` (float64, the noise-free path) and
+    ``path = trend + noise * N(0, 1)`` in float32, the same draw for a given ``seed``.
+    """
+    num_steps = _check.non_negative_int("num_steps", num_steps)
+    if num_steps < 1:
+        raise ValueError(f"num_steps must be at least 1, got {num_steps!r}")
+    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not 0 <= float(noise) < float("inf"):
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    seed = _check.non_negative_int("seed", seed)
+    t = np.arange(num_steps)
+    trend = -1.0 + 6.0 * 0.98 ** t
+    eps = np.random.default_rng(seed).standard_normal(num_steps)
+    return trend, (trend + float(noise) * eps).astype(F32)
