@@ -2,12 +2,21 @@
 
 One module per idea, in the order the chapters introduce them:
 
-- :mod:`nnlib.optim`    gradient-descent traces (chapter 3, learning rate)
-- :mod:`nnlib.plots`    the figures the chapters draw, one submodule per chapter
+- :mod:`nnlib.activations`  activation functions and their derivatives (chapter 1)
+- :mod:`nnlib.losses`       MSE, the cost/profit loss, cross-entropy (chapter 2)
+- :mod:`nnlib.optim`        plain gradient-descent traces (chapter 3, learning rate)
+- :mod:`nnlib.schedules`    learning-rate schedules: exponential decay (chapter 4)
+- :mod:`nnlib.ema`          exponential moving averages of weights (chapter 5)
+- :mod:`nnlib.softmax`      softmax, log-softmax, sparse cross-entropy (chapter 9)
+
+Shared by every chapter:
+
 - :mod:`nnlib.explore`  explorers: one plot function, a live ipywidgets control in JupyterLab
   and a kernel-free control in the built book
+- :mod:`nnlib.plots`    the figures the chapters draw, one submodule per chapter
 - :mod:`nnlib.notes`    what the five study notes printed, with file and line, one submodule per chapter
 - :mod:`nnlib.tfsetup`  :func:`tf_setup`, a quiet, seeded, deterministic TensorFlow
+- :mod:`nnlib.execute`  re-execute notebooks in place in fresh kernels (``make execute``)
 
 Importing nnlib imports numpy only; TensorFlow is imported by :func:`tf_setup` when a chapter asks.
 """
