@@ -1,0 +1,208 @@
+"""Chapter 11 (backpropagation): the one-neuron computation graph with values and gradients,
+the explorer figure, finite-difference error against the step, and the cost of both methods."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autodiff import one_neuron
+from . import COLORS, new_figure, plain_log_axis
+
+__all__ = ["FORWARD", "BACKWARD", "draw_graph", "graph_figure", "backprop_explorer_figure",
+           "slope_error_figure", "cost_figure"]
+
+FORWARD, BACKWARD = COLORS[0], COLORS[1]  # values flow forward in blue, gradients backward in red
+
+# where each named node of one_neuron() sits: the chain runs along the bottom row, and each
+# second input sits above, halfway between the node before and the node it feeds
+_STEP = 1.2
+_LAYOUT = {"w": (0, 0), "x": (0.5 * _STEP, 1), "c": (_STEP, 0), "b": (1.5 * _STEP, 1),
+           "a": (2 * _STEP, 0), "y": (2.5 * _STEP, 1), "d": (3 * _STEP, 0), "J": (4 * _STEP, 0)}
+_FORMULA = {"c": "c = w·x", "a": "a = c + b", "d": "d = a − y", "J": "J = ½d²"}
+_BOX_W, _BOX_H = 0.9, 0.5
+
+
+def _num(v: float) -> str:
+    """A value as the figure shows it: '−4', '2.5', '0.125' (a proper minus sign, no '-0')."""
+    v = float(v)
+    s = f"{v:.4g}"
+    return "0" if s in ("0", "-0") else s.replace("-", "−")
+
+
+def _is_named(node, named) -> bool:
+    return any(node is v for v in named)
+
+
+def _local(parent, child, named) -> float:
+    """d(child)/d(parent) along paths through unnamed nodes (J = 0.5 * d**2 has one in between)."""
+    total = 0.0
+    for p, local in zip(child.parents, child.local_grads):
+        if p is parent:
+            total += local
+        elif not _is_named(p, named) and p.parents:
+            total += local * _local(parent, p, named)
+    return total
+
+
+def _reaches(parent, child, named) -> bool:
+    """Whether ``parent`` feeds ``child`` directly or only through unnamed nodes."""
+    return any(p is parent or (not _is_named(p, named) and bool(p.parents) and _reaches(parent, p, named))
+               for p in child.parents)
+
+
+def _edge_point(center, toward):
+    """Where the segment from a box's center toward another point leaves the box."""
+    (x0, y0), (x1, y1) = center, toward
+    dx, dy = x1 - x0, y1 - y0
+    t = min(_BOX_W / 2 / abs(dx) if dx else np.inf, _BOX_H / 2 / abs(dy) if dy else np.inf)
+    return np.array([x0 + t * dx, y0 + t * dy])
+
+
+def draw_graph(ax, g: dict) -> None:
+    """Draw the named nodes of ``g`` (from :func:`nnlib.autodiff.one_neuron`, after ``backward()``)."""
+    from matplotlib.patches import FancyBboxPatch
+
+    named = list(g.values())
+    for name, node in g.items():
+        cx, cy = _LAYOUT[name]
+        leaf = not node.parents
+        # grey: data (x, y); thick border: a parameter (w, b); white: an operation
+        ax.add_patch(FancyBboxPatch((cx - _BOX_W / 2, cy - _BOX_H / 2), _BOX_W, _BOX_H,
+                                    boxstyle="round,pad=0,rounding_size=0.06",
+                                    fc="#e8e8e8" if name in ("x", "y") else "white", ec="0.25",
+                                    lw=2.2 if name in ("w", "b") else 0.9))
+        # two texts per box keep the explorer fast (each text costs several ms to draw)
+        ax.text(cx, cy + 0.1, f"{_FORMULA.get(name, name)} = {_num(node.data)}", ha="center",
+                va="center", fontsize=9.5, color=FORWARD)
+        ax.text(cx, cy - 0.11, f"∂J/∂{name} = {_num(node.grad)}", ha="center", va="center",
+                fontsize=9.5, color="0.45" if name in ("x", "y") else BACKWARD)
+    for cname, child in g.items():
+        for pname, parent in g.items():
+            if parent is child or not _reaches(parent, child, named):
+                continue
+            a0 = _edge_point(_LAYOUT[pname], _LAYOUT[cname])
+            a1 = _edge_point(_LAYOUT[cname], _LAYOUT[pname])
+            d = a1 - a0
+            off = np.array([d[1], -d[0]]) / np.hypot(*d) * 0.06  # the backward arrow runs beside
+            ax.annotate("", xy=a1 - off, xytext=a0 - off,
+                        arrowprops=dict(arrowstyle="-|>", color=FORWARD, lw=1.4, shrinkA=0, shrinkB=0))
+            ax.annotate("", xy=a0 + off, xytext=a1 + off,
+                        arrowprops=dict(arrowstyle="-|>", color=BACKWARD, lw=1.1, ls=(0, (3, 2)),
+                                        shrinkA=0, shrinkB=0))
+            m = (a0 + a1) / 2 + off * 2.0
+            ax.text(m[0], m[1], f"×{_num(_local(parent, child, named))}",
+                    ha="center" if not d[1] else "right", va="top", fontsize=8, color=BACKWARD)
+    ax.set_xlim(-0.5, 4 * _STEP + 0.5)
+    ax.set_ylim(-0.33, 1.28)
+    ax.axis("off")
+
+
+def _graph(x, y, w, b) -> dict:
+    g = one_neuron(x=x, y=y, w=w, b=b)
+    g["J"].backward()
+    return g
+
+
+def graph_figure(x=-2.0, y=2.0, w=2.0, b=8.0):
+    """Note 004's one-neuron graph: values forward (blue), gradients backward (red) (chapter 11)."""
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(9.0, 3.0), facecolor="white")
+    ax = fig.add_axes((0.0, 0.0, 1.0, 0.84))
+    draw_graph(ax, _graph(x, y, w, b))
+    fig.suptitle(f"J = ½(wx + b − y)² at x = {_num(x)}, y = {_num(y)}, w = {_num(w)}, b = {_num(b)}.  "
+                 "Blue: values, left to right.  Red: ∂J/∂node, right to left "
+                 "(×: the local derivative).\nGrey boxes: data; thick borders: the parameters w and b.",
+                 fontsize=9)
+    return fig
+
+
+def backprop_explorer_figure(w=2.0, b=8.0, x=-2.0, y=2.0):
+    """The backpropagation explorer: the graph at (w, b), and J against w with its tangent (chapter 11)."""
+    import matplotlib.pyplot as plt
+
+    g = _graph(x, y, w, b)
+    fig = plt.figure(figsize=(10.4, 3.2), facecolor="white")
+    ax = fig.add_axes((0.0, 0.0, 1.0, 0.88))
+    draw_graph(ax, g)
+    # J against w, drawn into the same axes to the right of the graph (a second Axes with its
+    # ticks would double the time per frame): w in [-6, 6] -> [x0, x1], J in [0, 130] -> [y0, y1]
+    x0, x1, y0, y1, wmax, jmax = 5.45, 6.85, -0.25, 0.95, 6.0, 130.0
+
+    def to_xy(wv, jv):
+        jv = np.clip(jv, -5.0, jmax)
+        return x0 + (np.asarray(wv) + wmax) / (2 * wmax) * (x1 - x0), y0 + np.asarray(jv) / jmax * (y1 - y0)
+
+    ws = np.linspace(-wmax, wmax, 121)
+    ax.plot(*to_xy(ws, 0.5 * (ws * x + b - y) ** 2), color="0.55", lw=1.3)
+    ax.plot([x0, x1], [y0, y0], color="0.3", lw=0.8)
+    ax.plot([to_xy(0, 0)[0]] * 2, [y0, y1], color="0.3", lw=0.8)
+    J, slope = g["J"].data, g["w"].grad
+    half = 1.2
+    tw = np.array([w - half, w + half])
+    ax.plot(*to_xy(tw, J + slope * (tw - w)), color=BACKWARD, lw=2)
+    ax.plot(*to_xy([w], [J]), "o", color=FORWARD, ms=6)
+    ax.text(x1 + 0.03, y0, "w", ha="left", va="center", fontsize=8)
+    ax.text((x0 + x1) / 2, y1 + 0.06, f"J against w: tangent slope {_num(slope)}",
+            ha="center", va="bottom", fontsize=8.5)
+    ax.set_xlim(-0.5, x1 + 0.15)
+    fig.suptitle(f"w = {_num(w)}, b = {_num(b)}  →  J = {_num(J)}.   Blue: values forward.   "
+                 f"Red: ∂J/∂node backward (×: local derivative).",
+                 fontsize=9.5)
+    return fig
+
+
+def slope_error_figure(eps, forward_err, central_err, label="J = (2 + 3w)², w = 3"):
+    """Error of one-sided and central difference slopes against the step eps, log-log (chapter 11).
+
+    Errors that are exactly 0 are drawn at the bottom edge (1e-15).
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+
+    fig, (ax,) = new_figure(1, width=6.4, height=3.4)
+    fig.subplots_adjust(left=0.13, right=0.97, bottom=0.15, top=0.86)
+    floor = 1e-15
+    ax.plot(eps, np.maximum(forward_err, floor), "o-", color=COLORS[0], ms=3.5,
+            label="one-sided (J(w+ε) − J(w)) / ε")
+    ax.plot(eps, np.maximum(central_err, floor), "s-", color=COLORS[2], ms=3.5,
+            label="central (J(w+ε) − J(w−ε)) / 2ε")
+    plain_log_axis(ax)
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10, numticks=8))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0e}".replace("e-0", "e-")))
+    ax.set_xlim(max(eps) * 3, min(eps) / 3)  # smaller steps to the right
+    ax.set_ylim(floor / 3, 10)
+    ax.set(xlabel="step ε (smaller to the right)", ylabel="|slope − exact derivative|",
+           title=f"finite-difference slopes of {label}")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    return fig
+
+
+def cost_figure(rows):
+    """Counted steps for all derivatives: backprop against one slope per parameter (chapter 11).
+
+    ``rows``: dicts with ``P`` (parameters), ``N`` (operation nodes), ``backward`` (chain-rule
+    steps counted) and ``slopes`` (operations counted for one-parameter-at-a-time differences).
+    """
+    rows = sorted(rows, key=lambda r: (r["P"], r["N"]))
+    P = np.array([r["P"] for r in rows], dtype=float)
+    N = np.array([r["N"] for r in rows], dtype=float)
+    fig, (ax0, ax1) = new_figure(2, height=3.5)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.84, wspace=0.3)
+    ax0.loglog(P, [r["slopes"] for r in rows], "s", color=COLORS[1], ms=6,
+               label="slopes, counted: (P + 1) forward passes")
+    ax0.loglog(P, N * P, "--", color=COLORS[1], lw=1, label="note 004: N × P")
+    ax0.loglog(P, [r["backward"] for r in rows], "o", color=COLORS[0], ms=6,
+               label="backprop, counted: backward steps")
+    ax0.loglog(P, N + P, "--", color=COLORS[0], lw=1, label="note 004: N + P")
+    plain_log_axis(ax0)
+    ax0.set(xlabel="parameters P", ylabel="steps (log scale)", title="steps for all P derivatives")
+    ax0.grid(alpha=0.3)
+    ax0.legend(fontsize=7.5, loc="upper left")
+    ratio = np.array([r["slopes"] for r in rows]) / np.array([r["N"] + r["backward"] for r in rows])
+    ax1.plot(P, ratio, "o-", color=COLORS[3], ms=5)
+    ax1.set(xlabel="parameters P", ylabel="slopes ÷ (forward + backward)",
+            title="how many times more work the slopes take")
+    ax1.grid(alpha=0.3)
+    return fig
