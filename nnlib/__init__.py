@@ -7,6 +7,7 @@ One module per idea, in the order the chapters introduce them:
 - :mod:`nnlib.optim`        plain gradient-descent traces (chapter 3, learning rate)
 - :mod:`nnlib.schedules`    learning-rate schedules: exponential decay (chapter 4)
 - :mod:`nnlib.ema`          exponential moving averages of weights (chapter 5)
+- :mod:`nnlib.regularization`  L1 and L2 penalties and their gradients (chapter 6)
 - :mod:`nnlib.softmax`      softmax, log-softmax, sparse cross-entropy (chapter 9)
 - :mod:`nnlib.autodiff`     a scalar reverse-mode autodiff, operation counts (chapter 11)
 

@@ -1,0 +1,148 @@
+"""Figures of chapter 6 (overfitting and regularization); each returns a matplotlib Figure."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import COLORS, new_figure
+
+__all__ = ["circle_data_figure", "boundary_figure", "minimizer_figure", "weight_histogram_figure",
+           "steps_figure", "regularization_explorer"]
+
+RED, BLUE = "#d62728", "#1f77b4"
+
+
+def _points(ax, X, y, alpha=0.8, size=12):
+    red = y.ravel() > 0.5
+    ax.scatter(X[red, 0], X[red, 1], s=size, c=RED, alpha=alpha, lw=0, label="red (y = 1)")
+    ax.scatter(X[~red, 0], X[~red, 1], s=size, c=BLUE, alpha=alpha, lw=0, label="blue (y = 0)")
+    ax.set_xlim(-3, 3)
+    ax.set_ylim(-3, 3)
+    ax.set_aspect("equal")
+
+
+def _circle(ax):
+    t = np.linspace(0, 2 * np.pi, 200)
+    ax.plot(np.sqrt(2) * np.cos(t), np.sqrt(2) * np.sin(t), ":", c="0.4", lw=1)
+
+
+def circle_data_figure(X, y, X_test, y_test):
+    """Note 000's 300 training points (red inside x0² + x1² < 2) beside our held-out test points (chapter 6)."""
+    fig, axes = new_figure(2, width=8.0, height=4.2)
+    _points(axes[0], X, y)
+    axes[0].set_title(f"training set ({len(X)} points, seed 2)")
+    axes[0].legend(loc="upper right", fontsize=8)
+    _points(axes[1], X_test, y_test, alpha=0.5, size=6)
+    axes[1].set_title(f"held-out test set ({len(X_test)} points, another seed)")
+    for ax in axes:
+        _circle(ax)
+    return fig
+
+
+def boundary_figure(X, y, xx, yy, probs, titles, captions=None):
+    """The 0.5 contour of each model's output over the training points, one panel per model (chapter 6)."""
+    fig, axes = new_figure(len(probs), width=4.0 * len(probs), height=4.3)
+    for k, (ax, p, title) in enumerate(zip(axes, probs, titles)):
+        _points(ax, X, y, alpha=0.7, size=10)
+        _circle(ax)
+        ax.contour(xx, yy, p, levels=[0.5], colors="k", linewidths=1.5)
+        ax.set_title(title, fontsize=10)
+        if captions:
+            ax.text(0.02, 0.02, captions[k], transform=ax.transAxes, fontsize=8,
+                    va="bottom", bbox={"fc": "white", "ec": "0.7", "alpha": 0.9})
+    return fig
+
+
+def minimizer_figure(a, lam, w_l1, w_l2):
+    """Where the penalized minimum lands for a data-preferred value a: L1 snaps to 0, L2 shrinks (chapter 6)."""
+    fig, axes = new_figure(2, width=9.0, height=3.6)
+    ax = axes[0]
+    w = np.linspace(-2, 2, 401)
+    ax.plot(w, np.abs(w), c=COLORS[1], label="|w|  (L1)")
+    ax.plot(w, w ** 2, c=COLORS[0], label="w²  (L2)")
+    ax.set_ylim(0, 2.2)
+    ax.set_title("the two penalties")
+    ax.set_xlabel("w")
+    ax.legend(fontsize=8)
+    ax = axes[1]
+    ax.plot(a, a, ":", c="0.5", lw=1, label="no penalty: w = a")
+    ax.plot(a, w_l1, c=COLORS[1], label=f"L1, λ = {lam:g}: exactly 0 for |a| ≤ λ")
+    ax.plot(a, w_l2, c=COLORS[0], label=f"L2, λ = {lam:g}: a / (1 + 2λ)")
+    ax.axhline(0, c="0.8", lw=0.8)
+    ax.set_title("minimum of (w − a)²/2 + penalty")
+    ax.set_xlabel("a (where the data alone would put w)")
+    ax.set_ylabel("best w")
+    ax.legend(fontsize=8, loc="upper left")
+    return fig
+
+
+def weight_histogram_figure(weights, titles):
+    """Histograms of a network's 33 weights after training, one panel per penalty (chapter 6)."""
+    fig, axes = new_figure(len(weights), width=3.3 * len(weights), height=3.2)
+    bins = np.linspace(-3, 3, 49)
+    for k, (ax, w, title) in enumerate(zip(axes, weights, titles)):
+        w = np.asarray(w).ravel()
+        ax.hist(np.clip(w, -3, 3), bins=bins, color=COLORS[k % len(COLORS)])
+        near = int(np.sum(np.abs(w) < 1e-3))
+        ax.set_title(f"{title}\n{near} of {w.size} weights within 0.001 of 0", fontsize=9)
+        ax.set_xlabel("weight")
+    return fig
+
+
+def steps_figure(X, y, xx, yy, probs_by_step, steps, titles):
+    """The 0.5 contour after several step counts (rows of ``probs_by_step``: one per model) (chapter 6)."""
+    from matplotlib.lines import Line2D
+
+    fig, axes = new_figure(len(probs_by_step), width=4.0 * len(probs_by_step), height=4.3)
+    for ax, probs, title in zip(axes, probs_by_step, titles):
+        _points(ax, X, y, alpha=0.35, size=8)
+        handles = []
+        for k, (p, step) in enumerate(zip(probs, steps)):
+            color = COLORS[(k + 2) % len(COLORS)]
+            ax.contour(xx, yy, p, levels=[0.5], colors=[color], linewidths=1.3)
+            handles.append(Line2D([], [], color=color, lw=1.3, label=f"{step} steps"))
+        ax.set_title(title, fontsize=10)
+        ax.legend(handles=handles, fontsize=7, loc="upper right")
+    return fig
+
+
+def regularization_explorer(X, y, xx, yy, results):
+    """A plot function ``(kind, lam) -> Figure`` over precomputed training results (chapter 6).
+
+    ``results`` maps ``(kind, lam)`` to a dict with ``probs`` (the output on the grid ``xx, yy``),
+    ``w`` (all weights), ``train_acc`` and ``test_acc``; ``lam = 0``
+    draws the unregularized model whatever the kind.
+    """
+    lams = sorted({lam for _, lam in results})
+
+    def plot(kind="L2", lam=0.005):
+        key = ("none", 0.0) if lam == 0 else (kind.lower(), lam)
+        r = results[key]
+        base = results[("none", 0.0)]
+        fig, axes = new_figure(2, width=9.0, height=3.8)
+        fig.subplots_adjust(left=0.06, right=0.98, bottom=0.16, top=0.8, wspace=0.25)
+        ax = axes[0]
+        _points(ax, X, y, alpha=0.6, size=8)
+        ax.contour(xx, yy, base["probs"], levels=[0.5], colors="0.6", linewidths=1, linestyles="--")
+        ax.contour(xx, yy, r["probs"], levels=[0.5], colors="k", linewidths=1.6)
+        ax.set_title("0.5 contour (dashed: no penalty)", fontsize=9)
+        ax = axes[1]
+        x = np.arange(len(lams))
+        for k, name in enumerate(("l1", "l2")):
+            rows = [results[("none", 0.0) if l == 0 else (name, l)] for l in lams]
+            ax.plot(x, [q["train_acc"] for q in rows], "-o", ms=3, c=COLORS[2 * k], label=f"{name.upper()} train")
+            ax.plot(x, [q["test_acc"] for q in rows], "--s", ms=3, c=COLORS[2 * k + 1], label=f"{name.upper()} test")
+        ax.axvline(lams.index(lam), c="0.7", lw=4, alpha=0.5)
+        ax.set_xticks(x)
+        ax.set_xticklabels([f"{l:g}" for l in lams], fontsize=8)
+        ax.set_xlabel("λ (Keras convention)")
+        ax.set_ylim(0.55, 1.0)
+        ax.set_title("accuracy of every trained network", fontsize=9)
+        ax.legend(fontsize=7, loc="lower left")
+        w = np.asarray(r["w"]).ravel()
+        zeros = int(np.sum(np.abs(w) < 1e-3))
+        name = "no penalty" if lam == 0 else f"{kind}, λ = {lam:g}"
+        fig.suptitle(f"{name}: train accuracy {r['train_acc']:.3f}, test accuracy {r['test_acc']:.3f}, "
+                     f"{zeros} of {w.size} weights within 0.001 of 0", fontsize=10)
+        return fig
+
+    return plot

@@ -1,0 +1,296 @@
+"""L1 and L2 weight penalties, and note 000's circle example (chapter 6: overfitting and regularization).
+
+A regularized loss adds a penalty on the weights to the data loss::
+
+    loss = data_loss + penalty(w)
+    L1:  penalty = lam * sum(|w|)      gradient  lam * sign(w)
+    L2:  penalty = lam * sum(w ** 2)   gradient  2 * lam * w
+
+These are Keras 3's ``keras.regularizers.L1(lam)`` and ``L2(lam)``. TensorFlow 1's
+``tf.contrib.layers.l2_regularizer(scale)``, which the notes use, was ``scale * sum(w ** 2) / 2``,
+so ``l2_regularizer(0.01)`` is ``L2(0.005)`` (:func:`keras_l2_from_tf1`).
+
+The example of note 000 (the course code's ``generateds.py``/``forward.py``/``backward.py``):
+300 points from ``np.random.RandomState(2).randn(300, 2)``, labelled 1 (red) inside the circle
+``x0² + x1² < 2``; a 2-11-1 network, ReLU hidden layer, linear output, MSE loss, Adam at 1e-4,
+batches of 30 taken in order, 40000 steps. :func:`train_circle_nets` trains many such networks
+at once (one per penalty), in float32 numpy, stacked along a leading "model" axis: that is what
+makes 40000 steps affordable inside a notebook.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import _check
+
+__all__ = ["l1_penalty", "l2_penalty", "l1_grad", "l2_grad", "penalty", "penalty_grad",
+           "keras_l2_from_tf1", "l1_minimizer", "l2_minimizer", "circle_data", "init_circle_net",
+           "circle_forward", "train_circle_nets", "circle_metrics", "keras_circle_net",
+           "keras_train_circle_net", "PENALTIES"]
+
+F32 = np.float32
+PENALTIES = ("none", "l1", "l2")
+
+
+def _lam(lam) -> np.float32:
+    if isinstance(lam, bool) or not isinstance(lam, numbers.Real) or not np.isfinite(lam) or lam < 0:
+        raise ValueError(f"lam must be a finite number >= 0, got {lam!r}")
+    return F32(lam)
+
+
+def _kind(kind) -> str:
+    if kind not in PENALTIES:
+        raise ValueError(f"kind must be one of {PENALTIES}, got {kind!r}")
+    return kind
+
+
+def l1_penalty(w, lam):
+    """``lam * sum(|w|)`` in float32, as ``keras.regularizers.L1(lam)(w)`` (chapter 6)."""
+    return _lam(lam) * np.sum(np.abs(_check.finite_array("w", w)), dtype=F32)
+
+
+def l2_penalty(w, lam):
+    """``lam * sum(w**2)`` in float32, as ``keras.regularizers.L2(lam)(w)`` (chapter 6)."""
+    return _lam(lam) * np.sum(np.square(_check.finite_array("w", w)), dtype=F32)
+
+
+def l1_grad(w, lam):
+    """Gradient of the L1 penalty, ``lam * sign(w)`` (0 at w = 0, as TensorFlow) (chapter 6)."""
+    return _lam(lam) * np.sign(_check.finite_array("w", w))
+
+
+def l2_grad(w, lam):
+    """Gradient of the L2 penalty, ``2 * lam * w`` (chapter 6)."""
+    return F32(2) * _lam(lam) * _check.finite_array("w", w)
+
+
+def penalty(w, kind, lam):
+    """The penalty of ``kind`` ('none', 'l1' or 'l2') with strength ``lam`` (chapter 6)."""
+    kind = _kind(kind)
+    if kind == "none":
+        _lam(lam)
+        return F32(0)
+    return (l1_penalty if kind == "l1" else l2_penalty)(w, lam)
+
+
+def penalty_grad(w, kind, lam):
+    """The gradient of :func:`penalty` with respect to ``w`` (chapter 6)."""
+    kind = _kind(kind)
+    if kind == "none":
+        _lam(lam)
+        return np.zeros_like(_check.finite_array("w", w))
+    return (l1_grad if kind == "l1" else l2_grad)(w, lam)
+
+
+def keras_l2_from_tf1(scale):
+    """The Keras 3 ``L2`` factor equal to TF1's ``l2_regularizer(scale)``: ``scale / 2`` (chapter 6)."""
+    return _lam(scale) / F32(2)
+
+
+def l1_minimizer(a, lam):
+    """argmin over w of ``(w - a)**2 / 2 + lam*|w|``: soft thresholding, exactly 0 for |a| <= lam (chapter 6)."""
+    a = _check.finite_array("a", a)
+    return np.sign(a) * np.maximum(np.abs(a) - _lam(lam), F32(0))
+
+
+def l2_minimizer(a, lam):
+    """argmin over w of ``(w - a)**2 / 2 + lam*w**2``: ``a / (1 + 2 lam)``, never 0 unless a is (chapter 6)."""
+    return _check.finite_array("a", a) / (F32(1) + F32(2) * _lam(lam))
+
+
+def circle_data(num_points=300, seed=2):
+    """Note 000's data: ``RandomState(seed).randn(n, 2)``, y = 1 where x0² + x1² < 2 (chapter 6).
+
+    Returns ``X`` (n, 2) and ``y`` (n, 1), both float32. The note used seed 2 and 300 points;
+    any other seed draws a fresh sample from the same distribution (a held-out test set).
+    """
+    n = _check.non_negative_int("num_points", num_points)
+    if n < 1:
+        raise ValueError(f"num_points must be at least 1, got {num_points!r}")
+    X = np.random.RandomState(_check.non_negative_int("seed", seed)).randn(n, 2)
+    y = np.array([[int(x0 * x0 + x1 * x1 < 2)] for x0, x1 in X])
+    return X.astype(F32), y.astype(F32)
+
+
+def init_circle_net(seed=0, hidden=11, num_models=1):
+    """Weights of ``num_models`` 2-hidden-1 networks: w ~ N(0, 1) as ``tf.random_normal``, b = 0.01 (chapter 6).
+
+    Returns a dict of stacked float32 arrays ``w1 (M, 2, H)``, ``b1 (M, H)``, ``w2 (M, H, 1)``,
+    ``b2 (M, 1)``. Every model starts from the same seeded weights, so models differ only in
+    their penalty.
+    """
+    rng = np.random.default_rng(_check.non_negative_int("seed", seed))
+    hidden = _check.non_negative_int("hidden", hidden)
+    m = _check.non_negative_int("num_models", num_models)
+    if hidden < 1 or m < 1:
+        raise ValueError(f"hidden and num_models must be at least 1, got {hidden!r}, {num_models!r}")
+    w1 = rng.standard_normal((2, hidden)).astype(F32)
+    w2 = rng.standard_normal((hidden, 1)).astype(F32)
+    return {"w1": np.repeat(w1[None], m, 0), "b1": np.full((m, hidden), 0.01, F32),
+            "w2": np.repeat(w2[None], m, 0), "b2": np.full((m, 1), 0.01, F32)}
+
+
+def circle_forward(params, X):
+    """Outputs ``(M, n, 1)`` of the stacked networks: relu(X w1 + b1) w2 + b2 (chapter 6)."""
+    X = _check.finite_array("X", X)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"X must have shape (n, 2), got {X.shape!r}")
+    h = np.maximum(np.matmul(X, params["w1"]) + params["b1"][:, None, :], F32(0))
+    return np.matmul(h, params["w2"]) + params["b2"][:, None, :]
+
+
+def _specs(penalties):
+    try:
+        specs = [(_kind(k), _lam(l)) for k, l in penalties]
+    except (TypeError, ValueError) as err:
+        if isinstance(err, ValueError) and "must" in str(err):
+            raise
+        raise ValueError(f"penalties must be a list of (kind, lam) pairs, got {penalties!r}") from None
+    if not specs:
+        raise ValueError(f"penalties must list at least one (kind, lam) pair, got {penalties!r}")
+    return specs
+
+
+def train_circle_nets(X, y, penalties, num_steps=40000, lr=1e-4, batch_size=30, seed=0,
+                      beta_1=0.9, beta_2=0.999, epsilon=1e-8, record_every=0):
+    """Train one 2-11-1 network per ``(kind, lam)`` in ``penalties`` with Adam on MSE + penalty (chapter 6).
+
+    Batches are taken in order, ``X[(i*batch_size) % n : ... + batch_size]`` as note 000's loop
+    does; the penalty applies to ``w1`` and ``w2`` (not the biases), Keras's convention (an L2
+    given as TF1's ``l2_regularizer(s)`` is ``('l2', s / 2)``). Adam updates in Keras 3's order
+    of operations, with TF1's ``epsilon=1e-8`` by default. Returns ``(params, history)``:
+    the final stacked weights and, if ``record_every > 0``, a list of ``(step, params copy)``.
+    """
+    X = _check.finite_array("X", X)
+    y = _check.finite_array("y", y)
+    if X.ndim != 2 or X.shape[1] != 2 or y.shape != (X.shape[0], 1):
+        raise ValueError(f"X must have shape (n, 2) and y shape (n, 1), got {X.shape!r} and {y.shape!r}")
+    specs = _specs(penalties)
+    num_steps = _check.non_negative_int("num_steps", num_steps)
+    lr = F32(_check.positive_number("lr", lr))
+    batch_size = _check.non_negative_int("batch_size", batch_size)
+    if not 1 <= batch_size <= X.shape[0]:
+        raise ValueError(f"batch_size must be between 1 and {X.shape[0]}, got {batch_size!r}")
+    record_every = _check.non_negative_int("record_every", record_every)
+    b1_, b2_, eps = F32(beta_1), F32(beta_2), F32(epsilon)
+
+    m = len(specs)
+    init = init_circle_net(seed, num_models=m)
+    names = ("w1", "b1", "w2", "b2")
+    sizes = [init[k][0].size for k in names]
+    # one flat (M, P) buffer for all parameters, and views of it per layer: Adam then updates
+    # everything with a handful of numpy calls per step (the per-call overhead dominates here)
+    theta = np.concatenate([init[k].reshape(m, -1) for k in names], axis=1)
+    views, at = {}, 0
+    for k, size in zip(names, sizes):
+        views[k] = theta[:, at:at + size].reshape(init[k].shape)
+        at += size
+    w1, b1, w2, b2 = (views[k] for k in names)
+    l1 = np.array([l if k == "l1" else 0 for k, l in specs], F32)[:, None, None]
+    l2 = np.array([F32(2) * l if k == "l2" else 0 for k, l in specs], F32)[:, None, None]
+    mom = np.zeros_like(theta)
+    vel = np.zeros_like(theta)
+    grad = np.zeros_like(theta)
+    g_w1, g_b1, g_w2, g_b2 = (grad[:, a:b].reshape(init[k].shape) for k, a, b in
+                              zip(names, np.cumsum([0] + sizes[:-1]), np.cumsum(sizes)))
+    n = X.shape[0]
+
+    def snapshot():
+        return {k: views[k].copy() for k in names}
+
+    history = [(0, snapshot())] if record_every else []
+    one, zero, two = F32(1), F32(0), F32(2)
+    xts = {}
+    for i in range(num_steps):
+        start = (i * batch_size) % n
+        xb, yb = X[start:start + batch_size], y[start:start + batch_size]
+        if start not in xts:
+            xts[start] = (np.ascontiguousarray(xb.T), F32(two / F32(xb.shape[0])))
+        xbt, scale = xts[start]
+        z = np.matmul(xb, w1) + b1[:, None, :]
+        h = np.maximum(z, zero)
+        d_out = (np.matmul(h, w2) + b2[:, None, :] - yb) * scale   # d mean((out - y)^2) / d out
+        np.matmul(h.transpose(0, 2, 1), d_out, out=g_w2)
+        np.sum(d_out, axis=1, out=g_b2)
+        d_z = np.matmul(d_out, w2.transpose(0, 2, 1)) * (z > zero)
+        np.matmul(xbt, d_z, out=g_w1)
+        np.sum(d_z, axis=1, out=g_b1)
+        g_w1 += l1 * np.sign(w1) + l2 * w1
+        g_w2 += l1 * np.sign(w2) + l2 * w2
+        t = F32(i + 1)
+        alpha = lr * np.sqrt(one - b2_ ** t) / (one - b1_ ** t)
+        mom += (grad - mom) * (one - b1_)
+        vel += (np.square(grad) - vel) * (one - b2_)
+        theta -= (mom * alpha) / (np.sqrt(vel) + eps)
+        if record_every and (i + 1) % record_every == 0:
+            history.append((i + 1, snapshot()))
+    params = snapshot()
+    return params, history
+
+
+def circle_metrics(params, X, y, penalties=None):
+    """Per model: MSE, accuracy (output > 0.5 means red) and, given ``penalties``, the total loss (chapter 6)."""
+    out = circle_forward(params, X)
+    y = _check.finite_array("y", y)
+    mse = np.mean(np.square(out - y[None]), axis=(1, 2), dtype=F32)
+    acc = np.mean((out > 0.5) == (y[None] > 0.5), axis=(1, 2))
+    result = {"mse": mse, "accuracy": acc}
+    if penalties is not None:
+        specs = _specs(penalties)
+        pen = [penalty(params["w1"][i], k, l) + penalty(params["w2"][i], k, l)
+               for i, (k, l) in enumerate(specs)]
+        result["loss"] = mse + np.array(pen, F32)
+    return result
+
+
+def keras_circle_net(params, kind="none", lam=0.0, index=0):
+    """A Keras 3 2-11-1 model holding model ``index`` of ``params``, with the penalty on both kernels (chapter 6)."""
+    import keras
+
+    kind, lam = _kind(kind), _lam(lam)
+    reg = None if kind == "none" else (keras.regularizers.L1 if kind == "l1" else keras.regularizers.L2)(float(lam))
+    hidden = params["w1"].shape[-1]
+    model = keras.Sequential([
+        keras.Input((2,)),
+        keras.layers.Dense(hidden, activation="relu", kernel_regularizer=reg),
+        keras.layers.Dense(1, kernel_regularizer=reg),
+    ])
+    model.set_weights([params["w1"][index], params["b1"][index], params["w2"][index], params["b2"][index]])
+    return model
+
+
+def keras_train_circle_net(X, y, kind="none", lam=0.0, num_steps=100, lr=1e-4, batch_size=30, seed=0,
+                           epsilon=1e-8):
+    """The same training in TensorFlow 2: Keras model, Adam, a ``tf.function`` step over in-order batches (chapter 6).
+
+    Starts from :func:`init_circle_net` (``seed``) and returns the final weights as a dict like
+    :func:`train_circle_nets` (one model). Call ``nnlib.tf_setup()`` first.
+    """
+    import keras
+    import tensorflow as tf
+
+    X = _check.finite_array("X", X)
+    y = _check.finite_array("y", y)
+    num_steps = _check.non_negative_int("num_steps", num_steps)
+    batch_size = _check.non_negative_int("batch_size", batch_size)
+    if not 1 <= batch_size <= X.shape[0]:
+        raise ValueError(f"batch_size must be between 1 and {X.shape[0]}, got {batch_size!r}")
+    model = keras_circle_net(init_circle_net(seed), kind, lam)
+    opt = keras.optimizers.Adam(learning_rate=_check.positive_number("lr", lr), epsilon=epsilon)
+
+    @tf.function
+    def step(xb, yb):
+        with tf.GradientTape() as tape:
+            out = model(xb, training=True)
+            loss = tf.reduce_mean(tf.square(out - yb)) + tf.add_n([tf.constant(0.0)] + model.losses)
+        grads = tape.gradient(loss, model.trainable_variables)
+        opt.apply_gradients(zip(grads, model.trainable_variables))
+
+    n = X.shape[0]
+    for i in range(num_steps):
+        start = (i * batch_size) % n
+        step(tf.constant(X[start:start + batch_size]), tf.constant(y[start:start + batch_size]))
+    w1, b1, w2, b2 = model.get_weights()
+    return {"w1": w1[None], "b1": b1[None], "w2": w2[None], "b2": b2[None]}
