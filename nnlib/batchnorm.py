@@ -1,0 +1,379 @@
+"""Batch normalization in numpy: forward (training and inference) and backward (chapter 8).
+
+For a mini-batch ``X`` of shape (batch, features), in training mode each feature is normalized
+with the batch's own statistics and then scaled and shifted by learned ``gamma`` and ``beta``:
+
+    mean = mean over the batch of X                     (1)
+    var  = mean over the batch of (X - mean)^2          (2)
+    X_hat = (X - mean) / sqrt(var + epsilon)            (3)
+    Y = gamma * X_hat + beta                            (4)
+
+and the moving averages used at inference move towards the batch statistics:
+``moving = moving * momentum + batch_stat * (1 - momentum)``. In inference mode (1)-(2) are
+replaced by the moving averages. Every operation runs in float32 and in the order Keras 3 /
+``tf.nn.batch_normalization`` uses, so the results agree with ``keras.layers.BatchNormalization``
+to the last bit or two. The defaults (``momentum=0.99``, ``epsilon=1e-3``) are Keras's.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._check import finite_array, non_negative_int, positive_number
+
+__all__ = ["moments", "normalize", "update_moving", "BatchNorm", "batch_norm_backward",
+           "running_estimate", "RunningEstimate", "Experiment", "NOTE_EXPERIMENT",
+           "note_model", "train_side_by_side", "MLP", "train_mlp"]
+
+F32 = np.float32
+
+
+def _momentum(value) -> F32:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
+            or not np.isfinite(value) or not 0.0 <= float(value) < 1.0:
+        raise ValueError(f"momentum must be a number in [0, 1), got {value!r}")
+    return F32(value)
+
+
+def _batch(name, X) -> np.ndarray:
+    X = finite_array(name, X)
+    if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
+        raise ValueError(f"{name} must be a 2-D array (batch, features) with at least one row, "
+                         f"got shape {X.shape}")
+    return X
+
+
+def moments(X):
+    """Per-feature batch mean and (biased) variance, equations (1)-(2), as tf.nn.moments (chapter 8)."""
+    X = _batch("X", X)
+    mean = np.mean(X, axis=0, dtype=F32)
+    var = np.mean(np.square(X - mean), axis=0, dtype=F32)
+    return mean, var
+
+
+def normalize(X, mean, var, gamma, beta, epsilon=1e-3):
+    """Equations (3)-(4) in tf.nn.batch_normalization's order: X * s + (beta - mean * s) (chapter 8).
+
+    ``s = gamma / sqrt(var + epsilon)``.
+    """
+    X = _batch("X", X)
+    epsilon = F32(positive_number("epsilon", epsilon))
+    mean, var, gamma, beta = (finite_array(n, v) for n, v in
+                              (("mean", mean), ("var", var), ("gamma", gamma), ("beta", beta)))
+    for name, v in (("mean", mean), ("var", var), ("gamma", gamma), ("beta", beta)):
+        if v.shape != X.shape[1:]:
+            raise ValueError(f"{name} must have shape {X.shape[1:]} (one value per feature), got {v.shape}")
+    if np.any(var < 0):
+        raise ValueError(f"var must be >= 0, got {var!r}")
+    inv = F32(1) / np.sqrt(var + epsilon)  # tf.math.rsqrt
+    inv = inv * gamma
+    return X * inv + (beta - mean * inv)
+
+
+def update_moving(moving, value, momentum):
+    """One moving-average step as Keras 3 writes it: moving * momentum + value * (1 - momentum) (chapter 8)."""
+    momentum = _momentum(momentum)
+    moving, value = finite_array("moving", moving), finite_array("value", value)
+    return moving * momentum + value * (F32(1) - momentum)
+
+
+class BatchNorm:
+    """A batch-normalization layer over the last axis of (batch, features) inputs (chapter 8).
+
+    Holds ``gamma`` (ones), ``beta`` (zeros), ``moving_mean`` (zeros) and ``moving_variance``
+    (ones), as Keras initializes them. :meth:`forward` with ``training=True`` normalizes with
+    the batch statistics and updates the moving averages; with ``training=False`` it uses the
+    moving averages. :meth:`backward` returns dL/dX and stores ``dgamma`` and ``dbeta``.
+    """
+
+    def __init__(self, num_features, momentum=0.99, epsilon=1e-3):
+        n = non_negative_int("num_features", num_features)
+        if n < 1:
+            raise ValueError(f"num_features must be an integer >= 1, got {num_features!r}")
+        self.momentum = _momentum(momentum)
+        self.epsilon = F32(positive_number("epsilon", epsilon))
+        self.gamma = np.ones(n, F32)
+        self.beta = np.zeros(n, F32)
+        self.moving_mean = np.zeros(n, F32)
+        self.moving_variance = np.ones(n, F32)
+        self.dgamma = self.dbeta = None
+        self._cache = None
+
+    @property
+    def num_features(self) -> int:
+        """How many features (columns) the layer normalizes."""
+        return self.gamma.shape[0]
+
+    def forward(self, X, training: bool):
+        """Normalize ``X``: batch statistics and a moving-average update if ``training``, else moving averages."""
+        X = _batch("X", X)
+        if X.shape[1] != self.num_features:
+            raise ValueError(f"X must have {self.num_features} features (columns), got shape {X.shape}")
+        if not isinstance(training, (bool, np.bool_)):
+            raise ValueError(f"training must be True or False, got {training!r}")
+        if training:
+            mean, var = moments(X)
+            self.moving_mean = update_moving(self.moving_mean, mean, self.momentum)
+            self.moving_variance = update_moving(self.moving_variance, var, self.momentum)
+        else:
+            mean, var = self.moving_mean, self.moving_variance
+        Y = normalize(X, mean, var, self.gamma, self.beta, self.epsilon)
+        self._cache = (X, mean, var, bool(training))
+        return Y
+
+    def backward(self, dY):
+        """Gradients of the last :meth:`forward` call: returns dL/dX; sets ``dgamma`` and ``dbeta``."""
+        if self._cache is None:
+            raise ValueError("backward needs a forward call first, got none")
+        X, mean, var, training = self._cache
+        dY = _batch("dY", dY)
+        if dY.shape != X.shape:
+            raise ValueError(f"dY must have the shape of the last forward input {X.shape}, got {dY.shape}")
+        dX, self.dgamma, self.dbeta = batch_norm_backward(dY, X, mean, var, self.gamma,
+                                                          self.epsilon, training)
+        return dX
+
+
+def batch_norm_backward(dY, X, mean, var, gamma, epsilon=1e-3, training=True):
+    """Gradients (dX, dgamma, dbeta) of batch normalization, given dL/dY (chapter 8).
+
+    In training mode the batch mean and variance depend on X, which adds two terms to dX:
+
+        dX = gamma / sqrt(var + eps) * (dY - mean(dY) - X_hat * mean(dY * X_hat)).
+
+    In inference mode they are constants and dX = gamma / sqrt(var + eps) * dY.
+    """
+    dY, X = _batch("dY", dY), _batch("X", X)
+    mean, var, gamma = finite_array("mean", mean), finite_array("var", var), finite_array("gamma", gamma)
+    epsilon = F32(positive_number("epsilon", epsilon))
+    inv_std = F32(1) / np.sqrt(var + epsilon)
+    x_hat = (X - mean) * inv_std
+    dbeta = np.sum(dY, axis=0, dtype=F32)
+    dgamma = np.sum(dY * x_hat, axis=0, dtype=F32)
+    if training:
+        n = F32(X.shape[0])
+        dX = (gamma * inv_std) * (dY - dbeta / n - x_hat * (dgamma / n))
+    else:
+        dX = (gamma * inv_std) * dY
+    return dX.astype(F32), dgamma, dbeta
+
+
+# --- the running estimate: how momentum and batch size trade lag for noise ------------------
+
+@dataclass(frozen=True)
+class RunningEstimate:
+    """A simulated moving mean/variance against the true statistics, step by step (chapter 8)."""
+
+    true_mean: np.ndarray
+    true_var: np.ndarray
+    batch_mean: np.ndarray
+    moving_mean: np.ndarray
+    moving_var: np.ndarray
+
+
+def running_estimate(momentum=0.99, batch_size=32, num_steps=600, shift_at=300, shift=2.0, seed=0):
+    """Track one feature's moving mean/variance over ``num_steps`` batches (chapter 8).
+
+    The feature is normal with mean 1 and variance 4 (standard deviation 2); after step
+    ``shift_at`` its mean moves by ``shift``, as a layer's input does when the weights before it
+    change. Starts from Keras's moving_mean = 0, moving_variance = 1.
+    """
+    momentum = _momentum(momentum)
+    batch_size = non_negative_int("batch_size", batch_size)
+    num_steps = non_negative_int("num_steps", num_steps)
+    shift_at = non_negative_int("shift_at", shift_at)
+    if batch_size < 1 or num_steps < 1:
+        raise ValueError(f"batch_size and num_steps must be >= 1, got {batch_size!r} and {num_steps!r}")
+    shift = float(finite_array("shift", shift))
+    rng = np.random.default_rng(non_negative_int("seed", seed))
+    true_mean = np.where(np.arange(num_steps) < shift_at, 1.0, 1.0 + shift).astype(F32)
+    true_var = np.full(num_steps, 4.0, F32)
+    X = (rng.standard_normal((num_steps, batch_size)) * 2.0).astype(F32) + true_mean[:, None]
+    bmean = X.mean(axis=1, dtype=F32)
+    bvar = np.square(X - bmean[:, None]).mean(axis=1, dtype=F32)
+    mm, mv = np.empty(num_steps, F32), np.empty(num_steps, F32)
+    m, v = F32(0), F32(1)
+    one_minus = F32(1) - momentum
+    for t in range(num_steps):
+        m = m * momentum + bmean[t] * one_minus
+        v = v * momentum + bvar[t] * one_minus
+        mm[t], mv[t] = m, v
+    return RunningEstimate(true_mean, true_var, bmean, mm, mv)
+
+
+# --- note 001's experiment, as the chapter runs it ------------------------------------------
+
+@dataclass(frozen=True)
+class Experiment:
+    """The settings of note 001's MNIST batch-norm script (chapter 8)."""
+
+    n_inputs: int = 28 * 28
+    n_hidden1: int = 300
+    n_hidden2: int = 100
+    n_outputs: int = 10
+    momentum: float = 0.9
+    lr: float = 0.01
+    num_epochs: int = 20
+    batch_size: int = 200
+
+
+NOTE_EXPERIMENT = Experiment()
+
+
+def note_model(bn=True, activation="elu", widths=(300, 100), n_inputs=784, n_outputs=10,
+               momentum=0.9, kernel_initializer="he_normal", seed=0):
+    """Note 001's network in Keras 3: Dense, then BatchNormalization, then the activation (chapter 8).
+
+    As in the note, the output layer's logits are batch-normalized too. ``bn=False`` drops every
+    BatchNormalization layer and keeps the rest. Needs :func:`nnlib.tf_setup` first.
+    """
+    import keras
+
+    keras.utils.set_random_seed(non_negative_int("seed", seed))
+    layers = [keras.Input((n_inputs,))]
+    for k, width in enumerate(list(widths) + [n_outputs]):
+        layers.append(keras.layers.Dense(width, kernel_initializer=kernel_initializer))
+        if bn:
+            layers.append(keras.layers.BatchNormalization(momentum=float(_momentum(momentum))))
+        if k < len(widths):
+            layers.append(keras.layers.Activation(activation))
+    return keras.Sequential(layers)
+
+
+def train_side_by_side(models, lrs, X, y, X_test, y_test, batch_size, num_epochs, seed=0):
+    """Train several Keras models with plain SGD on the same batches; test accuracy per epoch (chapter 8).
+
+    The models become branches of one Keras model with one summed loss, so TensorFlow traces a
+    single training step. Branches share no weights, so each branch's gradient is that of its
+    own loss; with plain SGD at rate 1, a loss weight ``lr`` is exactly a learning rate ``lr``.
+    Returns an array (num_epochs, len(models)) of test accuracies, inference mode.
+    """
+    import keras
+
+    lrs = [positive_number("lr", lr) for lr in lrs]
+    if len(lrs) != len(models):
+        raise ValueError(f"lrs must give one learning rate per model ({len(models)}), got {len(lrs)}")
+    inp = keras.Input(models[0].input_shape[1:])
+    both = keras.Model(inp, [m(inp) for m in models])
+    both.compile(keras.optimizers.SGD(learning_rate=1.0),
+                 loss=[keras.losses.SparseCategoricalCrossentropy(from_logits=True)] * len(models),
+                 loss_weights=lrs)
+    acc = []
+
+    class _TestAccuracy(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            outs = both(X_test, training=False)
+            acc.append([float(np.mean(np.argmax(np.asarray(o), axis=1) == y_test)) for o in outs])
+
+    keras.utils.set_random_seed(non_negative_int("seed", seed))
+    both.fit(X, [y] * len(models), batch_size=batch_size, epochs=num_epochs, verbose=0,
+             callbacks=[_TestAccuracy()])
+    return np.array(acc)
+
+
+# --- a small numpy network with optional batch norm (the deep-sigmoid experiment) -----------
+
+def _sigmoid(z):
+    return F32(1) / (F32(1) + np.exp(-z))
+
+
+class MLP:
+    """A numpy multilayer perceptron with sigmoid hidden layers and optional batch norm (chapter 8).
+
+    Dense (Glorot-uniform weights, zero biases) -> BatchNorm (if ``bn``) -> sigmoid for each hidden
+    width, then Dense -> BatchNorm (if ``bn``) for the logits, as in note 001's network. Softmax
+    cross-entropy loss; :meth:`step` is one plain-SGD update on a batch.
+    """
+
+    def __init__(self, n_inputs, widths, n_outputs, bn=True, momentum=0.9, seed=0):
+        rng = np.random.default_rng(non_negative_int("seed", seed))
+        sizes = [non_negative_int("n_inputs", n_inputs)] + [non_negative_int("widths", w) for w in widths] \
+            + [non_negative_int("n_outputs", n_outputs)]
+        if min(sizes) < 1:
+            raise ValueError(f"every layer size must be >= 1, got {sizes!r}")
+        self.W, self.b, self.bn = [], [], []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            limit = np.sqrt(6.0 / (fan_in + fan_out))
+            self.W.append(rng.uniform(-limit, limit, (fan_in, fan_out)).astype(F32))
+            self.b.append(np.zeros(fan_out, F32))
+            self.bn.append(BatchNorm(fan_out, momentum=momentum) if bn else None)
+
+    def forward(self, X, training: bool):
+        """The logits for a batch ``X``; keeps what :meth:`gradients` needs when ``training``."""
+        a, self._acts = _batch("X", X), []
+        last = len(self.W) - 1
+        for k, (W, b, bn) in enumerate(zip(self.W, self.b, self.bn)):
+            self._acts.append(a)
+            z = a @ W + b
+            if bn is not None:
+                z = bn.forward(z, training)
+            a = z if k == last else _sigmoid(z)
+        return a
+
+    def gradients(self, X, y):
+        """Loss and gradients for a batch in training mode: (loss, dW list, db list)."""
+        logits = self.forward(X, training=True)
+        y = np.asarray(y)
+        n = X.shape[0]
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        loss = float(-np.mean(np.log(p[np.arange(n), y] + F32(1e-12))))
+        dz = p
+        dz[np.arange(n), y] -= F32(1)
+        dz /= F32(n)
+        dW, db = [None] * len(self.W), [None] * len(self.W)
+        for k in range(len(self.W) - 1, -1, -1):
+            if self.bn[k] is not None:
+                dz = self.bn[k].backward(dz)
+            a = self._acts[k]
+            dW[k], db[k] = a.T @ dz, dz.sum(axis=0)
+            if k > 0:  # back through the previous layer's sigmoid: a = s(z), ds/dz = a (1 - a)
+                dz = (dz @ self.W[k].T) * a * (F32(1) - a)
+        return loss, dW, db
+
+    def step(self, X, y, lr):
+        """One plain-SGD update on the batch (X, y); returns the batch loss before the update."""
+        lr = F32(positive_number("lr", lr))
+        loss, dW, db = self.gradients(X, y)
+        for k in range(len(self.W)):
+            self.W[k] -= lr * dW[k]
+            self.b[k] -= lr * db[k]
+            if self.bn[k] is not None:
+                self.bn[k].gamma -= lr * self.bn[k].dgamma
+                self.bn[k].beta -= lr * self.bn[k].dbeta
+        return loss
+
+    def accuracy(self, X, y) -> float:
+        """Fraction of ``X`` classified as ``y``, in inference mode (moving averages)."""
+        return float(np.mean(np.argmax(self.forward(X, training=False), axis=1) == np.asarray(y)))
+
+
+def train_mlp(X, y, X_test, y_test, widths, bn, lr, batch_size, num_epochs, momentum=0.9, seed=0):
+    """Train an :class:`MLP` with plain SGD; returns the test accuracy after each epoch (chapter 8)."""
+    X, X_test = _batch("X", X), _batch("X_test", X_test)
+    batch_size = non_negative_int("batch_size", batch_size)
+    if batch_size < 2:
+        raise ValueError(f"batch_size must be >= 2 (batch statistics need two examples), got {batch_size!r}")
+    y = np.asarray(y)
+    net = MLP(X.shape[1], widths, int(max(y.max(), np.max(y_test))) + 1, bn=bn, momentum=momentum, seed=seed)
+    rng = np.random.default_rng(seed)
+    acc = []
+    with _one_blas_thread():  # small matrices: extra BLAS threads only wait on a busy machine
+        for _ in range(non_negative_int("num_epochs", num_epochs)):
+            order = rng.permutation(len(X))
+            for start in range(0, len(X), batch_size):
+                idx = order[start:start + batch_size]
+                net.step(X[idx], y[idx], lr)
+            acc.append(net.accuracy(X_test, y_test))
+    return np.array(acc)
+
+
+def _one_blas_thread():
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # scikit-learn brings threadpoolctl; without it, run as configured
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")

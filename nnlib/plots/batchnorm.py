@@ -1,0 +1,85 @@
+"""Chapter 8 (batch normalization): what the layer does to a batch, accuracy curves, the explorer."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import batchnorm
+from . import COLORS, new_figure
+
+__all__ = ["normalize_figure", "accuracy_figure", "running_estimate_figure"]
+
+
+def normalize_figure(X, Y, feature_names=("feature 1", "feature 2")):
+    """Left: a batch of two features before batch norm; right: after it (chapter 8)."""
+    fig, (ax0, ax1) = new_figure(2)
+    for ax, Z, title in ((ax0, X, "before: the layer's raw inputs"),
+                         (ax1, Y, "after: zero mean, unit variance per feature")):
+        ax.scatter(Z[:, 0], Z[:, 1], s=10, color=COLORS[0], alpha=0.6)
+        ax.axhline(0, color="0.7", lw=0.8)
+        ax.axvline(0, color="0.7", lw=0.8)
+        m = Z.mean(axis=0)
+        ax.plot(m[0], m[1], "x", color=COLORS[1], ms=10, mew=2, label="batch mean")
+        ax.set(xlabel=feature_names[0], ylabel=feature_names[1], title=title)
+        ax.set_aspect("equal", adjustable="datalim")
+        ax.legend(fontsize=8, loc="upper left")
+    return fig
+
+
+def accuracy_figure(curves: dict, title=None, updates_per_epoch=None, reference=None, ylim=(0.0, 1.0)):
+    """Test accuracy per epoch, one line per run (chapter 8).
+
+    With ``updates_per_epoch`` a second panel puts the same curves against the number of SGD
+    updates, with ``reference`` (label -> (updates, accuracies)) drawn as open squares.
+    """
+    fig, axes = new_figure(2 if updates_per_epoch else 1, width=9.0 if updates_per_epoch else 7.5,
+                           height=3.8)
+    for (label, acc), color in zip(curves.items(), COLORS):
+        epochs = np.arange(1, len(acc) + 1)
+        axes[0].plot(epochs, acc, "-o", ms=3, color=color, label=label)
+        if updates_per_epoch:
+            axes[1].plot(epochs * updates_per_epoch, acc, "-", color=color, label=label)
+    axes[0].set(xlabel="epoch", ylabel="test accuracy", ylim=ylim)
+    if updates_per_epoch:
+        for label, (x, val) in (reference or {}).items():
+            axes[1].plot(x, val, "s", color="0.2", ms=7, mfc="none", mew=1.5, label=label)
+        axes[1].set_xscale("log")
+        axes[1].set(xlabel="SGD updates (log scale)", ylim=ylim, title="the same runs, against updates")
+        from matplotlib.ticker import FuncFormatter
+
+        axes[1].xaxis.set_major_formatter(FuncFormatter(_plain_fmt))
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="lower right")
+    if title:
+        axes[0].set_title(title, fontsize=10)
+    return fig
+
+
+def _plain_fmt(v, _):
+    return f"{v:g}"
+
+
+
+def running_estimate_figure(momentum=0.99, batch_size=32, num_steps=600, shift_at=300):
+    """The explorer: the moving mean and variance chasing a feature's true statistics (chapter 8)."""
+    r = batchnorm.running_estimate(momentum, batch_size, num_steps, shift_at)
+    steps = np.arange(1, num_steps + 1)
+    fig, (ax0, ax1) = new_figure(2)
+    ax0.plot(steps, r.batch_mean, ".", color="0.7", ms=2, label="batch mean")
+    ax0.plot(steps, r.true_mean, "--", color="k", lw=1, label="true mean")
+    ax0.plot(steps, r.moving_mean, color=COLORS[0], lw=1.6, label="moving_mean")
+    ax0.set(xlabel="training step", ylabel="mean", title="moving mean", ylim=(-1.5, 4.5))
+    ax0.legend(fontsize=8, loc="upper left")
+    ax1.plot(steps, r.true_var, "--", color="k", lw=1, label="true variance")
+    ax1.plot(steps, r.moving_var, color=COLORS[1], lw=1.6, label="moving_variance")
+    ax1.set(xlabel="training step", ylabel="variance", title="moving variance", ylim=(0, 7))
+    ax1.legend(fontsize=8, loc="lower right")
+    before = slice(max(shift_at - 50, 0), shift_at)
+    err = float(np.sqrt(np.mean(np.square(r.moving_mean[before] - r.true_mean[before]))))
+    after = np.nonzero(np.abs(r.moving_mean[shift_at:] - r.true_mean[shift_at:]) < 0.2)[0]
+    lag = f"{after[0] + 1} steps" if after.size else f"more than {num_steps - shift_at} steps"
+    fig.suptitle(f"momentum {momentum:g}, batch size {batch_size}: about {1 / (1 - momentum):.0f} "
+                 f"batches averaged; error before the shift {err:.3f}\n"
+                 f"after the mean jumps by 2 at step {shift_at}, the estimate is within 0.2 "
+                 f"after {lag}", fontsize=10)
+    return fig
