@@ -8,6 +8,7 @@ One module per idea, in the order the chapters introduce them:
 - :mod:`nnlib.schedules`    learning-rate schedules: exponential decay (chapter 4)
 - :mod:`nnlib.ema`          exponential moving averages of weights (chapter 5)
 - :mod:`nnlib.regularization`  L1 and L2 penalties and their gradients (chapter 6)
+- :mod:`nnlib.init`         weight initializers, the deep-stack probe (chapter 7)
 - :mod:`nnlib.batchnorm`    batch normalization forward and backward (chapter 8)
 - :mod:`nnlib.softmax`      softmax, log-softmax, sparse cross-entropy (chapter 9)
 - :mod:`nnlib.optimizers`   SGD, momentum, Nesterov, AdaGrad, RMSProp, Adam update rules (chapter 10)

@@ -1,0 +1,185 @@
+"""Chapter 7 (weight initialization): per-layer spreads, histograms, training curves, the explorer."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import init
+from . import COLORS, new_figure, plain_log_axis
+
+__all__ = ["ACT_LABELS", "SCHEME_LABELS", "spread_figure", "histogram_grid_figure",
+           "ranking_figure", "init_explorer_figure"]
+
+ACT_LABELS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "leaky ReLU",
+              "elu": "ELU"}
+SCHEME_LABELS = {"normal": "N(0, 1)", "standard": "standard U(±1/√n)",
+                 "glorot_uniform": "Glorot uniform", "glorot_normal": "Glorot normal",
+                 "he_uniform": "He uniform", "he_normal": "He normal"}
+
+
+def _label(p) -> str:
+    text = SCHEME_LABELS[p.scheme]
+    return text if p.gain == 1 else f"{text} ×{p.gain:g}"
+
+
+def _grid(nrows, ncols, width=9.0, height=6.0, left=0.08, bottom=0.09, top=0.88, hspace=0.45):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), facecolor="white")
+    fig.subplots_adjust(left=left, right=0.98, bottom=bottom, top=top, wspace=0.3, hspace=hspace)
+    return fig, np.atleast_2d(axes)
+
+
+def spread_figure(probes, title=None):
+    """Top: activation std per layer; bottom: back-propagated gradient std; one column per activation (chapter 7).
+
+    ``probes`` is a list of :class:`nnlib.init.Probe`; columns follow the order activations first appear.
+    """
+    acts = list(dict.fromkeys(p.activation for p in probes))
+    fig, axes = _grid(2, len(acts), height=5.6)
+    styles = {}
+    for p in probes:
+        col = acts.index(p.activation)
+        key = _label(p)
+        color = styles.setdefault(key, COLORS[len(styles) % len(COLORS)])
+        layers = np.arange(1, p.depth + 1)
+        for row, values in enumerate((p.act_std(), p.grad_std())):
+            ax = axes[row, col]
+            ax.plot(layers, np.maximum(values, 1e-30), "-o", color=color, ms=3, lw=1.4, label=key)
+    for col, act in enumerate(acts):
+        for row, what in enumerate(("activations", "gradients dL/dz")):
+            ax = axes[row, col]
+            plain_log_axis(ax)
+            ax.grid(alpha=0.3)
+            ax.set_xticks(range(1, probes[0].depth + 1, max(1, probes[0].depth // 5)))
+            if col == 0:
+                ax.set_ylabel(f"std of {what}")
+        axes[0, col].set_title(ACT_LABELS[act])
+        axes[1, col].set_xlabel("layer (1 = next to the input)")
+    axes[0, 0].legend(fontsize=7.5, loc="best")
+    fig.suptitle(title or "Spread per layer at initialization: forward (top) and backward (bottom)")
+    return fig
+
+
+def _hist_lines(ax, arrays, bins, cmap_name="viridis"):
+    import matplotlib
+
+    cmap = matplotlib.colormaps[cmap_name]
+    n = len(arrays)
+    centers = (bins[:-1] + bins[1:]) / 2
+    for k, values in enumerate(arrays):
+        counts, _ = np.histogram(values, bins=bins)
+        share = counts / max(1, values.size)
+        ax.plot(centers, share, color=cmap(k / max(1, n - 1) * 0.9), lw=1.1)
+
+
+def histogram_grid_figure(probes, what="activations"):
+    """Histograms per layer (light = layer 1, dark = top layer), rows = activation, columns = scheme (chapter 7).
+
+    ``what="activations"``: values on a linear axis for sigmoid and tanh, and log10 of the positive
+    values for ReLU-like units (their scale changes by orders of magnitude); ``what="gradients"``:
+    log10 |dL/dz| for every panel.
+    """
+    acts = list(dict.fromkeys(p.activation for p in probes))
+    schemes = list(dict.fromkeys(_label(p) for p in probes))
+    fig, axes = _grid(len(acts), len(schemes), height=2.2 * len(acts) + 0.8, bottom=0.08, top=0.9,
+                      hspace=0.55)
+    for p in probes:
+        ax = axes[acts.index(p.activation), schemes.index(_label(p))]
+        if what == "gradients":
+            logs = [np.log10(np.abs(g[g != 0]).ravel()) for g in p.grad_z]
+            lo = min(float(np.percentile(v[::7], 0.5)) for v in logs if v.size)
+            hi = max(float(np.percentile(v[::7], 99.5)) for v in logs if v.size)
+            _hist_lines(ax, logs, np.linspace(np.floor(lo), np.ceil(hi), 61))
+            ax.set_xlabel("log10 |dL/dz|", fontsize=8)
+        elif p.activation in ("sigmoid", "tanh"):
+            lo = 0.0 if p.activation == "sigmoid" else -1.0
+            _hist_lines(ax, [a.ravel() for a in p.a], np.linspace(lo, 1.0, 51))
+            ax.set_xlabel("activation", fontsize=8)
+        else:
+            logs = [np.log10(a[a > 0]).ravel() for a in p.a]
+            lo = min(float(np.percentile(v[::7], 0.5)) for v in logs if v.size)
+            hi = max(float(np.percentile(v[::7], 99.5)) for v in logs if v.size)
+            _hist_lines(ax, logs, np.linspace(np.floor(lo), np.ceil(hi), 61))
+            ax.set_xlabel("log10 of activation (> 0)", fontsize=8)
+        ax.set_title(f"{ACT_LABELS[p.activation]}, {_label(p)}", fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.set_yticks([])
+    head = "activations" if what == "activations" else "back-propagated gradients"
+    fig.suptitle(f"Histograms of the {head} of each layer at initialization "
+                 f"(light: layer 1 → dark: layer {probes[0].depth})", fontsize=11)
+    return fig
+
+
+def ranking_figure(runs: dict):
+    """Left: test accuracy per epoch; right: training loss (log); mean over seeds, band = min-max (chapter 7).
+
+    ``runs`` maps a label to a list of :class:`nnlib.init.TrainRun` (one per seed).
+    """
+    fig, (ax0, ax1) = new_figure(2, height=3.8)
+    for (label, rs), color in zip(runs.items(), COLORS):
+        acc = np.array([r.test_acc for r in rs])
+        loss = np.array([r.loss for r in rs])
+        epochs = np.arange(1, acc.shape[1] + 1)
+        ax0.plot(epochs, acc.mean(0), "-o", color=color, ms=3, lw=1.6, label=label)
+        ax0.fill_between(epochs, acc.min(0), acc.max(0), color=color, alpha=0.15, lw=0)
+        ax1.plot(epochs, loss.mean(0), "-o", color=color, ms=3, lw=1.6, label=label)
+        ax1.fill_between(epochs, loss.min(0), loss.max(0), color=color, alpha=0.15, lw=0)
+    plain_log_axis(ax1)
+    ax0.set(xlabel="epoch", ylabel="test accuracy", ylim=(0, 1), title="test accuracy")
+    ax1.set(xlabel="epoch", ylabel="training loss (log scale)", title="mean training cross-entropy")
+    for ax in (ax0, ax1):
+        ax.grid(alpha=0.3)
+    ax0.legend(fontsize=8, loc="lower right")
+    return fig
+
+
+def init_explorer_figure(depth=10, activation="tanh", scheme="glorot_uniform", gain=1.0, width=128):
+    """The explorer: one probe; activation spread, gradient spread, and the shape of three layers (chapter 7).
+
+    ``activation`` and ``scheme`` may be given by name or by their label in :data:`ACT_LABELS`
+    and :data:`SCHEME_LABELS` (what the explorer's drop-downs show).
+    """
+    activation = {v: k for k, v in ACT_LABELS.items()}.get(activation, activation)
+    scheme = {v: k for k, v in SCHEME_LABELS.items()}.get(scheme, scheme)
+    p = init.probe(activation, scheme, depth=depth, width=width, num_samples=400, gain=gain)
+    fig, (ax0, ax2) = new_figure(2, width=9.5, height=3.7)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.78, wspace=0.25)
+    layers = np.arange(1, depth + 1)
+    act_std, grad_std = p.act_std(), p.grad_std()
+    ax0.plot(layers, np.maximum(act_std, 1e-30), "-o", color=COLORS[0], ms=3, lw=1.5,
+             label="activations (forward)")
+    ax0.plot(layers, np.maximum(p.input_std(), 1e-30), ":", color=COLORS[0], lw=1.5,
+             label="activations: part that varies with the input")
+    ax0.plot(layers, np.maximum(grad_std, 1e-30), "-s", color=COLORS[1], ms=3, lw=1.5,
+             label="gradients dL/dz (backward)")
+    plain_log_axis(ax0)
+    lo, hi = ax0.get_ylim()
+    if hi / lo < 100:  # keep nearly flat lines looking flat
+        mid = np.sqrt(lo * hi)
+        ax0.set_ylim(mid / 10, mid * 10)
+    ax0.grid(alpha=0.3)
+    ax0.set(xlabel="layer (1 = next to the input)", ylabel="standard deviation",
+            title="spread per layer (log scale)")
+    ax0.legend(fontsize=7.5, loc="best", framealpha=0.6)
+    picks = sorted({1, max(1, (depth + 1) // 2), depth})
+    grid = np.linspace(-4, 4, 161)
+    for layer, color in zip(picks, (COLORS[2], COLORS[4], COLORS[3])):
+        a = np.sort(p.a[layer - 1].astype(np.float64).ravel())
+        sd = a.std()
+        shape = (a - a.mean()) / sd if sd > 0 and np.isfinite(sd) else np.zeros_like(a)
+        cdf = np.searchsorted(shape, grid, side="right") / max(1, a.size)
+        ax2.plot(grid, cdf, color=color, lw=1.5, label=f"layer {layer}")
+    ax2.set(xlabel="(activation − mean) / std", ylabel="share of values ≤ x", ylim=(0, 1),
+            title="distribution of a layer (CDF)")
+    ax2.grid(alpha=0.3)
+    ax2.legend(fontsize=8, loc="upper left")
+    sat = p.saturated()
+    what = "near a flat end" if activation in ("sigmoid", "tanh") else "with z ≤ 0"
+    ratio = grad_std[0] / grad_std[-1] if grad_std[-1] > 0 else float("inf")
+    label = SCHEME_LABELS[scheme] + ("" if gain == 1 else f" ×{gain:.3g}")
+    fig.suptitle(f"{ACT_LABELS[activation]}, {label}, {depth} layers of {width}: activation std "
+                 f"{act_std[0]:.3g} (layer 1) → {act_std[-1]:.3g} (layer {depth})\n"
+                 f"gradient std layer 1 / layer {depth} = {ratio:.3g}; "
+                 f"units {what}: {100 * sat[0]:.0f}% (layer 1), {100 * sat[-1]:.0f}% (layer {depth})",
+                 fontsize=10)
+    return fig

@@ -1,0 +1,154 @@
+"""Facts chapter 7 (weight initialization) states about note 001, beyond its ledger entries."""
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+from nnlib import init
+from nnlib.notes import init as notes_init
+from tests.helpers import SEEDS
+
+NOTE = SEEDS / "001_74a1155c870f420d.txt"
+DEPTH, WIDTH, SAMPLES = 10, 256, 500
+
+
+def _note_lines():
+    if not NOTE.exists():
+        pytest.skip(f"{NOTE} not found: the notes are not beside this checkout")
+    return NOTE.read_text(encoding="utf-8").split("\n")
+
+
+def _probe(act, scheme, gain=1.0):
+    return init.probe(act, scheme, depth=DEPTH, width=WIDTH, num_samples=SAMPLES, gain=gain)
+
+
+# --- what the note says, where --------------------------------------------------------------
+
+def test_the_ranking_is_on_line_75():
+    assert notes_init.RANKING_TEXT in _note_lines()[75 - 1]
+
+
+def test_table_11_1_is_an_image_referred_to_on_line_37():
+    lines = _note_lines()
+    assert "如表 11-1 所示" in lines[37 - 1]
+    assert re.fullmatch(r"[0-9a-f]{40}", lines[notes_init.TABLE_11_1_LINE - 1].strip())
+
+
+# --- errata 1: the factor 4 belongs to the sigmoid --------------------------------------------
+
+def test_slopes_at_zero_and_the_factor_per_layer():
+    s_sig = float(init.activation_grad("sigmoid", 0.0))
+    s_tanh = float(init.activation_grad("tanh", 0.0))
+    assert (s_sig, s_tanh) == (0.25, 1.0)
+    assert (1 * s_sig) ** 2 == 1 / 16 and (4 * s_sig) ** 2 == 1.0
+    assert (1 * s_tanh) ** 2 == 1.0 and (4 * s_tanh) ** 2 == 16.0
+    # the table's factors as transcribed: it gives 4 to tanh and 1 to the logistic
+    assert notes_init.TABLE_11_1["tanh"] == 4 and notes_init.TABLE_11_1["sigmoid"] == 1
+
+
+def test_factor_4_rescues_the_sigmoids_gradient_and_ruins_tanhs():
+    ratio = {}
+    for act in ("sigmoid", "tanh"):
+        for gain in (1, 4):
+            g = _probe(act, "glorot_uniform", gain).grad_std()
+            ratio[act, gain] = g[0] / g[-1]
+    assert ratio["sigmoid", 1] < 1e-5  # vanishes: layer 1 gets a millionth of layer 10
+    assert ratio["sigmoid", 4] > 1e-2 > ratio["sigmoid", 1] * 1e3  # four orders of magnitude better
+    assert 0.1 < ratio["tanh", 1] < 1  # within a small factor
+    assert ratio["tanh", 4] > 10  # explodes downwards
+    assert _probe("tanh", "glorot_uniform", 4).saturated()[-1] > 0.4
+
+
+# --- errata 2: with N(0, 1) the sigmoid saturates at layer 1 and stays level --------------------
+
+def test_normal_init_saturates_the_first_layer_and_then_stays_level():
+    p = _probe("sigmoid", "normal")
+    pre = p.pre_std()
+    assert abs(pre[0] - math.sqrt(WIDTH)) < 0.5  # sqrt(256) = 16
+    assert np.all((pre[1:] > 9) & (pre[1:] < 13))  # no growth after layer 1
+    assert p.saturated()[0] > 0.7
+    standard = _probe("sigmoid", "standard")
+    assert standard.saturated().max() == 0.0
+
+
+# --- the reproduce section's readings -------------------------------------------------------
+
+def test_relu_per_layer_factors():
+    normal = _probe("relu", "normal").act_std()
+    assert np.all(normal[1:] / normal[:-1] > 8)  # about sqrt(256 / 2) = 11 per layer
+    glorot = _probe("relu", "glorot_uniform").act_std()
+    assert 15 < glorot[0] / glorot[-1] < 30  # sqrt(2)^9 = 22.6
+    he = _probe("relu", "he_normal").act_std()
+    assert he.max() / he.min() < 2
+
+
+def test_sigmoid_with_glorot_gradients_vanish_below_a_millionth():
+    g = _probe("sigmoid", "glorot_uniform").grad_std()
+    assert g[-1] > 0.2 and g[0] < 1e-6
+
+
+def test_tf1_contribs_1_3_makes_weights_0_3_percent_wider():
+    wider = math.sqrt(1.3 * init.TRUNCATED_STDDEV ** 2) - 1
+    assert round(100 * wider, 1) == 0.3
+
+
+# --- the ranking on digits ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def ranking_runs():
+    X, y, X_test, y_test = init.digits_data()
+    matched = {"elu": "he_normal", "leaky_relu": "he_normal", "relu": "he_normal",
+               "tanh": "glorot_uniform", "sigmoid": "glorot_uniform"}
+    return {act: [init.train_deep(X, y, X_test, y_test, act, scheme, depth=10, width=64, lr=0.01,
+                                  epochs=6, batch_size=32, seed=s) for s in (0, 1, 2)]
+            for act, scheme in matched.items()}
+
+
+def test_ranking_by_training_loss_is_the_notes(ranking_runs):
+    loss = {a: np.mean([r.loss[-1] for r in rs]) for a, rs in ranking_runs.items()}
+    assert tuple(sorted(loss, key=loss.get)) == notes_init.RANKING
+
+
+def test_by_test_accuracy_tanh_comes_second_and_sigmoid_stays_at_chance(ranking_runs):
+    acc = {a: np.mean([r.test_acc[-1] for r in rs]) for a, rs in ranking_runs.items()}
+    assert tuple(sorted(acc, key=lambda a: -acc[a])) == ("elu", "tanh", "leaky_relu", "relu", "sigmoid")
+    assert acc["sigmoid"] < 0.12  # ten classes: chance is 0.1
+    assert np.mean([r.dead[-1] for r in ranking_runs["relu"]]) < 0.1  # "a few percent"
+
+
+def test_how_much_each_stack_still_depends_on_the_input():
+    dep = {act: _probe(act, scheme).input_std() for act, scheme in
+           (("elu", "he_normal"), ("leaky_relu", "he_normal"), ("relu", "he_normal"),
+            ("tanh", "glorot_uniform"), ("sigmoid", "glorot_uniform"))}
+    assert dep["sigmoid"][4] < 0.01 * dep["sigmoid"][0]  # all but gone by layer 5
+    assert dep["elu"][9] > dep["elu"][0]  # kept, even amplified
+    for act in ("relu", "leaky_relu", "tanh"):
+        assert 0.25 < dep[act][9] / dep[act][0] < 0.45  # about a third
+
+
+def test_factor_4_lets_more_of_the_input_through_the_sigmoid_but_far_less_than_tanh():
+    sig1 = _probe("sigmoid", "glorot_uniform").input_std()[-1]
+    sig4 = _probe("sigmoid", "glorot_uniform", 4).input_std()[-1]
+    tanh1 = _probe("tanh", "glorot_uniform").input_std()[-1]
+    assert 3e3 < sig4 / sig1 < 3e4  # "about ten thousand times"
+    assert 20 < tanh1 / sig4 < 80  # "about forty times less"
+
+
+def test_training_with_the_tables_factor_4(ranking_runs):
+    X, y, X_test, y_test = init.digits_data()
+    four = {act: init.train_deep(X, y, X_test, y_test, act, "glorot_uniform", depth=10, width=64,
+                                 lr=0.01, epochs=6, batch_size=32, seed=0, gain=4.0)
+            for act in ("sigmoid", "tanh")}
+    assert four["tanh"].test_acc[-1] < 0.35 < 0.8 < ranking_runs["tanh"][0].test_acc[-1]
+    assert max(four["sigmoid"].test_acc) < 0.12  # still at chance
+
+
+def test_at_learning_rate_0_2_elu_diverges_and_few_relus_die():
+    X, y, X_test, y_test = init.digits_data()
+    runs = {act: init.train_deep(X, y, X_test, y_test, act, "he_normal", depth=10, width=64, lr=0.2,
+                                 epochs=4, batch_size=32, seed=0) for act in ("relu", "elu")}
+    assert np.isnan(runs["elu"].loss[0])
+    assert 0 < max(runs["relu"].dead) < 0.1
