@@ -20,13 +20,6 @@ Z = np.concatenate([np.linspace(-30, 30, 6001),
                    ).astype(np.float32)
 
 
-@pytest.fixture(scope="module")
-def tf():
-    import nnlib
-
-    return nnlib.tf_setup(seed=0)
-
-
 def _close(ours, theirs, rtol=4e-6):
     """|ours - theirs| <= rtol * max(1, |theirs|): a few float32 ulps, TF uses its own exp/tanh."""
     ours, theirs = np.asarray(ours, np.float64), np.asarray(theirs, np.float64)

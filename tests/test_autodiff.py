@@ -19,13 +19,6 @@ from nnlib.autodiff import MLP, Value, count_ops, gradient_cost, numerical_grad,
 RTOL, ATOL = 1e-10, 1e-12
 
 
-@pytest.fixture(scope="module")
-def tf():
-    import nnlib
-
-    return nnlib.tf_setup(seed=0)
-
-
 # --- the course's examples ---------------------------------------------------------------------
 def test_the_lecture_example_forward_and_backward():
     """x = -2, y = 2, w = 2, b = 8: c = -4, a = 4, d = 2, J = 2; dJ/dd = dJ/da = dJ/db = dJ/dc = 2, dJ/dw = -4."""

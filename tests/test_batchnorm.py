@@ -4,25 +4,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import nnlib
 from nnlib import batchnorm
 
 RNG = np.random.default_rng(0)
 X = (RNG.standard_normal((16, 5)) * [1.0, 3.0, 0.1, 10.0, 0.5] + [0.0, -2.0, 5.0, 1.0, 0.3]).astype(np.float32)
 GAMMA = np.array([1.0, 0.5, 2.0, -1.0, 1.5], np.float32)
 BETA = np.array([0.0, 1.0, -0.5, 0.25, 2.0], np.float32)
-
-
-@pytest.fixture(scope="module")
-def tf():
-    return nnlib.tf_setup(seed=0)
-
-
-@pytest.fixture(scope="module")
-def keras(tf):
-    import keras
-
-    return keras
 
 
 def keras_layer(keras, momentum, epsilon=None):

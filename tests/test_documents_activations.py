@@ -2,18 +2,10 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from nnlib import activations as act
 from nnlib.notes import activations as notes
 from tests.helpers import CHAPTERS, stored_text
-
-
-@pytest.fixture(scope="module")
-def tf():
-    import nnlib
-
-    return nnlib.tf_setup(seed=0)
 
 
 def test_the_3_4_2_network_has_2_layers_and_12_4_8_2_parameters():

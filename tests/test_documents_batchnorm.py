@@ -1,7 +1,6 @@
 """Facts chapter 8 (batch normalization) states about note 001 and Keras 3, beyond the ledger."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from nnlib import batchnorm
@@ -40,16 +39,6 @@ def test_keras_default_momentum_099_averages_100_batches_and_starts_far_off():
     assert r.moving_mean[19] == pytest.approx(1 - 0.99 ** 20, abs=0.05)  # about 0.18 of the true 1
     r9 = batchnorm.running_estimate(0.9, 200, 400, 400)
     assert r9.moving_mean[19] == pytest.approx(1 - 0.9 ** 20, abs=0.05)  # about 0.88
-
-
-@pytest.fixture(scope="module")
-def keras():
-    import nnlib
-
-    nnlib.tf_setup(seed=0)
-    import keras
-
-    return keras
 
 
 def test_line_99_counts_four_learned_parameters_but_keras_trains_two(keras):

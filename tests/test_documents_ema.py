@@ -14,13 +14,6 @@ F32 = np.float32
 PRINTED_SHADOWS = [line.strip("[]").split(", ")[1] for line in notes_ema.EMA_PAIRS.lines]
 
 
-@pytest.fixture(scope="module")
-def tf():
-    import nnlib
-
-    return nnlib.tf_setup(seed=0)
-
-
 def _run(decay, num_updates_for):
     avg = ema.ExponentialMovingAverage(decay, 0)
     out = []

@@ -10,13 +10,6 @@ from nnlib.notes import regularization as note
 from tests.helpers import SEEDS
 
 
-@pytest.fixture(scope="module")
-def tf():
-    import nnlib
-
-    return nnlib.tf_setup(seed=0)
-
-
 def _note_lines(printed):
     path = SEEDS / printed.file
     if not path.exists():

@@ -14,13 +14,6 @@ from tests.helpers import CHAPTERS, SEEDS, stored_text
 NOTEBOOK = CHAPTERS / "09_softmax.ipynb"
 
 
-@pytest.fixture(scope="module")
-def tf():
-    import nnlib
-
-    return nnlib.tf_setup(seed=0)
-
-
 def _note(name):
     path = SEEDS / name
     if not path.exists():

@@ -7,13 +7,6 @@ import pytest
 from nnlib import ema
 
 
-@pytest.fixture(scope="module")
-def tf():
-    import nnlib
-
-    return nnlib.tf_setup(seed=0)
-
-
 def _random_run(rng):
     """A random decay, random weights of two shapes, and a random num_updates schedule."""
     decay = float(rng.choice([rng.uniform(0.0, 1.0), 1 - 10 ** rng.uniform(-4, -0.5)]))

@@ -25,21 +25,6 @@ N = SHAPE[0] * SHAPE[1]
 STD_RTOL = 5 * math.sqrt((3 - 1) / (4 * N))
 
 
-@pytest.fixture(scope="module")
-def keras():
-    nnlib.tf_setup(seed=0)
-    import keras
-
-    return keras
-
-
-@pytest.fixture(scope="module")
-def tf(keras):
-    import tensorflow as tf
-
-    return tf
-
-
 # --- fans and scales ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("shape", [(), (7,), (3, 5), (3, 3, 4, 8), (2, 5, 6), (5, 1, 1, 2, 3)])

@@ -12,20 +12,6 @@ from nnlib import losses
 F32 = np.float32
 
 
-@pytest.fixture(scope="module")
-def tf():
-    import nnlib
-
-    return nnlib.tf_setup(seed=0)
-
-
-@pytest.fixture(scope="module")
-def keras(tf):
-    import keras
-
-    return keras
-
-
 def _probs(rng, shape):
     p = rng.uniform(0.01, 1.0, size=shape).astype(F32)
     return (p / p.sum(axis=-1, keepdims=True)).astype(F32)

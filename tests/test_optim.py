@@ -9,13 +9,6 @@ import pytest
 from nnlib import optim
 
 
-@pytest.fixture(scope="module")
-def tf():
-    import nnlib
-
-    return nnlib.tf_setup(seed=0)
-
-
 def _tf_trace(tf, lr, w0, num_steps):
     import keras
 

@@ -8,13 +8,6 @@ from nnlib import regularization as reg
 
 
 @pytest.fixture(scope="module")
-def tf():
-    import nnlib
-
-    return nnlib.tf_setup(seed=0)
-
-
-@pytest.fixture(scope="module")
 def data():
     return reg.circle_data()
 

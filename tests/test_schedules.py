@@ -11,13 +11,6 @@ from nnlib.schedules import exponential_decay
 F32 = np.float32
 
 
-@pytest.fixture(scope="module")
-def tf():
-    import nnlib
-
-    return nnlib.tf_setup(seed=0)
-
-
 def _random_schedules(n, seed):
     """Random (base_lr, decay_steps, decay_rate, staircase): int and float decay_steps, rates < and > 1."""
     rng = np.random.default_rng(seed)

@@ -12,13 +12,6 @@ from nnlib import softmax as sm
 from nnlib.softmax import log_softmax, softmax, sparse_categorical_cross_entropy
 
 
-@pytest.fixture(scope="module")
-def tf():
-    import nnlib
-
-    return nnlib.tf_setup(seed=0)
-
-
 def _random_cases(seed=0):
     """Random logits from tame to extreme (scale up to 1e4), with labels."""
     rng = np.random.default_rng(seed)

@@ -10,13 +10,6 @@ import pytest
 from nnlib import data, training
 
 
-@pytest.fixture(scope="module")
-def tf():
-    import nnlib
-
-    return nnlib.tf_setup(seed=0)
-
-
 # --- nnlib.data --------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
