@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test lab execute clean venv
+.PHONY: book test lab execute clean venv chromium
 
 venv: $(STAMP)
 
@@ -22,9 +22,23 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-## run every test: nnlib unit tests, the document ledger, nbval over every chapter
-test: $(STAMP)
-	$(BIN)/python -m pytest
+## run every test: nnlib unit tests, the document ledger, nbval over every chapter, and the
+## real-browser tests (the built book and JupyterLab in Debian's Chromium)
+test: $(STAMP) chromium book
+	NNLIB_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
+
+## Debian's Chromium for the browser tests (Playwright cannot download its own browser here)
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo ">> installing Debian's chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null) \
+	  || echo "!! apt-get install chromium FAILED: the browser tests will fail (see above)"; \
+	else \
+	  echo "!! NO CHROMIUM at $(CHROMIUM) and not root: the browser tests will FAIL."; \
+	  echo "!! Install Debian's chromium package (sudo apt-get install chromium) or set CHROMIUM=..."; \
+	fi
 
 ## re-execute every chapter in place, each in a fresh kernel (then commit the outputs)
 execute: $(STAMP)

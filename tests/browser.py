@@ -1,0 +1,75 @@
+"""Shared by the real-browser tests: Debian's Chromium driven by Playwright, and local servers.
+
+Playwright cannot download its own browser here, so it drives ``/usr/bin/chromium`` (Debian's
+package; ``make test`` installs it when it runs as root). When the browser is missing, the
+browser tests fail with a message saying so: they never pass silently.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import os
+import shutil
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT
+
+CHROMIUM = os.environ.get("NNLIB_CHROMIUM", "/usr/bin/chromium")
+# What the machine's closed network needs: no background connections, no first-run, no QUIC.
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+HTML = ROOT / "_build" / "html"
+ARTIFACTS = Path(os.environ.get("NNLIB_ARTIFACTS", ROOT / "_build" / "screenshots"))
+
+
+def require_chromium() -> str:
+    """The browser's path, or a loud failure that says how to get it."""
+    path = shutil.which(CHROMIUM) or (CHROMIUM if Path(CHROMIUM).exists() else None)
+    if not path:
+        pytest.fail(
+            f"BROWSER TESTS CANNOT RUN: no Chromium at {CHROMIUM}. As root, `make test` installs it "
+            "(apt-get install chromium); otherwise install Debian's chromium package or set "
+            "NNLIB_CHROMIUM to a Chromium binary.", pytrace=False)
+    return path
+
+
+def launch(playwright):
+    """A headless Chromium from Debian, with a fresh profile."""
+    return playwright.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS,
+                                      headless=True)
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # no request log in the test output
+        pass
+
+
+@contextlib.contextmanager
+def serve(directory: Path = HTML):
+    """Serve ``directory`` over HTTP on 127.0.0.1 (a free port); yields the base URL."""
+    if not (Path(directory) / "index.html").exists():
+        pytest.fail(f"{directory} has no index.html: build the book first (`make book`).",
+                    pytrace=False)
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
