@@ -18,8 +18,17 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(BIN)/python -m pip check
 	@touch $(STAMP)
 
+## MathJax 3 from npm, served by the book itself (_config.yml html_static_path), so math renders
+## offline. Kept in .venv (not committed); only the CHTML combined component and its lazy-loaded parts.
+MATHJAX := $(VENV)/mathjax/static/mathjax/tex-mml-chtml.js
+$(MATHJAX):
+	npm install --prefix $(VENV)/mathjax --no-save --no-audit --no-fund --loglevel=error mathjax@3.2.2
+	rm -rf $(VENV)/mathjax/static && mkdir -p $(VENV)/mathjax/static/mathjax
+	cd $(VENV)/mathjax/node_modules/mathjax/es5 && \
+	  cp -r tex-mml-chtml.js a11y adaptors input output sre ui $(CURDIR)/$(VENV)/mathjax/static/mathjax/
+
 ## build the book into _build/html from the stored (executed) notebooks; fails on any warning
-book: $(STAMP)
+book: $(STAMP) $(MATHJAX)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 ## run every test: nnlib unit tests, the document ledger, nbval over every chapter, and the
