@@ -152,3 +152,77 @@ def test_importing_nnlib_training_does_not_import_keras():
             "print(any(m.split('.')[0] in ('keras', 'tensorflow') for m in sys.modules))")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert res.stdout.strip() == "False", res.stderr
+
+
+# --- train_loop: model.fit written out ---------------------------------------------------------
+
+def _twin_networks(keras, **options):
+    """Two networks with identical starting weights."""
+    keras.utils.set_random_seed(0)
+    a = training.digit_network(num_inputs=64, **options)
+    keras.utils.set_random_seed(0)
+    b = training.digit_network(num_inputs=64, **options)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+    return a, b
+
+
+def _max_rel_diff(a, b):
+    return max(float(np.max(np.abs(wa - wb)) / (np.max(np.abs(wb)) + 1e-30))
+               for wa, wb in zip(a.get_weights(), b.get_weights()))
+
+
+@pytest.mark.parametrize("options, make_opt", [
+    ({}, lambda k: k.optimizers.SGD(0.05)),
+    ({"init": "he_normal", "batch_norm": True, "l2": 1e-3},
+     lambda k: k.optimizers.Adam(k.optimizers.schedules.ExponentialDecay(1e-2, 10, 0.9),
+                                 use_ema=True, ema_momentum=0.9)),
+], ids=["sgd", "bn-adam-decay-ema-l2"])
+def test_train_loop_matches_fit_on_the_same_batches(tf, options, make_opt):
+    """Same batches in the same order as fit(shuffle=False) over the epochs laid end to end.
+
+    1344 of the digits' training images = 42 batches of 32, so every batch lines up. After 126
+    steps the weights are bit for bit the same as fit's (measured: largest difference 0.0), so the
+    test asks for equality. A real bug moves them far: without the regularization loss the largest
+    relative difference was 0.77, without copying the EMA in 0.033, with BN in inference mode 1.01.
+    """
+    import keras
+
+    X, y, _, _ = data.digits()
+    X, y = X[:1344], y[:1344]
+    ours, theirs = _twin_networks(keras, **options)
+    losses = training.train_loop(ours, make_opt(keras), X, y, epochs=3, batch_size=32, seed=7)
+    order = np.concatenate(training.epoch_orders(len(X), 3, seed=7))
+    theirs.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), optimizer=make_opt(keras))
+    theirs.fit(X[order], y[order], epochs=1, batch_size=32, shuffle=False, verbose=0)
+    assert len(losses) == 3 and losses[2] < losses[0]
+    assert _max_rel_diff(ours, theirs) == 0.0
+
+
+def test_train_loop_takes_the_short_last_batch_as_fit_does(tf):
+    import keras
+
+    X, y, _, _ = data.digits()
+    X, y = X[:1000], y[:1000]  # 31 batches of 32 and one of 8
+    ours, theirs = _twin_networks(keras)
+    training.train_loop(ours, keras.optimizers.SGD(0.05), X, y, epochs=2, seed=3)
+    theirs.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                   optimizer=keras.optimizers.SGD(0.05))
+    for order in training.epoch_orders(len(X), 2, seed=3):
+        theirs.fit(X[order], y[order], epochs=1, batch_size=32, shuffle=False, verbose=0)
+    assert _max_rel_diff(ours, theirs) == 0.0
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"epochs": -1}, "epochs must be"), ({"batch_size": 0}, "batch_size must be"),
+    ({"seed": -2}, "seed must be"), ({"y": np.zeros((5, 2))}, "X must be"),
+    ({"optimizer": "adam"}, "optimizer must be"), ({"model": "net"}, "model must be"),
+])
+def test_train_loop_rejects_bad_arguments(tf, kwargs, match):
+    import keras
+
+    X, y = np.zeros((10, 64), np.float32), np.zeros(10, int)
+    args = {"model": training.digit_network(num_inputs=64), "optimizer": keras.optimizers.SGD(0.1),
+            "X": X, "y": y, "epochs": 1, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        training.train_loop(**args)
