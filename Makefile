@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test lab execute clean venv chromium
+.PHONY: book test lab execute clean venv chromium bench
 
 venv: $(STAMP)
 
@@ -56,6 +56,10 @@ execute: $(STAMP)
 ## open the course in JupyterLab, bound to localhost, token on
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+## benchmarks (about 25 minutes on a quiet machine): writes benchmarks/RESULTS.md
+bench: $(STAMP) chromium
+	NNLIB_CHROMIUM=$(CHROMIUM) $(BIN)/python -m benchmarks.run
 
 clean:
 	rm -rf _build .pytest_cache

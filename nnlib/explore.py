@@ -19,10 +19,12 @@ import itertools
 import json
 import math
 import re
+import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-__all__ = ["Control", "log_slider", "slider", "int_slider", "choice", "toggle", "Explorer"]
+__all__ = ["Control", "log_slider", "slider", "int_slider", "choice", "toggle", "Explorer",
+           "LiveView"]
 
 MAX_FRAMES = 160  # a static explorer renders every combination: keep pages light
 
@@ -173,19 +175,27 @@ class Explorer:
     # -- JupyterLab ---------------------------------------------------------------------------
     def live(self) -> None:
         """Show ipywidgets controls that redraw the figure on every move (needs a kernel)."""
-        import ipywidgets as W
-        import matplotlib.pyplot as plt
         from IPython.display import display
 
-        widgets = {c.name: c.widget() for c in self.controls}
+        display(LiveView(self).widget)
 
-        def draw(**params):
-            fig = self.figure(**params)
-            display(fig)
+    def png(self, params: dict | None = None, compress_level: int = 1) -> bytes:
+        """One frame as PNG bytes at the explorer's dpi, as the live explorer paints it.
+
+        The same drawing as a :meth:`static` frame (same dpi, white background, no tight
+        bounding box); zlib level 1 because encoding is on the live path and the bytes are not
+        stored.
+        """
+        import matplotlib.pyplot as plt
+
+        fig = self.figure(**(params or {}))
+        try:
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=self.dpi, facecolor="white",
+                        metadata={"Software": None}, pil_kwargs={"compress_level": compress_level})
+        finally:
             plt.close(fig)
-
-        out = W.interactive_output(draw, widgets)
-        display(W.VBox([W.VBox(list(widgets.values())), out]))
+        return buf.getvalue()
 
     # -- the built book -----------------------------------------------------------------------
     def static(self, max_frames: int = MAX_FRAMES):
@@ -240,3 +250,64 @@ class Explorer:
                          f'style="display:{shown};max-width:100%" src="data:image/png;base64,{data}">')
         parts.append("</div>")
         return HTML("\n".join(parts))
+
+
+class LiveView:
+    """The live explorer's widgets: a control per parameter and one ``ipywidgets.Image``.
+
+    Each move of a control redraws the figure with the chapter's plot function, encodes it as
+    PNG at the explorer's dpi and sets the bytes on the one Image widget: a single comm message
+    to the browser, which swaps the ``<img>`` source (no Output widget clearing and re-rendering
+    a display_data bundle, no second draw for a tight bounding box as the inline backend does).
+
+    Dragging: the browser keeps at most one update per widget in flight and, while the kernel
+    is busy drawing, keeps only the newest value to send next, so intermediate positions are
+    dropped, not queued; here, a change that leaves every parameter as already painted (for
+    example a slider dragged back to where it was) does not redraw. Nothing is cached: every
+    new parameter set is drawn fresh.
+    """
+
+    def __init__(self, explorer: Explorer):
+        import ipywidgets as W
+
+        self.explorer = explorer
+        self.controls = {c.name: c.widget() for c in explorer.controls}
+        self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
+        self.image.add_class("nnlib-live-figure")
+        self.message = W.HTML("")  # the plot function's error, if a parameter set fails
+        self.renders = 0  # figures painted so far
+        self.last_seconds = None  # draw + encode time of the last painted figure
+        self._painted = None
+        for w in self.controls.values():
+            w.observe(self._changed, names="value")
+        self.widget = W.VBox([W.VBox(list(self.controls.values())), self.image, self.message])
+        self.widget.add_class("nnlib-live-explorer")
+        self.update()
+
+    def params(self) -> dict:
+        """The controls' current values."""
+        return {name: w.value for name, w in self.controls.items()}
+
+    def _changed(self, change):
+        self.update()
+
+    def update(self) -> bool:
+        """Paint the figure for the controls' current values; False when nothing was drawn."""
+        params = self.params()
+        if params == self._painted:
+            return False
+        start = time.perf_counter()
+        try:
+            png = self.explorer.png(params)
+        except Exception as exc:  # show it under the figure, as the Output widget showed tracebacks
+            self._painted = None
+            self.message.value = (f'<pre style="color:#b00020;white-space:pre-wrap">'
+                                  f'{html.escape(type(exc).__name__)}: {html.escape(str(exc))}</pre>')
+            return False
+        self.image.value = png
+        if self.message.value:
+            self.message.value = ""
+        self._painted = params
+        self.renders += 1
+        self.last_seconds = time.perf_counter() - start
+        return True

@@ -71,6 +71,93 @@ def test_live_builds_one_widget_per_control():
     assert ex.live() is None  # nothing to print a repr for
 
 
+def _pixels(png: bytes):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    png = bytes(png)  # ipywidgets keeps Image.value as a memoryview
+    assert png.startswith(b"\x89PNG")
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+def test_live_paints_the_static_frame_into_one_image_widget():
+    import base64
+
+    import ipywidgets as W
+
+    ex = _explorer()
+    view = explore.LiveView(ex)
+    assert isinstance(view.image, W.Image) and view.image.format == "png"
+    assert "nnlib-live-figure" in view.image._dom_classes
+    assert view.renders == 1 and view.params() == {"a": 1.0, "b": "x", "on": False}
+    live = _pixels(view.image.value)
+    assert live.shape == (108, 144, 3)  # figsize (2, 1.5) at the explorer's 72 dpi
+    html = ex.static().data  # the book's frame for the same parameters: the same picture
+    frame = re.search(r'data-key="2-0-0"[^>]*base64,([A-Za-z0-9+/=]+)', html).group(1)
+    assert (live == _pixels(base64.b64decode(frame))).all()
+
+
+def test_moving_a_control_repaints_the_image_with_the_new_value():
+    ex = _explorer()
+    view = explore.LiveView(ex)
+    first = bytes(view.image.value)
+    seen = []
+    view.image.observe(lambda change: seen.append(bytes(change["new"])), names="value")
+    CALLS.clear()
+    view.controls["a"].value = 10.0
+    assert CALLS == [(10.0, "x", False)] and view.renders == 2 and len(seen) == 1
+    assert bytes(view.image.value) == seen[0] != first
+    assert not (_pixels(view.image.value) == _pixels(first)).all()
+    view.controls["on"].value = True
+    view.controls["b"].value = "y"
+    assert CALLS[-1] == (10.0, "y", True) and view.renders == 4 and len(seen) == 3
+    assert view.last_seconds > 0
+
+
+def test_a_change_that_paints_nothing_new_is_not_redrawn():
+    view = explore.LiveView(_explorer())
+    CALLS.clear()
+    assert view.update() is False  # nothing moved
+    view.controls["a"].value = 1.0  # same value: no change event, no draw
+    assert CALLS == [] and view.renders == 1
+    view.controls["a"].value = 0.1
+    view.controls["a"].value = 1.0  # back to a painted value: drawn fresh (nothing cached)
+    assert [c[0] for c in CALLS] == [0.1, 1.0] and view.renders == 3
+
+
+def test_a_failing_parameter_set_is_reported_under_the_figure():
+    def plot(a=1.0):
+        if a > 5:
+            raise ValueError(f"a must be at most 5, got {a}")
+        return _plot(a)
+
+    view = explore.LiveView(explore.Explorer("err", plot, [
+        explore.slider("a", 0, 10, 1, 1.0, grid=(1.0,))]))
+    good = bytes(view.image.value)
+    assert view.message.value == ""
+    view.controls["a"].value = 7.0
+    assert "ValueError: a must be at most 5, got 7.0" in view.message.value
+    assert view.image.value == good and view.renders == 1
+    view.controls["a"].value = 2.0
+    assert view.message.value == "" and view.renders == 2 and view.image.value != good
+
+
+def test_live_displays_only_the_widget_and_prints_nothing(monkeypatch, capsys):
+    import IPython.display
+    import ipywidgets as W
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
+    assert _explorer().live() is None
+    assert len(shown) == 1 and isinstance(shown[0], W.VBox)
+    images = [w for w in shown[0].children if isinstance(w, W.Image)]
+    assert len(images) == 1 and bytes(images[0].value).startswith(b"\x89PNG")
+    assert capsys.readouterr() == ("", "")
+    assert not plt.get_fignums()  # every drawn figure is closed
+
+
 @pytest.mark.parametrize("make, words", [
     (lambda: explore.log_slider("lr", 0, 1, 0.1, grid=(0.1,)), "need 0 < lo < hi"),
     (lambda: explore.log_slider("lr", 1e-3, 1, 0.5, grid=(0.1,)), "default 0.5 must be one of"),
