@@ -1,0 +1,186 @@
+"""What each explorer computes, in nnlib (numpy) and in TensorFlow eager on the same work.
+
+Each case returns ``(nnlib_fn, tf_fn, check)``: two zero-argument callables doing the same
+computation and a function of their results giving the largest absolute difference (so the
+table shows the two sides agree before it compares their speed).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def _diff(a, b) -> float:
+    a, b = np.asarray(a, dtype=np.float64).ravel(), np.asarray(b, dtype=np.float64).ravel()
+    if a.shape != b.shape:
+        raise ValueError(f"the two sides returned {a.size} and {b.size} numbers")
+    return float(np.max(np.abs(a - b)))
+
+
+def gd(tf):
+    """Chapter 3: 20 gradient-descent updates on (w + 1)^2 (lr 0.2, w0 5)."""
+    from nnlib import optim
+
+    def tf_run():
+        w = tf.Variable(5.0)
+        ws = [w.numpy()]
+        for _ in range(20):
+            with tf.GradientTape() as tape:
+                loss = tf.square(w + 1.0)
+            w.assign_sub(0.2 * tape.gradient(loss, w))
+            ws.append(w.numpy())
+        return ws
+
+    return (lambda: optim.gd_trace(optim.quadratic_grad, 5.0, 0.2, 20).w), tf_run, _diff
+
+
+def decay(tf):
+    """Chapter 4: 40 updates with an exponentially decayed rate (0.1, 0.99, every step, staircase)."""
+    from nnlib import optim, schedules
+
+    def tf_run():
+        sched = tf.keras.optimizers.schedules.ExponentialDecay(0.1, 1, 0.99, staircase=True)
+        opt = tf.keras.optimizers.SGD(sched)
+        w = tf.Variable(5.0)
+        ws = [w.numpy()]
+        for _ in range(40):
+            with tf.GradientTape() as tape:
+                loss = tf.square(w + 1.0)
+            opt.apply_gradients([(tape.gradient(loss, w), w)])
+            ws.append(w.numpy())
+        return ws
+
+    return (lambda: schedules.decayed_gd_trace(optim.quadratic_grad, 5.0, 0.1, 1, 0.99, 40,
+                                               staircase=True).w), tf_run, _diff
+
+
+def ema(tf):
+    """Chapter 5: the shadow of a 300-step noisy path, decay 0.99 with num_updates warm-up."""
+    from nnlib import ema as nn_ema
+
+    _, path = nn_ema.demo_path(300, 1.0)
+
+    def tf_run():
+        v = tf.Variable(float(path[0]))
+        step = tf.Variable(0, dtype=tf.int64)
+        avg = tf.train.ExponentialMovingAverage(0.99, num_updates=step)
+        avg.apply([v])
+        out = [avg.average(v).numpy()]
+        for t, p in enumerate(path[1:], 1):
+            v.assign(float(p))
+            step.assign(t)
+            avg.apply([v])
+            out.append(avg.average(v).numpy())
+        return out
+
+    return (lambda: nn_ema.ema_path(path, 0.99, warmup=True)), tf_run, _diff
+
+
+def optimizer(tf):
+    """Chapter 10: 100 Adam steps on the ravine (x^2 + 50 y^2)/2 from the explorer's start."""
+    from nnlib import optimizers as opt
+
+    s = opt.SURFACES["ravine"]
+
+    def tf_run():
+        adam = tf.keras.optimizers.Adam(0.01, beta_1=0.9, beta_2=0.99)
+        w = tf.Variable(np.asarray(s.start, dtype=np.float32))
+        ws = [w.numpy()]
+        for _ in range(100):
+            with tf.GradientTape() as tape:
+                loss = 0.5 * (w[0] * w[0] + 50.0 * w[1] * w[1])
+            adam.apply_gradients([(tape.gradient(loss, w), w)])
+            ws.append(w.numpy())
+        return ws
+
+    return (lambda: opt.run("adam", s.grad, s.start, 0.01, 100, beta_1=0.9, beta_2=0.99).w,
+            tf_run, _diff)
+
+
+def autodiff(tf):
+    """Chapter 11: J = (wx + b - y)^2 / 2 and dJ/dw, dJ/db at the explorer's default point."""
+    from nnlib.autodiff import one_neuron
+
+    def nn_run():
+        g = one_neuron(x=-2.0, y=2.0, w=2.0, b=8.0)
+        g["J"].backward()
+        return [g["J"].data, g["w"].grad, g["b"].grad]
+
+    def tf_run():
+        w, b = tf.Variable(2.0, dtype=tf.float64), tf.Variable(8.0, dtype=tf.float64)
+        with tf.GradientTape() as tape:
+            J = 0.5 * tf.square(w * -2.0 + b - 2.0)
+        dw, db = tape.gradient(J, [w, b])
+        return [J.numpy(), dw.numpy(), db.numpy()]
+
+    return nn_run, tf_run, _diff
+
+
+def softmax(tf):
+    """Chapter 9: softmax and cross-entropy of three logits (the explorer's default)."""
+    from nnlib import softmax as sm
+
+    z = np.array([[0.0, 1.0, -1.0]], dtype=np.float32)
+
+    def nn_run():
+        return np.concatenate([sm.softmax(z)[0], sm.sparse_categorical_cross_entropy([0], z)])
+
+    def tf_run():
+        t = tf.constant(z)
+        ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=[0], logits=t)
+        return np.concatenate([tf.nn.softmax(t).numpy()[0], ce.numpy()])
+
+    return nn_run, tf_run, _diff
+
+
+def activation(tf):
+    """Chapter 1: ReLU and its derivative on the explorer's 400-point grid."""
+    from nnlib import activations as act
+
+    z = np.linspace(-5, 5, 400, dtype=np.float32)
+    f, df = act.get("relu")
+
+    def tf_run():
+        t = tf.constant(z)
+        with tf.GradientTape() as tape:
+            tape.watch(t)
+            y = tf.nn.relu(t)
+        return np.concatenate([y.numpy(), tape.gradient(y, t).numpy()])
+
+    return (lambda: np.concatenate([f(z), df(z)])), tf_run, _diff
+
+
+def yogurt(tf):
+    """Chapter 2: 3000 mini-batch steps of the cost/profit loss (COST 1, PROFIT 9)."""
+    from nnlib import losses
+
+    X, y = losses.yogurt_data()[:2]
+    X, y = np.asarray(X, np.float32), np.asarray(y, np.float32)
+
+    def tf_run():
+        w = tf.Variable(losses.YOGURT_W0)
+        n = len(X)
+        opt = tf.keras.optimizers.SGD(0.001)
+        for i in range(3000):
+            start = (i * 8) % n
+            xb, yb = X[start:start + 8], y[start:start + 8]
+            with tf.GradientTape() as tape:
+                pred = tf.matmul(xb, w)
+                loss = tf.reduce_sum(tf.where(pred > yb, 1.0 * (pred - yb), 9.0 * (yb - pred)))
+            opt.apply_gradients([(tape.gradient(loss, w), w)])
+        return w.numpy()
+
+    return (lambda: losses.linear_sgd(X, y, losses.YOGURT_W0, 0.001, 3000, loss="cost_profit",
+                                      cost=1.0, profit=9.0)[-1]), tf_run, _diff
+
+
+#: (chapter, what, case): what each explorer computes on every move.
+CASES = [
+    ("01", "ReLU and ReLU' on 400 points", activation),
+    ("02", "3000 SGD steps, cost/profit loss", yogurt),
+    ("03", "20 gradient-descent updates", gd),
+    ("04", "40 updates, exponential decay", decay),
+    ("05", "EMA of a 300-step path", ema),
+    ("09", "softmax + cross-entropy, 3 logits", softmax),
+    ("10", "100 Adam steps on the ravine", optimizer),
+    ("11", "J and dJ/dw, dJ/db (one neuron)", autodiff),
+]

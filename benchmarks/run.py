@@ -1,0 +1,392 @@
+"""The course's benchmarks (issue 7): ``make bench`` writes benchmarks/RESULTS.md.
+
+    .venv/bin/python -m benchmarks.run                       # everything (about 25 minutes)
+    .venv/bin/python -m benchmarks.run --only ratio,book     # some parts (for development)
+
+Parts (``--only`` takes a comma-separated list):
+
+- ``test``       the full test command (``make test``, warm venv), wall time;
+- ``notebooks``  every chapter executed in a fresh kernel from a temporary copy (chapters/ is
+                 never written), seconds per notebook and the total;
+- ``book``       ``make book`` (renders the stored outputs), wall time;
+- ``live``       the live explorer's kernel side per chapter: draw + PNG encode per move (what a
+                 slider move costs before the browser gets the image), median of 20 moves;
+- ``lab``        JupyterLab in Chromium: slider key press -> new figure painted, median of 20
+                 moves per chapter (``tests.lab``);
+- ``bookjs``     the built book in Chromium: kernel-free control moved -> new frame painted,
+                 median of 20 moves per chapter (``tests.browser.kernel_free_latency``);
+- ``ratio``      each explorer's computation in nnlib (numpy) and TensorFlow eager, median time.
+
+A partial run writes only the sections it measured; the committed RESULTS.md comes from one
+full run on a quiet machine.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import timeit
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = ROOT / "chapters"
+RESULTS = Path(__file__).with_name("RESULTS.md")
+PY = sys.executable
+PARTS = ("test", "notebooks", "book", "live", "lab", "bookjs", "ratio")
+MOVES = 20
+TARGETS = {"test": 180.0, "book": 30.0, "lab": 100.0, "bookjs": 16.0}  # seconds, s, ms, ms
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def chapters() -> list[Path]:
+    return sorted(CHAPTERS.glob("[0-9][0-9]_*.ipynb"))
+
+
+# -- machine ------------------------------------------------------------------------------------
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = "unknown"
+    try:
+        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+        ram = f"{kb / 1024 ** 2:.1f} GiB"
+    except (OSError, AttributeError):
+        pass
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                            text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                           capture_output=True, text=True).stdout.strip()
+    return {"date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+            "nproc": os.cpu_count(), "cpu": cpu, "ram": ram,
+            "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+            "python": platform.python_version(),
+            "commit": commit + (" (with uncommitted changes)" if dirty else "")}
+
+
+# -- whole commands -----------------------------------------------------------------------------
+def timed(cmd: list[str], label: str, tail: int = 3) -> dict:
+    log(f"{label}: {' '.join(cmd)} ...")
+    logfile = ROOT / "_build" / f"bench-{label}.log"
+    logfile.parent.mkdir(exist_ok=True)
+    start = time.perf_counter()
+    with open(logfile, "w") as fh:
+        rc = subprocess.run(cmd, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT).returncode
+    seconds = time.perf_counter() - start
+    lines = [l for l in logfile.read_text(errors="replace").splitlines() if l.strip()]
+    log(f"{label}: {seconds:.1f} s, exit {rc}")
+    return {"cmd": " ".join(cmd), "seconds": seconds, "rc": rc, "tail": lines[-tail:],
+            "log": str(logfile.relative_to(ROOT))}
+
+
+def part_test() -> dict:
+    return timed(["make", "test"], "test")
+
+
+def part_book() -> dict:
+    return timed(["make", "book"], "book", tail=1)
+
+
+# -- notebooks ----------------------------------------------------------------------------------
+def _execute_copy(nb: Path, timeout: int = 900) -> float:
+    """Execute a temporary copy of ``nb`` in a fresh kernel (cwd = chapters/); seconds taken."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    with tempfile.TemporaryDirectory(prefix="nnlib-bench-") as tmp:
+        copy = Path(tmp) / nb.name
+        shutil.copy2(nb, copy)
+        book = nbformat.read(copy, as_version=4)
+        client = NotebookClient(book, timeout=timeout, kernel_name="python3", record_timing=False,
+                                resources={"metadata": {"path": str(nb.parent)}})
+        start = time.perf_counter()
+        client.execute()
+        return time.perf_counter() - start
+
+
+def part_notebooks() -> dict:
+    rows = {}
+    before = {p: p.stat().st_mtime_ns for p in chapters()}
+    for i, nb in enumerate(chapters(), 1):
+        log(f"notebooks [{i}/{len(before)}] {nb.name} ...")
+        rows[nb.name] = _execute_copy(nb)
+        log(f"notebooks [{i}/{len(before)}] {nb.name}: {rows[nb.name]:.1f} s")
+    changed = [p.name for p in chapters() if p.stat().st_mtime_ns != before.get(p)]
+    if changed:
+        raise RuntimeError(f"executing copies changed chapters/: {changed}")
+    return {"rows": rows, "total": sum(rows.values())}
+
+
+# -- the live explorer, kernel side ----------------------------------------------------------------
+_LIVE_CHILD = r"""
+import json, statistics, sys, time, io
+from benchmarks import explorers
+from nnlib import explore
+from IPython.core.pylabtools import print_figure
+import matplotlib.pyplot as plt
+ex = explorers.load(sys.argv[1])
+view = explore.LiveView(ex)
+name, values = explorers.moves(ex, int(sys.argv[2]))
+times, old = [], []
+for v in values:
+    view.controls[name].value = v
+    if view.last_seconds is None or view.message.value:
+        raise SystemExit(f"no figure for {name}={v!r}: {view.message.value}")
+    times.append(view.last_seconds)
+    t = time.perf_counter()  # the previous path: display(fig) through the inline backend
+    fig = ex.figure(**view.params()); print_figure(fig, "png", bbox_inches="tight"); plt.close(fig)
+    old.append(time.perf_counter() - t)
+t = time.perf_counter(); fig = ex.figure(**view.params()); plot_s = time.perf_counter() - t
+plt.close(fig)
+print(json.dumps({"explorer": ex.name, "control": name, "renders": view.renders,
+                  "median_ms": 1000 * statistics.median(times), "max_ms": 1000 * max(times),
+                  "inline_ms": 1000 * statistics.median(old), "plot_ms": 1000 * plot_s}))
+"""
+
+
+def part_live() -> dict:
+    from benchmarks import explorers
+
+    rows = {}
+    nbs = explorers.chapters_with_explorers()
+    for i, nb in enumerate(nbs, 1):
+        log(f"live [{i}/{len(nbs)}] {nb.name} ...")
+        out = subprocess.run([PY, "-c", _LIVE_CHILD, str(nb), str(MOVES)], cwd=ROOT,
+                             capture_output=True, text=True,
+                             env={**os.environ, "MPLBACKEND": "Agg"})
+        if out.returncode:
+            raise RuntimeError(f"live {nb.name} failed:\n{out.stderr[-2000:]}")
+        rows[nb.name] = json.loads(out.stdout.strip().splitlines()[-1])
+        log(f"live {nb.name}: {rows[nb.name]['median_ms']:.0f} ms per move")
+    return {"rows": rows}
+
+
+# -- browsers -----------------------------------------------------------------------------------
+def part_lab() -> dict:
+    """JupyterLab latency per chapter, via helper B's tests.lab (one server, one browser)."""
+    from benchmarks import explorers
+
+    try:
+        from tests import lab
+    except ImportError as exc:
+        return {"missing": f"tests.lab cannot be imported ({exc})"}
+    if not hasattr(lab, "latencies"):
+        # HOOK: tests.lab.latencies(names, moves) -> {notebook name: median ms} (helper B)
+        return {"missing": "tests.lab.latencies is not defined yet"}
+    names = [nb.name for nb in explorers.chapters_with_explorers()]
+    log(f"lab: {len(names)} chapters in JupyterLab (each runs all its cells first) ...")
+    return {"rows": lab.latencies(names, moves=MOVES)}
+
+
+def part_bookjs() -> dict:
+    """Kernel-free explorer latency per chapter page of the built book (tests.browser)."""
+    from benchmarks import explorers
+    from tests import browser
+
+    if not hasattr(browser, "kernel_free_latency"):
+        # HOOK: tests.browser.kernel_free_latency(page, explorer_locator, moves) -> median ms (helper A)
+        return {"missing": "tests.browser.kernel_free_latency is not defined yet"}
+    from playwright.sync_api import sync_playwright
+
+    html = ROOT / "_build" / "html"
+    if not (html / "index.html").exists():
+        part_book()
+    rows = {}
+    names = [nb.name for nb in explorers.chapters_with_explorers()]
+    with browser.serve(html) as base, sync_playwright() as p:
+        b = browser.launch(p)
+        try:
+            for name in names:
+                page = b.new_page(viewport={"width": 1280, "height": 1000})
+                page.goto(f"{base}/chapters/{Path(name).stem}.html")
+                rows[name] = browser.kernel_free_latency(page, page.locator(".nnlib-explorer").first,
+                                                         moves=MOVES)
+                log(f"bookjs {name}: {rows[name]:.1f} ms")
+                page.close()
+        finally:
+            b.close()
+    return {"rows": rows}
+
+
+# -- nnlib vs TensorFlow eager ------------------------------------------------------------------
+def part_ratio() -> dict:
+    from nnlib.tfsetup import tf_setup
+
+    tf = tf_setup()
+    from benchmarks import ratio
+
+    rows = {}
+    for chapter, what, case in ratio.CASES:
+        nn_fn, tf_fn, check = case(tf)
+        diff = check(nn_fn(), tf_fn())  # also warms both up (TF traces, first-call costs)
+
+        def median(fn):
+            timer = timeit.Timer(fn)
+            number, took = timer.autorange()  # calls per sample: at least 0.2 s
+            repeat = 5 if took < 2 else 3  # TF eager's 3000-step loop takes seconds per call
+            return statistics.median(t / number for t in timer.repeat(repeat=repeat, number=number))
+
+        nn_s, tf_s = median(nn_fn), median(tf_fn)
+        rows[chapter] = {"what": what, "nnlib_ms": 1000 * nn_s, "tf_ms": 1000 * tf_s,
+                         "ratio": tf_s / nn_s, "max_abs_diff": diff}
+        log(f"ratio {chapter} {what}: nnlib {1000 * nn_s:.3f} ms, TF {1000 * tf_s:.3f} ms "
+            f"(x{tf_s / nn_s:.1f}), max |diff| {diff:.2g}")
+    return {"rows": rows, "tf": tf.__version__}
+
+
+# -- the report ---------------------------------------------------------------------------------
+def _verdict(value, target, unit):
+    if value is None:
+        return "not measured"
+    return f"{'met' if value < target else '**missed**'} ({value:.1f} {unit} vs < {target:g} {unit})"
+
+
+WHY = {
+    "test": "the suite re-executes every chapter with nbval (the notebooks' own run time, "
+            "~4 min of the total, see the notebook table) and drives JupyterLab in a browser. Fix: "
+            "run the notebook and browser layers in parallel processes (pytest-xdist, "
+            "`--dist loadfile`), and cut chapter 12's training (cache the trained weights or "
+            "fewer epochs under test).",
+    "book": "Sphinx parses every executed notebook (17 MB of stored outputs, mostly the "
+            "pre-rendered explorer frames). Fix: fewer / smaller frames, or `-j auto`.",
+    "lab": "the figure is redrawn from scratch in the kernel by matplotlib on every move "
+           "(see the 'live, kernel side' table: Agg drawing, text layout of ticks, titles and "
+           "legends, dominates; PNG encoding is a few ms). Fix: keep one figure per explorer "
+           "and update its artists (set_data / set_text) instead of rebuilding it, draw fewer "
+           "text elements, or draw in the browser (ipympl, or a JS plot fed by numbers).",
+    "bookjs": "frames are full PNG <img> swaps; decoding a new frame costs a frame or two. "
+              "Fix: pre-decode frames (img.decode()) or draw from data in a canvas.",
+}
+
+
+def report(res: dict, info: dict, argv: list[str]) -> str:
+    cmd = "make bench  (= .venv/bin/python -m benchmarks.run" + (
+        " " + " ".join(argv) if argv else "") + ")"
+    L = ["# Benchmarks", "",
+         f"Produced by `{cmd}` on {info['date']}.", "",
+         "| machine | |", "|---|---|",
+         f"| CPUs (nproc) | {info['nproc']} |", f"| CPU | {info['cpu']} |", f"| RAM | {info['ram']} |",
+         f"| load average at start | {info['load']} |", f"| Python | {info['python']} |",
+         f"| git commit | {info['commit']} |", ""]
+    if "test" in res:
+        r = res["test"]
+        L += ["## Full test command (warm venv)", "",
+              f"`{r['cmd']}`: **{r['seconds']:.0f} s** ({r['seconds'] / 60:.1f} min), exit code "
+              f"{r['rc']}. Last lines of `{r['log']}`:", "", "```", *r["tail"], "```", ""]
+    if "notebooks" in res:
+        r = res["notebooks"]
+        L += ["## Notebook execution (fresh kernel each, temporary copies)", "",
+              "Each chapter executed top to bottom with nbclient in a new `python3` kernel, "
+              "working directory `chapters/`, from a copy in a temporary directory (chapters/ is "
+              "not written).", "", "| notebook | seconds |", "|---|---:|"]
+        L += [f"| {k} | {v:.1f} |" for k, v in r["rows"].items()]
+        L += [f"| **total (full re-execution)** | **{r['total']:.1f}** |", ""]
+    if "book" in res:
+        r = res["book"]
+        L += ["## Book build (stored outputs)", "",
+              f"`{r['cmd']}`: **{r['seconds']:.1f} s**, exit code {r['rc']} (`{r['log']}`).", ""]
+    if "live" in res:
+        L += ["## Live explorer, kernel side", "",
+              f"Per move: `LiveView` sets one control (its grid values, cycled, {MOVES} moves), "
+              "the chapter's plot function builds the figure, it is encoded as PNG at the "
+              "explorer's dpi and set on the `ipywidgets.Image`. 'before' is the previous path "
+              "(the inline backend's `display(fig)`: PNG with a tight bounding box = two draws) "
+              "for the same parameters. 'plot' is the plot function alone (building artists, "
+              "before any drawing).", "",
+              "| notebook | explorer | control moved | median ms | max ms | before (inline) ms | plot ms |",
+              "|---|---|---|---:|---:|---:|---:|"]
+        for k, v in res["live"]["rows"].items():
+            L.append(f"| {k} | {v['explorer']} | {v['control']} | {v['median_ms']:.0f} | "
+                     f"{v['max_ms']:.0f} | {v['inline_ms']:.0f} | {v['plot_ms']:.0f} |")
+        L.append("")
+    for key, title, note in (
+            ("lab", "Explorer latency in JupyterLab (slider move → new figure painted)",
+             "Chromium (Playwright) on JupyterLab at 127.0.0.1; each chapter's cells run first; "
+             f"median over {MOVES} key presses on the first control (tests.lab.live_latency)."),
+            ("bookjs", "Explorer latency in the built book (kernel-free control → new frame painted)",
+             "Chromium (Playwright), book served from _build/html on 127.0.0.1; median over "
+             f"{MOVES} moves of the first control (tests.browser.kernel_free_latency).")):
+        if key in res:
+            L += [f"## {title}", "", note, ""]
+            if "missing" in res[key]:
+                L += [f"**NOT MEASURED**: {res[key]['missing']}.", ""]
+            else:
+                L += ["| notebook | median ms |", "|---|---:|"]
+                L += [f"| {k} | {v:.1f} |" for k, v in res[key]["rows"].items()]
+                L.append("")
+    if "ratio" in res:
+        r = res["ratio"]
+        L += ["## nnlib (numpy) vs TensorFlow eager on the explorers' computations", "",
+              f"TensorFlow {r['tf']}, eager (no tf.function), CPU. Median of 5 `timeit` repeats "
+              "(3 when one call takes over 2 s; each repeat loops for ≥ 0.2 s), after one warm-up call; 'max |diff|' compares the "
+              "two results (they do the same work).", "",
+              "| chapter | work | nnlib ms | TF eager ms | TF / nnlib | max abs diff |",
+              "|---|---|---:|---:|---:|---:|"]
+        for k, v in r["rows"].items():
+            L.append(f"| {k} | {v['what']} | {v['nnlib_ms']:.3f} | {v['tf_ms']:.3f} | "
+                     f"{v['ratio']:.1f}× | {v['max_abs_diff']:.2g} |")
+        L.append("")
+    # targets
+    worst = lambda key: (max(res[key]["rows"].values())  # noqa: E731
+                         if key in res and res[key].get("rows") else None)
+    rows = [("whole test command, warm", "test",
+             res["test"]["seconds"] if "test" in res else None, "s"),
+            ("book build", "book", res["book"]["seconds"] if "book" in res else None, "s"),
+            ("slowest explorer in JupyterLab", "lab", worst("lab"), "ms"),
+            ("slowest explorer in the built book", "bookjs", worst("bookjs"), "ms")]
+    L += ["## Targets", "", "| target | result |", "|---|---|"]
+    for label, key, value, unit in rows:
+        L.append(f"| {label} < {TARGETS[key]:g} {unit} | {_verdict(value, TARGETS[key], unit)} |")
+    L.append("")
+    misses = [(label, key) for label, key, value, _ in rows
+              if value is not None and value >= TARGETS[key]]
+    if misses:
+        L += ["Why each miss, and what would fix it:", ""]
+        L += [f"- **{label}**: {WHY[key]}" for label, key in misses]
+        L.append("")
+    return "\n".join(L)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
+    ap.add_argument("--only", default=",".join(PARTS),
+                    help=f"comma-separated parts to run, from {','.join(PARTS)} (default: all)")
+    ap.add_argument("--output", type=Path, default=RESULTS, help="the results file to write")
+    args = ap.parse_args(argv)
+    parts = [p.strip() for p in args.only.split(",") if p.strip()]
+    bad = [p for p in parts if p not in PARTS]
+    if bad:
+        ap.error(f"unknown part(s) {bad}; choose from {list(PARTS)}")
+    sys.path.insert(0, str(ROOT))
+    info = machine()
+    log(f"{info['nproc']} CPUs, {info['cpu']}, {info['ram']}, load {info['load']}, commit "
+        f"{info['commit']}; parts: {', '.join(parts)}")
+    results = {}
+    for part in PARTS:  # in a fixed order: the test command first, on a quiet machine
+        if part in parts:
+            results[part] = globals()[f"part_{part}"]()
+    args.output.write_text(report(results, info, argv) + "\n")
+    log(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
