@@ -73,3 +73,93 @@ def serve(directory: Path = HTML):
     finally:
         server.shutdown()
         server.server_close()
+
+
+# -- the book's kernel-free explorers (nnlib.explore.Explorer.static) ---------------------------
+
+VISIBLE_FRAME_JS = """root => {
+  const shown = Array.from(root.querySelectorAll('img[data-key]'))
+    .filter(img => getComputedStyle(img).display !== 'none');
+  return shown.map(img => img.dataset.key);
+}"""
+
+# Installed once per explorer: for every move, performance.now() when the input event starts
+# dispatching (a capture listener on the explorer, so before the control's own oninput handler),
+# then, after the handler has swapped the <img>, the next requestAnimationFrame and a message
+# posted from it (a task that runs after that frame's rendering steps: the new frame is painted).
+_LATENCY_JS = """root => {
+  if (root.__nnlibLatency) { return; }
+  const shownKey = () => {
+    const img = Array.from(root.querySelectorAll('img[data-key]'))
+      .find(i => getComputedStyle(i).display !== 'none');
+    return img ? img.dataset.key : null;
+  };
+  const state = root.__nnlibLatency = {samples: [], errors: []};
+  let t0 = null, before = null;
+  root.addEventListener('input', () => { t0 = performance.now(); before = shownKey(); }, true);
+  root.addEventListener('input', () => {
+    const start = t0, after = shownKey();
+    if (after === null || after === before) {
+      state.errors.push('frame did not change: ' + before + ' -> ' + after);
+      state.samples.push(NaN);
+      return;
+    }
+    requestAnimationFrame(() => {
+      const ch = new MessageChannel();
+      ch.port1.onmessage = () => state.samples.push(performance.now() - start);
+      ch.port2.postMessage(null);
+    });
+  }, false);
+}"""
+
+
+def kernel_free_latency(page, explorer_locator, moves: int = 20, samples: bool = False):
+    """Median ms from moving a kernel-free control to the new frame painted, over ``moves`` moves.
+
+    Moves the explorer's first range input with real key presses (ArrowRight up to the last grid
+    value, then ArrowLeft back, ...); explorers without a range move their first select or
+    checkbox instead. With ``samples=True`` also returns the list of per-move times.
+    """
+    import math
+    import statistics
+
+    explorer_locator.scroll_into_view_if_needed()
+    explorer_locator.evaluate(_LATENCY_JS)
+    rng = explorer_locator.locator('input[type="range"][data-control]')
+    sel = explorer_locator.locator("select[data-control]")
+    box = explorer_locator.locator('input[type="checkbox"][data-control]')
+    if rng.count():
+        control, kind = rng.first, "range"
+    elif sel.count():
+        control, kind = sel.first, "select"
+    elif box.count():
+        control, kind = box.first, "checkbox"
+    else:
+        raise AssertionError("explorer has no range, select or checkbox control")
+    base = explorer_locator.evaluate(
+        "root => [root.__nnlibLatency.samples.length, root.__nnlibLatency.errors.length]")
+    direction = "ArrowRight"
+    for i in range(moves):
+        if kind == "range":
+            value, top = control.evaluate("el => [parseInt(el.value, 10), parseInt(el.max, 10)]")
+            if value >= top:
+                direction = "ArrowLeft"
+            elif value <= 0:
+                direction = "ArrowRight"
+            control.focus()
+            page.keyboard.press(direction)
+        elif kind == "select":
+            n = control.evaluate("el => el.options.length")
+            control.select_option(index=(control.evaluate("el => el.selectedIndex") + 1) % n)
+        else:
+            control.click()
+        page.wait_for_function("([root, n]) => root.__nnlibLatency.samples.length >= n",
+                               arg=[explorer_locator.element_handle(), base[0] + i + 1],
+                               timeout=10_000)
+    state = explorer_locator.evaluate("root => root.__nnlibLatency")
+    times, errors = state["samples"][base[0]:], state["errors"][base[1]:]
+    if errors or not all(math.isfinite(t) and t > 0 for t in times):
+        raise AssertionError(f"kernel-free explorer did not paint a new frame on every move: "
+                             f"{errors[:3]} samples={times}")
+    med = statistics.median(times)
+    return (med, times) if samples else med
