@@ -176,7 +176,8 @@ def _output_problems(page) -> list[str]:
     bad = page.locator(".cell_output .output.stderr, .cell_output .output.traceback, "
                        ".cell_output .output.error")
     if bad.count():
-        found.append(f"{bad.count()} stderr/error output(s), e.g. {bad.first.text_content()[:300]!r}")
+        found.append(f"{bad.count()} stderr/error output(s), "
+                     f"e.g. {bad.first.text_content()[:300]!r}")
     for i, text in enumerate(page.evaluate(OUTPUT_TEXT_JS)):
         for pattern, what in FORBIDDEN_OUTPUT:
             if m := pattern.search(text):
