@@ -213,7 +213,8 @@ def run_all(page, timeout: float = RUN_TIMEOUT) -> float:
 
 
 def error_outputs(page) -> list[str]:
-    """The text of every error / stderr output and every output showing a traceback."""
+    """The text of every error / stderr output, every output showing a traceback, and every
+    widget (e.g. the live explorer's message line) showing an exception's message."""
     return page.evaluate("""() => {
       const found = [];
       document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell').forEach((cell, i) => {
@@ -221,8 +222,14 @@ def error_outputs(page) -> list[str]:
           const text = out.innerText || '';
           if (out.dataset.mimeType === 'application/vnd.jupyter.stderr'
               || /Traceback \\(most recent call last\\)/.test(text)) {
-            found.push(`code cell ${i + 1}: ${text.trim().slice(0, 400)}`);
+            const t = text.trim();  // the head and the end of a traceback: where, and what
+            found.push(`code cell ${i + 1}: ` + (t.length > 500 ? `${t.slice(0, 150)} … ${t.slice(-300)}` : t));
           }
+        });
+        // A widget that shows an exception's message (a live explorer reporting a failed draw).
+        cell.querySelectorAll('.jp-OutputArea .widget-html, .jp-OutputArea .widget-htmlmath').forEach(w => {
+          const t = (w.innerText || '').trim();
+          if (/\b\w*(Error|Exception): /.test(t)) found.push(`code cell ${i + 1} (widget): ${t.slice(0, 300)}`);
         });
       });
       return found;
