@@ -42,7 +42,7 @@ chromium:
 	@if [ -x "$(CHROMIUM)" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  echo ">> installing Debian's chromium for the browser tests"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null) \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null) \
 	  || echo "!! apt-get install chromium FAILED: the browser tests will fail (see above)"; \
 	else \
 	  echo "!! NO CHROMIUM at $(CHROMIUM) and not root: the browser tests will FAIL."; \
