@@ -75,7 +75,12 @@ def machine() -> dict:
                             text=True).stdout.strip()
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
                            capture_output=True, text=True).stdout.strip()
-    return {"date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+    # network: the interfaces of this process's network namespace besides loopback (none: the
+    # run was offline, e.g. under `unshare -n`)
+    import socket
+    up = [name for _, name in socket.if_nameindex() if name != "lo"]
+    network = f"on ({', '.join(up)})" if up else "off (loopback only)"
+    return {"date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"), "network": network,
             "nproc": os.cpu_count(), "cpu": cpu, "ram": ram,
             "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
             "python": platform.python_version(),
@@ -332,7 +337,7 @@ def report(res: dict, info: dict, argv: list[str]) -> str:
          "| machine | |", "|---|---|",
          f"| CPUs (nproc) | {info['nproc']} |", f"| CPU | {info['cpu']} |", f"| RAM | {info['ram']} |",
          f"| load average at start | {info['load']} |", f"| Python | {info['python']} |",
-         f"| git commit | {info['commit']} |", ""]
+         f"| git commit | {info['commit']} |", f"| network | {info['network']} |", ""]
     if "test" in res:
         r = res["test"]
         L += ["## Full test command (warm venv)", "",

@@ -324,9 +324,10 @@ def wait_figure_change(cell, before: dict, timeout: float = MOVE_TIMEOUT) -> dic
 
 _LATENCY_JS = """(cell) => {
   const st = window.__nnlibLatency = {t0: null, pending: false, samples: []};
-  document.addEventListener('keydown', () => {
-    if (!st.pending) { st.t0 = performance.now(); st.pending = true; }
-  }, true);
+  const start = () => { if (!st.pending) { st.t0 = performance.now(); st.pending = true; } };
+  document.addEventListener('keydown', start, true);
+  // a drop-down is changed by select_option: no key press, but an input event at the choice
+  document.addEventListener('input', (e) => { if (e.target.tagName === 'SELECT') start(); }, true);
   const painted = (img) => {
     const t0 = st.t0;
     st.pending = false;
@@ -353,7 +354,7 @@ def live_latency(page, moves: int = 20, timeout: float = MOVE_TIMEOUT) -> float:
     """Median ms from a slider key press to the new figure painted, over ``moves`` moves.
 
     Call after the notebook has run. A capture-phase ``keydown`` listener stamps the press
-    (``performance.now()``); a MutationObserver on the live cell's output area sees the new image
+    (``performance.now()``; for a drop-down, the ``input`` event of the choice); a MutationObserver on the live cell's output area sees the new image
     (a new ``<img>`` or a new ``src``), waits for it to decode, then for the next animation frame
     and the task after it (the frame with the image is painted); the difference is one sample.
     Moves alternate right / left, so the slider stays near its default.
