@@ -229,7 +229,7 @@ def error_outputs(page) -> list[str]:
         // A widget that shows an exception's message (a live explorer reporting a failed draw).
         cell.querySelectorAll('.jp-OutputArea .widget-html, .jp-OutputArea .widget-htmlmath').forEach(w => {
           const t = (w.innerText || '').trim();
-          if (/\b\w*(Error|Exception): /.test(t)) found.push(`code cell ${i + 1} (widget): ${t.slice(0, 300)}`);
+          if (/\\b\\w*(Error|Exception): /.test(t)) found.push(`code cell ${i + 1} (widget): ${t.slice(0, 300)}`);
         });
       });
       return found;
