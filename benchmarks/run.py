@@ -186,45 +186,11 @@ def part_live() -> dict:
 
 # -- browsers -----------------------------------------------------------------------------------
 def part_lab() -> dict:
-    """JupyterLab latency per chapter, via helper B's tests.lab (one server, one browser)."""
+    """JupyterLab latency per chapter (tests.lab.latencies: one server, one browser)."""
     from benchmarks import explorers
+    from tests import lab
 
-    try:
-        from tests import lab
-    except ImportError as exc:
-        return {"missing": f"tests.lab cannot be imported ({exc})"}
-    needed = ("lab_server", "open_notebook", "run_all", "live_latency", "shutdown_kernels")
-    missing = [n for n in needed if not hasattr(lab, n) and not hasattr(lab.Lab, n)]
-    if missing:
-        # HOOK: helper B's tests.lab: lab_server(), open_notebook(page, lab, name), run_all(page),
-        # live_latency(page, moves) -> median ms, Lab.shutdown_kernels(name)
-        return {"missing": f"tests.lab lacks {missing}"}
-    from playwright.sync_api import sync_playwright
-
-    from tests.browser import launch
-
-    names = [nb.name for nb in explorers.chapters_with_explorers()]
-    rows, errors = {}, {}
-    with lab.lab_server() as server, sync_playwright() as p:  # one server, one browser
-        browser = launch(p)
-        try:
-            for i, name in enumerate(names, 1):
-                log(f"lab [{i}/{len(names)}] {name}: run all cells, then {MOVES} moves ...")
-                context = browser.new_context(viewport={"width": 1280, "height": 1000})
-                page = context.new_page()
-                try:
-                    lab.open_notebook(page, server, name)
-                    lab.run_all(page)
-                    rows[name] = lab.live_latency(page, MOVES)
-                    log(f"lab {name}: {rows[name]:.0f} ms")
-                except Exception as exc:  # noqa: BLE001  (reported in RESULTS.md, run goes on)
-                    errors[name] = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
-                    log(f"lab {name}: FAILED {errors[name]}")
-                finally:
-                    context.close()
-                    server.shutdown_kernels(name)
-        finally:
-            browser.close()
+    rows, errors = lab.latencies([nb.name for nb in explorers.chapters_with_explorers()], MOVES, log=log)
     return {"rows": rows, "errors": errors}
 
 
@@ -233,9 +199,6 @@ def part_bookjs() -> dict:
     from benchmarks import explorers
     from tests import browser
 
-    if not hasattr(browser, "kernel_free_latency"):
-        # HOOK: tests.browser.kernel_free_latency(page, explorer_locator, moves) -> median ms (helper A)
-        return {"missing": "tests.browser.kernel_free_latency is not defined yet"}
     from playwright.sync_api import sync_playwright
 
     html = ROOT / "_build" / "html"
@@ -378,14 +341,11 @@ def report(res: dict, info: dict, argv: list[str]) -> str:
              f"{MOVES} moves of the first control (tests.browser.kernel_free_latency).")):
         if key in res:
             L += [f"## {title}", "", note, ""]
-            if "missing" in res[key]:
-                L += [f"**NOT MEASURED**: {res[key]['missing']}.", ""]
-            else:
-                L += ["| notebook | median ms |", "|---|---:|"]
-                L += [f"| {k} | {v:.1f} |" for k, v in res[key]["rows"].items()]
-                L += [f"| {k} | **FAILED**: {html.escape(e)} |"
-                      for k, e in res[key].get("errors", {}).items()]
-                L.append("")
+            L += ["| notebook | median ms |", "|---|---:|"]
+            L += [f"| {k} | {v:.1f} |" for k, v in res[key]["rows"].items()]
+            L += [f"| {k} | **FAILED**: {html.escape(e)} |"
+                  for k, e in res[key].get("errors", {}).items()]
+            L.append("")
     if "ratio" in res:
         r = res["ratio"]
         L += ["## nnlib (numpy) vs TensorFlow eager on the explorers' computations", "",
@@ -400,7 +360,7 @@ def report(res: dict, info: dict, argv: list[str]) -> str:
         L.append("")
     # targets
     def worst(key):
-        if key not in res or "missing" in res[key]:
+        if key not in res:
             return None
         if res[key].get("errors"):
             return f"**missed**: {len(res[key]['errors'])} chapter(s) failed to measure"

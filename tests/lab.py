@@ -373,32 +373,46 @@ def live_latency(page, moves: int = 20, timeout: float = MOVE_TIMEOUT) -> float:
     return statistics.median(samples)
 
 
-def latencies(names, moves: int = 20) -> dict[str, float]:
-    """Median slider-to-paint latency (ms) of each chapter in ``names``: one Lab, one browser."""
+def latencies(names, moves: int = 20, log=print) -> tuple[dict[str, float], dict[str, str]]:
+    """Median slider-to-paint latency (ms) of each chapter in ``names``: one Lab, one browser.
+
+    Returns ``(rows, errors)``: the latency of each chapter that could be measured, and the first
+    line of the error of each that could not (the others are still measured). ``log`` gets one
+    progress line per chapter.
+    """
     from playwright.sync_api import sync_playwright
 
     from tests.browser import launch
 
-    result = {}
+    rows, errors = {}, {}
     with lab_server() as lab, sync_playwright() as p:
         browser = launch(p)
         try:
-            for name in names:
+            for i, name in enumerate(names, 1):
+                log(f"lab [{i}/{len(names)}] {name}: run all cells, then {moves} moves ...")
                 context = browser.new_context(viewport={"width": 1280, "height": 1000})
                 page = context.new_page()
                 try:
                     open_notebook(page, lab, name)
                     run_all(page)
-                    result[name] = live_latency(page, moves)
+                    rows[name] = live_latency(page, moves)
+                    log(f"lab {name}: {rows[name]:.0f} ms")
+                except Exception as exc:  # noqa: BLE001  (reported; the other chapters go on)
+                    errors[name] = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+                    log(f"lab {name}: FAILED {errors[name]}")
                 finally:
                     context.close()
                     lab.shutdown_kernels(name)
         finally:
             browser.close()
-    return result
+    return rows, errors
 
 
 if __name__ == "__main__":  # python -m tests.lab [chapter.ipynb ...]: latency per chapter
     names = sys.argv[1:] or [p.name for p in sorted(SOURCE.glob("*.ipynb"))]
-    for name, ms in latencies(names).items():
+    rows, errors = latencies(names, log=lambda line: None)
+    for name, ms in rows.items():
         print(f"{name}\t{ms:.0f} ms")
+    for name, err in errors.items():
+        print(f"{name}\tFAILED {err}")
+    sys.exit(1 if errors else 0)
