@@ -183,8 +183,8 @@ class Explorer:
         """One frame as PNG bytes at the explorer's dpi, as the live explorer paints it.
 
         The same drawing as a :meth:`static` frame (same dpi, white background, no tight
-        bounding box); zlib level 1 because encoding is on the live path and the bytes are not
-        stored.
+        bounding box); zlib level 1 by default because encoding is on the live path and the bytes
+        are not stored; :meth:`static` stores its frames at level 6 (Pillow's default).
         """
         import matplotlib.pyplot as plt
 
@@ -200,7 +200,6 @@ class Explorer:
     # -- the built book -----------------------------------------------------------------------
     def static(self, max_frames: int = MAX_FRAMES):
         """Render every grid combination and return HTML controls that swap them (no kernel)."""
-        import matplotlib.pyplot as plt
         from IPython.display import HTML
 
         if self.num_frames > max_frames:
@@ -237,12 +236,7 @@ class Explorer:
         fixed = {c.name: c.default for c in self.controls if len(c.grid) == 1}
         for idx in itertools.product(*(range(len(c.grid)) for c in varying)):
             params = {**fixed, **{c.name: c.grid[k] for c, k in zip(varying, idx)}}
-            fig = self.figure(**params)
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=self.dpi, facecolor="white",
-                        metadata={"Software": None})
-            plt.close(fig)
-            data = base64.b64encode(buf.getvalue()).decode("ascii")
+            data = base64.b64encode(self.png(params, compress_level=6)).decode("ascii")
             alt = html.escape(f"{self.name} explorer at " +
                               ", ".join(f"{c.label} = {c.text(params[c.name])}" for c in self.controls))
             shown = "block" if list(idx) == start else "none"
