@@ -11,6 +11,14 @@ CHAPTERS = ROOT / "chapters"
 SEEDS = Path(os.environ.get("NNLIB_SEEDS", ROOT.parent / "shared" / "seeds"))
 
 
+def toc_files() -> list[str]:
+    """Every page of the book, as ``_toc.yml`` lists it (root first, no extensions)."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
+
+
 def notebooks() -> list[Path]:
     """Every chapter notebook, in reading order."""
     return sorted(CHAPTERS.glob("*.ipynb"))

@@ -5,19 +5,11 @@ import re
 
 import yaml
 
-from tests.helpers import ROOT
-
-
-def _toc_files():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc["parts"]:
-        files += [c["file"] for c in part["chapters"]]
-    return files
+from tests.helpers import ROOT, toc_files
 
 
 def test_every_toc_entry_exists_exactly_once():
-    files = _toc_files()
+    files = toc_files()
     assert len(files) == len(set(files))
     for f in files:
         matches = [p for p in (ROOT / f"{f}.md", ROOT / f"{f}.ipynb") if p.exists()]
@@ -25,7 +17,7 @@ def test_every_toc_entry_exists_exactly_once():
 
 
 def test_chapters_in_reading_order():
-    chapters = [f.split("/")[-1] for f in _toc_files() if re.match(r".*/\d\d_", f)]
+    chapters = [f.split("/")[-1] for f in toc_files() if re.match(r".*/\d\d_", f)]
     assert chapters == sorted(chapters) and len(chapters) == 12
 
 

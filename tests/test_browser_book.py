@@ -19,21 +19,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
 
 from tests.browser import (ARTIFACTS, CHROMIUM_ARGS, HTML, VISIBLE_FRAME_JS, kernel_free_latency,
                            require_chromium, serve)
-from tests.helpers import ROOT
+from tests.helpers import ROOT, toc_files
 
 BOOK = Path(os.environ.get("NNLIB_BOOK_HTML", HTML))
-
-
-def _toc_pages() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
-
-
-PAGES = _toc_pages()
+PAGES = toc_files()
 CHAPTERS = [p for p in PAGES if re.search(r"/\d\d_", p)]
 FIGURE_CHAPTER = "chapters/08_batch_norm"  # dark-mode screenshot and the latency measurement
 

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import CHAPTERS, ROOT, load
+from tests.helpers import CHAPTERS, ROOT, load, notebooks
 
 HTML = ROOT / "_build" / "html"
 ZIP = HTML / "_downloads" / "course-notebooks.zip"
-NOTEBOOKS = sorted(CHAPTERS.glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = notebooks()
 IDS = [p.stem[:2] for p in NOTEBOOKS]
 ERRATA_BOX = re.compile(r"^:::\{admonition\} Errata", re.M)
 LABEL = re.compile(r"^\(([A-Za-z0-9_-]+)\)=\s*$", re.M)
