@@ -10,8 +10,10 @@
   numpy helpers to read the results.
 - :func:`steps_per_epoch`: how many gradient steps one epoch is.
 - :func:`train_loop`: what ``model.fit`` does for one model (shuffle, batch, gradient, optimizer
-  step), written out as one traced function per epoch; the capstone trains its seven models with
-  it, because ``fit`` spends most of a short run building its own machinery.
+  step), written out as one traced function per epoch; the capstone (chapter 13) trains its seven
+  models with it, because ``fit`` spends most of a short run building its own machinery.
+- :func:`scores`: test loss and accuracy from one forward pass, what ``model.evaluate`` reports
+  without tracing an evaluation function per model (chapter 13).
 
 TensorFlow and Keras are imported inside the functions that need them, after ``nnlib.tf_setup()``.
 """
@@ -26,7 +28,7 @@ import numpy as np
 from ._check import non_negative_int
 
 __all__ = ["steps_per_epoch", "format_table", "epoch_log", "digit_network", "train_loop",
-           "epoch_orders", "confusion_matrix", "format_confusion", "misclassified", "progress_bar"]
+           "epoch_orders", "scores", "confusion_matrix", "format_confusion", "misclassified", "progress_bar"]
 
 
 def _positive_int(name: str, value) -> int:
@@ -279,6 +281,32 @@ def train_loop(model, optimizer, X, y, epochs, batch_size=32, loss=None, seed=0)
     if getattr(optimizer, "use_ema", False) and orders:
         optimizer.finalize_variable_values(weights)
     return losses
+
+
+def scores(model, X, y) -> dict:
+    """Mean cross-entropy and accuracy of a classifier with logit outputs on ``(X, y)`` (chapter 13).
+
+    One forward pass in inference mode (batch normalization uses its moving statistics), then
+    chapter 9's float32 :func:`nnlib.softmax.sparse_categorical_cross_entropy` and the share of
+    ``argmax`` predictions equal to ``y``. That is what ``model.evaluate`` reports for a model
+    compiled with ``SparseCategoricalCrossentropy(from_logits=True)`` and ``metrics=["accuracy"]``,
+    with one difference: ``evaluate``'s loss also adds the layers' regularization losses (an L2
+    penalty), which are not a property of the test data. Returns ``{"loss": ..., "accuracy": ...}``.
+    """
+    import keras
+
+    from .softmax import sparse_categorical_cross_entropy
+
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
+    X = np.asarray(X, dtype=np.float32)
+    y = np.asarray(y)
+    if X.ndim < 2 or len(X) != len(y) or len(X) == 0:
+        raise ValueError(f"X must be (samples, features) and y (samples,), got {X.shape} and {y.shape}")
+    logits = np.asarray(model(X, training=False), dtype=np.float32)
+    y = _labels("y", y, logits.shape[-1])
+    loss = sparse_categorical_cross_entropy(y, logits, from_logits=True).mean(dtype=np.float32)
+    return {"loss": float(loss), "accuracy": float(np.mean(logits.argmax(axis=1) == y))}
 
 
 def _labels(name, y, num_classes=None) -> np.ndarray:

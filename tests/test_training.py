@@ -226,3 +226,62 @@ def test_train_loop_rejects_bad_arguments(tf, kwargs, match):
             "X": X, "y": y, "epochs": 1, **kwargs}
     with pytest.raises(ValueError, match=match):
         training.train_loop(**args)
+
+
+# --- scores: what evaluate reports, from one forward pass --------------------------------------
+
+@pytest.mark.parametrize("options", [{}, {"batch_norm": True, "l2": 1e-2}], ids=["plain", "bn-l2"])
+def test_scores_match_evaluate_apart_from_the_penalty(tf, options):
+    """Accuracy equal; loss equal to float32 rounding once evaluate's L2 term is taken out.
+
+    evaluate averages per-batch means (batches of 32); scores takes one mean, so the losses may
+    differ in the last float32 digits (measured: 9.5e-8 and 2.0e-8 relative), hence rtol 1e-6. The
+    L2 term is large by comparison (measured 0.36 on a loss of 1.13), so a scores() that forgot to
+    drop it fails; one that ran batch normalization in training mode gets accuracy 0.951 instead
+    of evaluate's 0.816 (measured) and fails too.
+    """
+    import keras
+
+    X, y, X_test, y_test = data.digits()
+    keras.utils.set_random_seed(0)
+    net = training.digit_network(num_inputs=64, **options)
+    net.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                optimizer=keras.optimizers.Adam(1e-2), metrics=["accuracy"])
+    training.train_loop(net, net.optimizer, X, y, epochs=2)
+    ours = training.scores(net, X_test, y_test)
+    theirs = net.evaluate(X_test, y_test, verbose=0, return_dict=True)
+    penalty = float(sum(np.asarray(l) for l in net.losses)) if net.losses else 0.0
+    assert ours["accuracy"] == pytest.approx(theirs["accuracy"], abs=1e-7)
+    np.testing.assert_allclose(ours["loss"] + penalty, theirs["loss"], rtol=1e-6)
+    if options:
+        assert penalty > 0.01
+
+
+@pytest.mark.parametrize("args, match", [
+    (("net", np.zeros((3, 64)), np.zeros(3, int)), "model must be"),
+    ((None, np.zeros((3, 64)), np.zeros(4, int)), "X must be"),
+    ((None, np.zeros((3, 64)), np.array([0, 1, 10])), "below num_classes"),
+])
+def test_scores_rejects_bad_input(tf, args, match):
+    model = training.digit_network(num_inputs=64) if args[0] is None else args[0]
+    with pytest.raises(ValueError, match=match):
+        training.scores(model, *args[1:])
+
+
+def test_capstone_steps_figure_keeps_its_axes_from_frame_to_frame():
+    from nnlib.plots import training as plots
+
+    names = ["a", "b", "c"]
+    losses = [[2.0, 1.0, 0.5], [1.5, 0.8, 0.4], [1.0, 0.6, 0.3]]
+    acc = [0.8, 0.85, 0.9]
+    limits = []
+    for step in range(3):
+        fig = plots.capstone_steps_figure(names, losses, acc, step, se=0.01)
+        ax0, ax1 = fig.axes
+        assert len(ax0.lines) == step + 1 and len(ax1.patches) == step + 1
+        limits.append((ax0.get_ylim(), ax1.get_xlim(), ax1.get_ylim()))
+    assert limits[0] == limits[1] == limits[2]
+    with pytest.raises(ValueError, match="step must be"):
+        plots.capstone_steps_figure(names, losses, acc, 3)
+    with pytest.raises(ValueError, match="same non-zero length"):
+        plots.capstone_steps_figure(names, losses[:2], acc, 0)
