@@ -18,7 +18,7 @@ def test_every_toc_entry_exists_exactly_once():
 
 def test_chapters_in_reading_order():
     chapters = [f.split("/")[-1] for f in toc_files() if re.match(r".*/\d\d_", f)]
-    assert chapters == sorted(chapters) and len(chapters) == 12
+    assert chapters == sorted(chapters) and len(chapters) == 13
 
 
 def test_outputs_come_from_the_stored_notebooks_and_errors_fail():

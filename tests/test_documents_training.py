@@ -1,4 +1,4 @@
-"""Facts chapter 12 states about the notes and its own results, beyond the printed blocks."""
+"""Facts chapters 12 and 13 state about the notes and their own results, beyond the printed blocks."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,6 +9,7 @@ from nnlib.notes import training as training_notes
 from tests.helpers import CHAPTERS, SEEDS, stored_text
 
 NOTEBOOK = CHAPTERS / "12_training.ipynb"
+CAPSTONE = CHAPTERS / "13_capstone.ipynb"
 
 
 def _note_line(number: int) -> str:
@@ -67,8 +68,10 @@ def test_the_chapter_shows_training_accuracy_above_test_accuracy():
     assert train_acc > test_acc + 0.05
 
 
+# --- chapter 13, the capstone ------------------------------------------------------------------
+
 def _capstone_rows():
-    stored = stored_text(NOTEBOOK)
+    stored = stored_text(CAPSTONE)
     start = next(i for i, s in enumerate(stored) if s.startswith("step") and "test acc" in s)
     rows = {}
     for s in stored[start + 1: start + 8]:
@@ -94,6 +97,47 @@ def test_capstone_commentary_matches_the_stored_table():
 
 
 def test_the_capstone_lr_check_agrees():
-    line = next(s for s in stored_text(NOTEBOOK) if s.startswith("after 625 steps"))
+    line = next(s for s in stored_text(CAPSTONE) if s.startswith("after 625 steps"))
     keras_lr, nn_lr = line.split("Keras ")[1].split(", nnlib ")
     assert keras_lr == nn_lr
+
+
+def test_the_capstone_says_the_note_000_recipe_in_three_lines():
+    """000 line 172 names the three techniques; line 193: decay and EMA share global_step;
+    line 184: decay steps = total samples / BATCH_SIZE."""
+    path = SEEDS / "000_4ca81fad504bb735.txt"
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    lines = path.read_text(encoding="utf-8").split("\n")
+    assert "正则化、指数衰减学习率和滑动平均" in lines[171]
+    assert "global_step 为同一个参数" in lines[192]
+    assert "数据集总样本数 / BATCH_SIZE" in lines[183]
+
+
+def test_staircase_and_smooth_decay_agree_at_every_epoch_boundary():
+    stored = stored_text(CAPSTONE)
+    start = stored.index(next(s for s in stored if s.split() == ["epoch", "step", "staircase", "smooth"]))
+    rows = [s.split() for s in stored[start + 1: start + 11]]
+    assert [int(r[1]) for r in rows] == [0, 124, 125, 249, 250, 374, 375, 499, 500, 624]
+    for epoch, step, stair, smooth in rows:
+        assert (stair == smooth) == (int(step) % 125 == 0), (step, stair, smooth)
+
+
+def test_the_capstone_ends_before_tf1s_ema_warm_up():
+    line = next(s for s in stored_text(CAPSTONE) if s.startswith("TF1's decay reaches 0.99"))
+    caught_up, stop = (int(w.rstrip(";")) for w in line.split() if w.rstrip(";").isdigit())
+    assert stop == 625 < caught_up
+
+
+def test_train_loop_and_fit_agree_in_the_stored_check():
+    assert "after 125 steps, largest |train_loop weight - fit weight|: 0.0" in stored_text(CAPSTONE)
+
+
+def test_evaluate_loss_is_the_test_loss_plus_the_l2_penalty():
+    stored = stored_text(CAPSTONE)
+    ev = next(s for s in stored if s.startswith("evaluate: accuracy"))
+    sc = next(s for s in stored if s.startswith("scores:   accuracy"))
+    pen = next(s for s in stored if s.startswith("L2 penalty"))
+    assert ev.split()[2] == sc.split()[2]  # the accuracy, "0.8970,"
+    assert ev.rsplit(" ", 1)[1] == pen.rsplit(" ", 1)[1] != sc.rsplit(" ", 1)[1]
+    assert float(pen.split(": ")[1].split(";")[0]) > 0
