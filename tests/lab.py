@@ -283,12 +283,15 @@ def move(page, cell, key: str = "ArrowRight") -> str:
     """Move the live widget's first slider with the keyboard (or change its first drop-down).
 
     Returns a description of what was moved. The slider handle is focused and ``key`` pressed, as
-    a reader does. A drop-down gets its next option (the previous one at the end of the list)
+    a reader does (ArrowLeft instead when the slider already sits at its maximum). A drop-down gets its next option (the previous one at the end of the list)
     through Playwright's ``select_option``, which fires the same input / change events as a
     reader's choice (headless Chromium ignores arrow keys on a closed ``<select>``).
     """
     handle = cell.locator(".jp-OutputArea .widget-slider .noUi-handle").first
     if handle.count():
+        now, end = (handle.get_attribute(a) for a in ("aria-valuenow", "aria-valuemax"))
+        if key == "ArrowRight" and now is not None and now == end:  # at the end: go the other way
+            key = "ArrowLeft"
         handle.focus()
         page.keyboard.press(key)
         label = cell.locator(".jp-OutputArea .widget-slider").first.inner_text().strip()
