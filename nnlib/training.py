@@ -12,6 +12,8 @@
 - :func:`train_loop`: what ``model.fit`` does for one model (shuffle, batch, gradient, optimizer
   step), written out as one traced function per epoch; the capstone (chapter 13) trains its seven
   models with it, because ``fit`` spends most of a short run building its own machinery.
+- :func:`capstone_run`: one model of the capstone (chapter 13): note 004's network with the chosen
+  techniques switched on, trained by :func:`train_loop` from a fixed seed.
 - :func:`scores`: test loss and accuracy from one forward pass, what ``model.evaluate`` reports
   without tracing an evaluation function per model (chapter 13).
 
@@ -28,7 +30,7 @@ import numpy as np
 from ._check import non_negative_int
 
 __all__ = ["steps_per_epoch", "format_table", "epoch_log", "digit_network", "train_loop",
-           "epoch_orders", "scores", "confusion_matrix", "format_confusion", "misclassified", "progress_bar"]
+           "epoch_orders", "capstone_run", "scores", "confusion_matrix", "format_confusion", "misclassified", "progress_bar"]
 
 
 def _positive_int(name: str, value) -> int:
@@ -281,6 +283,42 @@ def train_loop(model, optimizer, X, y, epochs, batch_size=32, loss=None, seed=0)
     if getattr(optimizer, "use_ema", False) and orders:
         optimizer.finalize_variable_values(weights)
     return losses
+
+
+def capstone_run(X, y, epochs=5, init="glorot_uniform", batch_norm=False, adam=False, decay=None,
+                 ema=None, l2=0.0, sgd_lr=0.01, seed=0, batch_size=32):
+    """One capstone model (chapter 13): build, train, return ``(model, optimizer, losses, seconds)``.
+
+    The network is :func:`digit_network` with ``init``, ``batch_norm`` and ``l2``. The optimizer is
+    SGD at ``sgd_lr``, or Adam at 1e-3 when ``adam``; ``decay`` multiplies its learning rate by
+    that factor per epoch (Keras ``ExponentialDecay`` with ``decay_steps`` = steps per epoch);
+    ``ema`` keeps a moving average of the weights with that momentum (Keras ``use_ema``), copied into
+    the weights at the end. ``seed`` fixes the starting weights (``keras.utils.set_random_seed``)
+    and the batch order (:func:`train_loop`), so two runs differ only in the options. ``losses``
+    is the mean training loss of each epoch; ``seconds`` the training time, tracing included.
+    """
+    import keras
+
+    for name, value, lo, hi in (("decay", decay, 0.0, 1.0), ("ema", ema, 0.0, 1.0)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)
+                                  or not lo < value < hi):
+            raise ValueError(f"{name} must be None or a number in ({lo:g}, {hi:g}), got {value!r}")
+    if isinstance(sgd_lr, bool) or not isinstance(sgd_lr, numbers.Real) or not 0 < sgd_lr < math.inf:
+        raise ValueError(f"sgd_lr must be a number > 0, got {sgd_lr!r}")
+    seed = non_negative_int("seed", seed)
+    if np.ndim(X) != 2:
+        raise ValueError(f"X must be (samples, features), got shape {np.shape(X)}")
+    keras.utils.set_random_seed(seed)
+    net = digit_network(num_inputs=np.shape(X)[1], init=init, batch_norm=batch_norm, l2=l2)
+    lr = 1e-3 if adam else float(sgd_lr)
+    if decay is not None:
+        lr = keras.optimizers.schedules.ExponentialDecay(
+            lr, decay_steps=steps_per_epoch(len(X), batch_size), decay_rate=float(decay))
+    extra = {"use_ema": True, "ema_momentum": float(ema)} if ema is not None else {}
+    opt = keras.optimizers.Adam(lr, **extra) if adam else keras.optimizers.SGD(lr, **extra)
+    start = time.perf_counter()
+    losses = train_loop(net, opt, X, y, epochs=epochs, batch_size=batch_size, seed=seed)
+    return net, opt, losses, time.perf_counter() - start
 
 
 def scores(model, X, y) -> dict:

@@ -141,3 +141,97 @@ def test_evaluate_loss_is_the_test_loss_plus_the_l2_penalty():
     assert ev.split()[2] == sc.split()[2]  # the accuracy, "0.8970,"
     assert ev.rsplit(" ", 1)[1] == pen.rsplit(" ", 1)[1] != sc.rsplit(" ", 1)[1]
     assert float(pen.split(": ")[1].split(";")[0]) > 0
+
+
+# --- chapter 13's exercise solutions: the numbers they quote, recomputed ------------------------
+
+def _solutions_text():
+    from tests.helpers import load
+
+    md = "\n".join("".join(c["source"]) for c in load(CAPSTONE)["cells"] if c["cell_type"] == "markdown")
+    return " ".join(md[md.index("## Exercises"):md.index("## What to read next")].split())
+
+
+def _gain(g: int) -> str:
+    return "0" if g == 0 else f"{g:+d}".replace("-", "−")
+
+
+@pytest.fixture(scope="module")
+def mnist_split(keras_mod):
+    from nnlib import data
+
+    return data.mnist_sample(test_size=1000, seed=0)
+
+
+def _right(X, y, X_test, y_test, **options) -> int:
+    net, *_ = training.capstone_run(X, y, **options)
+    return round(training.scores(net, X_test, y_test)["accuracy"] * len(y_test))
+
+
+def _table(split, **run):
+    X, y, X_test, y_test = split
+    steps = [{}, {"init": "he_normal"}, {"batch_norm": True}, {"adam": True}, {"decay": 0.9},
+             {"ema": 0.99}, {"l2": 1e-4}]
+    options, right = {}, []
+    for change in steps:
+        options.update(change)
+        right.append(_right(X, y, X_test, y_test, **options, **run))
+    return right
+
+
+def test_capstone_run_reproduces_the_stored_table(mnist_split):
+    rows, _ = _capstone_rows()
+    assert _table(mnist_split) == list(rows.values())
+
+
+def test_capstone_solution_1_sgd_at_0_1(mnist_split):
+    rows = list(_capstone_rows()[0].values())
+    sgd = _right(*mnist_split, init="he_normal", batch_norm=True, sgd_lr=0.1)
+    text = _solutions_text()
+    assert (f"SGD at 0.1 reached {sgd / 10:.1f}%, against {rows[2] / 10:.1f}% at 0.01 and "
+            f"{rows[3] / 10:.1f}% for Adam at step 3") in text
+    assert sgd > rows[3] and "the whole gap closed" in text
+
+
+def test_capstone_solution_2_three_seeds(mnist_split):
+    tables = [list(_capstone_rows()[0].values())] + [_table(mnist_split, seed=s) for s in (1, 2)]
+    gains = [[b - a for a, b in zip(t, t[1:])] for t in tables]
+    names = ["He init", "batch norm", "Adam", "decay", "EMA", "L2"]
+    quoted = "; ".join(f"{n} " + ", ".join(_gain(g[k]) for g in gains) for k, n in enumerate(names))
+    text = _solutions_text()
+    assert quoted in text, quoted
+    assert "plain SGD: " + ", ".join(f"{t[0] / 10:.1f}%" for t in tables) in text
+    two_se = 2 * np.sqrt(0.9 * 0.1 / 1000) * 1000
+    assert all(g[0] > two_se and g[2] > two_se for g in gains)            # He, Adam: every time
+    assert sum(g[1] > two_se for g in gains) == 1                          # batch norm: once
+    assert all(abs(g[k]) <= 6 for g in gains for k in (3, 4, 5))         # decay, EMA, L2
+
+
+def test_capstone_solution_3_twenty_epochs(mnist_split):
+    right = _table(mnist_split, epochs=20)
+    text = _solutions_text()
+    quoted = ", ".join(f"{r / 10:.1f}" for r in right[:-1]) + f" and {right[-1] / 10:.1f}%"
+    assert f"accuracies were {quoted}" in text, quoted
+    se = np.sqrt(0.9 * 0.1 / 1000) * 1000
+    gains = [b - a for a, b in zip(right, right[1:])]
+    assert all(abs(g) < se for g in gains) and all(abs(g) <= 6 for g in gains[3:])
+
+
+def test_chapter_12_solution_3_clipped_loss_cap(keras_mod):
+    """Chapter 12, solution 3: probabilities clipped to [1e-7, 1 - 1e-7] cap the loss at about 16.1."""
+    from tests.helpers import load
+
+    eps = keras_mod.config.epsilon()
+    md = " ".join("".join(c["source"]) for c in load(NOTEBOOK)["cells"] if c["cell_type"] == "markdown").split()
+    assert eps == 1e-7 and f"{-np.log(eps):.1f}" == "16.1"
+    assert "about 16.1" in " ".join(md)
+
+
+def test_capstone_run_rejects_bad_options(keras_mod):
+    X, y = np.zeros((64, 8), np.float32), np.zeros(64, int)
+    for kwargs, match in (({"decay": 1.5}, "decay must be"), ({"ema": 0}, "ema must be"),
+                          ({"sgd_lr": -1}, "sgd_lr must be"), ({"seed": -1}, "seed must be")):
+        with pytest.raises(ValueError, match=match):
+            training.capstone_run(X, y, **kwargs)
+    with pytest.raises(ValueError, match="X must be"):
+        training.capstone_run(np.zeros(64), y)
