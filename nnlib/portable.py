@@ -1,0 +1,153 @@
+"""Float32 arithmetic that gives the same bits on every x86-64 CPU (the numpy trainers, chapters 1, 6-8).
+
+numpy's ``@`` hands matrix products to OpenBLAS, which picks a kernel for the CPU it runs on
+(``OPENBLAS_CORETYPE``: Haswell, SkylakeX, Zen, Sandybridge ...), and each kernel adds the
+products in its own order; numpy's ``exp``, ``log`` and ``tanh`` pick a SIMD implementation for
+the CPU (AVX2, AVX-512, or the plain baseline), and they differ in the last bit. A training run
+amplifies such last-bit differences, so a curve computed with them changes from one machine to
+the next.
+
+Everything here is built from operations that IEEE 754 rounds exactly and that numpy performs one
+at a time (``+``, ``-``, ``*``, ``/``, ``sqrt``, ``rint``, ``ldexp``, ``frexp``, comparisons),
+in an order fixed by this code, never by the CPU:
+
+- :func:`dot` adds the products ``A[i, k] * B[k, j]`` in increasing ``k`` within blocks of
+  ``k``, then the block sums in order (each product rounded to float32 first, as a float32 BLAS
+  does). It is slower than BLAS, so only the trainers whose printed curves depend on the last
+  bits use it.
+- :func:`exp`, :func:`log`, :func:`tanh`, :func:`sigmoid` evaluate in float64 with a fixed
+  polynomial and round once to float32: within one float32 ulp of the true value, and the same
+  bits everywhere.
+- :func:`norm` is ``sqrt(sum(x * x))`` with numpy's pairwise sum (whose order is fixed in its C
+  source) instead of BLAS's ``dot``.
+
+``tests/test_portable.py`` checks the accuracy against numpy and, in subprocesses with other
+``OPENBLAS_CORETYPE`` and ``NPY_DISABLE_CPU_FEATURES`` settings, that the bits do not move.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+F32 = np.float32
+F64 = np.float64
+
+# ln 2 split so that n * _LN2_HI is exact for |n| < 2**11 (fdlibm's constants)
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_INV_LN2 = 1.44269504088896338700e+00
+# 1 / k! for k = 13 .. 0: Taylor series of exp on |r| <= ln2 / 2 (truncation error < 5e-18)
+_EXP_COEF = tuple(1.0 / float(np.prod(np.arange(1, k + 1, dtype=F64))) for k in range(13, -1, -1))
+# 1 / (2k + 1) for k = 11 .. 0: log(m) = 2 atanh(s), s = (m - 1) / (m + 1), |s| <= 0.1716
+_LOG_COEF = tuple(1.0 / (2 * k + 1) for k in range(11, -1, -1))
+# products per block in dot: bounds the temporary array to about 4 MB of float32
+_BLOCK_ELEMENTS = 1 << 20
+
+
+def _horner(coef, x):
+    p = np.full_like(x, coef[0])
+    for c in coef[1:]:
+        p *= x
+        p += c
+    return p
+
+
+def _exp64(x):
+    """exp of a float64 array with a fixed evaluation order (float64 result)."""
+    x = np.clip(x, -746.0, 710.0)                    # beyond: 0 and inf; NaN stays NaN
+    n = np.rint(x * _INV_LN2)
+    r = (x - n * _LN2_HI) - n * _LN2_LO
+    p = _horner(_EXP_COEF, r)
+    with np.errstate(invalid="ignore"):
+        k = np.where(np.isnan(n), 0, n).astype(np.int64)
+    # scale in two halves so that 2**k never overflows on its own before the product does
+    half = k // 2
+    return np.ldexp(np.ldexp(p, half), k - half)
+
+
+def _as_f64(x):
+    return np.asarray(x, dtype=F32).astype(F64)
+
+
+def exp(x):
+    """e**x of float32 input, rounded once to float32, the same bits on every CPU (chapter 7)."""
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        return _exp64(_as_f64(x)).astype(F32)
+
+
+def log(x):
+    """Natural log of float32 input, rounded once to float32, the same bits on every CPU (chapter 7)."""
+    x64 = _as_f64(x)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        pos = np.where(x64 > 0, x64, 1.0)
+        pos = np.where(np.isfinite(pos), pos, 1.0)
+        m, e = np.frexp(pos)                         # pos = m * 2**e, m in [0.5, 1)
+        low = m < 0.70710678118654752440
+        m = np.where(low, m * 2.0, m)
+        e = np.where(low, e - 1, e).astype(F64)
+        s = (m - 1.0) / (m + 1.0)
+        out = 2.0 * s * _horner(_LOG_COEF, s * s)
+        out += e * _LN2_LO
+        out += e * _LN2_HI
+        out = np.where(x64 > 0, out, np.where(x64 == 0, -np.inf, np.nan))
+        out = np.where(np.isposinf(x64), np.inf, out)
+        out = np.where(np.isnan(x64), np.nan, out)
+        return out.astype(F32)
+
+
+def _expm1_small(u):
+    """e**u - 1 for |u| <= 1 (float64), Taylor series to u**20 (truncation < 1e-19)."""
+    # u * (1 + u/2 * (1 + u/3 * (1 + ... (1 + u/20))))
+    p = np.ones_like(u)
+    for k in range(20, 1, -1):
+        p *= u / k
+        p += 1.0
+    return u * p
+
+
+def tanh(x):
+    """tanh of float32 input, rounded once to float32, the same bits on every CPU (chapter 7)."""
+    x64 = _as_f64(x)
+    a = np.minimum(np.abs(x64), 20.0)                # tanh(20) rounds to 1 in float64
+    with np.errstate(invalid="ignore", over="ignore"):
+        u = 2.0 * a
+        em1 = np.where(u <= 1.0, _expm1_small(np.minimum(u, 1.0)), _exp64(u) - 1.0)
+        t = em1 / (em1 + 2.0)
+        t = np.where(np.isnan(x64), np.nan, t)
+        return np.copysign(t, x64).astype(F32)
+
+
+def sigmoid(x):
+    """1 / (1 + e**-x) of float32 input, rounded once to float32, the same bits on every CPU (chapter 7)."""
+    x64 = _as_f64(x)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return (1.0 / (1.0 + _exp64(-x64))).astype(F32)
+
+
+def dot(A, B):
+    """Float32 ``A @ B`` for 2-D arrays with a fixed order of additions: the same bits on every CPU (chapter 7).
+
+    Products are rounded to float32 and added in increasing ``k`` within each block of ``k``;
+    the block sums are then added in order. No BLAS, no FMA.
+    """
+    A = np.asarray(A, dtype=F32)
+    B = np.asarray(B, dtype=F32)
+    if A.ndim != 2 or B.ndim != 2 or A.shape[1] != B.shape[0]:
+        raise ValueError(f"dot needs (m, k) and (k, n) arrays, got shapes {A.shape} and {B.shape}")
+    m, k = A.shape
+    n = B.shape[1]
+    out = np.zeros((m, n), dtype=F32)
+    if k == 0 or m == 0 or n == 0:
+        return out
+    block = max(1, min(k, _BLOCK_ELEMENTS // max(1, m * n)))
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        for k0 in range(0, k, block):
+            prod = A[:, k0:k0 + block, None] * B[None, k0:k0 + block, :]
+            # a reduction over the middle axis: numpy adds the (m, n) slices one after another
+            out += np.add.reduce(prod, axis=1)
+    return out
+
+
+def norm(x):
+    """Euclidean norm of all entries, sqrt(sum(x * x)) in float32 without BLAS (chapter 7)."""
+    x = np.asarray(x, dtype=F32).ravel()
+    return F32(np.sqrt(np.add.reduce(x * x)))

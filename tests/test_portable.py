@@ -1,0 +1,128 @@
+"""nnlib.portable: float32 arithmetic with the same bits on every CPU.
+
+Accuracy against numpy in float64 (rounded once to float32), the fixed order of ``dot``, and the
+point of it all: in subprocesses under other CPU profiles (another OpenBLAS kernel, numpy's SIMD
+paths switched off) numpy's own ``@`` and ``exp`` change their last bits while nnlib.portable's
+results stay identical.
+"""
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from nnlib import portable as P
+from tests.profiles import PROFILES, environ
+
+F32 = np.float32
+
+
+def _inputs():
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.standard_normal(4000) * s for s in (1e-8, 1e-3, 0.3, 1, 3, 10, 40, 100)])
+    return x.astype(F32)
+
+
+def _ulps(ours, exact64):
+    """Largest distance from the float64 reference, in float32 ulps of the reference."""
+    ref = exact64.astype(F32)
+    ok = np.isfinite(ref) & (ref != 0)
+    spacing = np.spacing(np.abs(ref[ok])).astype(np.float64)
+    return float(np.max(np.abs(ours[ok].astype(np.float64) - exact64[ok]) / spacing))
+
+
+@pytest.mark.parametrize("name, ref, domain", [
+    ("exp", np.exp, lambda x: x[np.abs(x) < 85]),
+    ("log", np.log, lambda x: np.abs(x[x != 0])),
+    ("tanh", np.tanh, lambda x: x),
+    ("sigmoid", lambda v: 1 / (1 + np.exp(-v)), lambda x: x),
+])
+def test_within_half_an_ulp_and_a_bit_of_the_exact_value(name, ref, domain):
+    x = domain(_inputs())
+    ours = getattr(P, name)(x)
+    assert ours.dtype == F32 and ours.shape == x.shape
+    # correct rounding is 0.5 ulp; the float64 evaluation adds ~1e-16 relative
+    assert _ulps(ours, ref(x.astype(np.float64))) <= 0.5 + 1e-6
+
+
+def test_a_wrong_polynomial_is_caught():
+    x = _inputs()[:1000]
+    bad = (P.exp(x) * F32(1 + 2 ** -20)).astype(F32)
+    assert _ulps(bad, np.exp(x.astype(np.float64))) > 1
+
+
+def test_special_values():
+    x = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 89.0, -104.0], F32)
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(P.exp(x), np.exp(x))
+        np.testing.assert_array_equal(P.log(x), np.log(x))
+        np.testing.assert_array_equal(P.tanh(x), np.tanh(x))
+        np.testing.assert_array_equal(P.sigmoid(x[:4]), F32([0.5, 0.5, 1.0, 0.0]))
+    assert np.signbit(P.tanh(F32([-0.0])))[0]
+
+
+def test_dot_adds_in_increasing_k_within_blocks(monkeypatch):
+    rng = np.random.default_rng(1)
+    A = rng.standard_normal((5, 37)).astype(F32)
+    B = rng.standard_normal((37, 4)).astype(F32)
+    monkeypatch.setattr(P, "_BLOCK_ELEMENTS", 5 * 4 * 10)   # blocks of 10 k's
+    expected = np.zeros((5, 4), F32)
+    for k0 in range(0, 37, 10):
+        block = np.zeros((5, 4), F32)
+        for k in range(k0, min(k0 + 10, 37)):
+            block = block + np.outer(A[:, k], B[k]).astype(F32)   # product rounded, then added
+        expected = expected + block
+    got = P.dot(A, B)
+    np.testing.assert_array_equal(got, expected)
+    # and it is a matrix product: within float32 rounding of the float64 one
+    exact = A.astype(np.float64) @ B
+    assert np.max(np.abs(got - exact)) < 37 * 4 * 2 ** -24 * np.max(np.abs(A)) * np.max(np.abs(B))
+
+
+def test_dot_shapes_and_errors():
+    assert P.dot(np.ones((2, 0), F32), np.ones((0, 3), F32)).tolist() == [[0, 0, 0], [0, 0, 0]]
+    np.testing.assert_array_equal(P.dot([[1, 2]], [[3], [4]]), F32([[11]]))
+    with pytest.raises(ValueError, match=r"\(2, 3\) and \(2, 3\)"):
+        P.dot(np.ones((2, 3)), np.ones((2, 3)))
+
+
+def test_norm():
+    x = np.arange(12, dtype=F32).reshape(3, 4)
+    assert P.norm(x) == F32(np.sqrt(np.sum(np.arange(12.0) ** 2)))
+    assert P.norm(x).dtype == F32
+
+
+SCRIPT = r"""
+import hashlib, numpy as np
+from nnlib import portable as P
+rng = np.random.default_rng(0)
+x = (rng.standard_normal(3000) * 5).astype(np.float32)
+A = rng.standard_normal((64, 300)).astype(np.float32)
+B = rng.standard_normal((300, 48)).astype(np.float32)
+def h(*arrays):
+    m = hashlib.sha256()
+    for a in arrays:
+        m.update(np.ascontiguousarray(a).tobytes())
+    return m.hexdigest()[:16]
+print(h(P.dot(A, B), P.exp(x), P.log(np.abs(x)), P.tanh(x), P.sigmoid(x), P.norm(A)),
+      h(A @ B), h(np.exp(x), np.tanh(x), np.log(np.abs(x))))
+"""
+
+
+def _run(name):
+    env = environ(name)
+    out = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True,
+                         timeout=120, check=True)
+    return out.stdout.split()
+
+
+def test_same_bits_under_every_cpu_profile_while_numpy_moves():
+    runs = {name: _run(name) for name in PROFILES}
+    ours = {r[0] for r in runs.values()}
+    assert len(ours) == 1, f"nnlib.portable changed bits between CPU profiles: {runs}"
+    # the profiles are a real test: numpy's own BLAS product or SIMD functions move between them
+    numpy_results = {(r[1], r[2]) for r in runs.values()}
+    assert len(numpy_results) > 1, f"the CPU profiles did not change numpy's digits: {runs}"
