@@ -12,9 +12,15 @@ Output widget (a new ``<img>`` per frame) or an ``ipywidgets.Image`` (a new ``sr
 
 ``NNLIB_LAB_CHAPTERS`` points the Lab tests at another directory of notebooks (same file names),
 to show that the test fails when an explorer stops responding.
+
+Each copy is cut to what its live explorer needs (:func:`explorer_slice`): the cells that define
+the names the ``.live()`` cell reads, and recursively the names those cells read. nbval already
+runs every cell of every chapter; running them all again in Lab would add minutes and no
+information about the explorer. ``explorer_only=False`` keeps whole notebooks.
 """
 from __future__ import annotations
 
+import ast
 import contextlib
 import json
 import os
@@ -92,9 +98,84 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
 
 
+def _imports(src: str) -> set[str]:
+    return {(a.asname or a.name).split(".")[0] for n in ast.walk(ast.parse(src))
+            if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+
+
+def _python(cell: dict) -> str:
+    """A code cell's source without IPython magics and shell escapes (for ``ast``)."""
+    return "\n".join(line for line in "".join(cell["source"]).splitlines()
+                     if not line.lstrip().startswith(("%", "!")))
+
+
+def _defs_and_free(src: str, imported_elsewhere: set[str]) -> tuple[set[str], set[str]]:
+    """Names a cell binds or changes in place (``x =``, ``x.fit(...)``, ``x[i] =``), and the
+    names it reads without binding them itself. A module imported in another cell is not
+    counted as changed by ``plt.show()``-style calls."""
+    tree = ast.parse(src)
+    defs, loads = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (defs if isinstance(node.ctx, (ast.Store, ast.Del)) else loads).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defs.add(node.name)
+    imported = _imports(src)
+    defs |= imported
+    free = loads - defs
+    for stmt in tree.body:
+        targets = []
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
+                and isinstance(stmt.value.func, ast.Attribute):
+            targets.append(stmt.value.func.value)
+        elif isinstance(stmt, ast.Assign):
+            targets += stmt.targets
+        elif isinstance(stmt, ast.AugAssign):
+            targets.append(stmt.target)
+        for t in targets:
+            while isinstance(t, (ast.Attribute, ast.Subscript)):
+                t = t.value
+            if isinstance(t, ast.Name):
+                defs.add(t.id)
+    return defs - (imported_elsewhere - imported), free
+
+
+def explorer_slice(nb: dict) -> dict:
+    """Notebook ``nb`` cut to its ``.live()`` cells and the code cells they depend on.
+
+    Walks the code cells backwards from the live explorer: a cell is kept when it binds or
+    changes a name that a kept cell reads. Markdown goes; ``name.static()`` lines (the book's
+    pre-rendered frames) are dropped from the kept cells. Raises if there is no live cell.
+    """
+    cells = nb["cells"]
+    code = [i for i, c in enumerate(cells) if c["cell_type"] == "code"]
+    live = [i for i in code if ".live()" in "".join(cells[i]["source"])]
+    if not live:
+        raise ValueError("no cell calls .live(): nothing for the Lab test to explore")
+    imported = set().union(*(_imports(_python(cells[i])) for i in code))
+    keep, needed = set(live), set()
+    for i in live:
+        needed |= _defs_and_free(_python(cells[i]), imported)[1]
+    for i in reversed([i for i in code if i < max(live) and i not in keep]):
+        defs, free = _defs_and_free(_python(cells[i]), imported)
+        if defs & needed:
+            keep.add(i)
+            needed |= free
+    out = dict(nb, cells=[])
+    for i in sorted(keep):
+        cell = dict(cells[i], outputs=[], execution_count=None)
+        lines = "".join(cell["source"]).splitlines(keepends=True)
+        cell["source"] = "".join(l for l in lines if not re.fullmatch(r"\s*\w+\.static\(\)\s*", l))
+        out["cells"].append(cell)
+    return out
+
+
 @contextlib.contextmanager
-def lab_server(source: Path = SOURCE):
-    """This venv's JupyterLab over a temporary copy of ``source``; yields a :class:`Lab`."""
+def lab_server(source: Path = SOURCE, explorer_only: bool = True):
+    """This venv's JupyterLab over a temporary copy of ``source``; yields a :class:`Lab`.
+
+    With ``explorer_only``, each notebook of the copy is cut by :func:`explorer_slice`.
+    """
     if not sorted(Path(source).glob("*.ipynb")):
         pytest.fail(f"no notebooks in {source}", pytrace=False)
     tmp = Path(tempfile.mkdtemp(prefix="nnlib-lab-"))
@@ -102,6 +183,10 @@ def lab_server(source: Path = SOURCE):
         root = tmp / "root"
         shutil.copytree(source, root / "chapters",
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        if explorer_only:
+            for path in sorted((root / "chapters").glob("*.ipynb")):
+                nb = json.loads(path.read_text(encoding="utf-8"))
+                path.write_text(json.dumps(explorer_slice(nb), indent=1), encoding="utf-8")
         env = dict(os.environ)
         for var, sub in [("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data"),
                          ("JUPYTER_RUNTIME_DIR", "runtime"), ("JUPYTERLAB_SETTINGS_DIR", "settings"),
