@@ -148,6 +148,7 @@ def test_live_displays_only_the_widget_and_prints_nothing(monkeypatch, capsys):
     import IPython.display
     import ipywidgets as W
 
+    plt.close("all")  # figures left open by other modules on this worker are not ours
     shown = []
     monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
     assert _explorer().live() is None
