@@ -184,23 +184,64 @@ def test_capstone_run_reproduces_the_stored_table(mnist_split):
     assert _table(mnist_split) == list(rows.values())
 
 
+# The solutions quote accuracies from Keras training runs that only the tests redo. TensorFlow's
+# CPU matrix products (Eigen) cut their sums into blocks sized by the CPU's caches, so the last bits
+# of every product, and after 625-2500 steps a test image or two near a decision boundary, differ
+# from one CPU to another; no environment setting fixes that order. So the rule for a quoted count
+# (images right of 1000, or a gain in images) is: within IMAGE_TOLERANCE of the fresh run. Measured:
+# 0 or 1 image apart between an Intel Xeon (AVX-512) and an AMD EPYC (AVX2). A real change is far
+# larger (one technique is worth 36-49 images; see test_the_image_rule_catches_a_real_change), and
+# every qualitative claim is checked exactly on the fresh numbers.
+IMAGE_TOLERANCE = 3
+
+
+def _close(quoted, fresh, tol=IMAGE_TOLERANCE) -> bool:
+    return len(quoted) == len(fresh) and all(abs(q - f) <= tol for q, f in zip(quoted, fresh))
+
+
+def _percent_counts(pattern: str, text: str) -> list[int]:
+    """The percentages a regex captures from ``text``, as images right of 1000."""
+    import re
+
+    m = re.search(pattern, text)
+    assert m, f"not in the solutions: {pattern!r}"
+    return [round(float(g) * 10) for g in m.groups()]
+
+
+def test_the_image_rule_catches_a_real_change():
+    rows = list(_capstone_rows()[0].values())
+    assert _close(rows, rows) and _close([r + IMAGE_TOLERANCE for r in rows], rows)
+    assert not _close(rows[1:], rows[:-1])            # each step's count in place of the next one's
+    assert not _close([rows[0] + IMAGE_TOLERANCE + 1] + rows[1:], rows)
+    assert not _close(rows[:-1], rows)
+
+
 def test_capstone_solution_1_sgd_at_0_1(mnist_split):
     rows = list(_capstone_rows()[0].values())
     sgd = _right(*mnist_split, init="he_normal", batch_norm=True, sgd_lr=0.1)
     text = _solutions_text()
-    assert (f"SGD at 0.1 reached {sgd / 10:.1f}%, against {rows[2] / 10:.1f}% at 0.01 and "
-            f"{rows[3] / 10:.1f}% for Adam at step 3") in text
+    quoted = _percent_counts(r"SGD at 0\.1 reached ([\d.]+)%, against ([\d.]+)% at 0\.01 and "
+                             r"([\d.]+)% for Adam at step 3", text)
+    assert quoted[1:] == [rows[2], rows[3]]                # from the stored table: exact
+    assert _close(quoted[:1], [sgd]), (quoted, sgd)
     assert sgd > rows[3] and "the whole gap closed" in text
 
 
 def test_capstone_solution_2_three_seeds(mnist_split):
+    import re
+
     tables = [list(_capstone_rows()[0].values())] + [_table(mnist_split, seed=s) for s in (1, 2)]
     gains = [[b - a for a, b in zip(t, t[1:])] for t in tables]
     names = ["He init", "batch norm", "Adam", "decay", "EMA", "L2"]
-    quoted = "; ".join(f"{n} " + ", ".join(_gain(g[k]) for g in gains) for k, n in enumerate(names))
     text = _solutions_text()
-    assert quoted in text, quoted
-    assert "plain SGD: " + ", ".join(f"{t[0] / 10:.1f}%" for t in tables) in text
+    for k, name in enumerate(names):
+        m = re.search(rf"{name} ([−+]?\d+), ([−+]?\d+), ([−+]?\d+)[;.]", text)
+        assert m, name
+        quoted = [int(g.replace("−", "-")) for g in m.groups()]
+        assert quoted[0] == gains[0][k], (name, quoted)     # seed 0: the stored table, exact
+        assert _close(quoted[1:], [g[k] for g in gains[1:]]), (name, quoted, [g[k] for g in gains])
+    sgd = _percent_counts(r"plain SGD: ([\d.]+)%, ([\d.]+)%, ([\d.]+)%", text)
+    assert sgd[0] == tables[0][0] and _close(sgd[1:], [t[0] for t in tables[1:]])
     two_se = 2 * np.sqrt(0.9 * 0.1 / 1000) * 1000
     assert all(g[0] > two_se and g[2] > two_se for g in gains)            # He, Adam: every time
     assert sum(g[1] > two_se for g in gains) == 1                          # batch norm: once
@@ -210,11 +251,15 @@ def test_capstone_solution_2_three_seeds(mnist_split):
 def test_capstone_solution_3_twenty_epochs(mnist_split):
     right = _table(mnist_split, epochs=20)
     text = _solutions_text()
-    quoted = ", ".join(f"{r / 10:.1f}" for r in right[:-1]) + f" and {right[-1] / 10:.1f}%"
-    assert f"accuracies were {quoted}" in text, quoted
+    quoted = _percent_counts(r"accuracies were " + ", ".join([r"([\d.]+)"] * 6) + r" and ([\d.]+)%", text)
+    assert _close(quoted, right), (quoted, right)
     se = np.sqrt(0.9 * 0.1 / 1000) * 1000
     gains = [b - a for a, b in zip(right, right[1:])]
     assert all(abs(g) < se for g in gains) and all(abs(g) <= 6 for g in gains[3:])
+
+
+def test_the_solutions_say_that_counts_can_move_by_an_image_or_two():
+    assert "an image or two" in _solutions_text()
 
 
 def test_chapter_12_solution_3_clipped_loss_cap(keras_mod):
