@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test lab execute clean venv chromium bench
+.PHONY: book test test-foreign lab execute clean venv chromium bench
 
 venv: $(STAMP)
 
@@ -32,9 +32,17 @@ book: $(STAMP) $(MATHJAX)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 ## run every test: nnlib unit tests, the document ledger, nbval over every chapter, and the
-## real-browser tests (the built book and JupyterLab in Debian's Chromium)
+## real-browser tests (the built book and JupyterLab in Debian's Chromium), on both cores;
+## then nbval over every chapter again under the foreign CPU profile (tests/profiles.py)
+XDIST := -n 2 --dist loadscope
 test: $(STAMP) chromium book
-	NNLIB_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
+	NNLIB_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest $(XDIST)
+	$(MAKE) --no-print-directory test-foreign
+
+## nbval over every chapter under the foreign CPU profile: another OpenBLAS kernel and numpy's
+## SIMD paths off, so that a stored output that holds only on this CPU fails here too
+test-foreign: $(STAMP)
+	$(BIN)/python -m tests.profiles foreign $(BIN)/python -m pytest $(XDIST) chapters
 
 ## Debian's Chromium for the browser tests (Playwright cannot download its own browser here)
 CHROMIUM ?= /usr/bin/chromium
