@@ -151,3 +151,47 @@ def norm(x):
     """Euclidean norm of all entries, sqrt(sum(x * x)) in float32 without BLAS (chapter 7)."""
     x = np.asarray(x, dtype=F32).ravel()
     return F32(np.sqrt(np.add.reduce(x * x)))
+
+
+# --- printing rounding noise as a claim that holds on every CPU ----------------------------------
+
+def ulps(a, b, floor=0.0):
+    """Largest distance between float32 arrays ``a`` and ``b`` in float32 ulps of ``b`` (chapters 1, 7, 9).
+
+    One ulp of ``b`` is the gap from ``max(|b|, floor)`` to the next float32 up (``np.spacing``):
+    with ``floor=1``, values below 1 in size are measured in ulps of 1 (2**-23), as rounding in a
+    computation on numbers of size 1 leaves them. Entries where both are equal (infinities
+    included) count 0; a NaN in only one of them counts as infinitely far.
+    """
+    a = np.asarray(a, dtype=F32)
+    b = np.asarray(b, dtype=F32)
+    if a.shape != b.shape:
+        raise ValueError(f"ulps needs arrays of one shape, got {a.shape} and {b.shape}")
+    same = (a == b) | (np.isnan(a) & np.isnan(b))
+    with np.errstate(invalid="ignore", over="ignore"):
+        scale = np.maximum(np.abs(b), F32(floor))
+        gap = np.abs(a.astype(F64) - b.astype(F64)) / np.spacing(scale).astype(F64)
+    gap = np.where(same, 0.0, np.where(np.isfinite(gap), gap, np.inf))
+    return float(gap.max()) if gap.size else 0.0
+
+
+def below(value, bound, unit=""):
+    """``'below 1e-06'`` when ``value < bound``, else the value itself, flagged (chapters 1, 7, 9).
+
+    Rounding noise (a difference between two float32 implementations) moves from one CPU to the
+    next; the claim that it is below a bound does not, and a real error still shows: the printed
+    text changes, so a stored output stops matching.
+    """
+    value, bound = float(value), float(bound)
+    if not bound > 0:
+        raise ValueError(f"bound must be a number > 0, got {bound!r}")
+    unit = f" {unit}" if unit else ""
+    if value < bound:
+        return f"below {bound:g}{unit}"
+    return f"{value:.3g}{unit}, NOT below {bound:g}{unit}"
+
+
+def agreement(a, b, bound=16, floor=1.0):
+    """``'exact'`` when float32 arrays agree bit for bit, else ``below(ulps(a, b, floor), bound, 'ulp')`` (chapters 1, 9)."""
+    gap = ulps(a, b, floor)
+    return "exact" if gap == 0 else below(gap, bound, "ulp")

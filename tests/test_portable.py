@@ -126,3 +126,32 @@ def test_same_bits_under_every_cpu_profile_while_numpy_moves():
     # the profiles are a real test: numpy's own BLAS product or SIMD functions move between them
     numpy_results = {(r[1], r[2]) for r in runs.values()}
     assert len(numpy_results) > 1, f"the CPU profiles did not change numpy's digits: {runs}"
+
+
+def test_ulps_counts_float32_steps():
+    one = F32(1)
+    up = np.nextafter(one, F32(2))
+    assert P.ulps([one, 2], [one, 2]) == 0
+    assert P.ulps([up], [one]) == 1
+    assert P.ulps([np.nan, np.inf], [np.nan, np.inf]) == 0
+    assert P.ulps([np.nan], [one]) == np.inf
+    tiny = F32(1e-30)
+    assert P.ulps([tiny * 2], [tiny]) > 1e6                   # in ulps of 1e-30 ...
+    assert P.ulps([tiny * 2], [tiny], floor=1.0) < 1e-20      # ... and of 1
+    with pytest.raises(ValueError, match="one shape"):
+        P.ulps([1, 2], [1])
+
+
+def test_below_states_the_claim_or_shows_the_value():
+    assert P.below(4e-7, 1e-6) == "below 1e-06"
+    assert P.below(3, 16, "ulp") == "below 16 ulp"
+    assert P.below(2e-6, 1e-6) == "2e-06, NOT below 1e-06"       # a real error changes the text
+    with pytest.raises(ValueError, match="bound must be"):
+        P.below(1, 0)
+
+
+def test_agreement():
+    a = np.array([1, 2, 3], F32)
+    assert P.agreement(a, a) == "exact"
+    assert P.agreement(np.nextafter(a, F32(9)), a) == "below 16 ulp"
+    assert P.agreement(a * F32(1.01), a).endswith("NOT below 16 ulp")
