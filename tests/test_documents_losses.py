@@ -8,7 +8,7 @@ import pytest
 
 from nnlib import losses
 from nnlib.notes import losses as notes
-from tests.helpers import SEEDS
+from tests.helpers import CHAPTERS, SEEDS, stored_text
 
 RUNS = {"mse": dict(loss="mse"),
         "cost1_profit9": dict(loss="cost_profit", cost=1, profit=9),
@@ -98,3 +98,24 @@ def test_the_custom_runs_jitter_around_the_exact_minimum():
         w, _ = losses.cost_profit_best_weights(X, y, cost, profit)
         final = np.array(notes.SCRIPT_PRINTED[key]["printed"]["final"])
         assert np.abs(final - w.ravel()).max() < 0.015
+
+
+def test_the_summation_orders_table_prints_no_blas_row_and_its_prose_matches():
+    """Chapter 2's order-of-summation table: every row is a fixed order (no BLAS, whose order
+    depends on the CPU), and the sentence under it describes the stored digits."""
+    from tests.helpers import load
+
+    stored = stored_text(CHAPTERS / "02_losses.ipynb")
+    rows = {line[:38].strip(): line[38:].split() for line in stored
+            if line.startswith(("row after row", "last row first", "pairwise", "four running sums"))}
+    assert not any("BLAS" in line for line in stored)
+    assert len(rows) == 5
+    exact = rows["row after row (TensorFlow, nnlib)"]
+    assert exact[2] == exact[5] == "0)"
+    moved = [k for k, v in rows.items() if "float64" not in k and v[2] != "0)"]
+    assert moved == ["last row first", "pairwise: (r1 + r2) + (r3 + r4) ..."]
+    lanes = rows["four running sums, then added"]
+    assert lanes[0] == exact[0] and lanes[3] != exact[3]
+    md = " ".join(" ".join("".join(c["source"]) for c in load(CHAPTERS / "02_losses.ipynb")["cells"]
+                           if c["cell_type"] == "markdown").split())
+    assert "(last row first and pairwise do)" in md and "and the four running sums)" in md
