@@ -11,7 +11,7 @@ Everything here is built from operations that IEEE 754 rounds exactly and that n
 at a time (``+``, ``-``, ``*``, ``/``, ``sqrt``, ``rint``, ``ldexp``, ``frexp``, comparisons),
 in an order fixed by this code, never by the CPU:
 
-- :func:`dot` adds the products ``A[i, k] * B[k, j]`` in increasing ``k`` within blocks of
+- :func:`dot` (2-D, in blocks) and :func:`matmul` (stacks) add the products ``A[i, k] * B[k, j]`` in increasing ``k`` within blocks of
   ``k``, then the block sums in order (each product rounded to float32 first, as a float32 BLAS
   does). It is slower than BLAS, so only the trainers whose printed curves depend on the last
   bits use it.
@@ -145,6 +145,37 @@ def dot(A, B):
             # a reduction over the middle axis: numpy adds the (m, n) slices one after another
             out += np.add.reduce(prod, axis=1)
     return out
+
+
+def matmul(A, B, out=None):
+    """Float32 ``np.matmul(A, B)`` (stacks broadcast) with a fixed order of additions, no BLAS (chapter 6).
+
+    Each product ``A[..., i, k] * B[..., k, j]`` is rounded to float32, then numpy adds them
+    over ``k``: one after another when the result has more than one column, pairwise (numpy's
+    fixed 8-way scheme, which adds fewer than 8 terms one by one) when it has one. Either way the
+    order comes from the shapes, not the CPU. Called in tight training loops, so it skips
+    ``np.errstate``: an overflow warns as numpy's ``@`` would. For large 2-D products use
+    :func:`dot`, which works in blocks.
+    """
+    if type(A) is not np.ndarray or A.dtype != F32:
+        A = np.asarray(A, dtype=F32)
+    if type(B) is not np.ndarray or B.dtype != F32:
+        B = np.asarray(B, dtype=F32)
+    if A.ndim < 2 or B.ndim < 2 or A.shape[-1] != B.shape[-2]:
+        raise ValueError(f"matmul needs (..., m, k) and (..., k, n) arrays, got shapes {A.shape} and {B.shape}")
+    k = A.shape[-1]
+    if 0 < k <= 4:
+        # the same order, as k multiply-adds of whole arrays: faster than reducing a short axis
+        acc = A[..., :, 0, None] * B[..., 0, None, :]
+        for j in range(1, k):
+            acc += A[..., :, j, None] * B[..., j, None, :]
+        if out is None:
+            return acc
+        out[...] = acc
+        return out
+    if B.shape[-1] == 1:   # one column: the same pairwise sum, along a contiguous axis
+        return np.add.reduce(A * np.swapaxes(B, -1, -2), axis=-1, keepdims=True, out=out)
+    return np.add.reduce(A[..., :, :, None] * B[..., None, :, :], axis=-2, out=out)
 
 
 def norm(x):

@@ -24,6 +24,7 @@ import numbers
 import numpy as np
 
 from . import _check
+from .portable import matmul
 
 __all__ = ["l1_penalty", "l2_penalty", "l1_grad", "l2_grad", "penalty", "penalty_grad",
            "keras_l2_from_tf1", "l1_minimizer", "l2_minimizer", "circle_data", "init_circle_net",
@@ -137,8 +138,8 @@ def circle_forward(params, X):
     X = _check.finite_array("X", X)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"X must have shape (n, 2), got {X.shape!r}")
-    h = np.maximum(np.matmul(X, params["w1"]) + params["b1"][:, None, :], F32(0))
-    return np.matmul(h, params["w2"]) + params["b2"][:, None, :]
+    h = np.maximum(matmul(X, params["w1"]) + params["b1"][:, None, :], F32(0))
+    return matmul(h, params["w2"]) + params["b2"][:, None, :]
 
 
 def _specs(penalties):
@@ -160,7 +161,9 @@ def train_circle_nets(X, y, penalties, num_steps=40000, lr=1e-4, batch_size=30, 
     Batches are taken in order, ``X[(i*batch_size) % n : ... + batch_size]`` as note 000's loop
     does; the penalty applies to ``w1`` and ``w2`` (not the biases), Keras's convention (an L2
     given as TF1's ``l2_regularizer(s)`` is ``('l2', s / 2)``). Adam updates in Keras 3's order
-    of operations, with TF1's ``epsilon=1e-8`` by default. Returns ``(params, history)``:
+    of operations, with TF1's ``epsilon=1e-8`` by default. Matrix products go through
+    :func:`nnlib.portable.matmul` (a fixed order of additions), so the weights after 40000 steps
+    are the same bits on every CPU. Returns ``(params, history)``:
     the final stacked weights and, if ``record_every > 0``, a list of ``(step, params copy)``.
     """
     X = _check.finite_array("X", X)
@@ -209,13 +212,13 @@ def train_circle_nets(X, y, penalties, num_steps=40000, lr=1e-4, batch_size=30, 
         if start not in xts:
             xts[start] = (np.ascontiguousarray(xb.T), F32(two / F32(xb.shape[0])))
         xbt, scale = xts[start]
-        z = np.matmul(xb, w1) + b1[:, None, :]
+        z = matmul(xb, w1) + b1[:, None, :]
         h = np.maximum(z, zero)
-        d_out = (np.matmul(h, w2) + b2[:, None, :] - yb) * scale   # d mean((out - y)^2) / d out
-        np.matmul(h.transpose(0, 2, 1), d_out, out=g_w2)
+        d_out = (matmul(h, w2) + b2[:, None, :] - yb) * scale   # d mean((out - y)^2) / d out
+        matmul(h.transpose(0, 2, 1), d_out, out=g_w2)
         np.sum(d_out, axis=1, out=g_b2)
-        d_z = np.matmul(d_out, w2.transpose(0, 2, 1)) * (z > zero)
-        np.matmul(xbt, d_z, out=g_w1)
+        d_z = matmul(d_out, w2.transpose(0, 2, 1)) * (z > zero)
+        matmul(xbt, d_z, out=g_w1)
         np.sum(d_z, axis=1, out=g_b1)
         g_w1 += l1 * np.sign(w1) + l2 * w1
         g_w2 += l1 * np.sign(w2) + l2 * w2

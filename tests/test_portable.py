@@ -107,7 +107,9 @@ def h(*arrays):
     for a in arrays:
         m.update(np.ascontiguousarray(a).tobytes())
     return m.hexdigest()[:16]
-print(h(P.dot(A, B), P.exp(x), P.log(np.abs(x)), P.tanh(x), P.sigmoid(x), P.norm(A)),
+S = rng.standard_normal((7, 30, 11)).astype(np.float32)
+stacks = (P.matmul(A[:30, :2], S[:, :2]), P.matmul(S, S[:, :11, :1]), P.matmul(A[:2, :30], S))
+print(h(P.dot(A, B), P.exp(x), P.log(np.abs(x)), P.tanh(x), P.sigmoid(x), P.norm(A), *stacks),
       h(A @ B), h(np.exp(x), np.tanh(x), np.log(np.abs(x))))
 """
 
@@ -155,3 +157,30 @@ def test_agreement():
     assert P.agreement(a, a) == "exact"
     assert P.agreement(np.nextafter(a, F32(9)), a) == "below 16 ulp"
     assert P.agreement(a * F32(1.01), a).endswith("NOT below 16 ulp")
+
+
+@pytest.mark.parametrize("shapes", [((30, 2), (11, 2, 11)), ((11, 30, 11), (11, 11, 1)),
+                                    ((11, 11, 30), (11, 30, 1)), ((11, 30, 1), (11, 1, 11)),
+                                    ((2, 30), (11, 30, 11)), ((3, 5, 9), (9, 4))])
+def test_matmul_is_a_matmul_in_a_fixed_order(shapes):
+    rng = np.random.default_rng(2)
+    A, B = (rng.standard_normal(s).astype(F32) for s in shapes)
+    got = P.matmul(A, B)
+    exact = np.matmul(A.astype(np.float64), B.astype(np.float64))
+    assert got.dtype == F32 and got.shape == exact.shape
+    k = A.shape[-1]
+    assert np.max(np.abs(got - exact)) < k * 2 ** -22 * np.max(np.abs(exact)) + 1e-6
+    # the order: products rounded to float32, then added one by one (n > 1), or pairwise (n == 1)
+    prods = (A[..., :, :, None] * B[..., None, :, :])
+    seq = prods[..., 0, :].copy()
+    for j in range(1, k):
+        seq = seq + prods[..., j, :]
+    if B.shape[-1] > 1 or k < 8:
+        np.testing.assert_array_equal(got, seq)
+    out = np.empty_like(got)
+    assert P.matmul(A, B, out=out) is out and np.array_equal(out, got)
+
+
+def test_matmul_refuses_shapes_that_do_not_fit():
+    with pytest.raises(ValueError, match=r"\(2, 3\) and \(2, 3\)"):
+        P.matmul(np.ones((2, 3)), np.ones((2, 3)))
