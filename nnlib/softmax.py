@@ -1,7 +1,9 @@
 """Softmax and the cross-entropy of integer labels, computed stably in float32 (chapter 9).
 
 Three functions, each following the steps of TensorFlow's kernels, so results agree with
-TensorFlow to float32 rounding (numpy's ``exp`` and TensorFlow's differ in the last bit now and then):
+TensorFlow to float32 rounding. ``exp`` and ``log`` come from :mod:`nnlib.portable` (correctly
+rounded in practice, the same bits on every CPU; numpy's own pick an AVX2 or AVX-512 version and
+differ in the last bit, as TensorFlow's do):
 
 - :func:`softmax`: shift the logits by their maximum, exponentiate, divide by the sum;
 - :func:`log_softmax`: the shifted logits minus the log of that sum (never takes log of a
@@ -20,6 +22,7 @@ import numbers
 import numpy as np
 
 from ._check import finite_array
+from .portable import exp, log
 
 __all__ = ["EPSILON", "softmax", "log_softmax", "sparse_categorical_cross_entropy"]
 
@@ -44,7 +47,7 @@ def softmax(z, axis=-1) -> np.ndarray:
     """Softmax along ``axis``: ``exp(z - max z) / sum exp(z - max z)``, in float32 (chapter 9)."""
     z = _logits("z", z)
     axis = _axis(z, axis)
-    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    e = exp(z - z.max(axis=axis, keepdims=True))
     return e * (np.float32(1) / e.sum(axis=axis, keepdims=True))  # TF multiplies by 1/sum
 
 
@@ -53,7 +56,7 @@ def log_softmax(z, axis=-1) -> np.ndarray:
     z = _logits("z", z)
     axis = _axis(z, axis)
     shifted = z - z.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    return shifted - log(exp(shifted).sum(axis=axis, keepdims=True))
 
 
 def _labels(y_true, y_pred: np.ndarray) -> np.ndarray:
@@ -109,8 +112,8 @@ def sparse_categorical_cross_entropy(y_true, y_pred, from_logits=True) -> np.nda
         z = _logits("y_pred", y_pred)
     else:
         # Keras: log of the clipped probabilities, then the same kernel as for logits
-        z = np.log(np.clip(_probabilities(y_pred), np.float32(EPSILON), np.float32(1 - EPSILON)))
+        z = log(np.clip(_probabilities(y_pred), np.float32(EPSILON), np.float32(1 - EPSILON)))
     y = _labels(y_true, z)
     shifted = z - z.max(axis=-1, keepdims=True)
     picked = np.take_along_axis(shifted, y[..., None], axis=-1)[..., 0]
-    return np.log(np.exp(shifted).sum(axis=-1)) - picked
+    return log(exp(shifted).sum(axis=-1)) - picked

@@ -181,3 +181,24 @@ def test_figures_draw(tmp_path):
     np.testing.assert_allclose(table["from logits"], [5.0067153, 100, 110], rtol=1e-6)
     assert np.isinf(table["-log(naive softmax)"][1]) and np.isinf(table["-log(stable softmax)"][2])
     np.testing.assert_allclose(table["clipped probabilities (Keras)"][1:], 16.118095, rtol=1e-6)
+
+
+def test_chapter_9_bound_holds_against_tensorflow_and_catches_a_real_error(tf):
+    """Chapter 9 prints 'below 4' float32 steps (at max(1, |z|)) for nnlib vs TensorFlow; an exp
+    off by one part in a million, or a softmax without the max shift, breaks the bound."""
+    from nnlib import portable
+
+    eps = np.finfo(np.float32).eps
+    rng = np.random.default_rng(9)
+    for scale in (1.0, 10.0, 100.0, 1e4):
+        zs = (rng.normal(size=(200, 10)) * scale).astype(np.float32)
+        worst = np.max(np.abs(softmax(zs) - tf.nn.softmax(zs).numpy())) / max(1.0, float(np.abs(zs).max()))
+        assert portable.below(worst / eps, 4) == "below 4"
+    zs = rng.normal(size=(200, 10)).astype(np.float32)
+    off = softmax(zs) * np.float32(1 + 1e-6)
+    worst = np.max(np.abs(off - tf.nn.softmax(zs).numpy()))
+    assert "NOT below 4" in portable.below(worst / eps, 4)
+    with np.errstate(over="ignore", invalid="ignore"):
+        naive = np.exp(zs * 100) / np.exp(zs * 100).sum(axis=1, keepdims=True)
+    worst = np.max(np.abs(naive - tf.nn.softmax(zs * 100).numpy())) / 100
+    assert "NOT below 4" in portable.below(worst / eps, 4)
