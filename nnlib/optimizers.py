@@ -15,7 +15,8 @@ gradients). Each ``*_step`` function does what Keras 3's optimizer does
   with the bias correction folded into ``alpha_t = lr*sqrt(1-beta_2^t)/(1-beta_1^t)`` (``Adam()``)
 
 The first five agree with Keras bit for bit; Adam to the last bit or two, because TensorFlow's
-float32 power ``beta^t`` is not correctly rounded (see ``tests/test_optimizers.py``).
+float32 power ``beta^t`` is not correctly rounded (see ``tests/test_optimizers.py``). Ours comes
+from :func:`nnlib.portable.power`, the same bits on every CPU (numpy's float32 ``power`` is not).
 
 The step functions are the inner loop and check only their hyperparameters; :func:`run` checks
 everything and runs a rule on a gradient function, returning an :class:`nnlib.optim.Trace`, and
@@ -35,6 +36,7 @@ import numpy as np
 
 from . import _check
 from .optim import Trace
+from .portable import power
 
 __all__ = ["NAMES", "LABELS", "DEFAULTS", "HYPERPARAMETERS", "hyperparameters",
            "sgd_step", "momentum_step", "nesterov_step", "adagrad_step", "rmsprop_step",
@@ -175,11 +177,12 @@ def rmsprop_step(w, g, v, lr, rho=0.9, epsilon=1e-7):
 def adam_alpha(t, lr, beta_1=0.9, beta_2=0.999):
     """Adam's step size at step ``t`` (from 1) with the bias correction folded in (chapter 10).
 
-    ``lr*sqrt(1 - beta_2^t)/(1 - beta_1^t)`` in float32, as Keras computes it.
+    ``lr*sqrt(1 - beta_2^t)/(1 - beta_1^t)`` in float32, as Keras computes it, with the powers
+    from :func:`nnlib.portable.power`.
     """
     b1, b2 = F32(_unit_interval("beta_1", beta_1)), F32(_unit_interval("beta_2", beta_2))
     t = _positive("t", t)
-    return _positive("lr", lr) * np.sqrt(F32(1) - np.power(b2, t)) / (F32(1) - np.power(b1, t))
+    return _positive("lr", lr) * np.sqrt(F32(1) - power(b2, t)) / (F32(1) - power(b1, t))
 
 
 def adam_step(w, g, m, v, t, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):

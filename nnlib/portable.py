@@ -74,24 +74,44 @@ def exp(x):
         return _exp64(_as_f64(x)).astype(F32)
 
 
+def _log64(x64):
+    """Natural log of a float64 array of finite numbers > 0, fixed evaluation order (float64)."""
+    m, e = np.frexp(x64)                             # x = m * 2**e, m in [0.5, 1)
+    low = m < 0.70710678118654752440
+    m = np.where(low, m * 2.0, m)
+    e = np.where(low, e - 1, e).astype(F64)
+    s = (m - 1.0) / (m + 1.0)
+    out = 2.0 * s * _horner(_LOG_COEF, s * s)
+    out += e * _LN2_LO
+    out += e * _LN2_HI
+    return out
+
+
 def log(x):
     """Natural log of float32 input, rounded once to float32, the same bits on every CPU (chapter 7)."""
     x64 = _as_f64(x)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        pos = np.where(x64 > 0, x64, 1.0)
-        pos = np.where(np.isfinite(pos), pos, 1.0)
-        m, e = np.frexp(pos)                         # pos = m * 2**e, m in [0.5, 1)
-        low = m < 0.70710678118654752440
-        m = np.where(low, m * 2.0, m)
-        e = np.where(low, e - 1, e).astype(F64)
-        s = (m - 1.0) / (m + 1.0)
-        out = 2.0 * s * _horner(_LOG_COEF, s * s)
-        out += e * _LN2_LO
-        out += e * _LN2_HI
+        pos = np.where((x64 > 0) & np.isfinite(x64), x64, 1.0)
+        out = _log64(pos)
         out = np.where(x64 > 0, out, np.where(x64 == 0, -np.inf, np.nan))
         out = np.where(np.isposinf(x64), np.inf, out)
         out = np.where(np.isnan(x64), np.nan, out)
         return out.astype(F32)
+
+
+def power(base, t):
+    """``base ** t`` for float32 ``base`` > 0 and real ``t``, rounded once to float32, the same bits on every CPU (chapter 10).
+
+    Computed as ``exp(t * log(base))`` in float64 with this module's fixed polynomials. numpy's
+    float32 ``power`` (AVX2, AVX-512 or baseline code) and libm's differ from CPU to CPU in the
+    last bit; Adam's bias corrections ``beta**t`` are where that shows.
+    """
+    b64 = _as_f64(base)
+    t64 = np.asarray(t, dtype=F64)
+    if np.any(~(b64 > 0)) or np.any(~np.isfinite(b64)):
+        raise ValueError(f"power needs finite bases > 0, got {base!r}")
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        return _exp64(t64 * _log64(b64)).astype(F32)
 
 
 def _expm1_small(u):

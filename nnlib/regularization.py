@@ -24,7 +24,7 @@ import numbers
 import numpy as np
 
 from . import _check
-from .portable import matmul
+from .portable import matmul, power
 
 __all__ = ["l1_penalty", "l2_penalty", "l1_grad", "l2_grad", "penalty", "penalty_grad",
            "keras_l2_from_tf1", "l1_minimizer", "l2_minimizer", "circle_data", "init_circle_net",
@@ -162,8 +162,8 @@ def train_circle_nets(X, y, penalties, num_steps=40000, lr=1e-4, batch_size=30, 
     does; the penalty applies to ``w1`` and ``w2`` (not the biases), Keras's convention (an L2
     given as TF1's ``l2_regularizer(s)`` is ``('l2', s / 2)``). Adam updates in Keras 3's order
     of operations, with TF1's ``epsilon=1e-8`` by default. Matrix products go through
-    :func:`nnlib.portable.matmul` (a fixed order of additions), so the weights after 40000 steps
-    are the same bits on every CPU. Returns ``(params, history)``:
+    :func:`nnlib.portable.matmul` (a fixed order of additions) and the powers ``beta**t`` through
+    :func:`nnlib.portable.power`, so the weights after 40000 steps are the same bits on every CPU. Returns ``(params, history)``:
     the final stacked weights and, if ``record_every > 0``, a list of ``(step, params copy)``.
     """
     X = _check.finite_array("X", X)
@@ -206,6 +206,10 @@ def train_circle_nets(X, y, penalties, num_steps=40000, lr=1e-4, batch_size=30, 
     history = [(0, snapshot())] if record_every else []
     one, zero, two = F32(1), F32(0), F32(2)
     xts = {}
+    # Adam's step sizes for every step at once; beta**t from nnlib.portable (libm's and numpy's
+    # float32 powers differ in the last bit from one CPU to another)
+    steps = np.arange(1, num_steps + 1)
+    alphas = lr * np.sqrt(one - power(b2_, steps)) / (one - power(b1_, steps))
     for i in range(num_steps):
         start = (i * batch_size) % n
         xb, yb = X[start:start + batch_size], y[start:start + batch_size]
@@ -222,8 +226,7 @@ def train_circle_nets(X, y, penalties, num_steps=40000, lr=1e-4, batch_size=30, 
         np.sum(d_z, axis=1, out=g_b1)
         g_w1 += l1 * np.sign(w1) + l2 * w1
         g_w2 += l1 * np.sign(w2) + l2 * w2
-        t = F32(i + 1)
-        alpha = lr * np.sqrt(one - b2_ ** t) / (one - b1_ ** t)
+        alpha = alphas[i]
         mom += (grad - mom) * (one - b1_)
         vel += (np.square(grad) - vel) * (one - b2_)
         theta -= (mom * alpha) / (np.sqrt(vel) + eps)

@@ -5,12 +5,14 @@ so they act on a new process: a subprocess, or a Jupyter kernel that nbval start
 
 - ``machine``: the environment as the machine gives it (OpenBLAS picks the CPU's kernel, numpy
   its widest SIMD paths: AVX-512 where there is AVX-512).
-- ``foreign``: what ``make test`` runs every chapter under a second time. OpenBLAS's Sandybridge
-  kernel (AVX without FMA: every product in a matrix multiply rounds where FMA kernels such as
-  Haswell, Zen and SkylakeX do not) and numpy's baseline paths (every AVX2 and AVX-512 loop off:
-  other ``exp``, ``log``, ``tanh``, ``power`` last bits). Measured on an AMD EPYC (AVX2): of the
-  stored outputs of an Intel Xeon (AVX-512), 12 cells moved under ``machine`` and 18 under
-  ``foreign``. Runs on any x86-64 CPU with AVX.
+- ``foreign``: what ``make test`` runs every chapter under a second time: the machine seen as a
+  CPU without AVX2 and FMA. OpenBLAS's Sandybridge kernel (AVX without FMA: every product in a
+  matrix multiply rounds where FMA kernels such as Haswell, Zen and SkylakeX do not), numpy's
+  baseline paths (every AVX2 and AVX-512 loop off: other ``exp``, ``log``, ``tanh``, ``power``
+  last bits), and glibc's libm without its FMA variants (other last bits from Python's
+  ``math.exp``, ``math.log``, ``math.pow`` and numpy's float64 functions that call libm).
+  Measured on an AMD EPYC (AVX2): of the stored outputs of an Intel Xeon (AVX-512), 12 cells
+  moved under ``machine`` and 18 under ``foreign``. Runs on any x86-64 CPU with AVX.
 - ``prescott``: OpenBLAS's SSE3 kernel, a third summation order (used by the unit tests).
 
     python -m tests.profiles foreign CMD [ARGS...]   # run CMD under the foreign profile
@@ -21,10 +23,13 @@ import os
 import sys
 
 _NUMPY_SIMD_OFF = "X86_V3 X86_V4 AVX512_ICL AVX512_SPR"
+# glibc picks its libm variants by CPU features; switch off those that use AVX2 and FMA
+_GLIBC_NO_FMA = "glibc.cpu.hwcaps=-AVX2_Usable,-FMA_Usable,-AVX2,-FMA"
 
 PROFILES: dict[str, dict[str, str]] = {
     "machine": {},
-    "foreign": {"OPENBLAS_CORETYPE": "Sandybridge", "NPY_DISABLE_CPU_FEATURES": _NUMPY_SIMD_OFF},
+    "foreign": {"OPENBLAS_CORETYPE": "Sandybridge", "NPY_DISABLE_CPU_FEATURES": _NUMPY_SIMD_OFF,
+                "GLIBC_TUNABLES": _GLIBC_NO_FMA},
     "prescott": {"OPENBLAS_CORETYPE": "Prescott"},
 }
 

@@ -130,3 +130,26 @@ def test_the_chapter_measures_the_notes_batch_sizes():
     rows = [line.split()[0] for line in stored if line[:6].strip() in {"1", "16", "32", "64", "128", "full"}
             and len(line.split()) == 6]
     assert rows[:6] == ["1", "16", "32", "64", "128", "full"]
+
+
+def test_the_power_table_and_the_adam_row_say_what_holds_on_every_cpu():
+    """Chapter 10: with nnlib.portable.power, Adam matches Keras at all 100 steps (stored table);
+    the 0.9^t table counts TensorFlow's misses against integer-exact values and states only a
+    bound for numpy, whose count depends on the CPU."""
+    import nnlib
+    from nnlib import portable
+
+    stored = stored_text(CHAPTERS / "10_optimizers.ipynb")
+    rows = [s for s in stored if " of 100 " in s]
+    assert [r.split()[0] for r in rows] == ["SGD", "momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam"]
+    assert all(r.split()[2:5] == ["100", "of", "100"] and r.split()[5] == "0" for r in rows)
+    tf = nnlib.tf_setup(seed=0)
+    beta, ts = np.float32(0.9), np.arange(1, 801)
+    num, den = float(beta).as_integer_ratio()
+    exact = np.array([num ** k / den ** k for k in ts.tolist()]).astype(np.float32)
+    tf_off = int((tf.pow(tf.constant(beta), tf.constant(ts, tf.float32)).numpy() != exact).sum())
+    assert np.array_equal(portable.power(beta, ts), exact)
+    assert portable.ulps(np.power(beta, ts.astype(np.float32)), exact) < 2
+    assert f"  TensorFlow, tf.pow     off at {tf_off:3d} of 800 t, by below 2 ulp" in stored
+    assert "  nnlib, portable.power  exact at every t" in stored
+    assert "  numpy, np.power        off by below 2 ulp; at how many t depends on the CPU" in stored

@@ -109,7 +109,8 @@ def h(*arrays):
     return m.hexdigest()[:16]
 S = rng.standard_normal((7, 30, 11)).astype(np.float32)
 stacks = (P.matmul(A[:30, :2], S[:, :2]), P.matmul(S, S[:, :11, :1]), P.matmul(A[:2, :30], S))
-print(h(P.dot(A, B), P.exp(x), P.log(np.abs(x)), P.tanh(x), P.sigmoid(x), P.norm(A), *stacks),
+pw = P.power(np.float32(0.9), np.arange(1, 2001))
+print(h(P.dot(A, B), P.exp(x), P.log(np.abs(x)), P.tanh(x), P.sigmoid(x), P.norm(A), pw, *stacks),
       h(A @ B), h(np.exp(x), np.tanh(x), np.log(np.abs(x))))
 """
 
@@ -184,3 +185,14 @@ def test_matmul_is_a_matmul_in_a_fixed_order(shapes):
 def test_matmul_refuses_shapes_that_do_not_fit():
     with pytest.raises(ValueError, match=r"\(2, 3\) and \(2, 3\)"):
         P.matmul(np.ones((2, 3)), np.ones((2, 3)))
+
+
+def test_power_is_correctly_rounded_on_adams_range():
+    t = np.arange(1, 2001)
+    for beta in (F32(0.9), F32(0.999)):
+        num, den = float(beta).as_integer_ratio()
+        exact = np.array([num ** int(k) / den ** int(k) for k in t]).astype(F32)   # integer arithmetic
+        np.testing.assert_array_equal(P.power(beta, t), exact)
+    assert P.power(F32(2), 0.5) == F32(np.sqrt(2))
+    with pytest.raises(ValueError, match="bases > 0"):
+        P.power(F32(0), 2)
