@@ -15,7 +15,9 @@ Read top to bottom:
 3. **A small trainer**: :func:`train_deep` trains a deep fully connected classifier by mini-batch
    SGD (softmax cross-entropy), to compare activations on a real task.
 
-Every computation is float32; nothing here imports TensorFlow.
+Every computation is float32; nothing here imports TensorFlow. The probe and the trainer use
+:mod:`nnlib.portable` for matrix products, ``exp``, ``log``, ``tanh``, ``expm1`` and norms, so a
+training curve, which amplifies last-bit differences, comes out the same on every CPU.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import portable
 from ._check import non_negative_int, positive_number
 
 __all__ = [
@@ -218,22 +221,22 @@ def initialize(scheme, shape, seed=0, gain=1.0):
 # --- activations (float32 kernels, TensorFlow's formulas) -------------------------------------
 
 def _sigmoid(z):
-    # exp(-z) overflows to inf for z < -88 and 1 / (1 + inf) is the right 0: callers silence it
-    with np.errstate(over="ignore"):
-        return F32(1) / (F32(1) + np.exp(-z))
+    return portable.sigmoid(z)
 
 
 def _f(name, z):
     if name == "sigmoid":
         return _sigmoid(z)
     if name == "tanh":
-        return np.tanh(z)
+        return portable.tanh(z)
     if name == "relu":
         return np.maximum(z, F32(0))
     if name == "leaky_relu":
         return np.maximum(F32(LEAKY_ALPHA) * z, z)
-    neg = np.expm1(np.minimum(z, F32(0)))
-    return np.where(z > 0, z, neg if ELU_ALPHA == 1 else F32(ELU_ALPHA) * neg)
+    out = np.array(z, dtype=F32)
+    neg = z <= 0                                     # expm1 only where it is used
+    out[neg] = portable.expm1(z[neg]) if ELU_ALPHA == 1 else F32(ELU_ALPHA) * portable.expm1(z[neg])
+    return out
 
 
 def _df(name, z, a):
@@ -358,7 +361,7 @@ def probe(activation="tanh", scheme="glorot_uniform", depth=10, width=256, num_s
     zs, acts, prev = [], [], x
     with np.errstate(over="ignore", invalid="ignore"), _one_blas_thread():
         for w in weights:
-            z = prev @ w
+            z = portable.dot(prev, w)
             prev = _f(activation, z)
             zs.append(z)
             acts.append(prev)
@@ -368,8 +371,8 @@ def probe(activation="tanh", scheme="glorot_uniform", depth=10, width=256, num_s
             g_z = g_a * _df(activation, zs[l], acts[l])
             inputs = acts[l - 1] if l > 0 else x
             grad_z[l] = g_z
-            grad_w[l] = (inputs.T @ g_z) / F32(num_samples)
-            g_a = g_z @ weights[l].T
+            grad_w[l] = portable.dot(inputs.T, g_z) / F32(num_samples)
+            g_a = portable.dot(g_z, weights[l].T)
     return Probe(activation, scheme, gain, zs, acts, grad_z, grad_w)
 
 
@@ -379,16 +382,15 @@ def probe(activation="tanh", scheme="glorot_uniform", depth=10, width=256, num_s
 class TrainRun:
     """Per-epoch history of :func:`train_deep` (chapter 7).
 
-    ``loss``: mean training cross-entropy over the epoch's batches; ``train_acc``/``test_acc``
-    after the epoch; ``dead``: share of hidden units that output 0 for every training example
-    (only ReLU can have them); ``first_grad``/``last_grad``: the norm of the first and the last
+    ``loss``: mean training cross-entropy over the epoch's batches; ``test_acc`` after the epoch;
+    ``dead``: share of hidden units that output 0 for every training example (only ReLU can have
+    them); ``first_grad``/``last_grad``: the norm of the first and the last
     hidden kernel's gradient on the epoch's first batch; ``weights``/``biases``: the final parameters.
     """
 
     activation: str
     scheme: str
     loss: list = field(default_factory=list)
-    train_acc: list = field(default_factory=list)
     test_acc: list = field(default_factory=list)
     dead: list = field(default_factory=list)
     first_grad: list = field(default_factory=list)
@@ -429,13 +431,13 @@ def digits_data(test_size=0.25, seed=0):
 
 def _log_softmax(logits):
     shifted = logits - logits.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return shifted - portable.log(portable.exp(shifted).sum(axis=1, keepdims=True))
 
 
 def _forward(weights, biases, X, activation):
     zs, acts, prev = [], [X], X
     for k, (w, b) in enumerate(zip(weights, biases)):
-        z = prev @ w
+        z = portable.dot(prev, w)
         z += b
         zs.append(z)
         prev = z if k == len(weights) - 1 else _f(activation, z)
@@ -495,7 +497,7 @@ def train_deep(X, y, X_test, y_test, activation="relu", scheme="he_normal", dept
                 zs, acts = _forward(weights, biases, xb, activation)
                 logp = _log_softmax(acts[-1])
                 losses.append(float(-np.mean(logp[np.arange(len(yb)), yb])))
-                g = np.exp(logp)
+                g = portable.exp(logp)
                 g[np.arange(len(yb)), yb] -= F32(1)
                 g = (g / F32(len(yb))).astype(F32)
                 grads_w = [None] * len(weights)
@@ -503,25 +505,37 @@ def train_deep(X, y, X_test, y_test, activation="relu", scheme="he_normal", dept
                 for k in range(len(weights) - 1, -1, -1):
                     if k < len(weights) - 1:
                         g *= _df(activation, zs[k], acts[k + 1])
-                    grads_w[k] = acts[k].T @ g
+                    grads_w[k] = portable.dot(acts[k].T, g)
                     grads_b[k] = g.sum(axis=0)
                     if k > 0:
-                        g = g @ weights[k].T
+                        g = portable.dot(g, weights[k].T)
                 if start == 0 and depth > 0:
-                    run.first_grad.append(float(np.linalg.norm(grads_w[0])))
-                    run.last_grad.append(float(np.linalg.norm(grads_w[depth - 1])))
+                    run.first_grad.append(float(portable.norm(grads_w[0])))
+                    run.last_grad.append(float(portable.norm(grads_w[depth - 1])))
                 for k in range(len(weights)):
                     grads_w[k] *= lr
                     grads_b[k] *= lr
                     weights[k] -= grads_w[k]
                     biases[k] -= grads_b[k]
             run.loss.append(float(np.mean(losses)))
-            zs, acts = _forward(weights, biases, X, activation)
-            run.train_acc.append(float(np.mean(acts[-1].argmax(axis=1) == y)))
             run.test_acc.append(_accuracy(weights, biases, X_test, y_test, activation))
             # a unit is dead if it outputs 0 for every training example (only ReLU's can)
-            dead = [np.all(z <= 0, axis=0) for z in zs[:-1]] if activation == "relu" else []
-            run.dead.append(float(np.mean(np.concatenate(dead))) if dead else 0.0)
+            if activation == "relu" and depth > 0:
+                zs, _ = _forward(weights, biases, X, activation)
+                run.dead.append(float(np.mean(np.concatenate([np.all(z <= 0, axis=0) for z in zs[:-1]]))))
+            else:
+                run.dead.append(0.0)
+            if all(np.isnan(a).all() for a in weights + biases):
+                # diverged: every weight is NaN, so every later epoch repeats this one exactly
+                # (NaN loss and gradients, the same constant predictions); skip computing them
+                for _ in range(epochs - len(run.loss)):
+                    run.loss.append(run.loss[-1])
+                    run.test_acc.append(run.test_acc[-1])
+                    run.dead.append(run.dead[-1])
+                    if depth > 0:
+                        run.first_grad.append(float("nan"))
+                        run.last_grad.append(float("nan"))
+                break
     run.weights, run.biases = weights, biases
     return run
 

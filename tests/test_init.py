@@ -218,3 +218,32 @@ def test_train_deep_checks_its_arguments():
         init.train_deep(X, np.zeros(4, int), X, np.zeros(4, int), lr=0)
     with pytest.raises(ValueError, match="integer class labels"):
         init.train_deep(X, np.zeros(4), X, np.zeros(4))
+
+
+def test_a_diverged_run_is_not_computed_further_and_records_the_same_as_running_on():
+    """train_deep stops computing once every weight is NaN; the record equals running on."""
+    X, y, X_test, y_test = init.digits_data()
+    r = init.train_deep(X, y, X_test, y_test, "elu", "he_normal", depth=10, width=64, lr=0.2,
+                        epochs=3, batch_size=32, seed=0)
+    assert np.isnan(r.loss).all() and len(r.test_acc) == len(r.dead) == len(r.first_grad) == 3
+    assert all(np.isnan(w).all() for w in r.weights)
+    one = init.train_deep(X, y, X_test, y_test, "elu", "he_normal", depth=10, width=64, lr=0.2,
+                          epochs=1, batch_size=32, seed=0)
+    assert r.test_acc == one.test_acc * 3 and r.dead == one.dead * 3
+    assert np.isnan(r.first_grad[1:]).all()
+
+
+def test_train_deep_is_the_same_bits_under_another_cpu_profile():
+    """The chapter's lr = 0.2 ReLU run (chaotic: last-bit differences change its curve) gives the
+    same record under the foreign CPU profile (tests/profiles.py)."""
+    import subprocess
+    import sys
+
+    from tests.profiles import environ
+
+    code = ("from nnlib import init; X, y, Xt, yt = init.digits_data(); "
+            "r = init.train_deep(X, y, Xt, yt, 'relu', 'he_normal', depth=10, width=64, lr=0.2, "
+            "epochs=2, batch_size=32, seed=0); print(repr((r.loss, r.test_acc, r.dead, r.first_grad)))")
+    runs = {name: subprocess.run([sys.executable, "-c", code], env=environ(name), capture_output=True,
+                                 text=True, timeout=300, check=True).stdout for name in ("machine", "foreign")}
+    assert runs["machine"] == runs["foreign"] and runs["machine"].startswith("([")

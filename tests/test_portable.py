@@ -38,6 +38,7 @@ def _ulps(ours, exact64):
     ("exp", np.exp, lambda x: x[np.abs(x) < 85]),
     ("log", np.log, lambda x: np.abs(x[x != 0])),
     ("tanh", np.tanh, lambda x: x),
+    ("expm1", np.expm1, lambda x: x[x < 85]),
     ("sigmoid", lambda v: 1 / (1 + np.exp(-v)), lambda x: x),
 ])
 def test_within_half_an_ulp_and_a_bit_of_the_exact_value(name, ref, domain):
@@ -64,22 +65,33 @@ def test_special_values():
     assert np.signbit(P.tanh(F32([-0.0])))[0]
 
 
-def test_dot_adds_in_increasing_k_within_blocks(monkeypatch):
+def _sequential(A, B):
+    """A @ B with each product rounded to float32 and added in increasing k."""
+    out = np.zeros((A.shape[0], B.shape[1]), F32)
+    for k in range(A.shape[1]):
+        out = out + np.outer(A[:, k], B[k]).astype(F32)
+    return out
+
+
+@pytest.mark.parametrize("m, k, n", [(5, 37, 4), (32, 64, 64), (64, 32, 64), (1347, 64, 10), (1, 50, 9)])
+def test_dot_adds_in_increasing_k(m, k, n):
     rng = np.random.default_rng(1)
-    A = rng.standard_normal((5, 37)).astype(F32)
-    B = rng.standard_normal((37, 4)).astype(F32)
-    monkeypatch.setattr(P, "_BLOCK_ELEMENTS", 5 * 4 * 10)   # blocks of 10 k's
-    expected = np.zeros((5, 4), F32)
-    for k0 in range(0, 37, 10):
-        block = np.zeros((5, 4), F32)
-        for k in range(k0, min(k0 + 10, 37)):
-            block = block + np.outer(A[:, k], B[k]).astype(F32)   # product rounded, then added
-        expected = expected + block
-    got = P.dot(A, B)
-    np.testing.assert_array_equal(got, expected)
-    # and it is a matrix product: within float32 rounding of the float64 one
+    A = rng.standard_normal((m, k)).astype(F32)
+    W = rng.standard_normal((n, k)).astype(F32)
+    B = np.ascontiguousarray(W.T)
+    expected = _sequential(A, B)
+    np.testing.assert_array_equal(P.dot(A, B), expected)
+    # transposed views, as a backward pass passes them: copied, so the same order
+    np.testing.assert_array_equal(P.dot(np.asfortranarray(A), W.T), expected)
     exact = A.astype(np.float64) @ B
-    assert np.max(np.abs(got - exact)) < 37 * 4 * 2 ** -24 * np.max(np.abs(A)) * np.max(np.abs(B))
+    assert np.max(np.abs(P.dot(A, B) - exact)) < k * 2 ** -22 * np.max(np.abs(A)) * np.max(np.abs(B))
+
+
+def test_dot_with_one_column_is_a_pairwise_sum():
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((7, 300)).astype(F32)
+    b = rng.standard_normal((300, 1)).astype(F32)
+    np.testing.assert_array_equal(P.dot(A, b)[:, 0], np.array([np.sum(row * b[:, 0]) for row in A]))
 
 
 def test_dot_shapes_and_errors():
@@ -110,7 +122,7 @@ def h(*arrays):
 S = rng.standard_normal((7, 30, 11)).astype(np.float32)
 stacks = (P.matmul(A[:30, :2], S[:, :2]), P.matmul(S, S[:, :11, :1]), P.matmul(A[:2, :30], S))
 pw = P.power(np.float32(0.9), np.arange(1, 2001))
-print(h(P.dot(A, B), P.exp(x), P.log(np.abs(x)), P.tanh(x), P.sigmoid(x), P.norm(A), pw, *stacks),
+print(h(P.dot(A, B), P.expm1(x), P.exp(x), P.log(np.abs(x)), P.tanh(x), P.sigmoid(x), P.norm(A), pw, *stacks),
       h(A @ B), h(np.exp(x), np.tanh(x), np.log(np.abs(x))))
 """
 
