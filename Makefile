@@ -32,7 +32,7 @@ book: $(STAMP) $(MATHJAX)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 ## run every test: nnlib unit tests, the document ledger, nbval over every chapter, and the
-## real-browser tests (the built book and JupyterLab in Debian's Chromium), on both cores;
+## real-browser tests (the built book and JupyterLab in Debian's Chromium), three workers on the cores;
 ## meanwhile, nbval over every chapter again under the foreign CPU profile (tests/profiles.py).
 ## The two sessions overlap because the first leaves the cores idle while browsers and kernels
 ## start; the foreign session's report is printed after the first one's.
