@@ -36,7 +36,12 @@ book: $(STAMP) $(MATHJAX)
 ## meanwhile, nbval over every chapter again under the foreign CPU profile (tests/profiles.py).
 ## The two sessions overlap because the first leaves the cores idle while browsers and kernels
 ## start; the foreign session's report is printed after the first one's.
+## One BLAS thread per process: five test processes share the cores, and OpenBLAS's idle threads
+## spin. (OpenBLAS splits a product by rows and columns, never along the sum: same digits; nbval
+## over every chapter passes with 1 thread, and the outputs were stored with the default.)
 XDIST := -n 2 --dist loadscope
+test: export OPENBLAS_NUM_THREADS = 1
+test-foreign: export OPENBLAS_NUM_THREADS = 1
 test: $(STAMP) chromium book
 	@mkdir -p _build
 	@$(MAKE) --no-print-directory test-foreign > _build/test-foreign.log 2>&1 & foreign=$$!; \

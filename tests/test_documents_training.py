@@ -179,9 +179,8 @@ def _table(split, **run):
     return right
 
 
-def test_capstone_run_reproduces_the_stored_table(mnist_split):
-    rows, _ = _capstone_rows()
-    assert _table(mnist_split) == list(rows.values())
+# That capstone_run reproduces the stored seven-row table is what nbval checks when it re-runs
+# chapter 13 (the chapter prints it with capstone_run); it is not computed a second time here.
 
 
 # The solutions quote accuracies from Keras training runs that only the tests redo. TensorFlow's
