@@ -18,6 +18,7 @@ import io
 import itertools
 import json
 import math
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -200,8 +201,16 @@ class Explorer:
     # -- the built book -----------------------------------------------------------------------
     def static(self, max_frames: int = MAX_FRAMES):
         """Render every grid combination and return HTML controls that swap them (no kernel)."""
+        import matplotlib.pyplot as plt
         from IPython.display import HTML
 
+        # NNLIB_STATIC_FRAMES=undrawn (the test suite's second CPU profile, which compares no
+        # picture bytes: tests/sanitize.cfg): every frame's figure is built but not drawn, and
+        # the placeholder FRAME stands for its PNG. Drawing is ~90 % of a frame's cost.
+        mode = os.environ.get("NNLIB_STATIC_FRAMES", "")
+        if mode not in ("", "undrawn"):
+            raise ValueError(f"NNLIB_STATIC_FRAMES must be unset or 'undrawn', got {mode!r}")
+        undrawn = mode == "undrawn"
         if self.num_frames > max_frames:
             raise ValueError(f"explorer {self.name!r} would render {self.num_frames} frames; "
                              f"max_frames is {max_frames}: use fewer grid values")
@@ -236,7 +245,11 @@ class Explorer:
         fixed = {c.name: c.default for c in self.controls if len(c.grid) == 1}
         for idx in itertools.product(*(range(len(c.grid)) for c in varying)):
             params = {**fixed, **{c.name: c.grid[k] for c, k in zip(varying, idx)}}
-            data = base64.b64encode(self.png(params, compress_level=6)).decode("ascii")
+            if undrawn:  # build the figure (its computation runs), do not rasterize it
+                plt.close(self.figure(**params))
+                data = "FRAME"
+            else:
+                data = base64.b64encode(self.png(params, compress_level=6)).decode("ascii")
             alt = html.escape(f"{self.name} explorer at " +
                               ", ".join(f"{c.label} = {c.text(params[c.name])}" for c in self.controls))
             shown = "block" if list(idx) == start else "none"

@@ -17,22 +17,26 @@ def pytest_collection_modifyitems(session, config, items):
         parent.skip_compare = tuple(parent.skip_compare) + ("stderr",)
 
 
-# Longest first: under pytest-xdist (--dist loadscope) each module or notebook goes whole to one
-# worker, in collection order, so a long module collected last keeps one core busy while the other
-# idles. Measured on 2 cores (seconds, one module alone): the JupyterLab browser test ~175, each
-# chapter 20-37, chapter 13's exercise recomputations ~80, the book browser test ~100.
-_FIRST = ("test_browser_lab.py", "test_browser_book.py", "test_documents_training.py",
-          "07_initialization.ipynb", "13_capstone.ipynb", "12_training.ipynb",
-          "06_regularization.ipynb", "10_optimizers.ipynb", "08_batch_norm.ipynb")
-
-
-def _rank(item) -> int:
-    name = item.path.name
-    return _FIRST.index(name) if name in _FIRST else len(_FIRST)
+# Longest first. Under pytest-xdist with ``--dist loadscope --no-loadscope-reorder`` each module or
+# notebook goes whole to one worker, in collection order (without ``--no-loadscope-reorder``
+# xdist puts the modules with the most tests first instead), so a long module collected last keeps
+# one core busy while the others idle: measured, the JupyterLab test started at 418 s of a 640 s
+# run and ran alone to its end. Seconds per module in `make test` (AMD EPYC, 2 cores, five test
+# processes sharing them, 2026-12-04); a module not listed is short and runs after these.
+SECONDS = {
+    "test_browser_lab.py": 209, "test_browser_book.py": 168, "test_training.py": 128,
+    "05_ema.ipynb": 75, "01_neurons_activations.ipynb": 68, "test_documents_training.py": 67,
+    "07_initialization.ipynb": 65, "10_optimizers.ipynb": 59, "test_activations.py": 56,
+    "06_regularization.ipynb": 55, "12_training.ipynb": 53, "02_losses.ipynb": 51,
+    "test_init.py": 48, "08_batch_norm.ipynb": 45, "test_batchnorm.py": 43, "13_capstone.ipynb": 42,
+    "test_optimizers.py": 40, "test_documents_init.py": 40, "test_autodiff.py": 39,
+    "03_learning_rate.ipynb": 28, "09_softmax.ipynb": 26, "04_lr_decay.ipynb": 25,
+    "11_backprop.ipynb": 23, "test_documents.py": 21,
+}
 
 
 def _longest_first(items) -> None:
-    items.sort(key=_rank)   # stable: the order within a module is kept
+    items.sort(key=lambda item: -SECONDS.get(item.path.name, 0))   # stable: order within a module kept
 
 
 _stderr_rule = pytest_collection_modifyitems

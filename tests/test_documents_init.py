@@ -100,25 +100,45 @@ def test_tf1_contribs_1_3_makes_weights_0_3_percent_wider():
 # --- the ranking on digits ------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def ranking_runs():
-    X, y, X_test, y_test = init.digits_data()
-    matched = {"elu": "he_normal", "leaky_relu": "he_normal", "relu": "he_normal",
-               "tanh": "glorot_uniform", "sigmoid": "glorot_uniform"}
-    return {act: [init.train_deep(X, y, X_test, y_test, act, scheme, depth=10, width=64, lr=0.01,
-                                  epochs=6, batch_size=32, seed=s) for s in (0, 1, 2)]
-            for act, scheme in matched.items()}
+def ranking_table():
+    """Chapter 7's stored three-seed table, one row per activation: (epoch-1 accuracy, mean,
+    min and max accuracy after 6 epochs, training loss, dead units in %). nbval re-runs the
+    cell on every CPU profile (train_deep is bit-stable: tests/test_init.py), so the stored
+    numbers are the fresh ones; they are not computed a second time here."""
+    from nnlib.plots.init import ACT_LABELS
+
+    stored = stored_text(NOTEBOOK)
+    start = next(i for i, s in enumerate(stored) if "test acc after 6 epochs" in s) + 2
+    by_label = {v: k for k, v in ACT_LABELS.items()}
+    rows = {}
+    for line in stored[start:start + 5]:
+        m = re.fullmatch(r"(\S+(?: ReLU)?)\s+([\d.]+)\s+([\d.]+) \(([\d.]+)-([\d.]+)\)\s+([\d.]+)\s+([\d.]+)%.*",
+                         line)
+        assert m, line
+        rows[by_label[m[1]]] = tuple(float(g) for g in m.groups()[1:])
+    assert len(rows) == 5
+    orders = {s.split(":")[0]: s.split(":")[1].split() for s in stored[start + 6:start + 9]}
+    return rows, {k: " ".join(v).split(" > ") for k, v in orders.items()}
 
 
-def test_ranking_by_training_loss_is_the_notes(ranking_runs):
-    loss = {a: np.mean([r.loss[-1] for r in rs]) for a, rs in ranking_runs.items()}
-    assert tuple(sorted(loss, key=loss.get)) == notes_init.RANKING
+def test_ranking_by_training_loss_is_the_notes(ranking_table):
+    from nnlib.plots.init import ACT_LABELS
+
+    rows, orders = ranking_table
+    by_loss = tuple(sorted(rows, key=lambda a: rows[a][4]))
+    assert by_loss == notes_init.RANKING
+    assert orders["by final training loss"] == orders["the note's order"] == [ACT_LABELS[a] for a in by_loss]
 
 
-def test_by_test_accuracy_tanh_comes_second_and_sigmoid_stays_at_chance(ranking_runs):
-    acc = {a: np.mean([r.test_acc[-1] for r in rs]) for a, rs in ranking_runs.items()}
-    assert tuple(sorted(acc, key=lambda a: -acc[a])) == ("elu", "tanh", "leaky_relu", "relu", "sigmoid")
-    assert acc["sigmoid"] < 0.12  # ten classes: chance is 0.1
-    assert np.mean([r.dead[-1] for r in ranking_runs["relu"]]) < 0.1  # "a few percent"
+def test_by_test_accuracy_tanh_comes_second_and_sigmoid_stays_at_chance(ranking_table):
+    from nnlib.plots.init import ACT_LABELS
+
+    rows, orders = ranking_table
+    by_acc = tuple(sorted(rows, key=lambda a: -rows[a][1]))
+    assert by_acc == ("elu", "tanh", "leaky_relu", "relu", "sigmoid")
+    assert orders["by final test accuracy"] == [ACT_LABELS[a] for a in by_acc]
+    assert rows["sigmoid"][1] < 0.12  # ten classes: chance is 0.1
+    assert rows["relu"][5] < 10  # "a few percent" of the units dead
 
 
 def test_how_much_each_stack_still_depends_on_the_input():
@@ -139,12 +159,12 @@ def test_factor_4_lets_more_of_the_input_through_the_sigmoid_but_far_less_than_t
     assert 20 < tanh1 / sig4 < 80  # "about forty times less"
 
 
-def test_training_with_the_tables_factor_4(ranking_runs):
+def test_training_with_the_tables_factor_4(ranking_table):
     X, y, X_test, y_test = init.digits_data()
     four = {act: init.train_deep(X, y, X_test, y_test, act, "glorot_uniform", depth=10, width=64,
                                  lr=0.01, epochs=6, batch_size=32, seed=0, gain=4.0)
             for act in ("sigmoid", "tanh")}
-    assert four["tanh"].test_acc[-1] < 0.35 < 0.8 < ranking_runs["tanh"][0].test_acc[-1]
+    assert four["tanh"].test_acc[-1] < 0.35 < 0.8 < ranking_table[0]["tanh"][2]  # worst seed at gain 1
     assert max(four["sigmoid"].test_acc) < 0.12  # still at chance
 
 

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
 from nnlib import explore  # noqa: E402
+from tests.helpers import ROOT  # noqa: E402
 
 CALLS = []
 
@@ -47,6 +48,29 @@ def test_frames_differ_with_the_parameter():
     html = _explorer().static().data
     frames = re.findall(r"base64,([A-Za-z0-9+/=]+)", html)
     assert len(set(frames)) == len(frames)
+
+
+def test_undrawn_frames_build_every_figure_and_sanitize_like_drawn_ones(monkeypatch):
+    # the foreign-profile nbval session sets NNLIB_STATIC_FRAMES=undrawn: same HTML after
+    # tests/sanitize.cfg, every plot call still made
+    import configparser
+
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "tests" / "sanitize.cfg")
+    rule = next(cfg[s] for s in cfg.sections() if "png" in s)
+
+    def sanitized(text):
+        return re.sub(rule["regex"], rule["replace"], text)
+
+    drawn = _explorer().static().data
+    monkeypatch.setenv("NNLIB_STATIC_FRAMES", "undrawn")
+    CALLS.clear()
+    undrawn = _explorer().static().data
+    assert len(CALLS) == 16 and "base64,FRAME" in undrawn
+    assert sanitized(undrawn) == sanitized(drawn) != drawn
+    monkeypatch.setenv("NNLIB_STATIC_FRAMES", "sometimes")
+    with pytest.raises(ValueError, match="NNLIB_STATIC_FRAMES"):
+        _explorer().static()
 
 
 def test_single_value_controls_are_fixed_in_the_book():

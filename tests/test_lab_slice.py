@@ -51,3 +51,23 @@ def test_every_chapter_slice_keeps_its_explorer(path):
     assert any("Explorer(" in s for s in sources)
     assert all(c["outputs"] == [] for c in cells)
     assert not any(".static()" in s for s in sources)
+
+
+def test_names_a_function_binds_are_its_own():
+    # backward() assigns X inside its body: that does not make the cell a producer of X
+    nb = _nb("X = data()",
+             "def backward():\n    X = other()\n    return X\nmodel = backward()",
+             "ex = E(X, [x for x in range(3)], lambda v: v + 1)",
+             "ex.live()")
+    assert _kept(nb) == ["X = data()", "ex = E(X, [x for x in range(3)], lambda v: v + 1)", "ex.live()"]
+
+
+def test_a_name_a_function_reads_from_outside_is_needed():
+    nb = _nb("scale = 2", "w = 3", "def f(v, k=w):\n    return v * scale", "ex = E(f)", "ex.live()")
+    assert _kept(nb) == ["scale = 2", "w = 3", "def f(v, k=w):\n    return v * scale", "ex = E(f)", "ex.live()"]
+
+
+def test_a_method_call_whose_result_is_kept_still_changes_its_object():
+    # chapter 12: history = model.fit(...) trains the model the explorer then reads
+    nb = _nb("model = make()", "history = model.fit(1)", "ex = E(model)", "ex.live()")
+    assert _kept(nb) == ["model = make()", "history = model.fit(1)", "ex = E(model)", "ex.live()"]
