@@ -297,8 +297,17 @@ def accept_kernel_dialog(page) -> bool:
     dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
     if not dialog.count():
         return False
-    dialog.locator(".jp-mod-accept").click()
-    dialog.wait_for(state="detached", timeout=10_000)
+    # Seen: a first click that did not close it (the dialog was being re-rendered), so click
+    # again until it is gone, for at most 60 s.
+    deadline = time.monotonic() + 60
+    while dialog.count():
+        if time.monotonic() > deadline:
+            raise AssertionError("JupyterLab's Select Kernel dialog did not close after 60 s")
+        try:
+            dialog.first.locator(".jp-mod-accept").click(timeout=5_000)
+        except PlaywrightTimeout:
+            pass
+        time.sleep(0.5)
     return True
 
 
@@ -347,6 +356,11 @@ def run_all(page, timeout: float = RUN_TIMEOUT) -> float:
     # idle. If nothing runs and cells are still unrun for 15 s, ask once more (as a reader would).
     deadline, stalled_since, asked_again = time.monotonic() + timeout, None, False
     while True:
+        if accept_kernel_dialog(page) and not asked_again:
+            # a new kernel: what ran before is gone, so run everything again (once)
+            menu(page, "Run", "Run All Cells")
+            asked_again, stalled_since = True, None
+            time.sleep(1)
         state = page.evaluate(_PROGRESS_JS)
         running = any("*" in p for p in state["prompts"])
         pending = sum(not re.fullmatch(r"\[\d+\]:", p) for p in state["prompts"])
