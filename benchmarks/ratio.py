@@ -17,7 +17,7 @@ def _diff(a, b) -> float:
 
 
 def gd(tf):
-    """Chapter 3: 20 gradient-descent updates on (w + 1)^2 (lr 0.2, w0 5)."""
+    """Chapter 4: 20 gradient-descent updates on (w + 1)^2 (lr 0.2, w0 5)."""
     from nnlib import optim
 
     def tf_run():
@@ -34,7 +34,7 @@ def gd(tf):
 
 
 def decay(tf):
-    """Chapter 4: 40 updates with an exponentially decayed rate (0.1, 0.99, every step, staircase)."""
+    """Chapter 6: 40 updates with an exponentially decayed rate (0.1, 0.99, every step, staircase)."""
     from nnlib import optim, schedules
 
     def tf_run():
@@ -54,7 +54,7 @@ def decay(tf):
 
 
 def ema(tf):
-    """Chapter 5: the shadow of a 300-step noisy path, decay 0.99 with num_updates warm-up."""
+    """Chapter 7: the shadow of a 300-step noisy path, decay 0.99 with num_updates warm-up."""
     from nnlib import ema as nn_ema
 
     _, path = nn_ema.demo_path(300, 1.0)
@@ -76,7 +76,7 @@ def ema(tf):
 
 
 def optimizer(tf):
-    """Chapter 10: 100 Adam steps on the ravine (x^2 + 50 y^2)/2 from the explorer's start."""
+    """Chapter 8: 100 Adam steps on the ravine (x^2 + 50 y^2)/2 from the explorer's start."""
     from nnlib import optimizers as opt
 
     s = opt.SURFACES["ravine"]
@@ -97,7 +97,7 @@ def optimizer(tf):
 
 
 def autodiff(tf):
-    """Chapter 11: J = (wx + b - y)^2 / 2 and dJ/dw, dJ/db at the explorer's default point."""
+    """Chapter 5: J = (wx + b - y)^2 / 2 and dJ/dw, dJ/db at the explorer's default point."""
     from nnlib.autodiff import one_neuron
 
     def nn_run():
@@ -116,7 +116,7 @@ def autodiff(tf):
 
 
 def softmax(tf):
-    """Chapter 9: softmax and cross-entropy of three logits (the explorer's default)."""
+    """Chapter 3: softmax and cross-entropy of three logits (the explorer's default)."""
     from nnlib import softmax as sm
 
     z = np.array([[0.0, 1.0, -1.0]], dtype=np.float32)

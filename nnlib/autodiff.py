@@ -1,4 +1,4 @@
-"""A tiny reverse-mode automatic differentiation on scalars (chapter 11: backpropagation).
+"""A tiny reverse-mode automatic differentiation on scalars (chapter 5: backpropagation).
 
 Every arithmetic operation on a :class:`Value` makes a new node of a *computation graph* and
 remembers, next to its result, the *local derivative* of that result with respect to each
@@ -24,7 +24,7 @@ __all__ = ["Value", "OpCount", "count_ops", "one_neuron", "MLP", "numerical_grad
 
 @dataclass
 class OpCount:
-    """Work counted by :func:`count_ops`: nodes computed, and chain-rule steps (chapter 11)."""
+    """Work counted by :func:`count_ops`: nodes computed, and chain-rule steps (chapter 5)."""
 
     forward: int = 0   # operation nodes computed (one per +, *, exp, ...)
     backward: int = 0  # chain-rule steps: one per edge from a node to one of its inputs
@@ -35,7 +35,7 @@ _COUNTERS: list[OpCount] = []
 
 @contextmanager
 def count_ops():
-    """Count the operations and chain-rule steps done inside a ``with`` block (chapter 11)."""
+    """Count the operations and chain-rule steps done inside a ``with`` block (chapter 5)."""
     counter = OpCount()
     _COUNTERS.append(counter)
     try:
@@ -51,7 +51,7 @@ def _real(name: str, value) -> float:
 
 
 class Value:
-    """A scalar node of a computation graph: ``data``, and after ``backward()`` its ``grad`` (chapter 11)."""
+    """A scalar node of a computation graph: ``data``, and after ``backward()`` its ``grad`` (chapter 5)."""
 
     __slots__ = ("data", "grad", "label", "_op", "_parents", "_local")
 
@@ -195,7 +195,7 @@ class Value:
 
 
 def one_neuron(x=-2.0, y=2.0, w=2.0, b=8.0) -> dict:
-    """Note 004's graph for J = 1/2 (wx + b - y)^2, as named Values x, w, c, b, a, y, d, J (chapter 11)."""
+    """Note 004's graph for J = 1/2 (wx + b - y)^2, as named Values x, w, c, b, a, y, d, J (chapter 5)."""
     x, y, w, b = (Value(v, name) for v, name in ((x, "x"), (y, "y"), (w, "w"), (b, "b")))
     c = w * x
     a = c + b
@@ -207,7 +207,7 @@ def one_neuron(x=-2.0, y=2.0, w=2.0, b=8.0) -> dict:
 
 
 class MLP:
-    """A fully connected network made of Values: hidden layers with an activation, a linear output (chapter 11)."""
+    """A fully connected network made of Values: hidden layers with an activation, a linear output (chapter 5)."""
 
     ACTIVATIONS = ("tanh", "relu")
 
@@ -264,7 +264,7 @@ class MLP:
 
 
 def numerical_grad(f, params, eps: float = 1e-3) -> list[float]:
-    """Slopes (f(p + eps) - f(p)) / eps, one parameter at a time: one extra forward pass each (chapter 11).
+    """Slopes (f(p + eps) - f(p)) / eps, one parameter at a time: one extra forward pass each (chapter 5).
 
     ``f()`` must rebuild the output from the current ``data`` of ``params`` and return a Value.
     """
@@ -284,7 +284,7 @@ def numerical_grad(f, params, eps: float = 1e-3) -> list[float]:
 
 
 def gradient_cost(sizes, seed: int = 0, eps: float = 1e-3) -> dict:
-    """Count the work for all derivatives of one example's cost, by backprop and by slopes (chapter 11).
+    """Count the work for all derivatives of one example's cost, by backprop and by slopes (chapter 5).
 
     The network :class:`MLP` ``(sizes)`` gets one fixed example; the cost is ``1/2 sum (out - t)^2``.
     Returns ``P`` (parameters), ``N`` (operation nodes of one forward pass), ``backward``

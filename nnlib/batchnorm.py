@@ -1,4 +1,4 @@
-"""Batch normalization in numpy: forward (training and inference) and backward (chapter 8).
+"""Batch normalization in numpy: forward (training and inference) and backward (chapter 10).
 
 For a mini-batch ``X`` of shape (batch, features), in training mode each feature is normalized
 with the batch's own statistics and then scaled and shifted by learned ``gamma`` and ``beta``:
@@ -45,7 +45,7 @@ def _batch(name, X) -> np.ndarray:
 
 
 def moments(X):
-    """Per-feature batch mean and (biased) variance, equations (1)-(2), as tf.nn.moments (chapter 8)."""
+    """Per-feature batch mean and (biased) variance, equations (1)-(2), as tf.nn.moments (chapter 10)."""
     X = _batch("X", X)
     mean = np.mean(X, axis=0, dtype=F32)
     var = np.mean(np.square(X - mean), axis=0, dtype=F32)
@@ -53,7 +53,7 @@ def moments(X):
 
 
 def normalize(X, mean, var, gamma, beta, epsilon=1e-3):
-    """Equations (3)-(4) in tf.nn.batch_normalization's order: X * s + (beta - mean * s) (chapter 8).
+    """Equations (3)-(4) in tf.nn.batch_normalization's order: X * s + (beta - mean * s) (chapter 10).
 
     ``s = gamma / sqrt(var + epsilon)``.
     """
@@ -72,14 +72,14 @@ def normalize(X, mean, var, gamma, beta, epsilon=1e-3):
 
 
 def update_moving(moving, value, momentum):
-    """One moving-average step as Keras 3 writes it: moving * momentum + value * (1 - momentum) (chapter 8)."""
+    """One moving-average step as Keras 3 writes it: moving * momentum + value * (1 - momentum) (chapter 10)."""
     momentum = _momentum(momentum)
     moving, value = finite_array("moving", moving), finite_array("value", value)
     return moving * momentum + value * (F32(1) - momentum)
 
 
 class BatchNorm:
-    """A batch-normalization layer over the last axis of (batch, features) inputs (chapter 8).
+    """A batch-normalization layer over the last axis of (batch, features) inputs (chapter 10).
 
     Holds ``gamma`` (ones), ``beta`` (zeros), ``moving_mean`` (zeros) and ``moving_variance``
     (ones), as Keras initializes them. :meth:`forward` with ``training=True`` normalizes with
@@ -136,7 +136,7 @@ class BatchNorm:
 
 
 def batch_norm_backward(dY, X, mean, var, gamma, epsilon=1e-3, training=True):
-    """Gradients (dX, dgamma, dbeta) of batch normalization, given dL/dY (chapter 8).
+    """Gradients (dX, dgamma, dbeta) of batch normalization, given dL/dY (chapter 10).
 
     In training mode the batch mean and variance depend on X, which adds two terms to dX:
 
@@ -163,7 +163,7 @@ def batch_norm_backward(dY, X, mean, var, gamma, epsilon=1e-3, training=True):
 
 @dataclass(frozen=True)
 class RunningEstimate:
-    """A simulated moving mean/variance against the true statistics, step by step (chapter 8)."""
+    """A simulated moving mean/variance against the true statistics, step by step (chapter 10)."""
 
     true_mean: np.ndarray
     true_var: np.ndarray
@@ -173,7 +173,7 @@ class RunningEstimate:
 
 
 def running_estimate(momentum=0.99, batch_size=32, num_steps=600, shift_at=300, shift=2.0, seed=0):
-    """Track one feature's moving mean/variance over ``num_steps`` batches (chapter 8).
+    """Track one feature's moving mean/variance over ``num_steps`` batches (chapter 10).
 
     The feature is normal with mean 1 and variance 4 (standard deviation 2); after step
     ``shift_at`` its mean moves by ``shift``, as a layer's input does when the weights before it
@@ -206,7 +206,7 @@ def running_estimate(momentum=0.99, batch_size=32, num_steps=600, shift_at=300, 
 
 @dataclass(frozen=True)
 class Experiment:
-    """The settings of note 001's MNIST batch-norm script (chapter 8)."""
+    """The settings of note 001's MNIST batch-norm script (chapter 10)."""
 
     n_inputs: int = 28 * 28
     n_hidden1: int = 300
@@ -223,7 +223,7 @@ NOTE_EXPERIMENT = Experiment()
 
 def note_model(bn=True, activation="elu", widths=(300, 100), n_inputs=784, n_outputs=10,
                momentum=0.9, kernel_initializer="he_normal", seed=0):
-    """Note 001's network in Keras 3: Dense, then BatchNormalization, then the activation (chapter 8).
+    """Note 001's network in Keras 3: Dense, then BatchNormalization, then the activation (chapter 10).
 
     As in the note, the output layer's logits are batch-normalized too. ``bn=False`` drops every
     BatchNormalization layer and keeps the rest. Needs :func:`nnlib.tf_setup` first.
@@ -242,7 +242,7 @@ def note_model(bn=True, activation="elu", widths=(300, 100), n_inputs=784, n_out
 
 
 def train_side_by_side(models, lrs, X, y, X_test, y_test, batch_size, num_epochs, seed=0):
-    """Train several Keras models with plain SGD on the same batches; test accuracy per epoch (chapter 8).
+    """Train several Keras models with plain SGD on the same batches; test accuracy per epoch (chapter 10).
 
     The models become branches of one Keras model with one summed loss, so TensorFlow traces a
     single training step. Branches share no weights, so each branch's gradient is that of its
@@ -279,7 +279,7 @@ def _sigmoid(z):
 
 
 class MLP:
-    """A numpy multilayer perceptron with sigmoid hidden layers and optional batch norm (chapter 8).
+    """A numpy multilayer perceptron with sigmoid hidden layers and optional batch norm (chapter 10).
 
     Dense (Glorot-uniform weights, zero biases) -> BatchNorm (if ``bn``) -> sigmoid for each hidden
     width, then Dense -> BatchNorm (if ``bn``) for the logits, as in note 001's network. Softmax
@@ -350,7 +350,7 @@ class MLP:
 
 
 def train_mlp(X, y, X_test, y_test, widths, bn, lr, batch_size, num_epochs, momentum=0.9, seed=0):
-    """Train an :class:`MLP` with plain SGD; returns the test accuracy after each epoch (chapter 8)."""
+    """Train an :class:`MLP` with plain SGD; returns the test accuracy after each epoch (chapter 10)."""
     X, X_test = _batch("X", X), _batch("X_test", X_test)
     batch_size = non_negative_int("batch_size", batch_size)
     if batch_size < 2:

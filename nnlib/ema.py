@@ -1,4 +1,4 @@
-"""Exponential moving averages of weights, step by step, in float32 (chapter 5: EMA).
+"""Exponential moving averages of weights, step by step, in float32 (chapter 7: EMA).
 
 A moving average keeps a *shadow* copy of each weight and pulls it a little towards the weight
 after every update: ``shadow <- decay * shadow + (1 - decay) * w``. TensorFlow's
@@ -36,7 +36,7 @@ def _num_updates(value):
 
 
 def effective_decay(decay, num_updates=None):
-    """The decay TensorFlow uses at update count ``num_updates``, in float32 (chapter 5).
+    """The decay TensorFlow uses at update count ``num_updates``, in float32 (chapter 7).
 
     ``min(decay, (1 + n) / (10 + n))``; with ``num_updates=None`` just ``decay``. Vectorised:
     ``num_updates`` may be an array of counts (integers >= 0).
@@ -52,7 +52,7 @@ def effective_decay(decay, num_updates=None):
 
 
 class ExponentialMovingAverage:
-    """Shadow copies of weights, updated like ``tf.train.ExponentialMovingAverage`` (chapter 5).
+    """Shadow copies of weights, updated like ``tf.train.ExponentialMovingAverage`` (chapter 7).
 
     ``decay`` is the target decay (TF's ``decay``); ``num_updates`` is the update count used
     for the warm-up, or ``None`` for no warm-up. Set ``ema.num_updates = k`` between calls,
@@ -131,7 +131,7 @@ def _path(name, path) -> np.ndarray:
 
 
 def ema_path(path, decay, warmup=True) -> np.ndarray:
-    """TensorFlow's shadow along a path of weights ``path[t]``, shape (T, ...) (chapter 5).
+    """TensorFlow's shadow along a path of weights ``path[t]``, shape (T, ...) (chapter 7).
 
     Step t applies the average with ``num_updates = t`` (the warm-up) or with no warm-up
     (``warmup=False``); the shadow starts at ``path[0]``. ``out[t]`` is the shadow after step t.
@@ -148,7 +148,7 @@ def ema_path(path, decay, warmup=True) -> np.ndarray:
 
 
 def keras_ema_path(path, ema_momentum) -> np.ndarray:
-    """The average a Keras optimizer with ``use_ema=True`` keeps along ``path[t]`` (chapter 5).
+    """The average a Keras optimizer with ``use_ema=True`` keeps along ``path[t]`` (chapter 7).
 
     ``path[t]`` is the weight after optimizer step t; the first step copies it, later steps
     compute ``m * average + (1 - m) * w`` in float32 (Keras's order). No warm-up.
@@ -163,7 +163,7 @@ def keras_ema_path(path, ema_momentum) -> np.ndarray:
 
 
 def demo_path(num_steps=300, noise=1.0, seed=0):
-    """A weight that drifts from 5 towards -1 with Gaussian noise: ``(trend, path)`` (chapter 5).
+    """A weight that drifts from 5 towards -1 with Gaussian noise: ``(trend, path)`` (chapter 7).
 
     ``trend[t] = -1 + 6 * 0.98**t`` (float64, the noise-free path) and
     ``path = trend + noise * N(0, 1)`` in float32, the same draw for a given ``seed``.

@@ -1,4 +1,4 @@
-"""Chapter 7 (weight initialization): how to draw the first weights of a deep network.
+"""Chapter 9 (weight initialization): how to draw the first weights of a deep network.
 
 Read top to bottom:
 
@@ -90,7 +90,7 @@ def _one_blas_thread():
 # --- 1. initializers -------------------------------------------------------------------------
 
 def truncated_stddev(bound: float = 2.0) -> float:
-    """Standard deviation of N(0, 1) truncated to [-bound, bound]; 0.8796... at 2 (chapter 7).
+    """Standard deviation of N(0, 1) truncated to [-bound, bound]; 0.8796... at 2 (chapter 9).
 
     For a standard normal cut at +-b, Var = 1 - 2 b phi(b) / (2 Phi(b) - 1).
     """
@@ -101,7 +101,7 @@ def truncated_stddev(bound: float = 2.0) -> float:
 
 
 def compute_fans(shape) -> tuple[int, int]:
-    """``(fan_in, fan_out)`` of a weight shape, by Keras's rules (chapter 7).
+    """``(fan_in, fan_out)`` of a weight shape, by Keras's rules (chapter 9).
 
     A dense kernel ``(n_in, n_out)`` gives ``(n_in, n_out)``; a vector ``(n,)`` gives ``(n, n)``;
     a convolution kernel ``(k1, ..., c_in, c_out)`` multiplies both by the receptive field.
@@ -116,7 +116,7 @@ def compute_fans(shape) -> tuple[int, int]:
 
 
 def init_scale(shape, scale=1.0, mode="fan_in", distribution="truncated_normal") -> float:
-    """The parameter :func:`variance_scaling` draws with: the limit r (uniform) or the stddev (chapter 7).
+    """The parameter :func:`variance_scaling` draws with: the limit r (uniform) or the stddev (chapter 9).
 
     ``n`` is fan_in, fan_out or their mean; the target variance is ``scale / n``. Uniform on
     [-r, r] has variance r^2/3, so r = sqrt(3 scale / n); an untruncated normal uses
@@ -148,7 +148,7 @@ def _truncated_standard_normal(rng, shape) -> np.ndarray:
 
 
 def variance_scaling(shape, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=0):
-    """Weights with variance ``scale / n``, n = fan_in, fan_out or their mean; like Keras (chapter 7).
+    """Weights with variance ``scale / n``, n = fan_in, fan_out or their mean; like Keras (chapter 9).
 
     ``distribution``: ``"uniform"`` on [-r, r], ``"untruncated_normal"``, or ``"truncated_normal"``
     (alias ``"normal"``, as in Keras: values beyond two standard deviations are redrawn).
@@ -165,34 +165,34 @@ def variance_scaling(shape, scale=1.0, mode="fan_in", distribution="truncated_no
 
 
 def glorot_uniform(shape, seed=0):
-    """Xavier/Glorot uniform: U(-r, r), r = sqrt(6 / (fan_in + fan_out)) (chapter 7)."""
+    """Xavier/Glorot uniform: U(-r, r), r = sqrt(6 / (fan_in + fan_out)) (chapter 9)."""
     return variance_scaling(shape, 1.0, "fan_avg", "uniform", seed)
 
 
 def glorot_normal(shape, seed=0):
-    """Xavier/Glorot normal: stddev sqrt(2 / (fan_in + fan_out)), truncated as Keras does (chapter 7)."""
+    """Xavier/Glorot normal: stddev sqrt(2 / (fan_in + fan_out)), truncated as Keras does (chapter 9)."""
     return variance_scaling(shape, 1.0, "fan_avg", "truncated_normal", seed)
 
 
 def he_uniform(shape, seed=0):
-    """He uniform: U(-r, r), r = sqrt(6 / fan_in) (chapter 7)."""
+    """He uniform: U(-r, r), r = sqrt(6 / fan_in) (chapter 9)."""
     return variance_scaling(shape, 2.0, "fan_in", "uniform", seed)
 
 
 def he_normal(shape, seed=0):
-    """He normal: stddev sqrt(2 / fan_in), truncated as Keras does (chapter 7)."""
+    """He normal: stddev sqrt(2 / fan_in), truncated as Keras does (chapter 9)."""
     return variance_scaling(shape, 2.0, "fan_in", "truncated_normal", seed)
 
 
 def random_normal(shape, stddev=1.0, seed=0):
-    """Plain N(0, stddev^2) weights; stddev 1 is the scheme note 001 line 21 blames (chapter 7)."""
+    """Plain N(0, stddev^2) weights; stddev 1 is the scheme note 001 line 21 blames (chapter 9)."""
     stddev = positive_number("stddev", stddev)
     rng = np.random.default_rng(_seed(seed))
     return (stddev * rng.standard_normal(_shape(shape))).astype(F32)
 
 
 def standard_uniform(shape, seed=0):
-    """U(-1/sqrt(fan_in), 1/sqrt(fan_in)), the "standard" heuristic of Glorot & Bengio (chapter 7).
+    """U(-1/sqrt(fan_in), 1/sqrt(fan_in)), the "standard" heuristic of Glorot & Bengio (chapter 9).
 
     Variance 1 / (3 fan_in): variance_scaling with scale 1/3, mode fan_in, uniform.
     """
@@ -211,7 +211,7 @@ SCHEMES = {
 
 
 def initialize(scheme, shape, seed=0, gain=1.0):
-    """Weights of ``shape`` from a scheme of :data:`SCHEMES`, times ``gain`` (chapter 7)."""
+    """Weights of ``shape`` from a scheme of :data:`SCHEMES`, times ``gain`` (chapter 9)."""
     _choice("scheme", scheme, tuple(SCHEMES))
     gain = positive_number("gain", gain)
     w = SCHEMES[scheme](shape, seed=seed)
@@ -253,13 +253,13 @@ def _df(name, z, a):
 
 
 def activate(name, z):
-    """f(z) for one of :data:`ACTIVATIONS` (leaky slope 0.01, ELU alpha 1), in float32 (chapter 7)."""
+    """f(z) for one of :data:`ACTIVATIONS` (leaky slope 0.01, ELU alpha 1), in float32 (chapter 9)."""
     _choice("name", name, ACTIVATIONS)
     return _f(name, np.asarray(z, dtype=F32))
 
 
 def activation_grad(name, z):
-    """f'(z) for one of :data:`ACTIVATIONS`, with TensorFlow's value at the kink z = 0 (chapter 7)."""
+    """f'(z) for one of :data:`ACTIVATIONS`, with TensorFlow's value at the kink z = 0 (chapter 9)."""
     _choice("name", name, ACTIVATIONS)
     z = np.asarray(z, dtype=F32)
     return _df(name, z, _f(name, z))
@@ -269,7 +269,7 @@ def activation_grad(name, z):
 
 @dataclass(frozen=True)
 class Probe:
-    """One forward and backward pass through a deep stack at initialization (chapter 7).
+    """One forward and backward pass through a deep stack at initialization (chapter 9).
 
     ``z[l]`` and ``a[l]`` are layer l+1's pre-activations and activations (samples x units);
     ``grad_z[l]`` the back-propagated gradient dL/dz per sample; ``grad_w[l]`` dL/dW of the
@@ -337,7 +337,7 @@ class Probe:
 
 def probe(activation="tanh", scheme="glorot_uniform", depth=10, width=256, num_samples=1000,
           gain=1.0, seed=0) -> Probe:
-    """Activations and gradients of a ``depth``-layer stack at initialization (chapter 7).
+    """Activations and gradients of a ``depth``-layer stack at initialization (chapter 9).
 
     Inputs are ``num_samples`` standard-normal vectors of ``width`` features; every layer is
     ``a = f(a_prev @ W)`` with a ``width x width`` kernel from ``scheme`` (times ``gain``) and
@@ -380,7 +380,7 @@ def probe(activation="tanh", scheme="glorot_uniform", depth=10, width=256, num_s
 
 @dataclass
 class TrainRun:
-    """Per-epoch history of :func:`train_deep` (chapter 7).
+    """Per-epoch history of :func:`train_deep` (chapter 9).
 
     ``loss``: mean training cross-entropy over the epoch's batches; ``test_acc`` after the epoch;
     ``dead``: share of hidden units that output 0 for every training example (only ReLU can have
@@ -400,7 +400,7 @@ class TrainRun:
 
 
 def digits_data(test_size=0.25, seed=0):
-    """scikit-learn's 8x8 digits: ``X, y, X_test, y_test``, split per class, standardized (chapter 7).
+    """scikit-learn's 8x8 digits: ``X, y, X_test, y_test``, split per class, standardized (chapter 9).
 
     Reads the data file scikit-learn ships (``sklearn/datasets/data/digits.csv.gz``, 1797 images)
     without importing scikit-learn, which takes seconds. Each class is shuffled (seeded) and
@@ -451,7 +451,7 @@ def _accuracy(weights, biases, X, y, activation):
 
 def train_deep(X, y, X_test, y_test, activation="relu", scheme="he_normal", depth=10, width=64,
                lr=0.05, epochs=5, batch_size=32, seed=0, gain=1.0) -> TrainRun:
-    """Train ``depth`` hidden layers of ``width`` units + a softmax output by plain SGD (chapter 7).
+    """Train ``depth`` hidden layers of ``width`` units + a softmax output by plain SGD (chapter 9).
 
     Hidden kernels come from ``scheme`` (times ``gain``), the output kernel from Glorot uniform, biases start at 0
     (Keras's defaults for everything but the hidden kernels). Each epoch visits the training set
@@ -543,7 +543,7 @@ def train_deep(X, y, X_test, y_test, activation="relu", scheme="he_normal", dept
 # --- printing ---------------------------------------------------------------------------------
 
 def format_table(rows: dict, columns, fmt="{:>10.3g}", first_width=22) -> list[str]:
-    """Aligned text lines: a header of ``columns``, then ``label  v1  v2 ...`` per row (chapter 7)."""
+    """Aligned text lines: a header of ``columns``, then ``label  v1  v2 ...`` per row (chapter 9)."""
     width = len(fmt.format(0.0))
     lines = [" " * first_width + "".join(f"{str(c):>{width}}" for c in columns)]
     for label, values in rows.items():

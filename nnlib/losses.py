@@ -15,7 +15,7 @@ Read it top to bottom:
   :func:`binary_cross_entropy_from_logits` (the stable form TensorFlow uses).
 
 Softmax and the cross-entropy of integer labels from logits are in :mod:`nnlib.softmax`
-(chapter 9).
+(chapter 3).
 """
 from __future__ import annotations
 

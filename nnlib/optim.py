@@ -1,4 +1,4 @@
-"""Gradient descent, step by step, in float32 (chapter 3: the learning rate).
+"""Gradient descent, step by step, in float32 (chapter 4: the learning rate).
 
 The notes ran their examples with TensorFlow 1 on float32 variables. Doing every operation
 in float32, in the order TensorFlow does it, reproduces their printed digits exactly:
@@ -19,20 +19,20 @@ F32 = np.float32
 
 
 def quadratic_loss(w):
-    """The notes' example loss ``(w + 1)^2`` in float32 (chapter 3)."""
+    """The notes' example loss ``(w + 1)^2`` in float32 (chapter 4)."""
     w = np.asarray(w, dtype=F32)
     return np.square(w + F32(1))
 
 
 def quadratic_grad(w):
-    """Its gradient ``2w + 2``, computed as TensorFlow does: ``(w + 1) * 2`` in float32 (chapter 3)."""
+    """Its gradient ``2w + 2``, computed as TensorFlow does: ``(w + 1) * 2`` in float32 (chapter 4)."""
     w = np.asarray(w, dtype=F32)
     return (w + F32(1)) * F32(2)
 
 
 @dataclass
 class Trace:
-    """A gradient-descent run: ``w[0]`` is the start, ``w[k]`` the value after k updates (chapter 3).
+    """A gradient-descent run: ``w[0]`` is the start, ``w[k]`` the value after k updates (chapter 4).
 
     ``diverged_at`` is the 0-based index of the update that first produced a non-finite value
     (the note's "After k steps" numbering); the trace stops before it. ``None`` if it never did.
@@ -61,7 +61,7 @@ class Trace:
 
 
 def gd_trace(grad: Callable, w0, lr, num_steps) -> Trace:
-    """Run ``num_steps`` of plain gradient descent ``w <- w - lr * grad(w)`` in float32 (chapter 3).
+    """Run ``num_steps`` of plain gradient descent ``w <- w - lr * grad(w)`` in float32 (chapter 4).
 
     ``grad`` maps a float32 array to its gradient. Bad arguments raise ``ValueError``; a run that
     blows up is a result: the trace ends at the last finite value and ``status`` says where.
@@ -86,7 +86,7 @@ def gd_trace(grad: Callable, w0, lr, num_steps) -> Trace:
 
 
 def regime(lr) -> str:
-    """For the loss ``(w + 1)^2``: 'converges', 'oscillates' or 'diverges' at this lr (chapter 3).
+    """For the loss ``(w + 1)^2``: 'converges', 'oscillates' or 'diverges' at this lr (chapter 4).
 
     Each step multiplies the distance to the minimum by ``1 - 2 lr``; its size decides.
     """

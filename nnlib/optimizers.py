@@ -1,4 +1,4 @@
-"""Six update rules, one small float32 function each (chapter 10: momentum, AdaGrad, RMSProp, Adam).
+"""Six update rules, one small float32 function each (chapter 8: momentum, AdaGrad, RMSProp, Adam).
 
 Every rule turns the gradient ``g`` of the current step into a change of the weights ``w``; all but
 plain SGD carry some state from step to step (a velocity, a sum or an average of squared
@@ -116,7 +116,7 @@ def _name(name) -> str:
 
 
 def hyperparameters(name, lr=None, **hyper) -> dict:
-    """Rule ``name``'s hyperparameters: Keras's defaults for what is not given, each checked (chapter 10)."""
+    """Rule ``name``'s hyperparameters: Keras's defaults for what is not given, each checked (chapter 8)."""
     name = _name(name)
     unknown = set(hyper) - set(HYPERPARAMETERS[name])
     if unknown:
@@ -129,12 +129,12 @@ def hyperparameters(name, lr=None, **hyper) -> dict:
 # --- the six rules -----------------------------------------------------------------------------
 
 def sgd_step(w, g, lr):
-    """Plain gradient descent, ``w - g*lr`` in float32, as ``keras.optimizers.SGD()`` (chapter 10)."""
+    """Plain gradient descent, ``w - g*lr`` in float32, as ``keras.optimizers.SGD()`` (chapter 8)."""
     return w - g * _positive("lr", lr)
 
 
 def momentum_step(w, g, m, lr, momentum=0.9):
-    """Heavy-ball momentum, as ``SGD(momentum=...)`` (chapter 10): returns ``(w, m)``.
+    """Heavy-ball momentum, as ``SGD(momentum=...)`` (chapter 8): returns ``(w, m)``.
 
     The velocity ``m`` remembers past steps: ``m <- momentum*m - lr*g``, then ``w <- w + m``.
     """
@@ -143,7 +143,7 @@ def momentum_step(w, g, m, lr, momentum=0.9):
 
 
 def nesterov_step(w, g, m, lr, momentum=0.9):
-    """Nesterov momentum, as ``SGD(momentum=..., nesterov=True)`` (chapter 10): returns ``(w, m)``.
+    """Nesterov momentum, as ``SGD(momentum=..., nesterov=True)`` (chapter 8): returns ``(w, m)``.
 
     The same velocity as :func:`momentum_step`, but the weights move by ``momentum*m - lr*g``:
     the velocity's next step plus the current gradient, a look ahead along the velocity.
@@ -154,7 +154,7 @@ def nesterov_step(w, g, m, lr, momentum=0.9):
 
 
 def adagrad_step(w, g, a, lr, epsilon=1e-7):
-    """AdaGrad, as ``keras.optimizers.Adagrad`` (chapter 10): returns ``(w, a)``.
+    """AdaGrad, as ``keras.optimizers.Adagrad`` (chapter 8): returns ``(w, a)``.
 
     ``a`` sums every squared gradient so far (Keras starts it at 0.1); each weight's step is
     ``lr / sqrt(a + epsilon)`` times its gradient, so the rate only ever shrinks.
@@ -164,7 +164,7 @@ def adagrad_step(w, g, a, lr, epsilon=1e-7):
 
 
 def rmsprop_step(w, g, v, lr, rho=0.9, epsilon=1e-7):
-    """RMSProp, as ``keras.optimizers.RMSprop`` (chapter 10): returns ``(w, v)``.
+    """RMSProp, as ``keras.optimizers.RMSprop`` (chapter 8): returns ``(w, v)``.
 
     ``v`` is a moving average of squared gradients, ``rho*v + (1 - rho)*g^2`` (no bias
     correction); the step is ``lr*g / sqrt(v + epsilon)``, epsilon inside the square root.
@@ -175,7 +175,7 @@ def rmsprop_step(w, g, v, lr, rho=0.9, epsilon=1e-7):
 
 
 def adam_alpha(t, lr, beta_1=0.9, beta_2=0.999):
-    """Adam's step size at step ``t`` (from 1) with the bias correction folded in (chapter 10).
+    """Adam's step size at step ``t`` (from 1) with the bias correction folded in (chapter 8).
 
     ``lr*sqrt(1 - beta_2^t)/(1 - beta_1^t)`` in float32, as Keras computes it, with the powers
     from :func:`nnlib.portable.power`.
@@ -186,7 +186,7 @@ def adam_alpha(t, lr, beta_1=0.9, beta_2=0.999):
 
 
 def adam_step(w, g, m, v, t, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
-    """Adam, as ``keras.optimizers.Adam`` (chapter 10): returns ``(w, m, v)``; ``t`` counts from 1.
+    """Adam, as ``keras.optimizers.Adam`` (chapter 8): returns ``(w, m, v)``; ``t`` counts from 1.
 
     ``m`` and ``v`` are moving averages of ``g`` and ``g^2``. Keras folds the bias correction
     into the step size (:func:`adam_alpha`) and adds epsilon to ``sqrt(v)``:
@@ -201,7 +201,7 @@ def adam_step(w, g, m, v, t, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
 # --- one interface to all six ------------------------------------------------------------------
 
 def init_state(name, w, initial_accumulator_value=0.1):
-    """The state a rule starts with for weights shaped like ``w``: a tuple of float32 arrays (chapter 10)."""
+    """The state a rule starts with for weights shaped like ``w``: a tuple of float32 arrays (chapter 8)."""
     name = _name(name)
     zeros = np.zeros(np.shape(w), dtype=F32)
     if name == "sgd":
@@ -215,7 +215,7 @@ def init_state(name, w, initial_accumulator_value=0.1):
 
 
 def step(name, w, g, state, t, lr, **hyper):
-    """One update of rule ``name``: returns ``(w, state)``; ``t`` is the 1-based step (chapter 10)."""
+    """One update of rule ``name``: returns ``(w, state)``; ``t`` is the 1-based step (chapter 8)."""
     name = _name(name)
     hyper = {k: v for k, v in hyper.items() if k != "initial_accumulator_value"}
     if name == "sgd":
@@ -231,7 +231,7 @@ def step(name, w, g, state, t, lr, **hyper):
 
 
 def rate(name, state, t, lr, epsilon=1e-7, beta_1=0.9, beta_2=0.999, **_):
-    """Each weight's current learning rate: the factor in front of ``g`` (Adam: of ``m``) (chapter 10).
+    """Each weight's current learning rate: the factor in front of ``g`` (Adam: of ``m``) (chapter 8).
 
     ``lr`` for SGD and both momentum rules; ``lr/sqrt(a + eps)`` for AdaGrad;
     ``lr/sqrt(v + eps)`` for RMSProp; ``alpha_t/(sqrt(v) + eps)`` for Adam. ``state`` is the
@@ -246,12 +246,12 @@ def rate(name, state, t, lr, epsilon=1e-7, beta_1=0.9, beta_2=0.999, **_):
 
 
 def run(name, grad: Callable, w0, lr=None, num_steps=100, **hyper) -> Trace:
-    """Run rule ``name`` for ``num_steps`` updates on a gradient function, in float32 (chapter 10).
+    """Run rule ``name`` for ``num_steps`` updates on a gradient function, in float32 (chapter 8).
 
     ``lr`` and the other hyperparameters default to Keras's (:data:`DEFAULTS`). Returns an
     :class:`nnlib.optim.Trace`: ``w[k]`` after k updates, and in ``extra`` the rule's name and
     hyperparameters and ``rate``, each weight's learning rate after every update
-    (see :func:`rate`). A run that overflows stops there, as in chapter 3.
+    (see :func:`rate`). A run that overflows stops there, as in chapter 4.
     """
     h = hyperparameters(name, lr, **hyper)
     if not callable(grad):
@@ -275,7 +275,7 @@ def run(name, grad: Callable, w0, lr=None, num_steps=100, **hyper) -> Trace:
 
 
 def replay(name, gradients, lr=None, **hyper) -> Trace:
-    """Run rule ``name`` on a fixed sequence of gradients, from ``w = 0`` (chapter 10).
+    """Run rule ``name`` on a fixed sequence of gradients, from ``w = 0`` (chapter 8).
 
     ``gradients[k]`` is the gradient fed at step ``k + 1`` whatever ``w`` is, so each column is
     one weight seeing one pattern (steady, tiny, alternating, ...). Returns :func:`run`'s trace.
@@ -292,7 +292,7 @@ def replay(name, gradients, lr=None, **hyper) -> Trace:
 
 @dataclass(frozen=True)
 class Surface:
-    """A 2-D loss surface for trajectory plots: loss, gradient, start, view, minimum (chapter 10)."""
+    """A 2-D loss surface for trajectory plots: loss, gradient, start, view, minimum (chapter 8)."""
 
     name: str
     label: str
@@ -341,7 +341,7 @@ class Surface:
         return np.where(np.isfinite(gaps), gaps, np.inf)
 
     def tune(self, name, lrs, num_steps, tol, **hyper):
-        """The rate in ``lrs`` whose run settles below ``tol`` first (chapter 10).
+        """The rate in ``lrs`` whose run settles below ``tol`` first (chapter 8).
 
         A run *settles* at the first step from which the gap stays below ``tol`` to the end.
         Returns ``(lr, steps, gap)``: the rate, its settling step and its gap after
@@ -411,7 +411,7 @@ SURFACES = {
 # --- minibatches: how noisy is the gradient, how long is an epoch -------------------------------
 
 def softmax_regression_loss(W, X, y):
-    """Mean cross-entropy of softmax regression ``softmax(X @ W)`` in float32 (chapter 10)."""
+    """Mean cross-entropy of softmax regression ``softmax(X @ W)`` in float32 (chapter 8)."""
     z = np.asarray(X, dtype=F32) @ np.asarray(W, dtype=F32)
     z = z - z.max(axis=1, keepdims=True)
     log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
@@ -419,7 +419,7 @@ def softmax_regression_loss(W, X, y):
 
 
 def softmax_regression_grad(W, X, y):
-    """Gradient of :func:`softmax_regression_loss` with respect to ``W`` (features x classes) (chapter 10)."""
+    """Gradient of :func:`softmax_regression_loss` with respect to ``W`` (features x classes) (chapter 8)."""
     W = np.asarray(W, dtype=F32)
     X = np.asarray(X, dtype=F32)
     z = X @ W
@@ -430,12 +430,12 @@ def softmax_regression_grad(W, X, y):
     return X.T @ p / F32(len(y))
 
 
-#: The batch sizes chapter 10 measures (and the full batch): note 003's usual 16-128, and 1.
+#: The batch sizes chapter 8 measures (and the full batch): note 003's usual 16-128, and 1.
 BATCH_SIZES = (1, 16, 32, 64, 128)
 
 
 def gradient_spread(W, X, y):
-    """The spread of single-example gradients, ``mean_i |g_i - g|^2``, at ``W`` (chapter 10).
+    """The spread of single-example gradients, ``mean_i |g_i - g|^2``, at ``W`` (chapter 8).
 
     ``g_i`` is example i's gradient of softmax regression and ``g`` their mean, the full
     gradient. A minibatch of ``B`` examples drawn without replacement from ``n`` strays from
@@ -459,7 +459,7 @@ def _batch_size(batch_size, n):
 
 
 def minibatch_noise(W, X, y, batch_size, num_batches=200, seed=0):
-    """How far minibatch gradients stray from the full gradient at ``W`` (chapter 10).
+    """How far minibatch gradients stray from the full gradient at ``W`` (chapter 8).
 
     Draws ``num_batches`` batches of ``batch_size`` examples without replacement and returns
     ``(noise, cosine)``: the mean of ``|g_B - g|^2`` and the mean cosine between ``g_B`` and the
@@ -484,7 +484,7 @@ def minibatch_noise(W, X, y, batch_size, num_batches=200, seed=0):
 
 
 def minibatch_sgd(X, y, batch_size, lr, num_epochs, seed=0, num_classes=None):
-    """Softmax regression trained by minibatch SGD from zero weights, in float32 (chapter 10).
+    """Softmax regression trained by minibatch SGD from zero weights, in float32 (chapter 8).
 
     Each epoch shuffles the examples and takes ``ceil(n / batch_size)`` steps. Returns
     ``(W, losses, seconds)``: the weights, the full training loss after each epoch (``losses[0]``
@@ -533,7 +533,7 @@ def _blobs(n, seed=0):
 
 
 def mlp_updates_per_epoch(n_samples, batch_size="auto"):
-    """How many weight updates MLPClassifier (Adam) makes in one epoch on ``n_samples`` (chapter 10).
+    """How many weight updates MLPClassifier (Adam) makes in one epoch on ``n_samples`` (chapter 8).
 
     Read from the Adam solver's step counter after one epoch on random data.
     """
@@ -547,7 +547,7 @@ def mlp_updates_per_epoch(n_samples, batch_size="auto"):
 
 
 def mlp_plateau(num_epochs=30, early_stopping=False):
-    """When MLPClassifier acts on a plateau: the epochs it cut the rate at, and its last epoch (chapter 10).
+    """When MLPClassifier acts on a plateau: the epochs it cut the rate at, and its last epoch (chapter 8).
 
     Runs ``solver='sgd'`` with ``tol`` so large that no epoch counts as an improvement, and reads
     the verbose log. With ``learning_rate='adaptive'`` it cuts the rate; with

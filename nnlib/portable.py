@@ -1,4 +1,4 @@
-"""Float32 arithmetic that gives the same bits on every x86-64 CPU (the numpy trainers, chapters 1, 6-8).
+"""Float32 arithmetic that gives the same bits on every x86-64 CPU (the numpy trainers, chapters 1 and 9-11).
 
 numpy's ``@`` hands matrix products to OpenBLAS, which picks a kernel for the CPU it runs on
 (``OPENBLAS_CORETYPE``: Haswell, SkylakeX, Zen, Sandybridge ...), and each kernel adds the
@@ -65,7 +65,7 @@ def _as_f64(x):
 
 
 def exp(x):
-    """e**x of float32 input, rounded once to float32, the same bits on every CPU (chapter 7)."""
+    """e**x of float32 input, rounded once to float32, the same bits on every CPU (chapter 9)."""
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         return _exp64(_as_f64(x)).astype(F32)
 
@@ -84,7 +84,7 @@ def _log64(x64):
 
 
 def log(x):
-    """Natural log of float32 input, rounded once to float32, the same bits on every CPU (chapter 7)."""
+    """Natural log of float32 input, rounded once to float32, the same bits on every CPU (chapter 9)."""
     x64 = _as_f64(x)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         pos = np.where((x64 > 0) & np.isfinite(x64), x64, 1.0)
@@ -96,7 +96,7 @@ def log(x):
 
 
 def power(base, t):
-    """``base ** t`` for float32 ``base`` > 0 and real ``t``, rounded once to float32, the same bits on every CPU (chapter 10).
+    """``base ** t`` for float32 ``base`` > 0 and real ``t``, rounded once to float32, the same bits on every CPU (chapter 8).
 
     Computed as ``exp(t * log(base))`` in float64 with this module's fixed polynomials. numpy's
     float32 ``power`` (AVX2, AVX-512 or baseline code) and libm's differ from CPU to CPU in the
@@ -126,13 +126,13 @@ def _expm1_64(x64):
 
 
 def expm1(x):
-    """e**x - 1 of float32 input, rounded once to float32 (accurate near 0), the same bits on every CPU (chapter 7)."""
+    """e**x - 1 of float32 input, rounded once to float32 (accurate near 0), the same bits on every CPU (chapter 9)."""
     with np.errstate(over="ignore", invalid="ignore"):
         return _expm1_64(_as_f64(x)).astype(F32)
 
 
 def tanh(x):
-    """tanh of float32 input, rounded once to float32, the same bits on every CPU (chapter 7)."""
+    """tanh of float32 input, rounded once to float32, the same bits on every CPU (chapter 9)."""
     x64 = _as_f64(x)
     a = np.minimum(np.abs(x64), 20.0)                # tanh(20) rounds to 1 in float64
     with np.errstate(invalid="ignore", over="ignore"):
@@ -143,14 +143,14 @@ def tanh(x):
 
 
 def sigmoid(x):
-    """1 / (1 + e**-x) of float32 input, rounded once to float32, the same bits on every CPU (chapter 7)."""
+    """1 / (1 + e**-x) of float32 input, rounded once to float32, the same bits on every CPU (chapter 9)."""
     x64 = _as_f64(x)
     with np.errstate(over="ignore", invalid="ignore"):
         return (1.0 / (1.0 + _exp64(-x64))).astype(F32)
 
 
 def dot(A, B):
-    """Float32 ``A @ B`` for 2-D arrays with a fixed order of additions: the same bits on every CPU (chapter 7).
+    """Float32 ``A @ B`` for 2-D arrays with a fixed order of additions: the same bits on every CPU (chapter 9).
 
     Each product ``A[i, k] * B[k, j]`` is rounded to float32 and the products are added in
     increasing ``k`` (pairwise, numpy's fixed scheme, when ``B`` has one column), exactly as
@@ -170,7 +170,7 @@ def dot(A, B):
 
 
 def matmul(A, B, out=None):
-    """Float32 ``np.matmul(A, B)`` (stacks broadcast) with a fixed order of additions, no BLAS (chapter 6).
+    """Float32 ``np.matmul(A, B)`` (stacks broadcast) with a fixed order of additions, no BLAS (chapter 11).
 
     Each product ``A[..., i, k] * B[..., k, j]`` is rounded to float32, then numpy adds them
     over ``k``: one after another when the result has more than one column, pairwise (numpy's
@@ -201,7 +201,7 @@ def matmul(A, B, out=None):
 
 
 def norm(x):
-    """Euclidean norm of all entries, sqrt(sum(x * x)) in float32 without BLAS (chapter 7)."""
+    """Euclidean norm of all entries, sqrt(sum(x * x)) in float32 without BLAS (chapter 9)."""
     x = np.asarray(x, dtype=F32).ravel()
     return F32(np.sqrt(np.add.reduce(x * x)))
 
@@ -209,7 +209,7 @@ def norm(x):
 # --- printing rounding noise as a claim that holds on every CPU ----------------------------------
 
 def ulps(a, b, floor=0.0):
-    """Largest distance between float32 arrays ``a`` and ``b`` in float32 ulps of ``b`` (chapters 1, 7, 9).
+    """Largest distance between float32 arrays ``a`` and ``b`` in float32 ulps of ``b`` (chapters 1, 3, 9).
 
     One ulp of ``b`` is the gap from ``max(|b|, floor)`` to the next float32 up (``np.spacing``):
     with ``floor=1``, values below 1 in size are measured in ulps of 1 (2**-23), as rounding in a
@@ -229,7 +229,7 @@ def ulps(a, b, floor=0.0):
 
 
 def below(value, bound, unit=""):
-    """``'below 1e-06'`` when ``value < bound``, else the value itself, flagged (chapters 1, 7, 9).
+    """``'below 1e-06'`` when ``value < bound``, else the value itself, flagged (chapters 1, 3, 9).
 
     Rounding noise (a difference between two float32 implementations) moves from one CPU to the
     next; the claim that it is below a bound does not, and a real error still shows: the printed
@@ -245,6 +245,6 @@ def below(value, bound, unit=""):
 
 
 def agreement(a, b, bound=16, floor=1.0):
-    """``'exact'`` when float32 arrays agree bit for bit, else ``below(ulps(a, b, floor), bound, 'ulp')`` (chapters 1, 9)."""
+    """``'exact'`` when float32 arrays agree bit for bit, else ``below(ulps(a, b, floor), bound, 'ulp')`` (chapters 1, 3)."""
     gap = ulps(a, b, floor)
     return "exact" if gap == 0 else below(gap, bound, "ulp")

@@ -1,4 +1,4 @@
-"""L1 and L2 weight penalties, and note 000's circle example (chapter 6: overfitting and regularization).
+"""L1 and L2 weight penalties, and note 000's circle example (chapter 11: overfitting and regularization).
 
 A regularized loss adds a penalty on the weights to the data loss::
 
@@ -48,27 +48,27 @@ def _kind(kind) -> str:
 
 
 def l1_penalty(w, lam):
-    """``lam * sum(|w|)`` in float32, as ``keras.regularizers.L1(lam)(w)`` (chapter 6)."""
+    """``lam * sum(|w|)`` in float32, as ``keras.regularizers.L1(lam)(w)`` (chapter 11)."""
     return _lam(lam) * np.sum(np.abs(_check.finite_array("w", w)), dtype=F32)
 
 
 def l2_penalty(w, lam):
-    """``lam * sum(w**2)`` in float32, as ``keras.regularizers.L2(lam)(w)`` (chapter 6)."""
+    """``lam * sum(w**2)`` in float32, as ``keras.regularizers.L2(lam)(w)`` (chapter 11)."""
     return _lam(lam) * np.sum(np.square(_check.finite_array("w", w)), dtype=F32)
 
 
 def l1_grad(w, lam):
-    """Gradient of the L1 penalty, ``lam * sign(w)`` (0 at w = 0, as TensorFlow) (chapter 6)."""
+    """Gradient of the L1 penalty, ``lam * sign(w)`` (0 at w = 0, as TensorFlow) (chapter 11)."""
     return _lam(lam) * np.sign(_check.finite_array("w", w))
 
 
 def l2_grad(w, lam):
-    """Gradient of the L2 penalty, ``2 * lam * w`` (chapter 6)."""
+    """Gradient of the L2 penalty, ``2 * lam * w`` (chapter 11)."""
     return F32(2) * _lam(lam) * _check.finite_array("w", w)
 
 
 def penalty(w, kind, lam):
-    """The penalty of ``kind`` ('none', 'l1' or 'l2') with strength ``lam`` (chapter 6)."""
+    """The penalty of ``kind`` ('none', 'l1' or 'l2') with strength ``lam`` (chapter 11)."""
     kind = _kind(kind)
     if kind == "none":
         _lam(lam)
@@ -77,7 +77,7 @@ def penalty(w, kind, lam):
 
 
 def penalty_grad(w, kind, lam):
-    """The gradient of :func:`penalty` with respect to ``w`` (chapter 6)."""
+    """The gradient of :func:`penalty` with respect to ``w`` (chapter 11)."""
     kind = _kind(kind)
     if kind == "none":
         _lam(lam)
@@ -86,23 +86,23 @@ def penalty_grad(w, kind, lam):
 
 
 def keras_l2_from_tf1(scale):
-    """The Keras 3 ``L2`` factor equal to TF1's ``l2_regularizer(scale)``: ``scale / 2`` (chapter 6)."""
+    """The Keras 3 ``L2`` factor equal to TF1's ``l2_regularizer(scale)``: ``scale / 2`` (chapter 11)."""
     return _lam(scale) / F32(2)
 
 
 def l1_minimizer(a, lam):
-    """argmin over w of ``(w - a)**2 / 2 + lam*|w|``: soft thresholding, exactly 0 for |a| <= lam (chapter 6)."""
+    """argmin over w of ``(w - a)**2 / 2 + lam*|w|``: soft thresholding, exactly 0 for |a| <= lam (chapter 11)."""
     a = _check.finite_array("a", a)
     return np.sign(a) * np.maximum(np.abs(a) - _lam(lam), F32(0))
 
 
 def l2_minimizer(a, lam):
-    """argmin over w of ``(w - a)**2 / 2 + lam*w**2``: ``a / (1 + 2 lam)``, never 0 unless a is (chapter 6)."""
+    """argmin over w of ``(w - a)**2 / 2 + lam*w**2``: ``a / (1 + 2 lam)``, never 0 unless a is (chapter 11)."""
     return _check.finite_array("a", a) / (F32(1) + F32(2) * _lam(lam))
 
 
 def circle_data(num_points=300, seed=2):
-    """Note 000's data: ``RandomState(seed).randn(n, 2)``, y = 1 where x0² + x1² < 2 (chapter 6).
+    """Note 000's data: ``RandomState(seed).randn(n, 2)``, y = 1 where x0² + x1² < 2 (chapter 11).
 
     Returns ``X`` (n, 2) and ``y`` (n, 1), both float32. The note used seed 2 and 300 points;
     any other seed draws a fresh sample from the same distribution (a held-out test set).
@@ -116,7 +116,7 @@ def circle_data(num_points=300, seed=2):
 
 
 def init_circle_net(seed=0, hidden=11, num_models=1):
-    """Weights of ``num_models`` 2-hidden-1 networks: w ~ N(0, 1) as ``tf.random_normal``, b = 0.01 (chapter 6).
+    """Weights of ``num_models`` 2-hidden-1 networks: w ~ N(0, 1) as ``tf.random_normal``, b = 0.01 (chapter 11).
 
     Returns a dict of stacked float32 arrays ``w1 (M, 2, H)``, ``b1 (M, H)``, ``w2 (M, H, 1)``,
     ``b2 (M, 1)``. Every model starts from the same seeded weights, so models differ only in
@@ -134,7 +134,7 @@ def init_circle_net(seed=0, hidden=11, num_models=1):
 
 
 def circle_forward(params, X):
-    """Outputs ``(M, n, 1)`` of the stacked networks: relu(X w1 + b1) w2 + b2 (chapter 6)."""
+    """Outputs ``(M, n, 1)`` of the stacked networks: relu(X w1 + b1) w2 + b2 (chapter 11)."""
     X = _check.finite_array("X", X)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"X must have shape (n, 2), got {X.shape!r}")
@@ -156,7 +156,7 @@ def _specs(penalties):
 
 def train_circle_nets(X, y, penalties, num_steps=40000, lr=1e-4, batch_size=30, seed=0,
                       beta_1=0.9, beta_2=0.999, epsilon=1e-8, record_every=0):
-    """Train one 2-11-1 network per ``(kind, lam)`` in ``penalties`` with Adam on MSE + penalty (chapter 6).
+    """Train one 2-11-1 network per ``(kind, lam)`` in ``penalties`` with Adam on MSE + penalty (chapter 11).
 
     Batches are taken in order, ``X[(i*batch_size) % n : ... + batch_size]`` as note 000's loop
     does; the penalty applies to ``w1`` and ``w2`` (not the biases), Keras's convention (an L2
@@ -237,7 +237,7 @@ def train_circle_nets(X, y, penalties, num_steps=40000, lr=1e-4, batch_size=30, 
 
 
 def circle_metrics(params, X, y, penalties=None):
-    """Per model: MSE, accuracy (output > 0.5 means red) and, given ``penalties``, the total loss (chapter 6)."""
+    """Per model: MSE, accuracy (output > 0.5 means red) and, given ``penalties``, the total loss (chapter 11)."""
     out = circle_forward(params, X)
     y = _check.finite_array("y", y)
     mse = np.mean(np.square(out - y[None]), axis=(1, 2), dtype=F32)
@@ -252,7 +252,7 @@ def circle_metrics(params, X, y, penalties=None):
 
 
 def keras_circle_net(params, kind="none", lam=0.0, index=0):
-    """A Keras 3 2-11-1 model holding model ``index`` of ``params``, with the penalty on both kernels (chapter 6)."""
+    """A Keras 3 2-11-1 model holding model ``index`` of ``params``, with the penalty on both kernels (chapter 11)."""
     import keras
 
     kind, lam = _kind(kind), _lam(lam)
@@ -269,7 +269,7 @@ def keras_circle_net(params, kind="none", lam=0.0, index=0):
 
 def keras_train_circle_net(X, y, kind="none", lam=0.0, num_steps=100, lr=1e-4, batch_size=30, seed=0,
                            epsilon=1e-8):
-    """The same training in TensorFlow 2: Keras model, Adam, a ``tf.function`` step over in-order batches (chapter 6).
+    """The same training in TensorFlow 2: Keras model, Adam, a ``tf.function`` step over in-order batches (chapter 11).
 
     Starts from :func:`init_circle_net` (``seed``) and returns the final weights as a dict like
     :func:`train_circle_nets` (one model). Call ``nnlib.tf_setup()`` first.

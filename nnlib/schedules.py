@@ -1,4 +1,4 @@
-"""Learning-rate schedules in float32 (chapter 4: learning-rate decay).
+"""Learning-rate schedules in float32 (chapter 6: learning-rate decay).
 
 The notes decay the learning rate exponentially with TensorFlow 1's
 ``tf.train.exponential_decay``; Keras 3 has the same schedule as
@@ -91,7 +91,7 @@ def _check_steps(step) -> np.ndarray:
 
 
 def exponential_decay(base_lr, step, decay_steps, decay_rate, staircase=False):
-    """``base_lr * decay_rate ** (step / decay_steps)`` in float32, as Keras/TF compute it (chapter 4).
+    """``base_lr * decay_rate ** (step / decay_steps)`` in float32, as Keras/TF compute it (chapter 6).
 
     ``step`` may be a number or an array (the result has its shape); with ``staircase=True`` the
     exponent is rounded down, so the rate drops once every ``decay_steps`` steps. Matches
@@ -114,7 +114,7 @@ def exponential_decay(base_lr, step, decay_steps, decay_rate, staircase=False):
 
 def decayed_gd_trace(grad: Callable, w0, base_lr, decay_steps, decay_rate, num_steps,
                      staircase=False) -> Trace:
-    """Gradient descent whose update ``k`` uses ``exponential_decay(..., step=k, ...)`` (chapter 4).
+    """Gradient descent whose update ``k`` uses ``exponential_decay(..., step=k, ...)`` (chapter 6).
 
     Returns an :class:`nnlib.optim.Trace`: ``w[k]`` is w after k updates, and
     ``extra["lr"][k]`` the schedule at global step k (``num_steps + 1`` values: update k used
@@ -143,7 +143,7 @@ def decayed_gd_trace(grad: Callable, w0, base_lr, decay_steps, decay_rate, num_s
 
 
 def step_budget(base_lr, decay_steps, decay_rate, num_steps, staircase=False) -> float:
-    """The sum of the learning rates of the first ``num_steps`` updates (chapter 4).
+    """The sum of the learning rates of the first ``num_steps`` updates (chapter 6).
 
     For small rates on ``(w + 1)^2`` the distance to the minimum shrinks by about
     ``exp(-2 * budget)``; with fast decay the budget stays small however long the run.

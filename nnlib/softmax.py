@@ -1,4 +1,4 @@
-"""Softmax and the cross-entropy of integer labels, computed stably in float32 (chapter 9).
+"""Softmax and the cross-entropy of integer labels, computed stably in float32 (chapter 3).
 
 Three functions, each following the steps of TensorFlow's kernels, so results agree with
 TensorFlow to float32 rounding. ``exp`` and ``log`` come from :mod:`nnlib.portable` (correctly
@@ -44,7 +44,7 @@ def _axis(z: np.ndarray, axis) -> int:
 
 
 def softmax(z, axis=-1) -> np.ndarray:
-    """Softmax along ``axis``: ``exp(z - max z) / sum exp(z - max z)``, in float32 (chapter 9)."""
+    """Softmax along ``axis``: ``exp(z - max z) / sum exp(z - max z)``, in float32 (chapter 3)."""
     z = _logits("z", z)
     axis = _axis(z, axis)
     e = exp(z - z.max(axis=axis, keepdims=True))
@@ -52,7 +52,7 @@ def softmax(z, axis=-1) -> np.ndarray:
 
 
 def log_softmax(z, axis=-1) -> np.ndarray:
-    """Log of the softmax, ``(z - max z) - log sum exp(z - max z)``, in float32 (chapter 9)."""
+    """Log of the softmax, ``(z - max z) - log sum exp(z - max z)``, in float32 (chapter 3)."""
     z = _logits("z", z)
     axis = _axis(z, axis)
     shifted = z - z.max(axis=axis, keepdims=True)
@@ -98,7 +98,7 @@ def _probabilities(y_pred) -> np.ndarray:
 
 
 def sparse_categorical_cross_entropy(y_true, y_pred, from_logits=True) -> np.ndarray:
-    """Per-example ``-log softmax(z)[y]`` for integer labels ``y_true`` (chapter 9).
+    """Per-example ``-log softmax(z)[y]`` for integer labels ``y_true`` (chapter 3).
 
     ``y_pred`` holds logits (``from_logits=True``, the stable way, as
     ``tf.nn.sparse_softmax_cross_entropy_with_logits``) or probabilities (``from_logits=False``,

@@ -19,7 +19,7 @@ QUIET_ENV = {
 
 
 def tf_setup(seed: int = 0):
-    """Set a quiet environment, import TensorFlow, seed everything, return ``tf`` (chapter 3).
+    """Set a quiet environment, import TensorFlow, seed everything, return ``tf`` (chapter 4).
 
     Seeds Python's ``random``, numpy and TensorFlow through ``keras.utils.set_random_seed`` and
     turns on op determinism, so a chapter's TensorFlow numbers are the same on every run.

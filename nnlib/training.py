@@ -225,7 +225,7 @@ def epoch_orders(num_samples, epochs, seed=0) -> list[np.ndarray]:
 
 
 def train_loop(model, optimizer, X, y, epochs, batch_size=32, loss=None, seed=0):
-    """Minibatch training, ``model.fit`` written out: the loop of chapters 3 and 10 on a Keras model (chapter 12).
+    """Minibatch training, ``model.fit`` written out: the loop of chapters 4 and 8 on a Keras model (chapter 12).
 
     Every epoch visits the samples in a new random order (:func:`epoch_orders`), in batches of
     ``batch_size`` (the last one smaller when ``batch_size`` does not divide the data). For each batch:
@@ -325,7 +325,7 @@ def scores(model, X, y) -> dict:
     """Mean cross-entropy and accuracy of a classifier with logit outputs on ``(X, y)`` (chapter 13).
 
     One forward pass in inference mode (batch normalization uses its moving statistics), then
-    chapter 9's float32 :func:`nnlib.softmax.sparse_categorical_cross_entropy` and the share of
+    chapter 3's float32 :func:`nnlib.softmax.sparse_categorical_cross_entropy` and the share of
     ``argmax`` predictions equal to ``y``. That is what ``model.evaluate`` reports for a model
     compiled with ``SparseCategoricalCrossentropy(from_logits=True)`` and ``metrics=["accuracy"]``,
     with one difference: ``evaluate``'s loss also adds the layers' regularization losses (an L2

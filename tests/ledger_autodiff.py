@@ -1,4 +1,4 @@
-"""Ledger entries for chapter 11 (backpropagation): the digits note 004's section 5 prints.
+"""Ledger entries for chapter 5 (backpropagation): the digits note 004's section 5 prints.
 
 Section 5 of note 004 (lines 330-353) prints no computed values: its worked example with numbers
 was a figure (图2-2-19, line 339) that the text copy lost. The only digits it prints are the 1/2
@@ -12,7 +12,7 @@ from nnlib.autodiff import one_neuron
 from nnlib.notes import autodiff as notes_autodiff
 from tests.ledger import Entry
 
-NOTEBOOK = "11_backprop.ipynb"
+NOTEBOOK = "05_backprop.ipynb"
 
 
 def formula() -> list[str]:

@@ -1,4 +1,4 @@
-"""Ledger entries for chapter 8 (batch normalization): the settings of note 001's MNIST script.
+"""Ledger entries for chapter 10 (batch normalization): the settings of note 001's MNIST script.
 
 The note's printed accuracies are an image (line 237), so the ledger holds what its text states:
 layer sizes, momentum, learning rate, epochs and batch size. Each is recomputed from the
@@ -12,7 +12,7 @@ from nnlib.batchnorm import NOTE_EXPERIMENT as E
 from nnlib.notes import batchnorm as notes_bn
 from tests.ledger import Entry
 
-NOTEBOOK = "08_batch_norm.ipynb"
+NOTEBOOK = "10_batch_norm.ipynb"
 
 
 def sizes():

@@ -1,11 +1,11 @@
-"""Ledger entries for chapter 4 (learning-rate decay): note 002's printed run, section 三."""
+"""Ledger entries for chapter 6 (learning-rate decay): note 002's printed run, section 三."""
 from __future__ import annotations
 
 from nnlib import optim, schedules
 from nnlib.notes import decay as decay_notes
 from tests.ledger import Entry
 
-NOTEBOOK = "04_lr_decay.ipynb"
+NOTEBOOK = "06_lr_decay.ipynb"
 
 
 def note_run(num_steps=40, w0=5.0):

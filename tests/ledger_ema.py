@@ -1,4 +1,4 @@
-"""Ledger entries for chapter 5 (EMA): note 002's nine printed pairs and both notes' worked example."""
+"""Ledger entries for chapter 7 (EMA): note 002's nine printed pairs and both notes' worked example."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +7,7 @@ from nnlib import ema
 from nnlib.notes import ema as notes_ema
 from tests.ledger import Entry
 
-NOTEBOOK = "05_ema.ipynb"
+NOTEBOOK = "07_ema.ipynb"
 
 
 def note_run(decay=0.99):

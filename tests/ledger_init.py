@@ -1,4 +1,4 @@
-"""Ledger entries for chapter 7 (weight initialization): the constants note 001 states in text.
+"""Ledger entries for chapter 9 (weight initialization): the constants note 001 states in text.
 
 Note 001 prints no program output about initialization, and its equation 11-1 and table 11-1
 are images; what it states in words, and the chapter's code uses, are the network depth, the
@@ -12,7 +12,7 @@ from nnlib import init
 from nnlib.notes import init as notes_init
 from tests.ledger import Entry
 
-NOTEBOOK = "07_initialization.ipynb"
+NOTEBOOK = "09_initialization.ipynb"
 
 
 def depth():

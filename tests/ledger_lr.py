@@ -1,10 +1,10 @@
-"""Ledger entries for chapter 3 (learning rate): note 002's three printed traces."""
+"""Ledger entries for chapter 4 (learning rate): note 002's three printed traces."""
 from __future__ import annotations
 
 from nnlib import notes, optim
 from tests.ledger import Entry
 
-NOTEBOOK = "03_learning_rate.ipynb"
+NOTEBOOK = "04_learning_rate.ipynb"
 
 
 def lr_lines(lr, num_steps):

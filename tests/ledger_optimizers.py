@@ -1,4 +1,4 @@
-"""Ledger entries for chapter 10 (optimizers): the numbers notes 003 and 004 give about optimizers.
+"""Ledger entries for chapter 8 (optimizers): the numbers notes 003 and 004 give about optimizers.
 
 Note 003 prints no optimizer run; its numbers are scikit-learn's MLPClassifier defaults and
 rules (lines 45-65), read here from scikit-learn itself or measured on it, and the batch sizes it
@@ -12,7 +12,7 @@ from nnlib import optimizers as opt
 from nnlib.notes import optimizers as note
 from tests.ledger import Entry
 
-NOTEBOOK = "10_optimizers.ipynb"
+NOTEBOOK = "08_optimizers.ipynb"
 
 
 @lru_cache(maxsize=None)

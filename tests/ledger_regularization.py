@@ -1,11 +1,11 @@
-"""Ledger entries for chapter 6 (overfitting and regularization): the example's size, sklearn's alpha."""
+"""Ledger entries for chapter 11 (overfitting and regularization): the example's size, sklearn's alpha."""
 from __future__ import annotations
 
 from nnlib import regularization as reg
 from nnlib.notes import regularization as note
 from tests.ledger import Entry
 
-NOTEBOOK = "06_regularization.ipynb"
+NOTEBOOK = "11_regularization.ipynb"
 
 
 def num_points():

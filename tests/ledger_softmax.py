@@ -1,4 +1,4 @@
-"""Ledger entries for chapter 9 (softmax and cross-entropy): note 004's quiz answer.
+"""Ledger entries for chapter 3 (softmax and cross-entropy): note 004's quiz answer.
 
 Note 004 prints no other number about softmax; its round-off example (0.000200000000000000 vs
 0.000199999999999978) is not in the note but in the course's lab, and is checked in
@@ -12,7 +12,7 @@ from nnlib.notes import softmax as notes_softmax
 from nnlib.softmax import log_softmax, sparse_categorical_cross_entropy
 from tests.ledger import Entry
 
-NOTEBOOK = "09_softmax.ipynb"
+NOTEBOOK = "03_softmax.ipynb"
 
 
 def quiz_answer() -> list[str]:

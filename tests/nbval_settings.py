@@ -25,13 +25,13 @@ def pytest_collection_modifyitems(session, config, items):
 # processes sharing them, 2026-12-04); a module not listed is short and runs after these.
 SECONDS = {
     "test_browser_lab.py": 209, "test_browser_book.py": 168, "test_training.py": 128,
-    "05_ema.ipynb": 75, "01_neurons_activations.ipynb": 68, "test_documents_training.py": 67,
-    "07_initialization.ipynb": 65, "10_optimizers.ipynb": 59, "test_activations.py": 56,
-    "06_regularization.ipynb": 55, "12_training.ipynb": 53, "02_losses.ipynb": 51,
-    "test_init.py": 48, "08_batch_norm.ipynb": 45, "test_batchnorm.py": 43, "13_capstone.ipynb": 42,
+    "07_ema.ipynb": 75, "01_neurons_activations.ipynb": 68, "test_documents_training.py": 67,
+    "09_initialization.ipynb": 65, "08_optimizers.ipynb": 59, "test_activations.py": 56,
+    "11_regularization.ipynb": 55, "12_training.ipynb": 53, "02_losses.ipynb": 51,
+    "test_init.py": 48, "10_batch_norm.ipynb": 45, "test_batchnorm.py": 43, "13_capstone.ipynb": 42,
     "test_optimizers.py": 40, "test_documents_init.py": 40, "test_autodiff.py": 39,
-    "03_learning_rate.ipynb": 28, "09_softmax.ipynb": 26, "04_lr_decay.ipynb": 25,
-    "11_backprop.ipynb": 23, "test_documents.py": 21,
+    "04_learning_rate.ipynb": 28, "03_softmax.ipynb": 26, "06_lr_decay.ipynb": 25,
+    "05_backprop.ipynb": 23, "test_documents.py": 21,
 }
 
 

@@ -1,4 +1,4 @@
-"""nnlib.autodiff: the scalar reverse-mode autodiff of chapter 11, checked against tf.GradientTape.
+"""nnlib.autodiff: the scalar reverse-mode autodiff of chapter 5, checked against tf.GradientTape.
 
 Both sides compute in float64 (nnlib's Values are Python floats; the TensorFlow tensors are made
 float64), so gradients agree to about 1e-15 relative; the tolerance below (1e-10) only leaves
@@ -288,7 +288,7 @@ def test_importing_the_chapter_modules_does_not_import_tensorflow():
 def test_every_public_name_has_a_docstring_naming_the_chapter():
     for name in autodiff.__all__:
         doc = getattr(autodiff, name).__doc__ or ""
-        assert "chapter 11" in doc, name
+        assert "chapter 5" in doc, name
 
 
 def test_the_figures_are_figures():

@@ -1,4 +1,4 @@
-"""nnlib.batchnorm (chapter 8) against keras.layers.BatchNormalization and GradientTape."""
+"""nnlib.batchnorm (chapter 10) against keras.layers.BatchNormalization and GradientTape."""
 from __future__ import annotations
 
 import numpy as np
@@ -169,7 +169,7 @@ def test_train_mlp_learns_a_separable_problem_with_batch_norm():
 
 
 def test_chapter_8_deep_sigmoid_accuracies_do_not_depend_on_last_bits():
-    """Chapter 8 prints train_mlp's test accuracies (BLAS products, numpy's exp) to 3 decimals.
+    """Chapter 10 prints train_mlp's test accuracies (BLAS products, numpy's exp) to 3 decimals.
 
     Another CPU changes the last bits of those products (tests/profiles.py). The printed digits
     are stable only if such noise cannot reach them: nudge 1% of the training pixels by one ulp

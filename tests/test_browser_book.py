@@ -27,7 +27,7 @@ from tests.helpers import ROOT, toc_files
 BOOK = Path(os.environ.get("NNLIB_BOOK_HTML", HTML))
 PAGES = toc_files()
 CHAPTERS = [p for p in PAGES if re.search(r"/\d\d_", p)]
-FIGURE_CHAPTER = "chapters/08_batch_norm"  # dark-mode screenshot and the latency measurement
+FIGURE_CHAPTER = "chapters/10_batch_norm"  # dark-mode screenshot and the latency measurement
 
 # Console errors (and HTTP errors) we tolerate, each with its reason, matched against
 # "<message> (<url>)". The ones the theme used to cause are fixed in _config.yml instead:

@@ -1,4 +1,4 @@
-"""Facts chapter 11 states about the notes and the course, beyond the ledger (see its errata)."""
+"""Facts chapter 5 states about the notes and the course, beyond the ledger (see its errata)."""
 from __future__ import annotations
 
 import re
@@ -10,7 +10,7 @@ from nnlib.notes import NOTE_000, NOTE_003, NOTE_004, shows
 from nnlib.notes import autodiff as notes_autodiff
 from tests.helpers import CHAPTERS, SEEDS, stored_text
 
-NOTEBOOK = CHAPTERS / "11_backprop.ipynb"
+NOTEBOOK = CHAPTERS / "05_backprop.ipynb"
 # the network sizes whose cost the chapter counts
 SIZES = ([4, 1, 1], [4, 2, 1], [4, 4, 1], [4, 8, 1], [4, 16, 1], [4, 32, 1],
          [4, 8, 8, 1], [4, 8, 8, 8, 1], [4, 8, 8, 8, 8, 1])

@@ -1,4 +1,4 @@
-"""Facts chapter 8 (batch normalization) states about note 001 and Keras 3, beyond the ledger."""
+"""Facts chapter 10 (batch normalization) states about note 001 and Keras 3, beyond the ledger."""
 from __future__ import annotations
 
 import pytest

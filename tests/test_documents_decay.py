@@ -1,4 +1,4 @@
-"""Facts chapter 4 states about note 002's decay run, beyond its printed block (see the errata)."""
+"""Facts chapter 6 states about note 002's decay run, beyond its printed block (see the errata)."""
 from __future__ import annotations
 
 import numpy as np

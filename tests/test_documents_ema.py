@@ -1,4 +1,4 @@
-"""Facts chapter 5 (EMA) states about the notes and about Keras 3, beyond the printed blocks (errata)."""
+"""Facts chapter 7 (EMA) states about the notes and about Keras 3, beyond the printed blocks (errata)."""
 from __future__ import annotations
 
 import math

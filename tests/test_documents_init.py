@@ -1,4 +1,4 @@
-"""Facts chapter 7 (weight initialization) states about note 001, beyond its ledger entries."""
+"""Facts chapter 9 (weight initialization) states about note 001, beyond its ledger entries."""
 from __future__ import annotations
 
 import math
@@ -11,7 +11,7 @@ from nnlib import init
 from nnlib.notes import init as notes_init
 from tests.helpers import CHAPTERS, SEEDS, stored_text
 
-NOTEBOOK = CHAPTERS / "07_initialization.ipynb"
+NOTEBOOK = CHAPTERS / "09_initialization.ipynb"
 
 NOTE = SEEDS / "001_74a1155c870f420d.txt"
 DEPTH, WIDTH, SAMPLES = 10, 256, 500
@@ -101,7 +101,7 @@ def test_tf1_contribs_1_3_makes_weights_0_3_percent_wider():
 
 @pytest.fixture(scope="module")
 def ranking_table():
-    """Chapter 7's stored three-seed table, one row per activation: (epoch-1 accuracy, mean,
+    """Chapter 9's stored three-seed table, one row per activation: (epoch-1 accuracy, mean,
     min and max accuracy after 6 epochs, training loss, dead units in %). nbval re-runs the
     cell on every CPU profile (train_deep is bit-stable: tests/test_init.py), so the stored
     numbers are the fresh ones; they are not computed a second time here."""

@@ -1,4 +1,4 @@
-"""Facts chapter 3 states about the notes, beyond their printed blocks (see the errata)."""
+"""Facts chapter 4 states about the notes, beyond their printed blocks (see the errata)."""
 from __future__ import annotations
 
 import numpy as np

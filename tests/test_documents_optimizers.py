@@ -1,4 +1,4 @@
-"""Facts chapter 10 states about notes 003 and 004, beyond their numbers (see the errata)."""
+"""Facts chapter 8 states about notes 003 and 004, beyond their numbers (see the errata)."""
 from __future__ import annotations
 
 import warnings
@@ -126,20 +126,20 @@ def test_scikit_learns_sgd_and_adam_are_the_same_rules():
 
 def test_the_chapter_measures_the_notes_batch_sizes():
     """003 line 133's usual sizes are rows of the chapter's noise table, next to 1 and the full batch."""
-    stored = stored_text(CHAPTERS / "10_optimizers.ipynb")
+    stored = stored_text(CHAPTERS / "08_optimizers.ipynb")
     rows = [line.split()[0] for line in stored if line[:6].strip() in {"1", "16", "32", "64", "128", "full"}
             and len(line.split()) == 6]
     assert rows[:6] == ["1", "16", "32", "64", "128", "full"]
 
 
 def test_the_power_table_and_the_adam_row_say_what_holds_on_every_cpu():
-    """Chapter 10: with nnlib.portable.power, Adam matches Keras at all 100 steps (stored table);
+    """Chapter 8: with nnlib.portable.power, Adam matches Keras at all 100 steps (stored table);
     the 0.9^t table counts TensorFlow's misses against integer-exact values and states only a
     bound for numpy, whose count depends on the CPU."""
     import nnlib
     from nnlib import portable
 
-    stored = stored_text(CHAPTERS / "10_optimizers.ipynb")
+    stored = stored_text(CHAPTERS / "08_optimizers.ipynb")
     rows = [s for s in stored if " of 100 " in s]
     assert [r.split()[0] for r in rows] == ["SGD", "momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam"]
     assert all(r.split()[2:5] == ["100", "of", "100"] and r.split()[5] == "0" for r in rows)

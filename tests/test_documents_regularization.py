@@ -1,4 +1,4 @@
-"""Facts chapter 6 (overfitting and regularization) states about the notes and the course code (errata)."""
+"""Facts chapter 11 (overfitting and regularization) states about the notes and the course code (errata)."""
 from __future__ import annotations
 
 import numpy as np

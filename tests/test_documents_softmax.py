@@ -1,4 +1,4 @@
-"""Facts chapter 9 states about the notes and the course, beyond the ledger (see its errata)."""
+"""Facts chapter 3 states about the notes and the course, beyond the ledger (see its errata)."""
 from __future__ import annotations
 
 import re
@@ -11,7 +11,7 @@ from nnlib.notes import softmax as notes_softmax
 from nnlib.softmax import EPSILON, softmax, sparse_categorical_cross_entropy
 from tests.helpers import CHAPTERS, SEEDS, stored_text
 
-NOTEBOOK = CHAPTERS / "09_softmax.ipynb"
+NOTEBOOK = CHAPTERS / "03_softmax.ipynb"
 
 
 def _note(name):

@@ -154,7 +154,7 @@ def test_every_public_name_has_a_docstring_naming_the_chapter():
             if inspect.isfunction(obj) or inspect.isclass(obj):
                 assert obj.__doc__, f"{mod.__name__}.{name} has no docstring"
                 if mod is not plots_softmax:
-                    assert "chapter 9" in obj.__doc__, f"{mod.__name__}.{name}"
+                    assert "chapter 3" in obj.__doc__, f"{mod.__name__}.{name}"
 
 
 def test_importing_the_chapter_modules_does_not_import_tensorflow():
@@ -184,7 +184,7 @@ def test_figures_draw(tmp_path):
 
 
 def test_chapter_9_bound_holds_against_tensorflow_and_catches_a_real_error(tf):
-    """Chapter 9 prints 'below 4' float32 steps (at max(1, |z|)) for nnlib vs TensorFlow; an exp
+    """Chapter 3 prints 'below 4' float32 steps (at max(1, |z|)) for nnlib vs TensorFlow; an exp
     off by one part in a million, or a softmax without the max shift, breaks the bound."""
     from nnlib import portable
 

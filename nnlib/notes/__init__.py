@@ -73,4 +73,4 @@ def compare_lines(ours, printed: Printed) -> str:
     return "\n".join(report)
 
 
-from .lr import LR_0_2, LR_1, LR_SLOW, format_lr_trace  # noqa: E402  (chapter 3, re-exported)
+from .lr import LR_0_2, LR_1, LR_SLOW, format_lr_trace  # noqa: E402  (chapter 4, re-exported)

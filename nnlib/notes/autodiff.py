@@ -1,4 +1,4 @@
-"""Chapter 11 (backpropagation): what note 004's section 5 prints, and the course lab's numbers.
+"""Chapter 5 (backpropagation): what note 004's section 5 prints, and the course lab's numbers.
 
 Note 004's section on backpropagation (lines 330-353) prints no computed values: the worked
 example with numbers was a figure (图2-2-19, line 339) that the text copy lost. What it does print
@@ -42,7 +42,7 @@ LAB = (
 
 
 def format_lab_slope(J, J_epsilon, slope, name: str) -> str:
-    """One finite-difference line in the course lab's format (chapter 11).
+    """One finite-difference line in the course lab's format (chapter 5).
 
     Whole numbers print without decimals, as the lab's Python ints did.
     """
@@ -82,7 +82,7 @@ def _latex(node) -> str:
 
 
 def format_formula(root, params) -> str:
-    """``root`` (a Value) and everything it depends on, as a LaTeX line like note 004's (chapter 11).
+    """``root`` (a Value) and everything it depends on, as a LaTeX line like note 004's (chapter 5).
 
     Named nodes the formula passes through are expanded into their inputs, so note 004's
     ``J(w,b) &= \\frac{1}{2}((wx+b)-y)^2`` comes back from the graph ``c = wx, a = c + b, ...``.

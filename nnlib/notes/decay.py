@@ -1,4 +1,4 @@
-"""Chapter 4 (learning-rate decay): note 002's printed run with an exponentially decaying rate.
+"""Chapter 6 (learning-rate decay): note 002's printed run with an exponentially decaying rate.
 
 Note 002, section 三 (lines 126-198), runs gradient descent on ``(w + 1)^2`` from ``w = 5`` with
 ``tf.train.exponential_decay(0.1, global_step, 1, 0.99, staircase=True)`` and prints 20 lines
@@ -48,7 +48,7 @@ DECAY_LAST = Printed(NOTE_002, 193, DECAY_PRINTED.lines[19],
 
 #: The last line of the same script run for 40 steps, as the comment on line 157 says. The note
 #: shows only a 20-step run; this line is the original course script's output, recomputed by
-#: chapter 4 (not part of the ledger, which holds only what the notes print).
+#: chapter 6 (not part of the ledger, which holds only what the notes print).
 DECAY_40_LAST = ("After 39 steps: global_step is 40.000000, w is -0.995731, "
                  "learning rate is 0.066897, loss is 0.000018")
 
@@ -56,7 +56,7 @@ DECAY_40_LAST = ("After 39 steps: global_step is 40.000000, w is -0.995731, "
 # --- our results in the note's format ----------------------------------------------------
 
 def format_decay_line(k, w, next_lr, loss, loss_format="%f") -> str:
-    """One line in note 002's format for update ``k`` (0-based) (chapter 4).
+    """One line in note 002's format for update ``k`` (0-based) (chapter 6).
 
     ``next_lr`` is the schedule at global step ``k + 1``, what the note's script reads after the
     update. ``loss_format`` changes only how the loss is shown (``"%.5f"``: as the note's cut line).
@@ -66,7 +66,7 @@ def format_decay_line(k, w, next_lr, loss, loss_format="%f") -> str:
 
 
 def format_decay_trace(trace, loss) -> list[str]:
-    """A :func:`nnlib.schedules.decayed_gd_trace` run in note 002's format, one line per update (chapter 4).
+    """A :func:`nnlib.schedules.decayed_gd_trace` run in note 002's format, one line per update (chapter 6).
 
     Line ``k`` shows the global step ``k + 1``, w after update ``k``, the learning rate at global
     step ``k + 1`` (``trace.extra["lr"][k + 1]``) and the float32 loss at that w.

@@ -1,4 +1,4 @@
-"""Chapter 5 (EMA): what notes 002 and 000 printed about moving averages, and their formats.
+"""Chapter 7 (EMA): what notes 002 and 000 printed about moving averages, and their formats.
 
 Note 002 ran a TensorFlow 1 script (lines 241-295) and printed nine ``[w1, shadow]`` pairs
 (lines 300-308). Both notes also work the first steps out by hand and state the shadow in
@@ -52,7 +52,7 @@ RESULT_000 = Printed(NOTE_000, 110, "1.644", "the shadow after w1 becomes 10, in
 # --- our results in the notes' formats ---------------------------------------------------
 
 def format_pair(w, shadow) -> str:
-    """``[w, shadow]`` as TF1's ``print(sess.run([...]))`` showed it (chapter 5).
+    """``[w, shadow]`` as TF1's ``print(sess.run([...]))`` showed it (chapter 7).
 
     Each float32 in its shortest round-trip form (``str`` of a numpy float32, which is what
     ``repr`` gave before numpy 2 added the ``np.float32(...)`` wrapper).
@@ -61,7 +61,7 @@ def format_pair(w, shadow) -> str:
 
 
 def format_pairs(ws, shadows) -> list[str]:
-    """One :func:`format_pair` line per print (chapter 5)."""
+    """One :func:`format_pair` line per print (chapter 7)."""
     return [format_pair(w, s) for w, s in zip(ws, shadows)]
 
 

@@ -1,4 +1,4 @@
-"""Chapter 7 (weight initialization): what note 001 states about initialization and activations.
+"""Chapter 9 (weight initialization): what note 001 states about initialization and activations.
 
 Note 001 (a translation of a book chapter on training deep networks) prints no program output
 about initialization: its equations 11-1 and table 11-1 are images in the text file (lines 29,
@@ -42,25 +42,25 @@ def _int(x) -> str:
 
 
 def format_depth(depth) -> str:
-    """``也许有 N 层`` (note 001 line 5) with our network's depth (chapter 7)."""
+    """``也许有 N 层`` (note 001 line 5) with our network's depth (chapter 9)."""
     return f"也许有 {_int(depth)} 层"
 
 
 def format_normal_init(mean, std) -> str:
-    """``平均值为 m,标准差为 s`` (note 001 line 21), both rounded to whole numbers (chapter 7)."""
+    """``平均值为 m,标准差为 s`` (note 001 line 21), both rounded to whole numbers (chapter 9)."""
     return f"平均值为 {_int(mean)},标准差为 {_int(std)}"
 
 
 def format_leaky_typical(alpha) -> str:
-    """``通常设置为 alpha`` (note 001 line 59) (chapter 7)."""
+    """``通常设置为 alpha`` (note 001 line 59) (chapter 9)."""
     return f"通常设置为 {alpha:g}"
 
 
 def format_defaults(leaky_alpha, elu_alpha) -> str:
-    """``leaky ReLU 为 a,ELU 为 b`` (note 001 line 75) (chapter 7)."""
+    """``leaky ReLU 为 a,ELU 为 b`` (note 001 line 75) (chapter 9)."""
     return f"leaky ReLU 为 {leaky_alpha:g},ELU 为 {elu_alpha:g}"
 
 
 def format_leaky_code(alpha) -> str:
-    """The note's TF1 leaky ReLU line (note 001 line 84) with our slope (chapter 7)."""
+    """The note's TF1 leaky ReLU line (note 001 line 84) with our slope (chapter 9)."""
     return f"return tf.maximum({alpha:g} * z, z, name=name)"

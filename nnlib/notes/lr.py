@@ -1,4 +1,4 @@
-"""Chapter 3 (learning rate): note 002's printed gradient-descent traces, and their format."""
+"""Chapter 4 (learning rate): note 002's printed gradient-descent traces, and their format."""
 from __future__ import annotations
 
 from . import NOTE_002, Printed
@@ -72,7 +72,7 @@ After 17 steps: w is 4.787634, loss is 33.496712""", "the 'slow' trace, labelled
 # --- our results in the note's format ----------------------------------------------------
 
 def format_lr_trace(trace, loss) -> list[str]:
-    """Our trace in note 002's format: ``After i steps: w is %f, loss is %f`` (chapter 3).
+    """Our trace in note 002's format: ``After i steps: w is %f, loss is %f`` (chapter 4).
 
     ``trace.w[i + 1]`` is w after update ``i``; ``loss`` maps w to the float32 loss.
     """

@@ -1,4 +1,4 @@
-"""Chapter 10 (optimizers): what notes 003 and 004 state about optimizers, and their formats.
+"""Chapter 8 (optimizers): what notes 003 and 004 state about optimizers, and their formats.
 
 Note 003 prints no optimizer run; it lists scikit-learn's ``MLPClassifier`` parameters with their
 defaults (lines 34-65), describes the optimizers in words (lines 83-91) and the batch size and
@@ -99,7 +99,7 @@ def _short_e(x: float) -> str:
 
 
 def format_default(name: str, value) -> str:
-    """A numeric MLPClassifier default as note 003 writes it, e.g. ``默认0.0001`` (chapter 10)."""
+    """A numeric MLPClassifier default as note 003 writes it, e.g. ``默认0.0001`` (chapter 8)."""
     if name not in NUMERIC_DEFAULTS:
         raise ValueError(f"name must be one of {list(NUMERIC_DEFAULTS)}, got {name!r}")
     fmt = NUMERIC_DEFAULTS[name][1]
@@ -109,27 +109,27 @@ def format_default(name: str, value) -> str:
 
 
 def format_batch_rule(cap: int) -> str:
-    """What batch_size='auto' means, in note 003's words: ``batch_size=min(200,n_samples)`` (chapter 10)."""
+    """What batch_size='auto' means, in note 003's words: ``batch_size=min(200,n_samples)`` (chapter 8)."""
     return f"batch_size=min({cap},n_samples)"
 
 
 def format_share(fraction: float) -> str:
-    """A fraction as a whole percentage, ``10%`` (chapter 10)."""
+    """A fraction as a whole percentage, ``10%`` (chapter 8)."""
     return f"{fraction:.0%}"
 
 
 def format_divisor(factor: float) -> str:
-    """How note 003 says 'divide the rate by 5': ``除以5`` (chapter 10)."""
+    """How note 003 says 'divide the rate by 5': ``除以5`` (chapter 8)."""
     return f"除以{factor:g}"
 
 
 def format_sizes(sizes) -> str:
-    """Batch sizes as note 003 lists them, ``[16,32,64,128]`` (chapter 10)."""
+    """Batch sizes as note 003 lists them, ``[16,32,64,128]`` (chapter 8)."""
     return "[" + ",".join(str(int(s)) for s in sizes) + "]"
 
 
 def format_power_of_ten(x: float) -> str:
-    """A power of ten as note 004 writes it in LaTeX, ``10^{-3}`` (chapter 10)."""
+    """A power of ten as note 004 writes it in LaTeX, ``10^{-3}`` (chapter 8)."""
     e = round(math.log10(x))
     if not math.isclose(x, 10.0 ** e, rel_tol=1e-6):  # float32 values are close, not exact
         raise ValueError(f"x must be a power of ten, got {x!r}")

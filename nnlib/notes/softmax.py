@@ -1,4 +1,4 @@
-"""Chapter 9 (softmax and cross-entropy): what note 004 shows, and the course's round-off example."""
+"""Chapter 3 (softmax and cross-entropy): what note 004 shows, and the course's round-off example."""
 from __future__ import annotations
 
 from . import NOTE_004, Printed
@@ -12,7 +12,7 @@ QUIZ_LOSS = Printed(NOTE_004, 235, "-log(a_3)",
 
 
 def format_log_a(j: int) -> str:
-    """``-log(a_j)`` as note 004's quiz writes it (classes counted from 1) (chapter 9)."""
+    """``-log(a_j)`` as note 004's quiz writes it (classes counted from 1) (chapter 3)."""
     return f"-log(a_{j})"
 
 
@@ -27,5 +27,5 @@ ROUNDOFF = ("0.000200000000000000", "0.000199999999999978")
 
 
 def format_roundoff(x: float) -> str:
-    """A float with 18 decimals, as the course's lab printed it: ``f"{x:.18f}"`` (chapter 9)."""
+    """A float with 18 decimals, as the course's lab printed it: ``f"{x:.18f}"`` (chapter 3)."""
     return f"{x:.18f}"

@@ -37,4 +37,4 @@ def plain_log_axis(ax):
 
 
 
-from .lr import descent_figure, lr_explorer_figure  # noqa: E402  (chapter 3)
+from .lr import descent_figure, lr_explorer_figure  # noqa: E402  (chapter 4)

@@ -1,4 +1,4 @@
-"""Chapter 11 (backpropagation): the one-neuron computation graph with values and gradients,
+"""Chapter 5 (backpropagation): the one-neuron computation graph with values and gradients,
 the explorer figure, finite-difference error against the step, and the cost of both methods."""
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ def _graph(x, y, w, b) -> dict:
 
 
 def graph_figure(x=-2.0, y=2.0, w=2.0, b=8.0):
-    """Note 004's one-neuron graph: values forward (blue), gradients backward (red) (chapter 11)."""
+    """Note 004's one-neuron graph: values forward (blue), gradients backward (red) (chapter 5)."""
     import matplotlib.pyplot as plt
 
     fig = plt.figure(figsize=(9.0, 3.0), facecolor="white")
@@ -117,7 +117,7 @@ def graph_figure(x=-2.0, y=2.0, w=2.0, b=8.0):
 
 
 def backprop_explorer_figure(w=2.0, b=8.0, x=-2.0, y=2.0):
-    """The backpropagation explorer: the graph at (w, b), and J against w with its tangent (chapter 11)."""
+    """The backpropagation explorer: the graph at (w, b), and J against w with its tangent (chapter 5)."""
     import matplotlib.pyplot as plt
 
     g = _graph(x, y, w, b)
@@ -152,7 +152,7 @@ def backprop_explorer_figure(w=2.0, b=8.0, x=-2.0, y=2.0):
 
 
 def slope_error_figure(eps, forward_err, central_err, label="J = (2 + 3w)², w = 3"):
-    """Error of one-sided and central difference slopes against the step eps, log-log (chapter 11).
+    """Error of one-sided and central difference slopes against the step eps, log-log (chapter 5).
 
     Errors that are exactly 0 are drawn at the bottom edge (1e-15).
     """
@@ -180,7 +180,7 @@ def slope_error_figure(eps, forward_err, central_err, label="J = (2 + 3w)², w =
 
 
 def cost_figure(rows):
-    """Counted steps for all derivatives: backprop against one slope per parameter (chapter 11).
+    """Counted steps for all derivatives: backprop against one slope per parameter (chapter 5).
 
     ``rows``: dicts with ``P`` (parameters), ``N`` (operation nodes), ``backward`` (chain-rule
     steps counted) and ``slopes`` (operations counted for one-parameter-at-a-time differences).

@@ -1,4 +1,4 @@
-"""Chapter 8 (batch normalization): what the layer does to a batch, accuracy curves, the explorer."""
+"""Chapter 10 (batch normalization): what the layer does to a batch, accuracy curves, the explorer."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,7 +10,7 @@ __all__ = ["normalize_figure", "accuracy_figure", "running_estimate_figure"]
 
 
 def normalize_figure(X, Y, feature_names=("feature 1", "feature 2")):
-    """Left: a batch of two features before batch norm; right: after it (chapter 8)."""
+    """Left: a batch of two features before batch norm; right: after it (chapter 10)."""
     fig, (ax0, ax1) = new_figure(2)
     for ax, Z, title in ((ax0, X, "before: the layer's raw inputs"),
                          (ax1, Y, "after: zero mean, unit variance per feature")):
@@ -26,7 +26,7 @@ def normalize_figure(X, Y, feature_names=("feature 1", "feature 2")):
 
 
 def accuracy_figure(curves: dict, title=None, updates_per_epoch=None, reference=None, ylim=(0.0, 1.0)):
-    """Test accuracy per epoch, one line per run (chapter 8).
+    """Test accuracy per epoch, one line per run (chapter 10).
 
     With ``updates_per_epoch`` a second panel puts the same curves against the number of SGD
     updates, with ``reference`` (label -> (updates, accuracies)) drawn as open squares.
@@ -61,7 +61,7 @@ def _plain_fmt(v, _):
 
 
 def running_estimate_figure(momentum=0.99, batch_size=32, num_steps=600, shift_at=300):
-    """The explorer: the moving mean and variance chasing a feature's true statistics (chapter 8)."""
+    """The explorer: the moving mean and variance chasing a feature's true statistics (chapter 10)."""
     r = batchnorm.running_estimate(momentum, batch_size, num_steps, shift_at)
     steps = np.arange(1, num_steps + 1)
     fig, (ax0, ax1) = new_figure(2)

@@ -1,4 +1,4 @@
-"""Chapter 4 (learning-rate decay): smooth against staircase schedules, and the explorer figure."""
+"""Chapter 6 (learning-rate decay): smooth against staircase schedules, and the explorer figure."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,7 +10,7 @@ __all__ = ["schedule_figure", "decay_explorer_figure", "noisy_runs_figure"]
 
 
 def schedule_figure(base_lr=0.1, decay_steps=10, decay_rate=0.5, num_steps=50):
-    """The same exponential decay, smooth and staircase, against the global step (chapter 4)."""
+    """The same exponential decay, smooth and staircase, against the global step (chapter 6)."""
     fig, (ax,) = new_figure(1, width=7.0, height=3.4)
     fig.subplots_adjust(left=0.1, right=0.97)
     steps = np.arange(num_steps + 1)
@@ -38,10 +38,10 @@ def _clip_limits(series, center=-1.0, least=6.5, most=20.0):
 
 
 def decay_explorer_figure(base_lr=0.1, decay_rate=0.99, decay_steps=1, staircase=True, num_steps=40):
-    """The decay explorer: the schedule, and w per update, against a constant rate (chapter 4).
+    """The decay explorer: the schedule, and w per update, against a constant rate (chapter 6).
 
     Left: the learning rate each update uses, decayed and constant (the base rate, as in
-    chapter 3). Right: w after each update for both runs on ``(w + 1)^2`` from ``w = 5``.
+    chapter 4). Right: w after each update for both runs on ``(w + 1)^2`` from ``w = 5``.
     """
     from matplotlib.ticker import MaxNLocator
 
@@ -99,7 +99,7 @@ def decay_explorer_figure(base_lr=0.1, decay_rate=0.99, decay_steps=1, staircase
 
 
 def noisy_runs_figure(traces: dict, title=None):
-    """Root-mean-square distance to the minimum per update, over many noisy runs (chapter 4).
+    """Root-mean-square distance to the minimum per update, over many noisy runs (chapter 6).
 
     ``traces`` maps a label to a trace whose ``w`` has shape ``(steps + 1, runs)``.
     """

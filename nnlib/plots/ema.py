@@ -1,4 +1,4 @@
-"""Chapter 5 (EMA): the warm-up, a weight's noisy path with its shadow, the note's run, training curves."""
+"""Chapter 7 (EMA): the warm-up, a weight's noisy path with its shadow, the note's run, training curves."""
 from __future__ import annotations
 
 import numpy as np
@@ -19,7 +19,7 @@ def _plain_log_x(ax):
 
 
 def warmup_figure(decays=(0.9, 0.99, 0.999), decay=0.99, n_max=10_000):
-    """Left: TF's effective decay against n; right: how much the start value still weighs (chapter 5)."""
+    """Left: TF's effective decay against n; right: how much the start value still weighs (chapter 7)."""
     fig, (ax0, ax1) = new_figure(2)
     n = np.unique(np.geomspace(1, n_max, 400).astype(np.int64))
     ax0.plot(n, (1 + n) / (10 + n), color="0.6", lw=1, ls="--", label="(1 + n) / (10 + n)")
@@ -57,7 +57,7 @@ def _path_panel(ax, trend, path, shadows: dict, noisy=True):
 
 
 def shadow_figure(decays=(0.8, 0.95), noise=1.0, warmup=False, num_steps=300):
-    """One noisy weight and its shadows for a few decays (chapter 5)."""
+    """One noisy weight and its shadows for a few decays (chapter 7)."""
     trend, path = _ema.demo_path(num_steps, noise)
     fig, (ax,) = new_figure(1, width=9.0, height=3.6)
     _path_panel(ax, trend, path, {f"shadow, decay {d:g}": _ema.ema_path(path, d, warmup=warmup)
@@ -68,7 +68,7 @@ def shadow_figure(decays=(0.8, 0.95), noise=1.0, warmup=False, num_steps=300):
 
 
 def note_run_figure(w, shadow, printed_shadow, num_extra=0):
-    """Note 002's run: w1 and its shadow after each apply, with the note's printed shadows (chapter 5)."""
+    """Note 002's run: w1 and its shadow after each apply, with the note's printed shadows (chapter 7)."""
     fig, (ax,) = new_figure(1, width=9.0, height=3.4)
     runs = np.arange(len(w))
     ax.step(runs, w, where="mid", color="0.5", lw=1.2, label="w1")
@@ -86,7 +86,7 @@ def note_run_figure(w, shadow, printed_shadow, num_extra=0):
 
 
 def training_figure(history: dict, x, xlabel="epochs"):
-    """Validation loss and accuracy against training time for raw and averaged weights (chapter 5).
+    """Validation loss and accuracy against training time for raw and averaged weights (chapter 7).
 
     ``history`` maps a label to ``(loss, accuracy)`` arrays evaluated at ``x``.
     """
@@ -105,7 +105,7 @@ def training_figure(history: dict, x, xlabel="epochs"):
 
 
 def ema_explorer_figure(decay=0.99, noise=1.0, warmup=True, num_steps=300):
-    """The EMA explorer: a noisy weight, its shadow, and how far each is from the noise-free path (chapter 5)."""
+    """The EMA explorer: a noisy weight, its shadow, and how far each is from the noise-free path (chapter 7)."""
     trend, path = _ema.demo_path(num_steps, noise)
     shadow = _ema.ema_path(path, decay, warmup=warmup)
     fig, (ax0, ax1) = new_figure(2)

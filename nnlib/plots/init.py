@@ -1,4 +1,4 @@
-"""Chapter 7 (weight initialization): per-layer spreads, histograms, training curves, the explorer."""
+"""Chapter 9 (weight initialization): per-layer spreads, histograms, training curves, the explorer."""
 from __future__ import annotations
 
 import numpy as np
@@ -30,7 +30,7 @@ def _grid(nrows, ncols, width=9.0, height=6.0, left=0.08, bottom=0.09, top=0.88,
 
 
 def spread_figure(probes, title=None):
-    """Top: activation std per layer; bottom: back-propagated gradient std; one column per activation (chapter 7).
+    """Top: activation std per layer; bottom: back-propagated gradient std; one column per activation (chapter 9).
 
     ``probes`` is a list of :class:`nnlib.init.Probe`; columns follow the order activations first appear.
     """
@@ -73,7 +73,7 @@ def _hist_lines(ax, arrays, bins, cmap_name="viridis"):
 
 
 def histogram_grid_figure(probes, what="activations"):
-    """Histograms per layer (light = layer 1, dark = top layer), rows = activation, columns = scheme (chapter 7).
+    """Histograms per layer (light = layer 1, dark = top layer), rows = activation, columns = scheme (chapter 9).
 
     ``what="activations"``: values on a linear axis for sigmoid and tanh, and log10 of the positive
     values for ReLU-like units (their scale changes by orders of magnitude); ``what="gradients"``:
@@ -111,7 +111,7 @@ def histogram_grid_figure(probes, what="activations"):
 
 
 def ranking_figure(runs: dict):
-    """Left: test accuracy per epoch; right: training loss (log); mean over seeds, band = min-max (chapter 7).
+    """Left: test accuracy per epoch; right: training loss (log); mean over seeds, band = min-max (chapter 9).
 
     ``runs`` maps a label to a list of :class:`nnlib.init.TrainRun` (one per seed).
     """
@@ -134,7 +134,7 @@ def ranking_figure(runs: dict):
 
 
 def init_explorer_figure(depth=10, activation="tanh", scheme="glorot_uniform", gain=1.0, width=128):
-    """The explorer: one probe; activation spread, gradient spread, and the shape of three layers (chapter 7).
+    """The explorer: one probe; activation spread, gradient spread, and the shape of three layers (chapter 9).
 
     ``activation`` and ``scheme`` may be given by name or by their label in :data:`ACT_LABELS`
     and :data:`SCHEME_LABELS` (what the explorer's drop-downs show).

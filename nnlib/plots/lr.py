@@ -1,4 +1,4 @@
-"""Chapter 3 (learning rate): gradient-descent paths on the loss curve, and the explorer figure."""
+"""Chapter 4 (learning rate): gradient-descent paths on the loss curve, and the explorer figure."""
 from __future__ import annotations
 
 import numpy as np
@@ -24,7 +24,7 @@ def _loss_per_step(ax, trace, loss, color, label):
 
 
 def descent_figure(traces: dict, loss=optim.quadratic_loss, wlim=(-8.0, 6.5), title=None):
-    """Left: the loss curve with each run's path of w; right: loss against step (chapter 3).
+    """Left: the loss curve with each run's path of w; right: loss against step (chapter 4).
 
     ``traces`` maps a legend label to an :class:`nnlib.optim.Trace`.
     """
@@ -44,7 +44,7 @@ def descent_figure(traces: dict, loss=optim.quadratic_loss, wlim=(-8.0, 6.5), ti
 
 
 def lr_explorer_figure(lr=0.2, w0=5.0, num_steps=20):
-    """The learning-rate explorer: one gradient-descent run on ``(w + 1)^2`` (chapter 3)."""
+    """The learning-rate explorer: one gradient-descent run on ``(w + 1)^2`` (chapter 4)."""
     tr = optim.gd_trace(optim.quadratic_grad, w0, lr, num_steps)
     factor = 1.0 - 2.0 * lr
     verdict = optim.regime(lr)

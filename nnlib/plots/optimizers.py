@@ -1,4 +1,4 @@
-"""Chapter 10 (optimizers): paths on 2-D surfaces, the explorer, gradient noise, loss curves."""
+"""Chapter 8 (optimizers): paths on 2-D surfaces, the explorer, gradient noise, loss curves."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -61,7 +61,7 @@ def _gap_axis(ax, num_steps):
 
 
 def surface_figure(surface, runs: dict, title=None):
-    """Left: every run's path on the contours of ``surface``; right: loss above the minimum (chapter 10).
+    """Left: every run's path on the contours of ``surface``; right: loss above the minimum (chapter 8).
 
     ``runs`` maps a legend label to a :class:`nnlib.optim.Trace` from :func:`nnlib.optimizers.run`.
     """
@@ -84,7 +84,7 @@ def surface_figure(surface, runs: dict, title=None):
 
 def explorer_figure(optimizer="momentum", lr=0.01, beta_1=0.9, beta_2=0.99, surface="ravine",
                     x0=None, y0=None, num_steps=100):
-    """The optimizer explorer: one rule's path on a surface, plain SGD at the same rate in grey (chapter 10).
+    """The optimizer explorer: one rule's path on a surface, plain SGD at the same rate in grey (chapter 8).
 
     ``beta_1`` is the momentum coefficient (momentum, Nesterov) or Adam's beta_1; ``beta_2`` is
     RMSProp's rho or Adam's beta_2. ``x0, y0`` default to the surface's start.
@@ -118,7 +118,7 @@ def explorer_figure(optimizer="momentum", lr=0.01, beta_1=0.9, beta_2=0.99, surf
 
 
 def batch_figure(sizes, noise, spread, n):
-    """Gradient noise against batch size: measured points, and ``spread/B * (n-B)/(n-1)`` (chapter 10)."""
+    """Gradient noise against batch size: measured points, and ``spread/B * (n-B)/(n-1)`` (chapter 8)."""
     fig, (ax,) = new_figure(1, width=7.0, height=3.6)
     fig.subplots_adjust(left=0.12, right=0.97, bottom=0.15, top=0.88)
     sizes = np.asarray(sizes, dtype=float)
@@ -138,7 +138,7 @@ def batch_figure(sizes, noise, spread, n):
 
 def loss_curves_figure(curves: dict, xlabel="epoch", ylabel="training loss", title=None,
                        first_x=1, loglog=False):
-    """Curves against step or epoch, one per label, log y (chapter 10: loss curves, step sizes).
+    """Curves against step or epoch, one per label, log y (chapter 8: loss curves, step sizes).
 
     ``curves`` maps a label to its values; the first value is drawn at ``first_x``.
     """

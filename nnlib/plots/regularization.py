@@ -1,4 +1,4 @@
-"""Figures of chapter 6 (overfitting and regularization); each returns a matplotlib Figure."""
+"""Figures of chapter 11 (overfitting and regularization); each returns a matplotlib Figure."""
 from __future__ import annotations
 
 import numpy as np
@@ -26,7 +26,7 @@ def _circle(ax):
 
 
 def circle_data_figure(X, y, X_test, y_test):
-    """Note 000's 300 training points (red inside x0² + x1² < 2) beside our held-out test points (chapter 6)."""
+    """Note 000's 300 training points (red inside x0² + x1² < 2) beside our held-out test points (chapter 11)."""
     fig, axes = new_figure(2, width=8.0, height=4.2)
     _points(axes[0], X, y)
     axes[0].set_title(f"training set ({len(X)} points, seed 2)")
@@ -39,7 +39,7 @@ def circle_data_figure(X, y, X_test, y_test):
 
 
 def boundary_figure(X, y, xx, yy, probs, titles, captions=None):
-    """The 0.5 contour of each model's output over the training points, one panel per model (chapter 6)."""
+    """The 0.5 contour of each model's output over the training points, one panel per model (chapter 11)."""
     fig, axes = new_figure(len(probs), width=4.0 * len(probs), height=4.3)
     for k, (ax, p, title) in enumerate(zip(axes, probs, titles)):
         _points(ax, X, y, alpha=0.7, size=10)
@@ -53,7 +53,7 @@ def boundary_figure(X, y, xx, yy, probs, titles, captions=None):
 
 
 def minimizer_figure(a, lam, w_l1, w_l2):
-    """Where the penalized minimum lands for a data-preferred value a: L1 snaps to 0, L2 shrinks (chapter 6)."""
+    """Where the penalized minimum lands for a data-preferred value a: L1 snaps to 0, L2 shrinks (chapter 11)."""
     fig, axes = new_figure(2, width=9.0, height=3.6)
     ax = axes[0]
     w = np.linspace(-2, 2, 401)
@@ -76,7 +76,7 @@ def minimizer_figure(a, lam, w_l1, w_l2):
 
 
 def weight_histogram_figure(weights, titles):
-    """Histograms of a network's 33 weights after training, one panel per penalty (chapter 6)."""
+    """Histograms of a network's 33 weights after training, one panel per penalty (chapter 11)."""
     fig, axes = new_figure(len(weights), width=3.3 * len(weights), height=3.2)
     bins = np.linspace(-3, 3, 49)
     for k, (ax, w, title) in enumerate(zip(axes, weights, titles)):
@@ -89,7 +89,7 @@ def weight_histogram_figure(weights, titles):
 
 
 def steps_figure(X, y, xx, yy, probs_by_step, steps, titles):
-    """The 0.5 contour after several step counts (rows of ``probs_by_step``: one per model) (chapter 6)."""
+    """The 0.5 contour after several step counts (rows of ``probs_by_step``: one per model) (chapter 11)."""
     from matplotlib.lines import Line2D
 
     fig, axes = new_figure(len(probs_by_step), width=4.0 * len(probs_by_step), height=4.3)
@@ -106,7 +106,7 @@ def steps_figure(X, y, xx, yy, probs_by_step, steps, titles):
 
 
 def regularization_explorer(X, y, xx, yy, results):
-    """A plot function ``(kind, lam) -> Figure`` over precomputed training results (chapter 6).
+    """A plot function ``(kind, lam) -> Figure`` over precomputed training results (chapter 11).
 
     ``results`` maps ``(kind, lam)`` to a dict with ``probs`` (the output on the grid ``xx, yy``),
     ``w`` (all weights), ``train_acc`` and ``test_acc``; ``lam = 0``

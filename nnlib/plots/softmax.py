@@ -1,4 +1,4 @@
-"""Chapter 9 (softmax and cross-entropy): logits and probabilities, four ways to compute the loss,
+"""Chapter 3 (softmax and cross-entropy): logits and probabilities, four ways to compute the loss,
 and the explorer figure."""
 from __future__ import annotations
 
