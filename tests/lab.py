@@ -289,25 +289,29 @@ def open_notebook(page, lab: Lab, name: str, timeout: float = RUN_TIMEOUT) -> No
 
 
 def accept_kernel_dialog(page) -> bool:
-    """Click "Select" if JupyterLab asks which kernel to start (the notebook's own, preselected).
+    """Close JupyterLab's "Select Kernel" dialog if it is open; return whether it was.
 
-    JupyterLab asks when the kernel list had not arrived as the notebook opened, which happens on
-    a loaded machine (seen with five test processes on two cores); a reader clicks "Select" too.
+    Seen on a loaded machine (five test processes on two cores): the dialog opens although the
+    notebook is connected to a running kernel (the status bar says "Idle"), apparently because the
+    kernel's start answered late. Escape dismisses it and keeps that kernel; "Select" would start
+    a second kernel and lose what the first one ran. Only if Escape does not close it is "Select"
+    clicked (the notebook's own kernel is preselected), as a reader would.
     """
     dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
     if not dialog.count():
         return False
-    # Seen: a first click that did not close it (the dialog was being re-rendered), so click
-    # again until it is gone, for at most 60 s.
     deadline = time.monotonic() + 60
     while dialog.count():
         if time.monotonic() > deadline:
             raise AssertionError("JupyterLab's Select Kernel dialog did not close after 60 s")
-        try:
-            dialog.first.locator(".jp-mod-accept").click(timeout=5_000)
-        except PlaywrightTimeout:
-            pass
-        time.sleep(0.5)
+        page.keyboard.press("Escape")
+        time.sleep(1)
+        if dialog.count():
+            try:
+                dialog.first.locator(".jp-mod-accept").click(timeout=5_000)
+            except PlaywrightTimeout:
+                pass
+            time.sleep(0.5)
     return True
 
 
@@ -357,10 +361,15 @@ def run_all(page, timeout: float = RUN_TIMEOUT) -> float:
     deadline, stalled_since, asked_again = time.monotonic() + timeout, None, False
     while True:
         if accept_kernel_dialog(page) and not asked_again:
-            # a new kernel: what ran before is gone, so run everything again (once)
+            # the kernel may have changed under the run: run everything again (once), and judge
+            # only that run (wait until it has started, so an old error output is not counted)
+            menu(page, "Edit", "Clear Outputs of All Cells")
             menu(page, "Run", "Run All Cells")
             asked_again, stalled_since = True, None
-            time.sleep(1)
+            try:
+                page.wait_for_function(started, timeout=20_000, polling=250)
+            except PlaywrightTimeout:
+                pass
         state = page.evaluate(_PROGRESS_JS)
         running = any("*" in p for p in state["prompts"])
         pending = sum(not re.fullmatch(r"\[\d+\]:", p) for p in state["prompts"])
