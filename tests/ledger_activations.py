@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from nnlib import activations as act
-from nnlib.notes import activations as notes
+from nnlib.notes import neurons_activations as notes
 from tests.ledger import Entry
 
 NOTEBOOK = "01_neurons_activations.ipynb"

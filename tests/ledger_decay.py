@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from nnlib import optim, schedules
-from nnlib.notes import decay as decay_notes
+from nnlib.notes import lr_decay as decay_notes
 from tests.ledger import Entry
 
 NOTEBOOK = "06_lr_decay.ipynb"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnlib import init
-from nnlib.notes import init as notes_init
+from nnlib.notes import initialization as notes_init
 from tests.ledger import Entry
 
 NOTEBOOK = "09_initialization.ipynb"

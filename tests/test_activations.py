@@ -267,8 +267,8 @@ def test_train_rejects_bad_arguments(kwargs, words):
 def test_every_public_name_has_a_docstring():
     import inspect
 
-    from nnlib.notes import activations as notes_mod
-    from nnlib.plots import activations as plots_mod
+    from nnlib.notes import neurons_activations as notes_mod
+    from nnlib.plots import neurons_activations as plots_mod
 
     for mod in (act, notes_mod, plots_mod):
         for name in mod.__all__:
@@ -278,7 +278,7 @@ def test_every_public_name_has_a_docstring():
 
 
 def test_importing_the_chapter_modules_does_not_import_tensorflow():
-    code = ("import sys, nnlib.activations, nnlib.notes.activations, nnlib.plots.activations\n"
+    code = ("import sys, nnlib.activations, nnlib.notes.neurons_activations, nnlib.plots.neurons_activations\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
@@ -291,7 +291,7 @@ def test_figures():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from nnlib.plots import activations as plots
+    from nnlib.plots import neurons_activations as plots
 
     X, y = act.toy_regression(n=32, n_in=2)
     runs = {"ReLU": [act.train(act.init_mlp(2, 4), X, y, "relu", lr=0.01, num_steps=3)]}

@@ -279,7 +279,7 @@ def test_numpy_scalars_are_accepted():
 
 # --- the package ---------------------------------------------------------------------------------------
 def test_importing_the_chapter_modules_does_not_import_tensorflow():
-    code = ("import sys, nnlib.autodiff, nnlib.notes.autodiff, nnlib.plots.autodiff; "
+    code = ("import sys, nnlib.autodiff, nnlib.notes.backprop, nnlib.plots.backprop; "
             "print('tensorflow' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
@@ -297,7 +297,7 @@ def test_the_figures_are_figures():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from nnlib.plots import autodiff as plots
+    from nnlib.plots import backprop as plots
 
     rows = [gradient_cost(s) for s in ([2, 1, 1], [2, 3, 1])]
     eps = np.array([1e-1, 1e-3])

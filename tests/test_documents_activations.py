@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnlib import activations as act
-from nnlib.notes import activations as notes
+from nnlib.notes import neurons_activations as notes
 from tests.helpers import CHAPTERS, stored_text
 
 

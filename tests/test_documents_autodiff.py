@@ -7,7 +7,7 @@ import pytest
 
 from nnlib.autodiff import Value, gradient_cost, numerical_grad, one_neuron
 from nnlib.notes import NOTE_000, NOTE_003, NOTE_004, shows
-from nnlib.notes import autodiff as notes_autodiff
+from nnlib.notes import backprop as notes_autodiff
 from tests.helpers import CHAPTERS, SEEDS, stored_text
 
 NOTEBOOK = CHAPTERS / "05_backprop.ipynb"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from nnlib import batchnorm
-from nnlib.notes import batchnorm as notes_bn
+from nnlib.notes import batch_norm as notes_bn
 from tests.helpers import SEEDS
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from nnlib import optim, schedules
-from nnlib.notes import decay as decay_notes
+from nnlib.notes import lr_decay as decay_notes
 from tests.helpers import SEEDS
 from tests.ledger_decay import decay_lines, note_run
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from nnlib import init
-from nnlib.notes import init as notes_init
+from nnlib.notes import initialization as notes_init
 from tests.helpers import CHAPTERS, SEEDS, stored_text
 
 NOTEBOOK = CHAPTERS / "09_initialization.ipynb"
@@ -105,7 +105,7 @@ def ranking_table():
     min and max accuracy after 6 epochs, training loss, dead units in %). nbval re-runs the
     cell on every CPU profile (train_deep is bit-stable: tests/test_init.py), so the stored
     numbers are the fresh ones; they are not computed a second time here."""
-    from nnlib.plots.init import ACT_LABELS
+    from nnlib.plots.initialization import ACT_LABELS
 
     stored = stored_text(NOTEBOOK)
     start = next(i for i, s in enumerate(stored) if "test acc after 6 epochs" in s) + 2
@@ -122,7 +122,7 @@ def ranking_table():
 
 
 def test_ranking_by_training_loss_is_the_notes(ranking_table):
-    from nnlib.plots.init import ACT_LABELS
+    from nnlib.plots.initialization import ACT_LABELS
 
     rows, orders = ranking_table
     by_loss = tuple(sorted(rows, key=lambda a: rows[a][4]))
@@ -131,7 +131,7 @@ def test_ranking_by_training_loss_is_the_notes(ranking_table):
 
 
 def test_by_test_accuracy_tanh_comes_second_and_sigmoid_stays_at_chance(ranking_table):
-    from nnlib.plots.init import ACT_LABELS
+    from nnlib.plots.initialization import ACT_LABELS
 
     rows, orders = ranking_table
     by_acc = tuple(sorted(rows, key=lambda a: -rows[a][1]))

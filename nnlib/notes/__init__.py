@@ -7,7 +7,7 @@ note's values next to its own; ``tests/test_documents.py`` (the document ledger)
 digit against a fresh computation, against the chapter's stored output, and, where
 ``shared/seeds`` is present, against the note itself.
 
-One submodule per chapter (``nnlib.notes.lr``, ...); this module holds what they share.
+One submodule per chapter (``nnlib.notes.learning_rate``, ...); this module holds what they share.
 """
 from __future__ import annotations
 
@@ -73,4 +73,4 @@ def compare_lines(ours, printed: Printed) -> str:
     return "\n".join(report)
 
 
-from .lr import LR_0_2, LR_1, LR_SLOW, format_lr_trace  # noqa: E402  (chapter 4, re-exported)
+from .learning_rate import LR_0_2, LR_1, LR_SLOW, format_lr_trace  # noqa: E402  (chapter 4, re-exported)

@@ -1,6 +1,6 @@
 """The figures the chapters draw; each returns a matplotlib Figure (shared by pages and explorers).
 
-One submodule per chapter (``nnlib.plots.lr``, ...); this module holds the shared helpers.
+One submodule per chapter (``nnlib.plots.learning_rate``, ...); this module holds the shared helpers.
 Drawing is the slow part of an explorer (about 0.2 s per frame on a 2-core machine): fixed
 margins instead of a layout engine, and no mathtext in tick labels, keep it there.
 
@@ -37,4 +37,4 @@ def plain_log_axis(ax):
 
 
 
-from .lr import descent_figure, lr_explorer_figure  # noqa: E402  (chapter 4)
+from .learning_rate import descent_figure, lr_explorer_figure  # noqa: E402  (chapter 4)
