@@ -358,14 +358,17 @@ def run_all(page, timeout: float = RUN_TIMEOUT) -> float:
         menu(page, "Run", "Run All Cells")
     # Seen once on a loaded machine: the first cell ran, the rest stayed unrun and the kernel went
     # idle. If nothing runs and cells are still unrun for 15 s, ask once more (as a reader would).
-    deadline, stalled_since, asked_again = time.monotonic() + timeout, None, False
+    deadline, stalled_since, asked_again, reruns = time.monotonic() + timeout, None, False, 0
     while True:
-        if accept_kernel_dialog(page) and not asked_again:
-            # the kernel may have changed under the run: run everything again (once), and judge
-            # only that run (wait until it has started, so an old error output is not counted)
+        if accept_kernel_dialog(page) and reruns < 3:
+            # the kernel may have changed under the run: once it is idle, run everything again
+            # (at most three times), and judge only that run (wait until it has started, so an
+            # old error output is not counted)
+            time.sleep(3)
+            wait_idle(page, timeout)
             menu(page, "Edit", "Clear Outputs of All Cells")
             menu(page, "Run", "Run All Cells")
-            asked_again, stalled_since = True, None
+            reruns, asked_again, stalled_since = reruns + 1, True, None
             try:
                 page.wait_for_function(started, timeout=20_000, polling=250)
             except PlaywrightTimeout:
