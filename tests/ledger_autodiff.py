@@ -8,7 +8,7 @@ slopes 22.001, 66.009, 6.002) are not in the notes; ``tests/test_documents_autod
 """
 from __future__ import annotations
 
-from nnlib.autodiff import one_neuron
+from nnlib.backprop import one_neuron
 from nnlib.notes import backprop as notes_autodiff
 from tests.ledger import Entry
 

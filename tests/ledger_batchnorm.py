@@ -8,7 +8,7 @@ same lines from the built Keras model).
 """
 from __future__ import annotations
 
-from nnlib.batchnorm import NOTE_EXPERIMENT as E
+from nnlib.batch_norm import NOTE_EXPERIMENT as E
 from nnlib.notes import batch_norm as notes_bn
 from tests.ledger import Entry
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlib import init
+from nnlib import initialization
 from nnlib.notes import initialization as notes_init
 from tests.ledger import Entry
 
@@ -17,23 +17,23 @@ NOTEBOOK = "09_initialization.ipynb"
 
 def depth():
     """The depth of the chapter's probe (its default), in the note's words."""
-    return [notes_init.format_depth(init.probe("tanh", width=4, num_samples=2).depth)]
+    return [notes_init.format_depth(initialization.probe("tanh", width=4, num_samples=2).depth)]
 
 
 def normal_init():
     """Mean and standard deviation of a 256 x 256 kernel from the N(0, 1) scheme, rounded."""
-    w = init.initialize("normal", (256, 256), seed=0)
+    w = initialization.initialize("normal", (256, 256), seed=0)
     return [notes_init.format_normal_init(np.mean(w), np.std(w))]
 
 
 def leaky_slope():
     """The slope of our leaky ReLU for z < 0, measured at z = -1."""
-    return float(init.activate("leaky_relu", -1.0) / np.float32(-1.0))
+    return float(initialization.activate("leaky_relu", -1.0) / np.float32(-1.0))
 
 
 def elu_alpha():
     """The value our ELU tends to for z -> -inf, with the sign flipped (ELU's alpha)."""
-    return float(-init.activate("elu", -50.0))
+    return float(-initialization.activate("elu", -50.0))
 
 
 LEDGER = [

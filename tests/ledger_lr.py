@@ -1,7 +1,7 @@
 """Ledger entries for chapter 4 (learning rate): note 002's three printed traces."""
 from __future__ import annotations
 
-from nnlib import notes, optim
+from nnlib import learning_rate, notes
 from tests.ledger import Entry
 
 NOTEBOOK = "04_learning_rate.ipynb"
@@ -10,7 +10,7 @@ NOTEBOOK = "04_learning_rate.ipynb"
 def lr_lines(lr, num_steps):
     """Our run from w = 5 at this learning rate, in note 002's print format."""
     return lambda: notes.format_lr_trace(
-        optim.gd_trace(optim.quadratic_grad, 5.0, lr, num_steps), optim.quadratic_loss)
+        learning_rate.gd_trace(learning_rate.quadratic_grad, 5.0, lr, num_steps), learning_rate.quadratic_loss)
 
 
 LEDGER = [

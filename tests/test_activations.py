@@ -1,4 +1,4 @@
-"""nnlib.activations: activations, derivatives, layer counts and the training loop, with Keras as the oracle."""
+"""nnlib.neurons_activations: activations, derivatives, layer counts and the training loop, with Keras as the oracle."""
 from __future__ import annotations
 
 import subprocess
@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from nnlib import activations as act
+from nnlib import neurons_activations as act
 
 CASES = [("identity", None), ("sigmoid", None), ("tanh", None), ("relu", None),
          ("leaky_relu", 0.01), ("leaky_relu", 0.2), ("elu", 1.0), ("elu", 0.5),
@@ -252,7 +252,7 @@ def test_bad_input_names_the_argument_and_the_value(call, words):
     (dict(activation="relu6"), "name must be one of"),
     (dict(X=np.ones((10, 3))), "X must have shape (n, 2), got (10, 3)"),
     (dict(y=np.ones((9, 1))), "y must have shape (10, 1) to match X, got (9, 1)"),
-    (dict(net="net"), "net must be an nnlib.activations.MLP"),
+    (dict(net="net"), "net must be an nnlib.neurons_activations.MLP"),
 ])
 def test_train_rejects_bad_arguments(kwargs, words):
     args = dict(net=act.init_mlp(2, 4), X=np.ones((10, 2)), y=np.ones((10, 1)), activation="relu",
@@ -278,7 +278,7 @@ def test_every_public_name_has_a_docstring():
 
 
 def test_importing_the_chapter_modules_does_not_import_tensorflow():
-    code = ("import sys, nnlib.activations, nnlib.notes.neurons_activations, nnlib.plots.neurons_activations\n"
+    code = ("import sys, nnlib.neurons_activations, nnlib.notes.neurons_activations, nnlib.plots.neurons_activations\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr

@@ -1,4 +1,4 @@
-"""nnlib.autodiff: the scalar reverse-mode autodiff of chapter 5, checked against tf.GradientTape.
+"""nnlib.backprop: the scalar reverse-mode autodiff of chapter 5, checked against tf.GradientTape.
 
 Both sides compute in float64 (nnlib's Values are Python floats; the TensorFlow tensors are made
 float64), so gradients agree to about 1e-15 relative; the tolerance below (1e-10) only leaves
@@ -13,8 +13,8 @@ import sys
 import numpy as np
 import pytest
 
-from nnlib import autodiff
-from nnlib.autodiff import MLP, Value, count_ops, gradient_cost, numerical_grad, one_neuron
+from nnlib import backprop
+from nnlib.backprop import MLP, Value, count_ops, gradient_cost, numerical_grad, one_neuron
 
 RTOL, ATOL = 1e-10, 1e-12
 
@@ -279,15 +279,15 @@ def test_numpy_scalars_are_accepted():
 
 # --- the package ---------------------------------------------------------------------------------------
 def test_importing_the_chapter_modules_does_not_import_tensorflow():
-    code = ("import sys, nnlib.autodiff, nnlib.notes.backprop, nnlib.plots.backprop; "
+    code = ("import sys, nnlib.backprop, nnlib.notes.backprop, nnlib.plots.backprop; "
             "print('tensorflow' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
 def test_every_public_name_has_a_docstring_naming_the_chapter():
-    for name in autodiff.__all__:
-        doc = getattr(autodiff, name).__doc__ or ""
+    for name in backprop.__all__:
+        doc = getattr(backprop, name).__doc__ or ""
         assert "chapter 5" in doc, name
 
 

@@ -1,10 +1,10 @@
-"""nnlib.batchnorm (chapter 10) against keras.layers.BatchNormalization and GradientTape."""
+"""nnlib.batch_norm (chapter 10) against keras.layers.BatchNormalization and GradientTape."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from nnlib import batchnorm
+from nnlib import batch_norm
 
 RNG = np.random.default_rng(0)
 X = (RNG.standard_normal((16, 5)) * [1.0, 3.0, 0.1, 10.0, 0.5] + [0.0, -2.0, 5.0, 1.0, 0.3]).astype(np.float32)
@@ -22,14 +22,14 @@ def keras_layer(keras, momentum, epsilon=None):
 
 
 def ours(momentum, epsilon=1e-3):
-    bn = batchnorm.BatchNorm(X.shape[1], momentum=momentum, epsilon=epsilon)
+    bn = batch_norm.BatchNorm(X.shape[1], momentum=momentum, epsilon=epsilon)
     bn.gamma, bn.beta = GAMMA.copy(), BETA.copy()
     return bn
 
 
 def test_keras_defaults_are_ours(keras):
     layer = keras.layers.BatchNormalization()
-    bn = batchnorm.BatchNorm(3)
+    bn = batch_norm.BatchNorm(3)
     assert float(bn.momentum) == pytest.approx(layer.momentum)
     assert float(bn.epsilon) == pytest.approx(layer.epsilon) == 1e-3
 
@@ -50,7 +50,7 @@ def test_training_and_inference_outputs_and_moving_statistics_match_keras(keras,
 
 
 def test_training_mode_gives_zero_mean_unit_variance_before_scale_and_shift():
-    bn = batchnorm.BatchNorm(X.shape[1], epsilon=1e-8)
+    bn = batch_norm.BatchNorm(X.shape[1], epsilon=1e-8)
     Y = bn.forward(X, training=True)
     np.testing.assert_allclose(Y.mean(axis=0), 0, atol=1e-5)
     np.testing.assert_allclose(Y.var(axis=0), 1, rtol=1e-4)
@@ -79,7 +79,7 @@ def test_gradients_match_gradient_tape(tf, keras, training):
 def test_backward_against_finite_differences_in_float64():
     Xs, dY = X[:6, :2].astype(np.float64), RNG.standard_normal((6, 2))
     mean, var = Xs.mean(0), Xs.var(0)
-    dX, _, _ = batchnorm.batch_norm_backward(dY, Xs, mean, var, GAMMA[:2], 1e-3, training=True)
+    dX, _, _ = batch_norm.batch_norm_backward(dY, Xs, mean, var, GAMMA[:2], 1e-3, training=True)
 
     def f(Z):
         m, v = Z.mean(0), Z.var(0)
@@ -94,33 +94,33 @@ def test_backward_against_finite_differences_in_float64():
 
 
 def test_update_moving_is_keras_form():
-    got = batchnorm.update_moving(np.float32(0), np.float32(10), 0.9)
+    got = batch_norm.update_moving(np.float32(0), np.float32(10), 0.9)
     assert got == np.float32(0) * np.float32(0.9) + np.float32(10) * (np.float32(1) - np.float32(0.9))
     assert got == pytest.approx(1.0)
 
 
 def test_running_estimate_follows_the_true_statistics():
-    r = batchnorm.running_estimate(0.9, 64, 400, 200)
+    r = batch_norm.running_estimate(0.9, 64, 400, 200)
     assert abs(r.moving_mean[190:200].mean() - 1.0) < 0.2
     assert abs(r.moving_mean[-10:].mean() - 3.0) < 0.2
     assert abs(r.moving_var[-50:].mean() - 4.0) < 0.5
-    slow = batchnorm.running_estimate(0.999, 64, 400, 200)
+    slow = batch_norm.running_estimate(0.999, 64, 400, 200)
     assert slow.moving_mean[199] < 0.5  # 0.999 has averaged only ~18 % of its way from 0
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda: batchnorm.BatchNorm(3, momentum=1.0), "momentum must be a number in \\[0, 1\\), got 1.0"),
-    (lambda: batchnorm.BatchNorm(3, momentum="0.9"), "momentum"),
-    (lambda: batchnorm.BatchNorm(0), "num_features must be an integer >= 1, got 0"),
-    (lambda: batchnorm.BatchNorm(3, epsilon=0), "epsilon must be a finite number > 0, got 0"),
-    (lambda: batchnorm.BatchNorm(3).forward(np.ones((2, 4)), True), "X must have 3 features"),
-    (lambda: batchnorm.BatchNorm(3).forward(np.ones(3), True), "X must be a 2-D array"),
-    (lambda: batchnorm.BatchNorm(3).forward(np.ones((2, 3)), "yes"), "training must be True or False"),
-    (lambda: batchnorm.BatchNorm(3).backward(np.ones((2, 3))), "backward needs a forward call"),
-    (lambda: batchnorm.moments([[1.0, np.nan]]), "X must be finite"),
-    (lambda: batchnorm.normalize(np.ones((2, 3)), np.zeros(2), np.ones(3), np.ones(3), np.zeros(3)),
+    (lambda: batch_norm.BatchNorm(3, momentum=1.0), "momentum must be a number in \\[0, 1\\), got 1.0"),
+    (lambda: batch_norm.BatchNorm(3, momentum="0.9"), "momentum"),
+    (lambda: batch_norm.BatchNorm(0), "num_features must be an integer >= 1, got 0"),
+    (lambda: batch_norm.BatchNorm(3, epsilon=0), "epsilon must be a finite number > 0, got 0"),
+    (lambda: batch_norm.BatchNorm(3).forward(np.ones((2, 4)), True), "X must have 3 features"),
+    (lambda: batch_norm.BatchNorm(3).forward(np.ones(3), True), "X must be a 2-D array"),
+    (lambda: batch_norm.BatchNorm(3).forward(np.ones((2, 3)), "yes"), "training must be True or False"),
+    (lambda: batch_norm.BatchNorm(3).backward(np.ones((2, 3))), "backward needs a forward call"),
+    (lambda: batch_norm.moments([[1.0, np.nan]]), "X must be finite"),
+    (lambda: batch_norm.normalize(np.ones((2, 3)), np.zeros(2), np.ones(3), np.ones(3), np.zeros(3)),
      "mean must have shape"),
-    (lambda: batchnorm.running_estimate(batch_size=0), "batch_size and num_steps must be >= 1"),
+    (lambda: batch_norm.running_estimate(batch_size=0), "batch_size and num_steps must be >= 1"),
 ])
 def test_bad_input_raises_a_clear_value_error(call, match):
     with pytest.raises(ValueError, match=match):
@@ -128,19 +128,19 @@ def test_bad_input_raises_a_clear_value_error(call, match):
 
 
 def test_note_model_has_the_notes_layers(keras):
-    m = batchnorm.note_model(True)
+    m = batch_norm.note_model(True)
     names = [type(layer).__name__ for layer in m.layers]
     assert names == ["Dense", "BatchNormalization", "Activation"] * 2 + ["Dense", "BatchNormalization"]
     assert [layer.units for layer in m.layers if type(layer).__name__ == "Dense"] == [300, 100, 10]
     assert all(layer.momentum == pytest.approx(0.9) for layer in m.layers
                if type(layer).__name__ == "BatchNormalization")
-    assert "BatchNormalization" not in [type(layer).__name__ for layer in batchnorm.note_model(False).layers]
+    assert "BatchNormalization" not in [type(layer).__name__ for layer in batch_norm.note_model(False).layers]
 
 
 @pytest.mark.parametrize("bn", [False, True])
 def test_mlp_gradients_match_keras_gradient_tape(tf, keras, bn):
-    net = batchnorm.MLP(12, (8, 6), 4, bn=bn, seed=3)
-    model = batchnorm.note_model(bn=bn, activation="sigmoid", widths=(8, 6), n_inputs=12, n_outputs=4)
+    net = batch_norm.MLP(12, (8, 6), 4, bn=bn, seed=3)
+    model = batch_norm.note_model(bn=bn, activation="sigmoid", widths=(8, 6), n_inputs=12, n_outputs=4)
     dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
     for layer, W, b in zip(dense, net.W, net.b):
         layer.kernel.assign(W)
@@ -162,10 +162,10 @@ def test_train_mlp_learns_a_separable_problem_with_batch_norm():
     rng = np.random.default_rng(0)
     Xs = rng.standard_normal((400, 5)).astype(np.float32)
     ys = (Xs[:, 0] + Xs[:, 1] > 0).astype(int)
-    acc = batchnorm.train_mlp(Xs[:300], ys[:300], Xs[300:], ys[300:], (8, 8), True, 0.5, 30, 10)
+    acc = batch_norm.train_mlp(Xs[:300], ys[:300], Xs[300:], ys[300:], (8, 8), True, 0.5, 30, 10)
     assert acc[-1] > 0.9
     with pytest.raises(ValueError, match="batch_size must be >= 2"):
-        batchnorm.train_mlp(Xs, ys, Xs, ys, (8,), True, 0.1, 1, 1)
+        batch_norm.train_mlp(Xs, ys, Xs, ys, (8,), True, 0.1, 1, 1)
 
 
 def test_chapter_8_deep_sigmoid_accuracies_do_not_depend_on_last_bits():
@@ -186,6 +186,6 @@ def test_chapter_8_deep_sigmoid_accuracies_do_not_depend_on_last_bits():
     nudged = np.where(mask, np.nextafter(X, np.float32(2)), X).astype(np.float32)
     assert np.count_nonzero(nudged != X) > 10_000
     # the large-rate row, the more sensitive one (both rows were checked when this was written)
-    runs = [batchnorm.train_mlp(Xt, y, X_test, y_test, widths=(50,) * 6, bn=True, lr=1.0,
+    runs = [batch_norm.train_mlp(Xt, y, X_test, y_test, widths=(50,) * 6, bn=True, lr=1.0,
                                 batch_size=100, num_epochs=5, momentum=0.9) for Xt in (X, nudged)]
     assert [f"{a:.3f}" for a in runs[0]] == [f"{a:.3f}" for a in runs[1]], runs

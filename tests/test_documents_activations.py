@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlib import activations as act
+from nnlib import neurons_activations as act
 from nnlib.notes import neurons_activations as notes
 from tests.helpers import CHAPTERS, stored_text
 

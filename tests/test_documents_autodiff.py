@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from nnlib.autodiff import Value, gradient_cost, numerical_grad, one_neuron
+from nnlib.backprop import Value, gradient_cost, numerical_grad, one_neuron
 from nnlib.notes import NOTE_000, NOTE_003, NOTE_004, shows
 from nnlib.notes import backprop as notes_autodiff
 from tests.helpers import CHAPTERS, SEEDS, stored_text

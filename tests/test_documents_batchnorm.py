@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from nnlib import batchnorm
+from nnlib import batch_norm
 from nnlib.notes import batch_norm as notes_bn
 from tests.helpers import SEEDS
 
@@ -34,10 +34,10 @@ def test_the_note_batch_normalizes_the_logits_too():
 
 def test_keras_default_momentum_099_averages_100_batches_and_starts_far_off():
     """With momentum 0.99 the moving mean has covered only 1 - 0.99**k of its way after k steps."""
-    r = batchnorm.running_estimate(0.99, 200, 400, 400)
+    r = batch_norm.running_estimate(0.99, 200, 400, 400)
     # note 001's run has 275 steps per epoch; our 4000-image split has 20
     assert r.moving_mean[19] == pytest.approx(1 - 0.99 ** 20, abs=0.05)  # about 0.18 of the true 1
-    r9 = batchnorm.running_estimate(0.9, 200, 400, 400)
+    r9 = batch_norm.running_estimate(0.9, 200, 400, 400)
     assert r9.moving_mean[19] == pytest.approx(1 - 0.9 ** 20, abs=0.05)  # about 0.88
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nnlib import optim, schedules
+from nnlib import learning_rate, lr_decay
 from nnlib.notes import lr_decay as decay_notes
 from tests.helpers import SEEDS
 from tests.ledger_decay import decay_lines, note_run
@@ -30,7 +30,7 @@ def test_the_last_printed_loss_is_cut_short():
     assert all(len(row.rsplit(" ", 1)[1].split(".")[1]) == 6 for row in decay_notes.DECAY_FULL_LINES.lines)
     ours = decay_lines(20)[-1]
     assert ours == printed + "1"
-    loss = optim.quadratic_loss(note_run(20).w[20])
+    loss = learning_rate.quadratic_loss(note_run(20).w[20])
     assert "%f" % loss == "0.011561" and "%.5f" % loss == "0.01156"
 
 
@@ -54,15 +54,15 @@ def _run_with_schedule(lr_at, num_steps=20):
     """The note's run with the schedule computed by ``lr_at(k)``, in the note's format."""
     w, lines = F32(5.0), []
     for k in range(num_steps):
-        w = F32(w - F32(lr_at(k)) * optim.quadratic_grad(w))
-        lines.append(decay_notes.format_decay_line(k, w, F32(lr_at(k + 1)), optim.quadratic_loss(w)))
+        w = F32(w - F32(lr_at(k)) * learning_rate.quadratic_grad(w))
+        lines.append(decay_notes.format_decay_line(k, w, F32(lr_at(k + 1)), learning_rate.quadratic_loss(w)))
     return lines
 
 
 def test_only_the_float32_rate_reproduces_every_digit():
     """The chapter: the schedule from float32(0.99) gives all 19 full lines; exact 0.99 in float64 misses 5."""
     printed = decay_notes.DECAY_FULL_LINES.lines
-    f32 = _run_with_schedule(lambda k: schedules.exponential_decay(0.1, k, 1, 0.99, True))
+    f32 = _run_with_schedule(lambda k: lr_decay.exponential_decay(0.1, k, 1, 0.99, True))
     f64 = _run_with_schedule(lambda k: 0.1 * 0.99 ** k)
     assert sum(a == b for a, b in zip(f32, printed)) == 19
     assert sum(a != b for a, b in zip(f64, printed)) == 5
@@ -72,7 +72,7 @@ def test_only_the_float32_rate_reproduces_every_digit():
 
 def test_on_this_deterministic_problem_the_constant_rate_is_ahead():
     """The chapter: after 20 updates constant 0.1 is at -0.930825, the decayed run at -0.892476."""
-    const = optim.gd_trace(optim.quadratic_grad, 5.0, 0.1, 20)
+    const = learning_rate.gd_trace(learning_rate.quadratic_grad, 5.0, 0.1, 20)
     assert "%f" % const.w[20] == "-0.930825"
     assert "%f" % note_run(20).w[20] == "-0.892476"
 
@@ -81,8 +81,8 @@ def test_with_noisy_gradients_moderate_decay_ends_closest():
     """The chapter's noisy-gradient comparison (500 runs, 100 updates, noise sd 4)."""
     def rms(base_lr, decay_rate):
         rng = np.random.default_rng(0)
-        grad = lambda w: optim.quadratic_grad(w) + F32(4.0) * rng.standard_normal(w.shape, dtype=F32)
-        tr = schedules.decayed_gd_trace(grad, np.full(500, 5.0, dtype=F32), base_lr, 1, decay_rate, 100)
+        grad = lambda w: learning_rate.quadratic_grad(w) + F32(4.0) * rng.standard_normal(w.shape, dtype=F32)
+        tr = lr_decay.decayed_gd_trace(grad, np.full(500, 5.0, dtype=F32), base_lr, 1, decay_rate, 100)
         return float(np.sqrt(np.mean((tr.w[-1].astype(np.float64) + 1) ** 2)))
 
     const_big, const_small, decayed, too_fast = rms(0.1, 1.0), rms(0.01, 1.0), rms(0.1, 0.97), rms(0.1, 0.9)

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from nnlib import init
+from nnlib import initialization
 from nnlib.notes import initialization as notes_init
 from tests.helpers import CHAPTERS, SEEDS, stored_text
 
@@ -24,7 +24,7 @@ def _note_lines():
 
 
 def _probe(act, scheme, gain=1.0):
-    return init.probe(act, scheme, depth=DEPTH, width=WIDTH, num_samples=SAMPLES, gain=gain)
+    return initialization.probe(act, scheme, depth=DEPTH, width=WIDTH, num_samples=SAMPLES, gain=gain)
 
 
 # --- what the note says, where --------------------------------------------------------------
@@ -42,8 +42,8 @@ def test_table_11_1_is_an_image_referred_to_on_line_37():
 # --- errata 1: the factor 4 belongs to the sigmoid --------------------------------------------
 
 def test_slopes_at_zero_and_the_factor_per_layer():
-    s_sig = float(init.activation_grad("sigmoid", 0.0))
-    s_tanh = float(init.activation_grad("tanh", 0.0))
+    s_sig = float(initialization.activation_grad("sigmoid", 0.0))
+    s_tanh = float(initialization.activation_grad("tanh", 0.0))
     assert (s_sig, s_tanh) == (0.25, 1.0)
     assert (1 * s_sig) ** 2 == 1 / 16 and (4 * s_sig) ** 2 == 1.0
     assert (1 * s_tanh) ** 2 == 1.0 and (4 * s_tanh) ** 2 == 16.0
@@ -93,7 +93,7 @@ def test_sigmoid_with_glorot_gradients_vanish_below_a_millionth():
 
 
 def test_tf1_contribs_1_3_makes_weights_0_3_percent_wider():
-    wider = math.sqrt(1.3 * init.TRUNCATED_STDDEV ** 2) - 1
+    wider = math.sqrt(1.3 * initialization.TRUNCATED_STDDEV ** 2) - 1
     assert round(100 * wider, 1) == 0.3
 
 
@@ -160,8 +160,8 @@ def test_factor_4_lets_more_of_the_input_through_the_sigmoid_but_far_less_than_t
 
 
 def test_training_with_the_tables_factor_4(ranking_table):
-    X, y, X_test, y_test = init.digits_data()
-    four = {act: init.train_deep(X, y, X_test, y_test, act, "glorot_uniform", depth=10, width=64,
+    X, y, X_test, y_test = initialization.digits_data()
+    four = {act: initialization.train_deep(X, y, X_test, y_test, act, "glorot_uniform", depth=10, width=64,
                                  lr=0.01, epochs=6, batch_size=32, seed=0, gain=4.0)
             for act in ("sigmoid", "tanh")}
     assert four["tanh"].test_acc[-1] < 0.35 < 0.8 < ranking_table[0]["tanh"][2]  # worst seed at gain 1

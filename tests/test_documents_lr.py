@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlib import notes, optim
+from nnlib import learning_rate, notes
 from tests.ledger_lr import lr_lines
 
 
@@ -20,6 +20,6 @@ def test_the_label_0_0001_does_not_fit_the_printed_numbers():
 
 def test_at_learning_rate_1_w_swings_between_5_and_minus_7_and_the_loss_stays_36():
     """000 line 72 says the loss swings between 5 and -7; it is w, and the loss stays 36."""
-    tr = optim.gd_trace(optim.quadratic_grad, 5.0, 1.0, 18)
+    tr = learning_rate.gd_trace(learning_rate.quadratic_grad, 5.0, 1.0, 18)
     assert sorted(set(tr.w.tolist())) == [-7.0, 5.0]
-    assert set(np.asarray(optim.quadratic_loss(tr.w)).tolist()) == {36.0}
+    assert set(np.asarray(learning_rate.quadratic_loss(tr.w)).tolist()) == {36.0}

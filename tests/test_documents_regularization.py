@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from nnlib import regularization as reg
-from nnlib import schedules
+from nnlib import lr_decay
 from nnlib.notes import regularization as note
 from tests.helpers import SEEDS
 
@@ -53,12 +53,12 @@ def test_without_global_step_the_rate_never_decays_and_the_fix_works(tf):
     gs, lr = _tf1_rates(tf, False)
     assert gs == 0 and lr == np.float32(0.001)
     gs, lr = _tf1_rates(tf, True)
-    assert gs == 30 and lr == schedules.exponential_decay(0.001, 30, 10, 0.999, staircase=True)
+    assert gs == 30 and lr == lr_decay.exponential_decay(0.001, 30, 10, 0.999, staircase=True)
 
 
 def test_the_intended_rate_at_40000_steps():
-    assert f"{schedules.exponential_decay(0.001, 40000, 10, 0.999, staircase=True):.7f}" == "0.0000183"
-    assert f"{schedules.exponential_decay(0.001, 500, 10, 0.999, staircase=True):.6f}" == "0.000951"
+    assert f"{lr_decay.exponential_decay(0.001, 40000, 10, 0.999, staircase=True):.7f}" == "0.0000183"
+    assert f"{lr_decay.exponential_decay(0.001, 500, 10, 0.999, staircase=True):.6f}" == "0.000951"
 
 
 def test_keras_l2_half_of_tf1_and_sklearn_scaling():

@@ -1,4 +1,4 @@
-"""nnlib.init (chapter 9) against keras.initializers, keras.activations and GradientTape.
+"""nnlib.initialization (chapter 9) against keras.initializers, keras.activations and GradientTape.
 
 Random draws cannot agree bit for bit (numpy and TensorFlow use different generators), so the
 initializers are compared by what defines them: the fans, the limit or standard deviation they
@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import nnlib
-from nnlib import init
+from nnlib import initialization
 
 SHAPE = (500, 400)  # 200,000 weights; fan_in 500, fan_out 400
 N = SHAPE[0] * SHAPE[1]
@@ -31,41 +31,41 @@ STD_RTOL = 5 * math.sqrt((3 - 1) / (4 * N))
 def test_compute_fans_follows_keras(keras, shape):
     from keras.src.initializers.random_initializers import compute_fans
 
-    assert init.compute_fans(shape) == compute_fans(shape)
+    assert initialization.compute_fans(shape) == compute_fans(shape)
 
 
 def test_the_named_initializers_use_the_textbook_formulas():
     n_in, n_out = SHAPE
-    assert init.init_scale(SHAPE, 1.0, "fan_avg", "uniform") == pytest.approx(math.sqrt(6 / (n_in + n_out)))
-    assert init.init_scale(SHAPE, 1.0, "fan_avg", "untruncated_normal") == pytest.approx(
+    assert initialization.init_scale(SHAPE, 1.0, "fan_avg", "uniform") == pytest.approx(math.sqrt(6 / (n_in + n_out)))
+    assert initialization.init_scale(SHAPE, 1.0, "fan_avg", "untruncated_normal") == pytest.approx(
         math.sqrt(2 / (n_in + n_out)))
-    assert init.init_scale(SHAPE, 2.0, "fan_in", "uniform") == pytest.approx(math.sqrt(6 / n_in))
-    assert init.init_scale(SHAPE, 2.0, "fan_in", "untruncated_normal") == pytest.approx(math.sqrt(2 / n_in))
-    assert init.init_scale(SHAPE, 2.0, "fan_in", "normal") == pytest.approx(
+    assert initialization.init_scale(SHAPE, 2.0, "fan_in", "uniform") == pytest.approx(math.sqrt(6 / n_in))
+    assert initialization.init_scale(SHAPE, 2.0, "fan_in", "untruncated_normal") == pytest.approx(math.sqrt(2 / n_in))
+    assert initialization.init_scale(SHAPE, 2.0, "fan_in", "normal") == pytest.approx(
         math.sqrt(2 / n_in) / 0.87962566103423978)
-    assert init.init_scale(SHAPE, 1 / 3, "fan_in", "uniform") == pytest.approx(1 / math.sqrt(n_in))
+    assert initialization.init_scale(SHAPE, 1 / 3, "fan_in", "uniform") == pytest.approx(1 / math.sqrt(n_in))
 
 
 def test_truncated_stddev_is_kerass_constant():
-    assert init.truncated_stddev(2.0) == pytest.approx(0.87962566103423978, rel=1e-14)
-    assert init.TRUNCATED_STDDEV == 0.87962566103423978
+    assert initialization.truncated_stddev(2.0) == pytest.approx(0.87962566103423978, rel=1e-14)
+    assert initialization.TRUNCATED_STDDEV == 0.87962566103423978
     # TF1's contrib variance_scaling_initializer used 1.3 instead of 1 / 0.8796^2 = 1.2924
-    assert 1 / init.TRUNCATED_STDDEV ** 2 == pytest.approx(1.2924, abs=1e-4)
+    assert 1 / initialization.TRUNCATED_STDDEV ** 2 == pytest.approx(1.2924, abs=1e-4)
 
 
 def test_keras_truncated_normal_without_the_correction_is_12_percent_narrow(keras):
     w = keras.initializers.TruncatedNormal(stddev=1.0, seed=3)(SHAPE).numpy()
-    assert np.std(w) == pytest.approx(init.TRUNCATED_STDDEV, rel=STD_RTOL)
+    assert np.std(w) == pytest.approx(initialization.TRUNCATED_STDDEV, rel=STD_RTOL)
     assert np.abs(w).max() <= 2.0
 
 
 # --- initializers against keras.initializers ------------------------------------------------
 
 CASES = [  # (ours, keras class name, scale, mode, distribution)
-    (init.glorot_uniform, "GlorotUniform", 1.0, "fan_avg", "uniform"),
-    (init.glorot_normal, "GlorotNormal", 1.0, "fan_avg", "truncated_normal"),
-    (init.he_uniform, "HeUniform", 2.0, "fan_in", "uniform"),
-    (init.he_normal, "HeNormal", 2.0, "fan_in", "truncated_normal"),
+    (initialization.glorot_uniform, "GlorotUniform", 1.0, "fan_avg", "uniform"),
+    (initialization.glorot_normal, "GlorotNormal", 1.0, "fan_avg", "truncated_normal"),
+    (initialization.he_uniform, "HeUniform", 2.0, "fan_in", "uniform"),
+    (initialization.he_normal, "HeNormal", 2.0, "fan_in", "truncated_normal"),
 ]
 
 
@@ -77,7 +77,7 @@ def test_named_initializer_matches_keras(keras, ours, name, scale, mode, dist):
     inst = getattr(keras.initializers, name)()
     assert (inst.scale, inst.mode, inst.distribution) == (scale, mode, dist)
     target = math.sqrt(scale / {"fan_in": SHAPE[0], "fan_avg": sum(SHAPE) / 2}[mode])
-    param = init.init_scale(SHAPE, scale, mode, dist)
+    param = initialization.init_scale(SHAPE, scale, mode, dist)
     bound = param if dist == "uniform" else 2 * param
     for w in (mine, theirs):
         assert float(np.std(w)) == pytest.approx(target, rel=STD_RTOL)
@@ -86,12 +86,12 @@ def test_named_initializer_matches_keras(keras, ours, name, scale, mode, dist):
         assert np.abs(w).max() >= bound * (1 - 1e-3)  # the bound is reached, not just respected
 
 
-@pytest.mark.parametrize("mode", init.MODES)
+@pytest.mark.parametrize("mode", initialization.MODES)
 @pytest.mark.parametrize("dist", ["uniform", "truncated_normal", "untruncated_normal", "normal"])
 def test_variance_scaling_matches_keras(keras, mode, dist):
     shape = (20, 50, 200)  # a 1-d convolution kernel: fans 20*50 = 1000 and 20*200 = 4000
     theirs = keras.initializers.VarianceScaling(scale=0.7, mode=mode, distribution=dist, seed=2)(shape).numpy()
-    mine = init.variance_scaling(shape, scale=0.7, mode=mode, distribution=dist, seed=2)
+    mine = initialization.variance_scaling(shape, scale=0.7, mode=mode, distribution=dist, seed=2)
     fan_in, fan_out = 1000, 4000
     n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
     for w in (mine, theirs):
@@ -99,35 +99,35 @@ def test_variance_scaling_matches_keras(keras, mode, dist):
 
 
 def test_same_seed_same_weights_other_seed_other_weights():
-    a, b, c = (init.he_normal((64, 32), seed=s) for s in (5, 5, 6))
+    a, b, c = (initialization.he_normal((64, 32), seed=s) for s in (5, 5, 6))
     assert np.array_equal(a, b) and not np.array_equal(a, c)
 
 
 def test_random_normal_and_standard_uniform():
-    w = init.random_normal(SHAPE, seed=0)
+    w = initialization.random_normal(SHAPE, seed=0)
     assert float(np.std(w)) == pytest.approx(1.0, rel=STD_RTOL)
-    u = init.standard_uniform(SHAPE, seed=0)
+    u = initialization.standard_uniform(SHAPE, seed=0)
     assert np.abs(u).max() <= 1 / math.sqrt(SHAPE[0]) * (1 + 1e-6)
     assert float(np.std(u)) == pytest.approx(1 / math.sqrt(3 * SHAPE[0]), rel=STD_RTOL)
-    g = init.initialize("glorot_uniform", (64, 64), seed=0, gain=4.0)
-    assert np.array_equal(g, np.float32(4) * init.glorot_uniform((64, 64), seed=0))
+    g = initialization.initialize("glorot_uniform", (64, 64), seed=0, gain=4.0)
+    assert np.array_equal(g, np.float32(4) * initialization.glorot_uniform((64, 64), seed=0))
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda: init.variance_scaling((3, 3), scale=0.0), "scale must be a finite number > 0, got 0.0"),
-    (lambda: init.variance_scaling((3, 3), scale=float("nan")), "scale must be a finite number > 0"),
-    (lambda: init.variance_scaling((3, 3), scale="2"), "scale must be a positive number"),
-    (lambda: init.variance_scaling((3, 3), mode="FAN_IN"), r"mode must be one of .*got 'FAN_IN'"),
-    (lambda: init.variance_scaling((3, 3), distribution="gaussian"), "distribution must be one of"),
-    (lambda: init.variance_scaling((0, 3)), r"shape must be a tuple of positive integers, got \(0, 3\)"),
-    (lambda: init.glorot_uniform("3x3"), "shape must be a tuple of positive integers"),
-    (lambda: init.he_normal((2.5, 3)), "shape must be a tuple of positive integers"),
-    (lambda: init.he_uniform((3, 3), seed=-1), "seed must be an integer >= 0, got -1"),
-    (lambda: init.glorot_normal((3, 3), seed=1.5), "seed must be an integer >= 0"),
-    (lambda: init.random_normal((3, 3), stddev=-1), "stddev must be a finite number > 0"),
-    (lambda: init.initialize("xavier", (3, 3)), "scheme must be one of"),
-    (lambda: init.initialize("he_normal", (3, 3), gain=0), "gain must be a finite number > 0"),
-    (lambda: init.truncated_stddev(0), "bound must be a finite number > 0"),
+    (lambda: initialization.variance_scaling((3, 3), scale=0.0), "scale must be a finite number > 0, got 0.0"),
+    (lambda: initialization.variance_scaling((3, 3), scale=float("nan")), "scale must be a finite number > 0"),
+    (lambda: initialization.variance_scaling((3, 3), scale="2"), "scale must be a positive number"),
+    (lambda: initialization.variance_scaling((3, 3), mode="FAN_IN"), r"mode must be one of .*got 'FAN_IN'"),
+    (lambda: initialization.variance_scaling((3, 3), distribution="gaussian"), "distribution must be one of"),
+    (lambda: initialization.variance_scaling((0, 3)), r"shape must be a tuple of positive integers, got \(0, 3\)"),
+    (lambda: initialization.glorot_uniform("3x3"), "shape must be a tuple of positive integers"),
+    (lambda: initialization.he_normal((2.5, 3)), "shape must be a tuple of positive integers"),
+    (lambda: initialization.he_uniform((3, 3), seed=-1), "seed must be an integer >= 0, got -1"),
+    (lambda: initialization.glorot_normal((3, 3), seed=1.5), "seed must be an integer >= 0"),
+    (lambda: initialization.random_normal((3, 3), stddev=-1), "stddev must be a finite number > 0"),
+    (lambda: initialization.initialize("xavier", (3, 3)), "scheme must be one of"),
+    (lambda: initialization.initialize("he_normal", (3, 3), gain=0), "gain must be a finite number > 0"),
+    (lambda: initialization.truncated_stddev(0), "bound must be a finite number > 0"),
 ])
 def test_bad_input_raises_a_clear_value_error(call, match):
     with pytest.raises(ValueError, match=match):
@@ -136,36 +136,36 @@ def test_bad_input_raises_a_clear_value_error(call, match):
 
 # --- activations, the probe and the trainer against TensorFlow ------------------------------
 
-@pytest.mark.parametrize("name", init.ACTIVATIONS)
+@pytest.mark.parametrize("name", initialization.ACTIVATIONS)
 def test_activations_and_derivatives_match_keras(tf, keras, name):
     z = np.linspace(-6, 6, 241).astype(np.float32)
     fn = {"sigmoid": keras.activations.sigmoid, "tanh": keras.activations.tanh,
           "relu": keras.activations.relu,
-          "leaky_relu": lambda x: keras.activations.leaky_relu(x, negative_slope=init.LEAKY_ALPHA),
-          "elu": lambda x: keras.activations.elu(x, alpha=init.ELU_ALPHA)}[name]
+          "leaky_relu": lambda x: keras.activations.leaky_relu(x, negative_slope=initialization.LEAKY_ALPHA),
+          "elu": lambda x: keras.activations.elu(x, alpha=initialization.ELU_ALPHA)}[name]
     zt = tf.constant(z)
     with tf.GradientTape() as tape:
         tape.watch(zt)
         out = fn(zt)
-    np.testing.assert_allclose(init.activate(name, z), out.numpy(), rtol=2e-6, atol=1e-7)
+    np.testing.assert_allclose(initialization.activate(name, z), out.numpy(), rtol=2e-6, atol=1e-7)
     # tanh' = 1 - t^2 loses digits where t is near 1: the absolute error is a few float32 eps
-    np.testing.assert_allclose(init.activation_grad(name, z), tape.gradient(out, zt).numpy(),
+    np.testing.assert_allclose(initialization.activation_grad(name, z), tape.gradient(out, zt).numpy(),
                                rtol=2e-5, atol=4 * np.finfo(np.float32).eps)
 
 
 def test_activation_name_is_checked():
     with pytest.raises(ValueError, match="name must be one of"):
-        init.activate("swish", 1.0)
+        initialization.activate("swish", 1.0)
 
 
 @pytest.mark.parametrize("activation", ["tanh", "relu", "elu"])
 def test_probe_gradients_match_gradient_tape(tf, activation):
     depth, width, n, seed = 4, 16, 8, 3
-    p = init.probe(activation, "glorot_uniform", depth=depth, width=width, num_samples=n, seed=seed)
+    p = initialization.probe(activation, "glorot_uniform", depth=depth, width=width, num_samples=n, seed=seed)
     rng = np.random.default_rng(seed + 10_000)
     x = rng.standard_normal((n, width)).astype(np.float32)
     r = rng.standard_normal((n, width)).astype(np.float32)
-    ws = [tf.Variable(init.glorot_uniform((width, width), seed + l)) for l in range(depth)]
+    ws = [tf.Variable(initialization.glorot_uniform((width, width), seed + l)) for l in range(depth)]
     fn = {"tanh": tf.tanh, "relu": tf.nn.relu, "elu": tf.nn.elu}[activation]
     with tf.GradientTape() as tape:
         a = tf.constant(x)
@@ -180,9 +180,9 @@ def test_probe_gradients_match_gradient_tape(tf, activation):
 
 def test_probe_checks_its_arguments():
     with pytest.raises(ValueError, match="depth must be an integer >= 1, got 0"):
-        init.probe(depth=0)
+        initialization.probe(depth=0)
     with pytest.raises(ValueError, match="activation must be one of"):
-        init.probe(activation="softsign")
+        initialization.probe(activation="softsign")
 
 
 def test_train_deep_one_full_batch_step_matches_keras(tf, keras):
@@ -190,11 +190,11 @@ def test_train_deep_one_full_batch_step_matches_keras(tf, keras):
     X = rng.standard_normal((40, 6)).astype(np.float32)
     y = rng.integers(0, 3, 40)
     depth, width, lr = 3, 8, 0.1
-    run = init.train_deep(X, y, X[:5], y[:5], "elu", "he_normal", depth=depth, width=width, lr=lr,
+    run = initialization.train_deep(X, y, X[:5], y[:5], "elu", "he_normal", depth=depth, width=width, lr=lr,
                           epochs=1, batch_size=40, seed=2)
     sizes = [6] + [width] * depth + [3]
-    start = [init.he_normal((sizes[k], sizes[k + 1]), 2000 + k) for k in range(depth)]
-    start.append(init.glorot_uniform((width, 3), 2000 + depth))
+    start = [initialization.he_normal((sizes[k], sizes[k + 1]), 2000 + k) for k in range(depth)]
+    start.append(initialization.glorot_uniform((width, 3), 2000 + depth))
     model = keras.Sequential([keras.Input((6,))]
                              + [keras.layers.Dense(width, activation="elu") for _ in range(depth)]
                              + [keras.layers.Dense(3)])
@@ -213,21 +213,21 @@ def test_train_deep_one_full_batch_step_matches_keras(tf, keras):
 def test_train_deep_checks_its_arguments():
     X = np.zeros((4, 2), np.float32)
     with pytest.raises(ValueError, match="X, y, X_test, y_test must be"):
-        init.train_deep(X, np.zeros(3, int), X, np.zeros(4, int))
+        initialization.train_deep(X, np.zeros(3, int), X, np.zeros(4, int))
     with pytest.raises(ValueError, match="lr must be a finite number > 0"):
-        init.train_deep(X, np.zeros(4, int), X, np.zeros(4, int), lr=0)
+        initialization.train_deep(X, np.zeros(4, int), X, np.zeros(4, int), lr=0)
     with pytest.raises(ValueError, match="integer class labels"):
-        init.train_deep(X, np.zeros(4), X, np.zeros(4))
+        initialization.train_deep(X, np.zeros(4), X, np.zeros(4))
 
 
 def test_a_diverged_run_is_not_computed_further_and_records_the_same_as_running_on():
     """train_deep stops computing once every weight is NaN; the record equals running on."""
-    X, y, X_test, y_test = init.digits_data()
-    r = init.train_deep(X, y, X_test, y_test, "elu", "he_normal", depth=10, width=64, lr=0.2,
+    X, y, X_test, y_test = initialization.digits_data()
+    r = initialization.train_deep(X, y, X_test, y_test, "elu", "he_normal", depth=10, width=64, lr=0.2,
                         epochs=3, batch_size=32, seed=0)
     assert np.isnan(r.loss).all() and len(r.test_acc) == len(r.dead) == len(r.first_grad) == 3
     assert all(np.isnan(w).all() for w in r.weights)
-    one = init.train_deep(X, y, X_test, y_test, "elu", "he_normal", depth=10, width=64, lr=0.2,
+    one = initialization.train_deep(X, y, X_test, y_test, "elu", "he_normal", depth=10, width=64, lr=0.2,
                           epochs=1, batch_size=32, seed=0)
     assert r.test_acc == one.test_acc * 3 and r.dead == one.dead * 3
     assert np.isnan(r.first_grad[1:]).all()
@@ -241,8 +241,8 @@ def test_train_deep_is_the_same_bits_under_another_cpu_profile():
 
     from tests.profiles import environ
 
-    code = ("from nnlib import init; X, y, Xt, yt = init.digits_data(); "
-            "r = init.train_deep(X, y, Xt, yt, 'relu', 'he_normal', depth=10, width=64, lr=0.2, "
+    code = ("from nnlib import initialization; X, y, Xt, yt = initialization.digits_data(); "
+            "r = initialization.train_deep(X, y, Xt, yt, 'relu', 'he_normal', depth=10, width=64, lr=0.2, "
             "epochs=2, batch_size=32, seed=0); print(repr((r.loss, r.test_acc, r.dead, r.first_grad)))")
     runs = {name: subprocess.run([sys.executable, "-c", code], env=environ(name), capture_output=True,
                                  text=True, timeout=300, check=True).stdout for name in ("machine", "foreign")}

@@ -1,4 +1,4 @@
-"""nnlib.optim: gradient-descent traces, checked against TensorFlow as the oracle."""
+"""nnlib.learning_rate: gradient-descent traces, checked against TensorFlow as the oracle."""
 from __future__ import annotations
 
 import math
@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from nnlib import optim
+from nnlib import learning_rate
 
 
 def _tf_trace(tf, lr, w0, num_steps):
@@ -28,28 +28,28 @@ def test_matches_tensorflow_bit_for_bit_on_random_runs(tf):
     for _ in range(12):
         lr = float(10 ** rng.uniform(-4, 0.05))
         w0 = float(np.float32(rng.uniform(-10, 10)))
-        ours = optim.gd_trace(optim.quadratic_grad, w0, lr, 30).w
+        ours = learning_rate.gd_trace(learning_rate.quadratic_grad, w0, lr, 30).w
         theirs = _tf_trace(tf, lr, w0, 30)
         np.testing.assert_array_equal(ours, theirs, err_msg=f"lr={lr}, w0={w0}")
 
 
 def test_works_on_vectors():
     grad = lambda w: np.float32(2) * (w - np.array([1, -2], dtype=np.float32))
-    tr = optim.gd_trace(grad, [0.0, 0.0], 0.25, 30)
+    tr = learning_rate.gd_trace(grad, [0.0, 0.0], 0.25, 30)
     assert tr.w.shape == (31, 2) and tr.w.dtype == np.float32
     np.testing.assert_allclose(tr.final, [1, -2], atol=1e-6)
 
 
 def test_trace_layout_and_dtype():
-    tr = optim.gd_trace(optim.quadratic_grad, 5, 0.2, 3)
+    tr = learning_rate.gd_trace(learning_rate.quadratic_grad, 5, 0.2, 3)
     assert tr.w.dtype == np.float32 and tr.w.shape == (4,)
     assert tr.w[0] == 5 and tr.diverged_at is None
     assert tr.status == "finite after 3 steps"
-    assert optim.gd_trace(optim.quadratic_grad, 5, 0.2, 0).w.tolist() == [5.0]
+    assert learning_rate.gd_trace(learning_rate.quadratic_grad, 5, 0.2, 0).w.tolist() == [5.0]
 
 
 def test_divergence_is_a_result_not_a_crash():
-    tr = optim.gd_trace(optim.quadratic_grad, 5.0, 1.2, 1000)
+    tr = learning_rate.gd_trace(learning_rate.quadratic_grad, 5.0, 1.2, 1000)
     assert tr.diverged_at is not None and tr.status == f"diverged at step {tr.diverged_at}"
     assert np.all(np.isfinite(tr.w)) and len(tr.w) == tr.diverged_at + 1
     # |w + 1| grows by 1.4 per step from 6: float32 overflows (3.4e38) after about 256 steps
@@ -70,9 +70,9 @@ def test_divergence_is_a_result_not_a_crash():
     (dict(grad=3), "grad must be a function of w"),
 ])
 def test_bad_arguments_name_the_argument_and_the_value(kwargs, words):
-    args = dict(grad=optim.quadratic_grad, w0=5.0, lr=0.2, num_steps=10) | kwargs
+    args = dict(grad=learning_rate.quadratic_grad, w0=5.0, lr=0.2, num_steps=10) | kwargs
     with pytest.raises(ValueError) as err:
-        optim.gd_trace(**args)
+        learning_rate.gd_trace(**args)
     assert words in str(err.value)
 
 
@@ -81,20 +81,20 @@ def test_bad_arguments_name_the_argument_and_the_value(kwargs, words):
     (1.0, "oscillates"), (1.0001, "diverges"), (1.2, "diverges"),
 ])
 def test_regime(lr, expected):
-    assert optim.regime(lr) == expected
+    assert learning_rate.regime(lr) == expected
 
 
 def test_regime_agrees_with_the_runs():
     for lr in (0.05, 0.6, 0.95, 1.0, 1.05):
-        tr = optim.gd_trace(optim.quadratic_grad, 5.0, lr, 60)
+        tr = learning_rate.gd_trace(learning_rate.quadratic_grad, 5.0, lr, 60)
         d0, d = abs(tr.w[0] + 1), abs(float(tr.final) + 1)
         observed = "converges" if d < d0 * 0.5 else ("oscillates" if d == d0 else "diverges")
-        assert observed == optim.regime(lr), lr
+        assert observed == learning_rate.regime(lr), lr
 
 
 def test_quadratic_grad_is_tensorflows_order(tf):
     w = tf.Variable(np.float32(0.1234567))
     with tf.GradientTape() as tape:
         loss = tf.square(w + 1)
-    assert tape.gradient(loss, w).numpy() == optim.quadratic_grad(np.float32(0.1234567))
-    assert loss.numpy() == optim.quadratic_loss(np.float32(0.1234567))
+    assert tape.gradient(loss, w).numpy() == learning_rate.quadratic_grad(np.float32(0.1234567))
+    assert loss.numpy() == learning_rate.quadratic_loss(np.float32(0.1234567))

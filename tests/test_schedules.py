@@ -1,12 +1,12 @@
-"""nnlib.schedules: exponential decay and decayed gradient descent, with Keras/TensorFlow as the oracle."""
+"""nnlib.lr_decay: exponential decay and decayed gradient descent, with Keras/TensorFlow as the oracle."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from nnlib import optim, schedules
+from nnlib import learning_rate, lr_decay
 from nnlib.notes import lr_decay as decay_notes
-from nnlib.schedules import exponential_decay
+from nnlib.lr_decay import exponential_decay
 
 F32 = np.float32
 
@@ -141,7 +141,7 @@ def test_decayed_descent_matches_keras_sgd_with_the_schedule(tf):
         decay_steps = int(rng.integers(1, 8))
         staircase = bool(i % 2)
         w0 = float(F32(rng.uniform(-10, 10)))
-        tr = schedules.decayed_gd_trace(optim.quadratic_grad, w0, base_lr, decay_steps, decay_rate,
+        tr = lr_decay.decayed_gd_trace(learning_rate.quadratic_grad, w0, base_lr, decay_steps, decay_rate,
                                         25, staircase=staircase)
         ws, lrs, iterations = _keras_decayed_run(tf, base_lr, decay_steps, decay_rate, staircase, w0, 25)
         np.testing.assert_array_equal(tr.w, ws)
@@ -151,11 +151,11 @@ def test_decayed_descent_matches_keras_sgd_with_the_schedule(tf):
 
 def test_the_notes_run_with_keras_prints_the_same_40_lines(tf):
     ws, lrs, _ = _keras_decayed_run(tf, 0.1, 1, 0.99, True, 5.0, 40)
-    theirs = [decay_notes.format_decay_line(k, ws[k + 1], lrs[k], optim.quadratic_loss(ws[k + 1]))
+    theirs = [decay_notes.format_decay_line(k, ws[k + 1], lrs[k], learning_rate.quadratic_loss(ws[k + 1]))
               for k in range(40)]
     ours = decay_notes.format_decay_trace(
-        schedules.decayed_gd_trace(optim.quadratic_grad, 5.0, 0.1, 1, 0.99, 40, staircase=True),
-        optim.quadratic_loss)
+        lr_decay.decayed_gd_trace(learning_rate.quadratic_grad, 5.0, 0.1, 1, 0.99, 40, staircase=True),
+        learning_rate.quadratic_loss)
     assert theirs == ours
     assert ours[:19] == decay_notes.DECAY_FULL_LINES.lines
 
@@ -165,57 +165,57 @@ def test_the_notes_tf1_script_in_a_compat_v1_graph_prints_the_same(tf):
     lines = []
     with tf.Graph().as_default():
         global_step = tf.Variable(0, trainable=False)
-        learning_rate = v1.train.exponential_decay(0.1, global_step, 1, 0.99, staircase=True)
+        lr_tensor = v1.train.exponential_decay(0.1, global_step, 1, 0.99, staircase=True)
         w = tf.Variable(tf.constant(5, dtype=tf.float32))
         loss = tf.square(w + 1)
-        train_step = v1.train.GradientDescentOptimizer(learning_rate).minimize(loss, global_step=global_step)
+        train_step = v1.train.GradientDescentOptimizer(lr_tensor).minimize(loss, global_step=global_step)
         with v1.Session() as sess:
             sess.run(v1.global_variables_initializer())
             for i in range(20):
                 sess.run(train_step)
                 lines.append(decay_notes.DECAY_FORMAT % (i, sess.run(global_step), sess.run(w),
-                                                         sess.run(learning_rate), sess.run(loss)))
+                                                         sess.run(lr_tensor), sess.run(loss)))
     ours = decay_notes.format_decay_trace(
-        schedules.decayed_gd_trace(optim.quadratic_grad, 5.0, 0.1, 1, 0.99, 20, staircase=True),
-        optim.quadratic_loss)
+        lr_decay.decayed_gd_trace(learning_rate.quadratic_grad, 5.0, 0.1, 1, 0.99, 20, staircase=True),
+        learning_rate.quadratic_loss)
     assert lines == ours
 
 
 def test_rate_one_is_the_constant_rate_run():
-    tr = schedules.decayed_gd_trace(optim.quadratic_grad, 5.0, 0.2, 1, 1.0, 30)
-    np.testing.assert_array_equal(tr.w, optim.gd_trace(optim.quadratic_grad, 5.0, 0.2, 30).w)
+    tr = lr_decay.decayed_gd_trace(learning_rate.quadratic_grad, 5.0, 0.2, 1, 1.0, 30)
+    np.testing.assert_array_equal(tr.w, learning_rate.gd_trace(learning_rate.quadratic_grad, 5.0, 0.2, 30).w)
 
 
 def test_divergence_is_a_result_and_vectors_work():
-    tr = schedules.decayed_gd_trace(optim.quadratic_grad, 5.0, 1.5, 1, 1.0, 1000)
+    tr = lr_decay.decayed_gd_trace(learning_rate.quadratic_grad, 5.0, 1.5, 1, 1.0, 1000)
     assert tr.diverged_at is not None and np.all(np.isfinite(tr.w))
-    tr = schedules.decayed_gd_trace(optim.quadratic_grad, [5.0, -3.0], 0.1, 1, 0.99, 10)
+    tr = lr_decay.decayed_gd_trace(learning_rate.quadratic_grad, [5.0, -3.0], 0.1, 1, 0.99, 10)
     assert tr.w.shape == (11, 2) and tr.w.dtype == np.float32
     assert tr.extra["lr"].shape == (11,) and tr.extra["staircase"] is False
 
 
 def test_decayed_trace_rejects_bad_arguments():
     with pytest.raises(ValueError, match="grad must be a function of w"):
-        schedules.decayed_gd_trace(3, 5.0, 0.1, 1, 0.99, 10)
+        lr_decay.decayed_gd_trace(3, 5.0, 0.1, 1, 0.99, 10)
     with pytest.raises(ValueError, match="num_steps must be an integer >= 0, got 2.5"):
-        schedules.decayed_gd_trace(optim.quadratic_grad, 5.0, 0.1, 1, 0.99, 2.5)
+        lr_decay.decayed_gd_trace(learning_rate.quadratic_grad, 5.0, 0.1, 1, 0.99, 2.5)
     with pytest.raises(ValueError, match="decay_rate must be a finite number > 0, got -0.9"):
-        schedules.decayed_gd_trace(optim.quadratic_grad, 5.0, 0.1, 1, -0.9, 10)
+        lr_decay.decayed_gd_trace(learning_rate.quadratic_grad, 5.0, 0.1, 1, -0.9, 10)
     with pytest.raises(ValueError, match="w0 must be finite"):
-        schedules.decayed_gd_trace(optim.quadratic_grad, float("nan"), 0.1, 1, 0.99, 10)
+        lr_decay.decayed_gd_trace(learning_rate.quadratic_grad, float("nan"), 0.1, 1, 0.99, 10)
 
 
 def test_step_budget_is_the_sum_of_the_rates_used():
-    assert schedules.step_budget(0.1, 1, 0.5, 0) == 0
+    assert lr_decay.step_budget(0.1, 1, 0.5, 0) == 0
     # geometric series: 0.1 * (1 - 0.5**40) / (1 - 0.5) -> 0.2
-    assert abs(schedules.step_budget(0.1, 1, 0.5, 40) - 0.2) < 1e-7
-    assert abs(schedules.step_budget(0.3, 10, 1.0, 40) - 12.0) < 1e-5
+    assert abs(lr_decay.step_budget(0.1, 1, 0.5, 40) - 0.2) < 1e-7
+    assert abs(lr_decay.step_budget(0.3, 10, 1.0, 40) - 12.0) < 1e-5
 
 
 def test_without_a_c_library_the_exact_power_rounded_once_is_within_two_ulps(monkeypatch):
     steps = np.arange(0, 5000, 7)
     with_powf = exponential_decay(0.3, steps, 13, 0.93)
-    monkeypatch.setattr(schedules, "_c_powf", lambda: None)
+    monkeypatch.setattr(lr_decay, "_c_powf", lambda: None)
     fallback = exponential_decay(0.3, steps, 13, 0.93)
     assert fallback.dtype == np.float32
     ulps = np.abs(fallback.view(np.int32).astype(np.int64) - with_powf.view(np.int32).astype(np.int64))

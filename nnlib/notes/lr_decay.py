@@ -66,7 +66,7 @@ def format_decay_line(k, w, next_lr, loss, loss_format="%f") -> str:
 
 
 def format_decay_trace(trace, loss) -> list[str]:
-    """A :func:`nnlib.schedules.decayed_gd_trace` run in note 002's format, one line per update (chapter 6).
+    """A :func:`nnlib.lr_decay.decayed_gd_trace` run in note 002's format, one line per update (chapter 6).
 
     Line ``k`` shows the global step ``k + 1``, w after update ``k``, the learning rate at global
     step ``k + 1`` (``trace.extra["lr"][k + 1]``) and the float32 loss at that w.

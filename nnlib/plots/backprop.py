@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autodiff import one_neuron
+from ..backprop import one_neuron
 from . import COLORS, new_figure, plain_log_axis
 
 __all__ = ["FORWARD", "BACKWARD", "draw_graph", "graph_figure", "backprop_explorer_figure",
@@ -58,7 +58,7 @@ def _edge_point(center, toward):
 
 
 def draw_graph(ax, g: dict) -> None:
-    """Draw the named nodes of ``g`` (from :func:`nnlib.autodiff.one_neuron`, after ``backward()``)."""
+    """Draw the named nodes of ``g`` (from :func:`nnlib.backprop.one_neuron`, after ``backward()``)."""
     from matplotlib.patches import FancyBboxPatch
 
     named = list(g.values())

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import batchnorm
+from .. import batch_norm
 from . import COLORS, new_figure
 
 __all__ = ["normalize_figure", "accuracy_figure", "running_estimate_figure"]
@@ -62,7 +62,7 @@ def _plain_fmt(v, _):
 
 def running_estimate_figure(momentum=0.99, batch_size=32, num_steps=600, shift_at=300):
     """The explorer: the moving mean and variance chasing a feature's true statistics (chapter 10)."""
-    r = batchnorm.running_estimate(momentum, batch_size, num_steps, shift_at)
+    r = batch_norm.running_estimate(momentum, batch_size, num_steps, shift_at)
     steps = np.arange(1, num_steps + 1)
     fig, (ax0, ax1) = new_figure(2)
     ax0.plot(steps, r.batch_mean, ".", color="0.7", ms=2, label="batch mean")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import init
+from .. import initialization
 from . import COLORS, new_figure, plain_log_axis
 
 __all__ = ["ACT_LABELS", "SCHEME_LABELS", "spread_figure", "histogram_grid_figure",
@@ -32,7 +32,7 @@ def _grid(nrows, ncols, width=9.0, height=6.0, left=0.08, bottom=0.09, top=0.88,
 def spread_figure(probes, title=None):
     """Top: activation std per layer; bottom: back-propagated gradient std; one column per activation (chapter 9).
 
-    ``probes`` is a list of :class:`nnlib.init.Probe`; columns follow the order activations first appear.
+    ``probes`` is a list of :class:`nnlib.initialization.Probe`; columns follow the order activations first appear.
     """
     acts = list(dict.fromkeys(p.activation for p in probes))
     fig, axes = _grid(2, len(acts), height=5.6)
@@ -113,7 +113,7 @@ def histogram_grid_figure(probes, what="activations"):
 def ranking_figure(runs: dict):
     """Left: test accuracy per epoch; right: training loss (log); mean over seeds, band = min-max (chapter 9).
 
-    ``runs`` maps a label to a list of :class:`nnlib.init.TrainRun` (one per seed).
+    ``runs`` maps a label to a list of :class:`nnlib.initialization.TrainRun` (one per seed).
     """
     fig, (ax0, ax1) = new_figure(2, height=3.8)
     for (label, rs), color in zip(runs.items(), COLORS):
@@ -141,7 +141,7 @@ def init_explorer_figure(depth=10, activation="tanh", scheme="glorot_uniform", g
     """
     activation = {v: k for k, v in ACT_LABELS.items()}.get(activation, activation)
     scheme = {v: k for k, v in SCHEME_LABELS.items()}.get(scheme, scheme)
-    p = init.probe(activation, scheme, depth=depth, width=width, num_samples=400, gain=gain)
+    p = initialization.probe(activation, scheme, depth=depth, width=width, num_samples=400, gain=gain)
     fig, (ax0, ax2) = new_figure(2, width=9.5, height=3.7)
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.78, wspace=0.25)
     layers = np.arange(1, depth + 1)

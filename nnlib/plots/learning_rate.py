@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import optim
+from .. import learning_rate
 from . import COLORS, new_figure, plain_log_axis
 
 __all__ = ["descent_figure", "lr_explorer_figure"]
@@ -23,10 +23,10 @@ def _loss_per_step(ax, trace, loss, color, label):
     plain_log_axis(ax)
 
 
-def descent_figure(traces: dict, loss=optim.quadratic_loss, wlim=(-8.0, 6.5), title=None):
+def descent_figure(traces: dict, loss=learning_rate.quadratic_loss, wlim=(-8.0, 6.5), title=None):
     """Left: the loss curve with each run's path of w; right: loss against step (chapter 4).
 
-    ``traces`` maps a legend label to an :class:`nnlib.optim.Trace`.
+    ``traces`` maps a legend label to an :class:`nnlib.learning_rate.Trace`.
     """
     fig, (ax0, ax1) = new_figure(2)
     grid = np.linspace(*wlim, 400).astype(np.float32)
@@ -45,9 +45,9 @@ def descent_figure(traces: dict, loss=optim.quadratic_loss, wlim=(-8.0, 6.5), ti
 
 def lr_explorer_figure(lr=0.2, w0=5.0, num_steps=20):
     """The learning-rate explorer: one gradient-descent run on ``(w + 1)^2`` (chapter 4)."""
-    tr = optim.gd_trace(optim.quadratic_grad, w0, lr, num_steps)
+    tr = learning_rate.gd_trace(learning_rate.quadratic_grad, w0, lr, num_steps)
     factor = 1.0 - 2.0 * lr
-    verdict = optim.regime(lr)
+    verdict = learning_rate.regime(lr)
     why = {"converges": f"|1 − 2·lr| = {abs(factor):.3g} < 1: each step shrinks the distance to −1",
            "oscillates": "|1 − 2·lr| = 1: w jumps to the mirror point and back, forever",
            "diverges": f"|1 − 2·lr| = {abs(factor):.3g} > 1: each step overshoots further"}[verdict]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import optim, schedules
+from .. import learning_rate, lr_decay
 from . import COLORS, new_figure, plain_log_axis
 
 __all__ = ["schedule_figure", "decay_explorer_figure", "noisy_runs_figure"]
@@ -15,8 +15,8 @@ def schedule_figure(base_lr=0.1, decay_steps=10, decay_rate=0.5, num_steps=50):
     fig.subplots_adjust(left=0.1, right=0.97)
     steps = np.arange(num_steps + 1)
     fine = np.linspace(0, num_steps, 20 * num_steps + 1)
-    smooth = schedules.exponential_decay(base_lr, fine, decay_steps, decay_rate, staircase=False)
-    stair = schedules.exponential_decay(base_lr, steps, decay_steps, decay_rate, staircase=True)
+    smooth = lr_decay.exponential_decay(base_lr, fine, decay_steps, decay_rate, staircase=False)
+    stair = lr_decay.exponential_decay(base_lr, steps, decay_steps, decay_rate, staircase=True)
     ax.plot(fine, smooth, color=COLORS[0], lw=1.8, label="staircase=False (smooth)")
     ax.step(steps, stair, where="post", color=COLORS[1], lw=1.8,
             label="staircase=True (drops every decay_steps)")
@@ -45,10 +45,10 @@ def decay_explorer_figure(base_lr=0.1, decay_rate=0.99, decay_steps=1, staircase
     """
     from matplotlib.ticker import MaxNLocator
 
-    decayed = schedules.decayed_gd_trace(optim.quadratic_grad, 5.0, base_lr, decay_steps,
+    decayed = lr_decay.decayed_gd_trace(learning_rate.quadratic_grad, 5.0, base_lr, decay_steps,
                                          decay_rate, num_steps, staircase=staircase)
-    const = optim.gd_trace(optim.quadratic_grad, 5.0, base_lr, num_steps)
-    budget = schedules.step_budget(base_lr, decay_steps, decay_rate, num_steps, staircase)
+    const = learning_rate.gd_trace(learning_rate.quadratic_grad, 5.0, base_lr, num_steps)
+    budget = lr_decay.step_budget(base_lr, decay_steps, decay_rate, num_steps, staircase)
 
     fig, (ax0, ax1, ax2) = new_figure(3, width=11.0, height=3.6)
     fig.subplots_adjust(left=0.06, right=0.985, top=0.78, wspace=0.3)

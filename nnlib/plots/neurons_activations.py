@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import activations as act
+from .. import neurons_activations as act
 from . import COLORS, new_figure
 
 __all__ = ["GALLERY", "EXPLORER_CHOICES", "activation_gallery_figure", "dying_relu_figure",
@@ -51,7 +51,7 @@ def activation_gallery_figure(zlim=(-5.0, 5.0)):
 def dying_relu_figure(runs: dict, lr: float):
     """Left: share of hidden units off for every input, per step; right: the loss (chapter 1).
 
-    ``runs`` maps a label to a list of :class:`nnlib.activations.TrainRun` (one per seed).
+    ``runs`` maps a label to a list of :class:`nnlib.neurons_activations.TrainRun` (one per seed).
     """
     fig, (ax0, ax1) = new_figure(2, height=3.8)
     for (label, rs), color in zip(runs.items(), COLORS):

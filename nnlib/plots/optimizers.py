@@ -63,7 +63,7 @@ def _gap_axis(ax, num_steps):
 def surface_figure(surface, runs: dict, title=None):
     """Left: every run's path on the contours of ``surface``; right: loss above the minimum (chapter 8).
 
-    ``runs`` maps a legend label to a :class:`nnlib.optim.Trace` from :func:`nnlib.optimizers.run`.
+    ``runs`` maps a legend label to a :class:`nnlib.learning_rate.Trace` from :func:`nnlib.optimizers.run`.
     """
     s = opt.SURFACES[surface] if isinstance(surface, str) else surface
     fig, (ax0, ax1) = new_figure(2, width=10.0, height=4.2)

@@ -30,7 +30,7 @@ from typing import Callable
 import numpy as np
 
 from . import _check
-from .optim import Trace
+from .learning_rate import Trace
 
 __all__ = ["exponential_decay", "decayed_gd_trace", "step_budget"]
 
@@ -116,11 +116,11 @@ def decayed_gd_trace(grad: Callable, w0, base_lr, decay_steps, decay_rate, num_s
                      staircase=False) -> Trace:
     """Gradient descent whose update ``k`` uses ``exponential_decay(..., step=k, ...)`` (chapter 6).
 
-    Returns an :class:`nnlib.optim.Trace`: ``w[k]`` is w after k updates, and
+    Returns an :class:`nnlib.learning_rate.Trace`: ``w[k]`` is w after k updates, and
     ``extra["lr"][k]`` the schedule at global step k (``num_steps + 1`` values: update k used
     ``lr[k]``; after it, TensorFlow's learning-rate tensor reads ``lr[k + 1]``, the value the
     note prints on the line for step k). A run that blows up ends early, as in
-    :func:`nnlib.optim.gd_trace`.
+    :func:`nnlib.learning_rate.gd_trace`.
     """
     if not callable(grad):
         raise ValueError(f"grad must be a function of w, got {grad!r}")

@@ -361,7 +361,7 @@ def train(net: MLP, X, y, activation="relu", lr=0.01, num_steps=100, alpha=None)
     are off for every input. ``net`` is not modified; a run that overflows stops (a result).
     """
     if not isinstance(net, MLP):
-        raise ValueError(f"net must be an nnlib.activations.MLP (see init_mlp), got {type(net).__name__}")
+        raise ValueError(f"net must be an nnlib.neurons_activations.MLP (see init_mlp), got {type(net).__name__}")
     X, y = _check_data(X, y, net)
     name, a = _resolve(activation, alpha)
     lr = F32(positive_number("lr", lr))
