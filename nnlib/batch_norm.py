@@ -20,11 +20,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import network
+from .neurons_activations import layer_shapes
 from ._check import finite_array, non_negative_int, positive_number
 
 __all__ = ["moments", "normalize", "update_moving", "BatchNorm", "batch_norm_backward",
            "running_estimate", "RunningEstimate", "Experiment", "NOTE_EXPERIMENT",
-           "note_model", "train_side_by_side", "MLP", "train_mlp"]
+           "note_model", "train_side_by_side", "sigmoid_network", "train_sigmoid_network"]
 
 F32 = np.float32
 
@@ -84,7 +86,9 @@ class BatchNorm:
     Holds ``gamma`` (ones), ``beta`` (zeros), ``moving_mean`` (zeros) and ``moving_variance``
     (ones), as Keras initializes them. :meth:`forward` with ``training=True`` normalizes with
     the batch statistics and updates the moving averages; with ``training=False`` it uses the
-    moving averages. :meth:`backward` returns dL/dX and stores ``dgamma`` and ``dbeta``.
+    moving averages. :meth:`backward` returns dL/dX and stores ``dgamma`` and ``dbeta``;
+    :meth:`step` updates ``gamma`` and ``beta`` with them. It plugs into a
+    :class:`nnlib.network.Network` as a layer's normalization.
     """
 
     def __init__(self, num_features, momentum=0.99, epsilon=1e-3):
@@ -133,6 +137,12 @@ class BatchNorm:
         dX, self.dgamma, self.dbeta = batch_norm_backward(dY, X, mean, var, self.gamma,
                                                           self.epsilon, training)
         return dX
+
+    def step(self, lr):
+        """One plain-SGD update of ``gamma`` and ``beta`` from the last :meth:`backward`."""
+        lr = np.float32(positive_number("lr", lr))
+        self.gamma -= lr * self.dgamma
+        self.beta -= lr * self.dbeta
 
 
 def batch_norm_backward(dY, X, mean, var, gamma, epsilon=1e-3, training=True):
@@ -272,108 +282,34 @@ def train_side_by_side(models, lrs, X, y, X_test, y_test, batch_size, num_epochs
     return np.array(acc)
 
 
-# --- a small numpy network with optional batch norm (the deep-sigmoid experiment) -----------
+# --- a deep sigmoid network with optional batch norm (the deep-sigmoid experiment) ----------
 
-def _sigmoid(z):
-    return F32(1) / (F32(1) + np.exp(-z))
+def sigmoid_network(sizes, bn=True, momentum=0.9, seed=0) -> network.Network:
+    """A :class:`nnlib.network.Network` of sigmoid hidden layers with optional batch norm (chapter 10).
 
-
-class MLP:
-    """A numpy multilayer perceptron with sigmoid hidden layers and optional batch norm (chapter 10).
-
-    Dense (Glorot-uniform weights, zero biases) -> BatchNorm (if ``bn``) -> sigmoid for each hidden
-    width, then Dense -> BatchNorm (if ``bn``) for the logits, as in note 001's network. Softmax
-    cross-entropy loss; :meth:`step` is one plain-SGD update on a batch.
+    ``sizes`` lists the layer widths, inputs first. Dense (Glorot-uniform weights, zero biases)
+    -> BatchNorm (if ``bn``) -> sigmoid for each hidden layer, then Dense -> BatchNorm (if ``bn``)
+    for the logits, as in note 001's network; softmax cross-entropy loss; numpy's ``@``.
     """
-
-    def __init__(self, n_inputs, widths, n_outputs, bn=True, momentum=0.9, seed=0):
-        rng = np.random.default_rng(non_negative_int("seed", seed))
-        sizes = [non_negative_int("n_inputs", n_inputs)] + [non_negative_int("widths", w) for w in widths] \
-            + [non_negative_int("n_outputs", n_outputs)]
-        if min(sizes) < 1:
-            raise ValueError(f"every layer size must be >= 1, got {sizes!r}")
-        self.W, self.b, self.bn = [], [], []
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-            limit = np.sqrt(6.0 / (fan_in + fan_out))
-            self.W.append(rng.uniform(-limit, limit, (fan_in, fan_out)).astype(F32))
-            self.b.append(np.zeros(fan_out, F32))
-            self.bn.append(BatchNorm(fan_out, momentum=momentum) if bn else None)
-
-    def forward(self, X, training: bool):
-        """The logits for a batch ``X``; keeps what :meth:`gradients` needs when ``training``."""
-        a, self._acts = _batch("X", X), []
-        last = len(self.W) - 1
-        for k, (W, b, bn) in enumerate(zip(self.W, self.b, self.bn)):
-            self._acts.append(a)
-            z = a @ W + b
-            if bn is not None:
-                z = bn.forward(z, training)
-            a = z if k == last else _sigmoid(z)
-        return a
-
-    def gradients(self, X, y):
-        """Loss and gradients for a batch in training mode: (loss, dW list, db list)."""
-        logits = self.forward(X, training=True)
-        y = np.asarray(y)
-        n = X.shape[0]
-        p = np.exp(logits - logits.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
-        loss = float(-np.mean(np.log(p[np.arange(n), y] + F32(1e-12))))
-        dz = p
-        dz[np.arange(n), y] -= F32(1)
-        dz /= F32(n)
-        dW, db = [None] * len(self.W), [None] * len(self.W)
-        for k in range(len(self.W) - 1, -1, -1):
-            if self.bn[k] is not None:
-                dz = self.bn[k].backward(dz)
-            a = self._acts[k]
-            dW[k], db[k] = a.T @ dz, dz.sum(axis=0)
-            if k > 0:  # back through the previous layer's sigmoid: a = s(z), ds/dz = a (1 - a)
-                dz = (dz @ self.W[k].T) * a * (F32(1) - a)
-        return loss, dW, db
-
-    def step(self, X, y, lr):
-        """One plain-SGD update on the batch (X, y); returns the batch loss before the update."""
-        lr = F32(positive_number("lr", lr))
-        loss, dW, db = self.gradients(X, y)
-        for k in range(len(self.W)):
-            self.W[k] -= lr * dW[k]
-            self.b[k] -= lr * db[k]
-            if self.bn[k] is not None:
-                self.bn[k].gamma -= lr * self.bn[k].dgamma
-                self.bn[k].beta -= lr * self.bn[k].dbeta
-        return loss
-
-    def accuracy(self, X, y) -> float:
-        """Fraction of ``X`` classified as ``y``, in inference mode (moving averages)."""
-        return float(np.mean(np.argmax(self.forward(X, training=False), axis=1) == np.asarray(y)))
+    shapes = layer_shapes(sizes)
+    norms = [BatchNorm(b[0], momentum=momentum) if bn else None for _, b in shapes]
+    return network.glorot_network(sizes, "sigmoid", loss="softmax_ce", norms=norms, seed=seed)
 
 
-def train_mlp(X, y, X_test, y_test, widths, bn, lr, batch_size, num_epochs, momentum=0.9, seed=0):
-    """Train an :class:`MLP` with plain SGD; returns the test accuracy after each epoch (chapter 10)."""
+def train_sigmoid_network(X, y, X_test, y_test, widths, bn=True, momentum=0.9, lr=0.01, batch_size=100,
+                          num_epochs=5, seed=0):
+    """Train a :func:`sigmoid_network` with plain SGD; returns the test accuracy after each epoch (chapter 10).
+
+    :func:`nnlib.network.train` with mini-batches of ``batch_size`` (at least 2: batch statistics
+    need two examples), shuffled by ``seed``; accuracy in inference mode (moving averages).
+    """
     X, X_test = _batch("X", X), _batch("X_test", X_test)
-    batch_size = non_negative_int("batch_size", batch_size)
-    if batch_size < 2:
+    if non_negative_int("batch_size", batch_size) < 2:
         raise ValueError(f"batch_size must be >= 2 (batch statistics need two examples), got {batch_size!r}")
-    y = np.asarray(y)
-    net = MLP(X.shape[1], widths, int(max(y.max(), np.max(y_test))) + 1, bn=bn, momentum=momentum, seed=seed)
-    rng = np.random.default_rng(seed)
+    num_classes = int(max(np.max(y), np.max(y_test))) + 1
+    net = sigmoid_network([X.shape[1], *widths, num_classes], bn, momentum, seed)
+    X_test, y_test = net.check(X_test, y_test, "X_test", "y_test")
     acc = []
-    with _one_blas_thread():  # small matrices: extra BLAS threads only wait on a busy machine
-        for _ in range(non_negative_int("num_epochs", num_epochs)):
-            order = rng.permutation(len(X))
-            for start in range(0, len(X), batch_size):
-                idx = order[start:start + batch_size]
-                net.step(X[idx], y[idx], lr)
-            acc.append(net.accuracy(X_test, y_test))
+    network.train(X, y, net, lr, batch_size, num_epochs, seed,
+                  on_epoch=lambda epoch, losses: acc.append(net.accuracy(X_test, y_test)))
     return np.array(acc)
-
-
-def _one_blas_thread():
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # scikit-learn brings threadpoolctl; without it, run as configured
-        import contextlib
-
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")

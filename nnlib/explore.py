@@ -1,6 +1,7 @@
 """Explorers: one plot function, two ways to drive it (every chapter's "Explore" section).
 
-A chapter writes a function ``plot(**params) -> matplotlib Figure`` and lists its controls.
+A chapter's plots module writes a function ``plot(**params) -> matplotlib Figure``, lists its
+controls and returns the pair as an :class:`Explorer` from its ``explorer(...)`` function.
 :meth:`Explorer.live` shows ipywidgets controls in JupyterLab that redraw the figure on every
 move. :meth:`Explorer.static` renders the same function once per point of a small grid and emits
 plain HTML: range inputs, selects and checkboxes that swap pre-rendered frames in the browser,
@@ -54,23 +55,17 @@ class Control:
         """The ipywidgets control for the live explorer."""
         import ipywidgets as W
 
-        style = {"description_width": "initial"}
-        layout = W.Layout(width="420px")
+        common = {"value": self.default, "description": self.label}
+        slider = {**common, "style": {"description_width": "initial"}, "layout": W.Layout(width="420px")}
         if self.kind == "log":
-            return W.FloatLogSlider(value=self.default, base=10, min=math.log10(self.lo),
-                                    max=math.log10(self.hi), step=0.01, description=self.label,
-                                    readout_format=".4g", continuous_update=True,
-                                    style=style, layout=layout)
-        if self.kind == "float":
-            return W.FloatSlider(value=self.default, min=self.lo, max=self.hi, step=self.step,
-                                 description=self.label, style=style, layout=layout)
-        if self.kind == "int":
-            return W.IntSlider(value=self.default, min=self.lo, max=self.hi, step=self.step,
-                               description=self.label, style=style, layout=layout)
+            return W.FloatLogSlider(base=10, min=math.log10(self.lo), max=math.log10(self.hi), step=0.01,
+                                    readout_format=".4g", continuous_update=True, **slider)
+        if self.kind in ("float", "int"):
+            cls = W.FloatSlider if self.kind == "float" else W.IntSlider
+            return cls(min=self.lo, max=self.hi, step=self.step, **slider)
         if self.kind == "choice":
-            return W.Dropdown(options=list(self.grid), value=self.default, description=self.label,
-                              style=style)
-        return W.Checkbox(value=bool(self.default), description=self.label, indent=False)
+            return W.Dropdown(options=list(self.grid), style=slider["style"], **common)
+        return W.Checkbox(indent=False, **common)
 
 
 def _grid(name, grid, default):

@@ -27,15 +27,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import portable
+from . import network, portable
 from ._check import non_negative_int, positive_number
+from .neurons_activations import kernels
 
 __all__ = [
-    "TRUNCATED_STDDEV", "MODES", "DISTRIBUTIONS", "LEAKY_ALPHA", "ELU_ALPHA", "ACTIVATIONS",
+    "TRUNCATED_STDDEV", "MODES", "DISTRIBUTIONS", "ACTIVATIONS",
     "SCHEMES", "truncated_stddev", "compute_fans", "init_scale", "variance_scaling",
     "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "random_normal",
-    "standard_uniform", "initialize", "activate", "activation_grad", "Probe", "probe",
-    "TrainRun", "digits_data", "train_deep", "format_table",
+    "standard_uniform", "initialize", "Probe", "probe", "DeepRun", "train_deep", "format_table",
 ]
 
 F32 = np.float32
@@ -45,9 +45,8 @@ TRUNCATED_STDDEV = 0.87962566103423978
 MODES = ("fan_in", "fan_out", "fan_avg")
 DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")  # "normal" = truncated (Keras)
 
-#: Note 001's default slopes: leaky ReLU alpha 0.01 (lines 59, 75, 84), ELU alpha 1 (line 75).
-LEAKY_ALPHA = 0.01
-ELU_ALPHA = 1.0
+#: The probe's and the trainer's activations (from :mod:`nnlib.neurons_activations`, note 001's
+#: default slopes: leaky ReLU alpha 0.01 (lines 59, 75, 84), ELU alpha 1 (line 75)).
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu")
 
 
@@ -73,18 +72,6 @@ def _choice(name, value, allowed):
 
 def _seed(seed) -> int:
     return non_negative_int("seed", seed)
-
-
-def _one_blas_thread():
-    """Run BLAS on one thread: these matrices are small, and on a busy 2-core machine a
-    multi-threaded BLAS spends its time waiting for a core (measured: 75 times slower)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # ships with scikit-learn; without it, run as configured
-        import contextlib
-
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 # --- 1. initializers -------------------------------------------------------------------------
@@ -218,53 +205,6 @@ def initialize(scheme, shape, seed=0, gain=1.0):
     return w if gain == 1.0 else (F32(gain) * w).astype(F32)
 
 
-# --- activations (float32 kernels, TensorFlow's formulas) -------------------------------------
-
-def _sigmoid(z):
-    return portable.sigmoid(z)
-
-
-def _f(name, z):
-    if name == "sigmoid":
-        return _sigmoid(z)
-    if name == "tanh":
-        return portable.tanh(z)
-    if name == "relu":
-        return np.maximum(z, F32(0))
-    if name == "leaky_relu":
-        return np.maximum(F32(LEAKY_ALPHA) * z, z)
-    out = np.array(z, dtype=F32)
-    neg = z <= 0                                     # expm1 only where it is used
-    out[neg] = portable.expm1(z[neg]) if ELU_ALPHA == 1 else F32(ELU_ALPHA) * portable.expm1(z[neg])
-    return out
-
-
-def _df(name, z, a):
-    """f'(z), given a = f(z) as well (cheaper for sigmoid and tanh)."""
-    if name == "sigmoid":
-        return a * (F32(1) - a)
-    if name == "tanh":
-        return F32(1) - a * a
-    if name == "relu":
-        return (z > 0).astype(F32)
-    if name == "leaky_relu":
-        return np.where(z > 0, F32(1), F32(LEAKY_ALPHA)).astype(F32)
-    return np.where(z > 0, F32(1), a + F32(ELU_ALPHA)).astype(F32)
-
-
-def activate(name, z):
-    """f(z) for one of :data:`ACTIVATIONS` (leaky slope 0.01, ELU alpha 1), in float32 (chapter 9)."""
-    _choice("name", name, ACTIVATIONS)
-    return _f(name, np.asarray(z, dtype=F32))
-
-
-def activation_grad(name, z):
-    """f'(z) for one of :data:`ACTIVATIONS`, with TensorFlow's value at the kink z = 0 (chapter 9)."""
-    _choice("name", name, ACTIVATIONS)
-    z = np.asarray(z, dtype=F32)
-    return _df(name, z, _f(name, z))
-
-
 # --- 2. the probe: a deep stack at initialization ---------------------------------------------
 
 @dataclass(frozen=True)
@@ -294,10 +234,6 @@ class Probe:
         """Standard deviation of each layer's activations (all samples and units pooled)."""
         return np.array([float(np.std(a, dtype=np.float64)) for a in self.a])
 
-    def act_mean(self) -> np.ndarray:
-        """Mean of each layer's activations."""
-        return np.array([float(np.mean(a, dtype=np.float64)) for a in self.a])
-
     def pre_std(self) -> np.ndarray:
         """Standard deviation of each layer's pre-activations z = a_prev W."""
         return np.array([float(np.std(z, dtype=np.float64)) for z in self.z])
@@ -305,10 +241,6 @@ class Probe:
     def grad_std(self) -> np.ndarray:
         """Standard deviation of each layer's back-propagated gradient dL/dz (per sample)."""
         return np.array([float(np.std(g, dtype=np.float64)) for g in self.grad_z])
-
-    def weight_grad_std(self) -> np.ndarray:
-        """Standard deviation of each layer's weight gradient dL/dW."""
-        return np.array([float(np.std(g, dtype=np.float64)) for g in self.grad_w])
 
     def input_std(self) -> np.ndarray:
         """How much each layer still depends on the input: per unit, the std over the samples, averaged.
@@ -358,17 +290,18 @@ def probe(activation="tanh", scheme="glorot_uniform", depth=10, width=256, num_s
     x = rng.standard_normal((num_samples, width)).astype(F32)
     r = rng.standard_normal((num_samples, width)).astype(F32)  # dL/da_top per sample
     weights = [initialize(scheme, (width, width), seed + l, gain) for l in range(depth)]
+    f, df = kernels(activation)
     zs, acts, prev = [], [], x
-    with np.errstate(over="ignore", invalid="ignore"), _one_blas_thread():
+    with np.errstate(over="ignore", invalid="ignore"):
         for w in weights:
             z = portable.dot(prev, w)
-            prev = _f(activation, z)
+            prev = f(z)
             zs.append(z)
             acts.append(prev)
         grad_z, grad_w = [None] * depth, [None] * depth
         g_a = r
         for l in range(depth - 1, -1, -1):
-            g_z = g_a * _df(activation, zs[l], acts[l])
+            g_z = g_a * df(zs[l], acts[l])
             inputs = acts[l - 1] if l > 0 else x
             grad_z[l] = g_z
             grad_w[l] = portable.dot(inputs.T, g_z) / F32(num_samples)
@@ -379,164 +312,77 @@ def probe(activation="tanh", scheme="glorot_uniform", depth=10, width=256, num_s
 # --- 3. a small trainer: deep fully connected classifier, mini-batch SGD ----------------------
 
 @dataclass
-class TrainRun:
-    """Per-epoch history of :func:`train_deep` (chapter 9).
+class DeepRun:
+    """Per-epoch record of :func:`train_deep` (chapter 9).
 
     ``loss``: mean training cross-entropy over the epoch's batches; ``test_acc`` after the epoch;
     ``dead``: share of hidden units that output 0 for every training example (only ReLU can have
-    them); ``first_grad``/``last_grad``: the norm of the first and the last
-    hidden kernel's gradient on the epoch's first batch; ``weights``/``biases``: the final parameters.
+    them); ``first_grad``/``last_grad``: the norm of the first and the last hidden kernel's
+    gradient on the epoch's first batch; ``net``: the trained :class:`nnlib.network.Network`.
     """
 
     activation: str
     scheme: str
+    net: network.Network = field(repr=False)
     loss: list = field(default_factory=list)
     test_acc: list = field(default_factory=list)
     dead: list = field(default_factory=list)
     first_grad: list = field(default_factory=list)
     last_grad: list = field(default_factory=list)
-    weights: list = field(default_factory=list, repr=False)
-    biases: list = field(default_factory=list, repr=False)
 
 
-def digits_data(test_size=0.25, seed=0):
-    """scikit-learn's 8x8 digits: ``X, y, X_test, y_test``, split per class, standardized (chapter 9).
-
-    Reads the data file scikit-learn ships (``sklearn/datasets/data/digits.csv.gz``, 1797 images)
-    without importing scikit-learn, which takes seconds. Each class is shuffled (seeded) and
-    ``test_size`` of it held out: 1347 training and 450 test images at 0.25. Pixels are scaled by
-    the training set's mean and standard deviation (plus 1e-3: a few border pixels are always 0).
-    """
-    import importlib.util
-    from pathlib import Path
-
-    test_size = positive_number("test_size", test_size)
-    if test_size >= 1:
-        raise ValueError(f"test_size must be a fraction between 0 and 1, got {test_size!r}")
-    spec = importlib.util.find_spec("sklearn")
-    if spec is None or not spec.submodule_search_locations:
-        raise ValueError("digits_data needs scikit-learn installed (it reads its digits file)")
-    path = Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data" / "digits.csv.gz"
-    data = np.loadtxt(path, delimiter=",", dtype=np.float32)
-    X, y = data[:, :-1] / F32(16), data[:, -1].astype(np.int64)
-    rng = np.random.default_rng(_seed(seed))
-    test = np.zeros(len(y), bool)
-    for label in np.unique(y):
-        members = rng.permutation(np.flatnonzero(y == label))
-        test[members[: int(round(test_size * len(members)))]] = True
-    X_train, X_test = X[~test], X[test]
-    mean, std = X_train.mean(axis=0), X_train.std(axis=0) + F32(1e-3)
-    return (X_train - mean) / std, y[~test], (X_test - mean) / std, y[test]
-
-
-def _log_softmax(logits):
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    return shifted - portable.log(portable.exp(shifted).sum(axis=1, keepdims=True))
-
-
-def _forward(weights, biases, X, activation):
-    zs, acts, prev = [], [X], X
-    for k, (w, b) in enumerate(zip(weights, biases)):
-        z = portable.dot(prev, w)
-        z += b
-        zs.append(z)
-        prev = z if k == len(weights) - 1 else _f(activation, z)
-        acts.append(prev)
-    return zs, acts
-
-
-def _accuracy(weights, biases, X, y, activation):
-    return float(np.mean(_forward(weights, biases, X, activation)[1][-1].argmax(axis=1) == y))
-
-
-def train_deep(X, y, X_test, y_test, activation="relu", scheme="he_normal", depth=10, width=64,
-               lr=0.05, epochs=5, batch_size=32, seed=0, gain=1.0) -> TrainRun:
+def train_deep(X, y, X_test, y_test, activation="relu", scheme="he_normal", depth=10, width=64, gain=1.0,
+               lr=0.05, batch_size=32, num_epochs=5, seed=0) -> DeepRun:
     """Train ``depth`` hidden layers of ``width`` units + a softmax output by plain SGD (chapter 9).
 
-    Hidden kernels come from ``scheme`` (times ``gain``), the output kernel from Glorot uniform, biases start at 0
-    (Keras's defaults for everything but the hidden kernels). Each epoch visits the training set
-    once in a shuffled order (seeded), in mini-batches; the loss is the mean softmax cross-entropy.
+    Hidden kernels come from ``scheme`` (times ``gain``), the output kernel from Glorot uniform,
+    biases start at 0 (Keras's defaults for everything but the hidden kernels). The network is a
+    :class:`nnlib.network.Network` with :func:`nnlib.portable.dot` products, trained by
+    :func:`nnlib.network.train`: each epoch visits the training set once in a shuffled order
+    (seeded), in mini-batches; the loss is the mean softmax cross-entropy.
     """
     _choice("activation", activation, ACTIVATIONS)
     _choice("scheme", scheme, tuple(SCHEMES))
-    X = np.asarray(X, dtype=F32)
-    X_test = np.asarray(X_test, dtype=F32)
-    y = np.asarray(y)
-    y_test = np.asarray(y_test)
-    if X.ndim != 2 or len(X) != len(y) or X_test.ndim != 2 or len(X_test) != len(y_test) \
-            or X_test.shape[1] != X.shape[1]:
-        raise ValueError(f"X, y, X_test, y_test must be (n, d), (n,), (m, d), (m,) arrays, got shapes "
-                         f"{X.shape}, {y.shape}, {X_test.shape}, {y_test.shape}")
-    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(X_test))):
-        raise ValueError("X and X_test must be finite (no NaN or inf)")
-    if not (np.issubdtype(y.dtype, np.integer) and np.issubdtype(y_test.dtype, np.integer)
-            and y.min() >= 0 and y_test.min() >= 0):
-        raise ValueError(f"y and y_test must hold integer class labels >= 0, got dtypes {y.dtype}, {y_test.dtype}")
     depth, width = non_negative_int("depth", depth), non_negative_int("width", width)
-    epochs, batch_size = non_negative_int("epochs", epochs), non_negative_int("batch_size", batch_size)
-    for name, v in (("width", width), ("batch_size", batch_size)):
-        if v < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
-    lr = F32(positive_number("lr", lr))
+    if width < 1:
+        raise ValueError(f"width must be an integer >= 1, got {width!r}")
     seed = _seed(seed)
-    num_classes = int(max(y.max(), y_test.max())) + 1
-    sizes = [X.shape[1]] + [width] * depth + [num_classes]
+    y, y_test = np.asarray(y), np.asarray(y_test)
+    num_classes = int(max(np.max(y, initial=0), np.max(y_test, initial=0))) + 1
+    sizes = [np.shape(X)[-1]] + [width] * depth + [num_classes]
     weights = [initialize(scheme, (sizes[k], sizes[k + 1]), seed * 1000 + k, gain) for k in range(depth)]
     weights.append(glorot_uniform((sizes[-2], sizes[-1]), seed * 1000 + depth))
-    biases = [np.zeros(n, F32) for n in sizes[1:]]
-    rng = np.random.default_rng(seed)
-    run = TrainRun(activation, scheme)
-    n = len(X)
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), _one_blas_thread():
-        for _ in range(epochs):
-            order = rng.permutation(n)
-            losses = []
-            for start in range(0, n, batch_size):
-                idx = order[start:start + batch_size]
-                xb, yb = X[idx], y[idx]
-                zs, acts = _forward(weights, biases, xb, activation)
-                logp = _log_softmax(acts[-1])
-                losses.append(float(-np.mean(logp[np.arange(len(yb)), yb])))
-                g = portable.exp(logp)
-                g[np.arange(len(yb)), yb] -= F32(1)
-                g = (g / F32(len(yb))).astype(F32)
-                grads_w = [None] * len(weights)
-                grads_b = [None] * len(weights)
-                for k in range(len(weights) - 1, -1, -1):
-                    if k < len(weights) - 1:
-                        g *= _df(activation, zs[k], acts[k + 1])
-                    grads_w[k] = portable.dot(acts[k].T, g)
-                    grads_b[k] = g.sum(axis=0)
-                    if k > 0:
-                        g = portable.dot(g, weights[k].T)
-                if start == 0 and depth > 0:
-                    run.first_grad.append(float(portable.norm(grads_w[0])))
-                    run.last_grad.append(float(portable.norm(grads_w[depth - 1])))
-                for k in range(len(weights)):
-                    grads_w[k] *= lr
-                    grads_b[k] *= lr
-                    weights[k] -= grads_w[k]
-                    biases[k] -= grads_b[k]
-            run.loss.append(float(np.mean(losses)))
-            run.test_acc.append(_accuracy(weights, biases, X_test, y_test, activation))
-            # a unit is dead if it outputs 0 for every training example (only ReLU's can)
-            if activation == "relu" and depth > 0:
-                zs, _ = _forward(weights, biases, X, activation)
-                run.dead.append(float(np.mean(np.concatenate([np.all(z <= 0, axis=0) for z in zs[:-1]]))))
-            else:
-                run.dead.append(0.0)
-            if all(np.isnan(a).all() for a in weights + biases):
-                # diverged: every weight is NaN, so every later epoch repeats this one exactly
-                # (NaN loss and gradients, the same constant predictions); skip computing them
-                for _ in range(epochs - len(run.loss)):
-                    run.loss.append(run.loss[-1])
-                    run.test_acc.append(run.test_acc[-1])
-                    run.dead.append(run.dead[-1])
-                    if depth > 0:
-                        run.first_grad.append(float("nan"))
-                        run.last_grad.append(float("nan"))
-                break
-    run.weights, run.biases = weights, biases
+    net = network.Network(weights, [np.zeros(n, F32) for n in sizes[1:]], activation, loss="softmax_ce",
+                          dot=portable.dot)
+    X, y = net.check(X, y)
+    X_test, y_test = net.check(X_test, y_test, "X_test", "y_test")
+    run = DeepRun(activation, scheme, net)
+
+    def gradient_norms(epoch, batch, grads):
+        if batch == 0 and depth > 0:
+            run.first_grad.append(float(portable.norm(grads.dW[0])))
+            run.last_grad.append(float(portable.norm(grads.dW[depth - 1])))
+
+    def record(epoch, losses):
+        run.loss.append(float(np.mean(losses)))
+        run.test_acc.append(net.accuracy(X_test, y_test))
+        # a unit is dead if it outputs 0 for every training example (only ReLU's can)
+        if activation == "relu" and depth > 0:
+            zs = net.forward(X).zs[:-1]
+            run.dead.append(float(np.mean(np.concatenate([np.all(z <= 0, axis=0) for z in zs]))))
+        else:
+            run.dead.append(0.0)
+        if all(np.isnan(a).all() for a in net.weights + net.biases):
+            # diverged: every weight is NaN, so every later epoch repeats this one exactly
+            # (NaN loss and gradients, the same constant predictions); skip computing them
+            for name in ("loss", "test_acc", "dead"):
+                getattr(run, name).extend(getattr(run, name)[-1:] * (num_epochs - epoch - 1))
+            if depth > 0:
+                for grads in (run.first_grad, run.last_grad):
+                    grads.extend([float("nan")] * (num_epochs - epoch - 1))
+            return True
+
+    network.train(X, y, net, lr, batch_size, num_epochs, seed, on_batch=gradient_norms, on_epoch=record)
     return run
 
 

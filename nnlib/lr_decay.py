@@ -30,7 +30,7 @@ from typing import Callable
 import numpy as np
 
 from . import _check
-from .learning_rate import Trace
+from .learning_rate import Trace, gd_trace
 
 __all__ = ["exponential_decay", "decayed_gd_trace", "step_budget"]
 
@@ -116,30 +116,13 @@ def decayed_gd_trace(grad: Callable, w0, base_lr, decay_steps, decay_rate, num_s
                      staircase=False) -> Trace:
     """Gradient descent whose update ``k`` uses ``exponential_decay(..., step=k, ...)`` (chapter 6).
 
-    Returns an :class:`nnlib.learning_rate.Trace`: ``w[k]`` is w after k updates, and
-    ``extra["lr"][k]`` the schedule at global step k (``num_steps + 1`` values: update k used
-    ``lr[k]``; after it, TensorFlow's learning-rate tensor reads ``lr[k + 1]``, the value the
-    note prints on the line for step k). A run that blows up ends early, as in
-    :func:`nnlib.learning_rate.gd_trace`.
+    :func:`nnlib.learning_rate.gd_trace` given the schedule's ``num_steps + 1`` rates:
+    ``trace.lr[k]`` is the rate at global step k (update k used ``lr[k]``; after it, TensorFlow's
+    learning-rate tensor reads ``lr[k + 1]``, the value the note prints on the line for step k).
     """
-    if not callable(grad):
-        raise ValueError(f"grad must be a function of w, got {grad!r}")
     num_steps = _check.non_negative_int("num_steps", num_steps)
-    w = _check.finite_array("w0", w0)
     lrs = exponential_decay(base_lr, np.arange(num_steps + 1), decay_steps, decay_rate, staircase)
-    ws = [w.copy()]
-    diverged_at = None
-    with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(num_steps):
-            g = np.asarray(grad(w), dtype=F32)
-            w = np.asarray(w - lrs[k] * g, dtype=F32)
-            if not np.all(np.isfinite(w)):
-                diverged_at = k
-                break
-            ws.append(w)
-    return Trace(w=np.stack(ws), lr=float(base_lr), num_steps=num_steps, diverged_at=diverged_at,
-                 extra={"lr": lrs, "decay_steps": decay_steps, "decay_rate": decay_rate,
-                        "staircase": bool(staircase)})
+    return gd_trace(grad, w0, lrs, num_steps)
 
 
 def step_budget(base_lr, decay_steps, decay_rate, num_steps, staircase=False) -> float:

@@ -4,11 +4,13 @@ A neuron computes ``f(sum_i x_i w_i + b)``; a dense layer does that for many neu
 ``f(X @ W + b)``. This module holds, in float32 numpy:
 
 - the activation functions ``f`` of the chapter and their derivatives ``f'`` (TensorFlow's
-  formulas, so values agree with ``keras.activations`` to float32 rounding);
+  formulas, so values agree with ``keras.activations`` to float32 rounding): the one table that
+  every numpy network of the course (:mod:`nnlib.network`) uses;
 - counting a network's layers and parameters from its layer sizes, e.g. ``[3, 4, 2]`` -> 26;
 - folding a stack of linear layers into one (why hidden layers need a non-linearity);
-- a network with one hidden layer trained by full-batch gradient descent, which records how
-  many hidden units are "off" for every input (the dying-ReLU demonstration).
+- a network with one hidden layer (a :class:`nnlib.network.Network`) trained by full-batch
+  gradient descent, recording how many hidden units are "off" for every input (the dying-ReLU
+  demonstration).
 """
 from __future__ import annotations
 
@@ -17,12 +19,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import network, portable
 from ._check import finite_array, non_negative_int, positive_number
 
 __all__ = [
     "NAMES", "identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "swish",
-    "silu", "derivative", "get", "keras_value_and_grad", "dense", "num_layers", "layer_shapes", "param_counts",
-    "compose_linear", "MLP", "toy_regression", "init_mlp", "forward", "off_units", "TrainRun", "train",
+    "silu", "LEAKY_ALPHA", "ELU_ALPHA", "kernels", "get", "derivative", "keras_value_and_grad", "dense",
+    "num_layers", "layer_shapes", "param_counts", "compose_linear", "toy_regression", "init_mlp", "off_units",
+    "DeadUnitRun", "train",
 ]
 
 F32 = np.float32
@@ -31,6 +35,9 @@ ONE = F32(1)
 # The activations of chapter 1, by the name ``get`` and ``derivative`` accept.
 NAMES = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "swish")
 _ALIASES = {"linear": "identity", "silu": "swish"}
+#: Note 001's default slopes: leaky ReLU alpha 0.01, ELU alpha 1 (what ``alpha=None`` means).
+LEAKY_ALPHA = 0.01
+ELU_ALPHA = 1.0
 # TensorFlow's softplus switches formula beyond |z| = -(log(float32 eps) + 2) ~ 13.94.
 _SOFTPLUS_T = F32(np.log(np.finfo(np.float32).eps) + 2)
 
@@ -51,43 +58,43 @@ def _alpha(alpha, name, lo_closed: bool, hi=None) -> np.float32:
     return F32(alpha)
 
 
-# --- the activations (unchecked float32 kernels, shared with the trainer) ------------------
+# --- the activations: the one table every numpy network of the course uses --------------------
+# name -> (f(z, alpha), f'(z, a, alpha)), unchecked float32 kernels; f' also gets a = f(z), which
+# sigmoid and tanh reuse. exp, log, expm1, tanh and sigmoid come from nnlib.portable: the same
+# bits on every CPU, within one float32 ulp of the true value.
 
-def _sigmoid(z):
-    e = np.exp(-np.abs(z))  # never overflows
-    return np.where(z >= 0, ONE / (ONE + e), e / (ONE + e)).astype(F32)
-
-
-def _softplus(z):
-    # tensorflow/core/kernels/softplus_op.h: z beyond the threshold, exp(z) below it, else log1p
-    e = np.exp(np.minimum(z, -_SOFTPLUS_T))
-    return np.where(z > -_SOFTPLUS_T, z, np.where(z < _SOFTPLUS_T, e, np.log(e + ONE))).astype(F32)
+def _softplus(z, alpha=None):
+    # tensorflow/core/kernels/softplus_op.h: z beyond the threshold, exp(z) below it, else log(1 + e^z)
+    e = portable.exp(np.minimum(z, -_SOFTPLUS_T))
+    return np.where(z > -_SOFTPLUS_T, z, np.where(z < _SOFTPLUS_T, e, portable.log(e + ONE))).astype(F32)
 
 
 def _elu(z, alpha):
-    neg = np.expm1(np.minimum(z, F32(0)))
+    neg = portable.expm1(np.minimum(z, F32(0)))
     return np.where(z > 0, z, neg if alpha == 1 else alpha * neg).astype(F32)
 
 
+def _elu_grad(z, a, alpha):
+    # d/dz elu = alpha e^z for z < 0; TF computes (e^z - 1 + 1), times alpha
+    neg = a + ONE if alpha == 1 else alpha * (portable.expm1(np.minimum(z, F32(0))) + ONE)
+    return np.where(z > 0, ONE, neg).astype(F32)
+
+
+def _swish_grad(z, a, alpha):
+    s = portable.sigmoid(z)
+    return (s * (ONE + z * (ONE - s))).astype(F32)  # tf.nn.silu's gradient
+
+
 _KERNELS = {
-    "identity": (lambda z, a: z.astype(F32),
-                 lambda z, a: np.ones_like(z, dtype=F32)),
-    "sigmoid": (lambda z, a: _sigmoid(z),
-                lambda z, a: (lambda s: s * (ONE - s))(_sigmoid(z))),
-    "tanh": (lambda z, a: np.tanh(z).astype(F32),
-             lambda z, a: (lambda t: ONE - t * t)(np.tanh(z).astype(F32))),
-    "relu": (lambda z, a: np.maximum(z, F32(0)),
-             lambda z, a: (z > 0).astype(F32)),
-    "leaky_relu": (lambda z, a: np.maximum(a * z, z).astype(F32),
-                   lambda z, a: np.where(z > 0, ONE, a).astype(F32)),
-    # d/dz elu = alpha * e^z = elu(z) + alpha for z < 0; TF computes (elu(z) + 1), times alpha
-    "elu": (lambda z, a: _elu(z, a),
-            lambda z, a: np.where(z > 0, ONE, a * (np.expm1(np.minimum(z, F32(0))) + ONE)).astype(F32)),
-    "softplus": (lambda z, a: _softplus(z),
-                 lambda z, a: _sigmoid(z)),
-    # tf.nn.silu's gradient: s * (1 + z * (1 - s))
-    "swish": (lambda z, a: (z * _sigmoid(z)).astype(F32),
-              lambda z, a: (lambda s: s * (ONE + z * (ONE - s)))(_sigmoid(z)).astype(F32)),
+    "identity": (lambda z, al: z.astype(F32), lambda z, a, al: np.ones_like(z, dtype=F32)),
+    "sigmoid": (lambda z, al: portable.sigmoid(z), lambda z, a, al: a * (ONE - a)),
+    "tanh": (lambda z, al: portable.tanh(z), lambda z, a, al: ONE - a * a),
+    "relu": (lambda z, al: np.maximum(z, F32(0)), lambda z, a, al: (z > 0).astype(F32)),
+    "leaky_relu": (lambda z, al: np.maximum(al * z, z).astype(F32),
+                   lambda z, a, al: np.where(z > 0, ONE, al).astype(F32)),
+    "elu": (_elu, _elu_grad),
+    "softplus": (_softplus, lambda z, a, al: portable.sigmoid(z)),
+    "swish": (lambda z, al: (z * portable.sigmoid(z)).astype(F32), _swish_grad),
 }
 
 
@@ -97,9 +104,9 @@ def _resolve(name, alpha):
         raise ValueError(f"name must be one of {NAMES + tuple(_ALIASES)}, got {name!r}")
     name = _ALIASES.get(name, name)
     if name == "leaky_relu":
-        return name, _alpha(0.01 if alpha is None else alpha, "alpha", lo_closed=True, hi=1)
+        return name, _alpha(LEAKY_ALPHA if alpha is None else alpha, "alpha", lo_closed=True, hi=1)
     if name == "elu":
-        return name, _alpha(1.0 if alpha is None else alpha, "alpha", lo_closed=False)
+        return name, _alpha(ELU_ALPHA if alpha is None else alpha, "alpha", lo_closed=False)
     if alpha is not None:
         raise ValueError(f"alpha is only used by leaky_relu and elu, got alpha={alpha!r} for {name!r}")
     return name, None
@@ -107,47 +114,74 @@ def _resolve(name, alpha):
 
 # --- public activations ---------------------------------------------------------------------
 
+def _apply(name, z, alpha=None):
+    name, a = _resolve(name, alpha)
+    return _KERNELS[name][0](_z(z), a)
+
+
 def identity(z):
     """The linear activation g(z) = z, i.e. "no activation" (chapter 1)."""
-    return _KERNELS["identity"][0](_z(z), None)
+    return _apply("identity", z)
 
 
 def sigmoid(z):
     """The logistic function 1 / (1 + e^-z), computed without overflow (chapter 1)."""
-    return _sigmoid(_z(z))
+    return _apply("sigmoid", z)
 
 
 def tanh(z):
     """The hyperbolic tangent, in float32 (chapter 1)."""
-    return _KERNELS["tanh"][0](_z(z), None)
+    return _apply("tanh", z)
 
 
 def relu(z):
     """The rectified linear unit max(0, z) (chapter 1)."""
-    return _KERNELS["relu"][0](_z(z), None)
+    return _apply("relu", z)
 
 
-def leaky_relu(z, alpha=0.01):
+def leaky_relu(z, alpha=LEAKY_ALPHA):
     """Leaky ReLU max(alpha z, z) for 0 <= alpha < 1; note 001's default alpha is 0.01 (chapter 1)."""
-    return _KERNELS["leaky_relu"][0](_z(z), _resolve("leaky_relu", alpha)[1])
+    return _apply("leaky_relu", z, alpha)
 
 
-def elu(z, alpha=1.0):
+def elu(z, alpha=ELU_ALPHA):
     """ELU: z for z > 0, alpha (e^z - 1) otherwise; it tends to -alpha as z -> -inf (chapter 1)."""
-    return _elu(_z(z), _resolve("elu", alpha)[1])
+    return _apply("elu", z, alpha)
 
 
 def softplus(z):
     """softplus log(1 + e^z), a smooth ReLU, with TensorFlow's three-piece formula (chapter 1)."""
-    return _softplus(_z(z))
+    return _apply("softplus", z)
 
 
 def swish(z):
     """Swish / SiLU z * sigmoid(z) (chapter 1)."""
-    return _KERNELS["swish"][0](_z(z), None)
+    return _apply("swish", z)
 
 
 silu = swish
+
+
+def kernels(name, alpha=None):
+    """``(f, f')`` of activation ``name`` as unchecked float32 kernels for the trainers (chapter 1).
+
+    ``f(z)``, and ``f'(z, a)`` given ``a = f(z)`` as well (sigmoid and tanh reuse it). The table
+    of every numpy network of the course (:class:`nnlib.network.Network`).
+    """
+    name, a = _resolve(name, alpha)
+    f, df = _KERNELS[name]
+    return (lambda z: f(z, a)), (lambda z, out: df(z, out, a))
+
+
+def get(name, alpha=None):
+    """``(f, f')`` for activation ``name`` (one of NAMES, or 'linear'/'silu'), alpha bound (chapter 1)."""
+    f, df = kernels(name, alpha)
+
+    def grad(z):
+        z = _z(z)
+        return df(z, f(z))
+
+    return (lambda z: f(_z(z))), grad
 
 
 def derivative(name, z, alpha=None):
@@ -155,15 +189,7 @@ def derivative(name, z, alpha=None):
 
     At the kinks TensorFlow's convention: relu'(0) = 0, leaky_relu'(0) = alpha, elu'(0) = alpha.
     """
-    name, a = _resolve(name, alpha)
-    return _KERNELS[name][1](_z(z), a)
-
-
-def get(name, alpha=None):
-    """``(f, f')`` for activation ``name`` (one of NAMES, or 'linear'/'silu'), alpha bound (chapter 1)."""
-    name, a = _resolve(name, alpha)
-    f, df = _KERNELS[name]
-    return (lambda z: f(_z(z), a)), (lambda z: df(_z(z), a))
+    return get(name, alpha)[1](z)
 
 
 def keras_value_and_grad(name, z, alpha=None):
@@ -204,8 +230,7 @@ def dense(X, W, b, activation="identity", alpha=None):
                          f"W {W.shape}, b {b.shape}")
     if X.shape[1] != W.shape[0] or W.shape[1] != b.shape[0]:
         raise ValueError(f"shapes do not fit: X {X.shape} @ W {W.shape} + b {b.shape}")
-    name, a = _resolve(activation, alpha)
-    return _KERNELS[name][0]((X @ W + b).astype(F32), a)
+    return kernels(activation, alpha)[0]((X @ W + b).astype(F32))
 
 
 def _sizes(sizes):
@@ -257,20 +282,6 @@ def compose_linear(weights, biases):
 
 # --- a one-hidden-layer network and the dying-ReLU demonstration -----------------------------
 
-@dataclass
-class MLP:
-    """Weights of a network input -> hidden (activation) -> one linear output, float32 (chapter 1)."""
-
-    W1: np.ndarray
-    b1: np.ndarray
-    W2: np.ndarray
-    b2: np.ndarray
-
-    def copy(self) -> "MLP":
-        """An independent copy (training updates arrays in place)."""
-        return MLP(self.W1.copy(), self.b1.copy(), self.W2.copy(), self.b2.copy())
-
-
 def toy_regression(n=256, n_in=8, seed=1):
     """Inputs X ~ N(0, 1) of shape (n, n_in) and a standardized non-linear target y (chapter 1).
 
@@ -286,8 +297,11 @@ def toy_regression(n=256, n_in=8, seed=1):
     return X, ((y - y.mean()) / y.std()).astype(F32)
 
 
-def init_mlp(n_in, units, seed=0, out_scale=1.0) -> MLP:
-    """He-normal hidden weights, zero biases, N(0, out_scale^2 / units) output weights (chapter 1)."""
+def init_mlp(n_in, units, activation="relu", alpha=None, out_scale=1.0, seed=0) -> network.Network:
+    """A :class:`nnlib.network.Network` input -> ``units`` hidden -> one linear output, MSE loss (chapter 1).
+
+    He-normal hidden weights N(0, 2 / n_in), zero biases, N(0, out_scale^2 / units) output weights.
+    """
     n_in, units = non_negative_int("n_in", n_in), non_negative_int("units", units)
     if n_in < 1 or units < 1:
         raise ValueError(f"n_in and units must be >= 1, got n_in={n_in}, units={units}")
@@ -295,24 +309,7 @@ def init_mlp(n_in, units, seed=0, out_scale=1.0) -> MLP:
     rng = np.random.default_rng(non_negative_int("seed", seed))
     W1 = (rng.standard_normal((n_in, units)) * np.sqrt(2.0 / n_in)).astype(F32)
     W2 = (rng.standard_normal((units, 1)) * (out_scale / np.sqrt(units))).astype(F32)
-    return MLP(W1, np.zeros(units, F32), W2, np.zeros(1, F32))
-
-
-def _check_data(X, y, net):
-    X, y = _z(X, "X"), _z(y, "y")
-    if X.ndim != 2 or X.shape[1] != net.W1.shape[0]:
-        raise ValueError(f"X must have shape (n, {net.W1.shape[0]}), got {X.shape}")
-    if y.shape != (X.shape[0], 1):
-        raise ValueError(f"y must have shape ({X.shape[0]}, 1) to match X, got {y.shape}")
-    return X, y
-
-
-def forward(net: MLP, X, activation="relu", alpha=None):
-    """``(Z, yhat)``: hidden pre-activations and the network's output for inputs X (chapter 1)."""
-    X = _z(X, "X")
-    name, a = _resolve(activation, alpha)
-    Z = (X @ net.W1 + net.b1).astype(F32)
-    return Z, (_KERNELS[name][0](Z, a) @ net.W2 + net.b2).astype(F32)
+    return network.Network([W1, W2], [np.zeros(units, F32), np.zeros(1, F32)], activation, alpha)
 
 
 def off_units(Z) -> np.ndarray:
@@ -327,8 +324,8 @@ def off_units(Z) -> np.ndarray:
 
 
 @dataclass
-class TrainRun:
-    """A training run: loss and share of "off" hidden units before each step, and the end state.
+class DeadUnitRun:
+    """A training run: loss and share of "off" hidden units before each step, and the end state (chapter 1).
 
     ``ever_off`` marks the units that were off for every input at some recorded step, ``off``
     those off at the last one; ``revived`` counts units that were off and came back.
@@ -336,7 +333,7 @@ class TrainRun:
 
     loss: np.ndarray
     off_share: np.ndarray
-    net: MLP
+    net: network.Network
     diverged_at: int | None
     ever_off: np.ndarray
     off: np.ndarray
@@ -346,50 +343,32 @@ class TrainRun:
         """How many hidden units were off for every input at some step but are on again at the end."""
         return int(np.sum(self.ever_off & ~self.off))
 
-    @property
-    def status(self) -> str:
-        """'diverged at step k' or 'finite after n steps'."""
-        if self.diverged_at is not None:
-            return f"diverged at step {self.diverged_at}"
-        return f"finite after {len(self.loss) - 1} steps"
 
-
-def train(net: MLP, X, y, activation="relu", lr=0.01, num_steps=100, alpha=None) -> TrainRun:
+def train(X, y, net: network.Network, lr=0.01, num_steps=100) -> DeadUnitRun:
     """Full-batch gradient descent on the mean squared error, as Keras SGD does it (chapter 1).
 
-    Records, before every step and after the last, the loss and the share of hidden units that
-    are off for every input. ``net`` is not modified; a run that overflows stops (a result).
+    Records, before every step and after the last, the loss and the share of first-layer hidden
+    units that are off for every input. ``net`` is not modified; a run that overflows stops (a
+    result). The steps are :func:`nnlib.network.train`'s, with one full batch per epoch.
     """
-    if not isinstance(net, MLP):
-        raise ValueError(f"net must be an nnlib.neurons_activations.MLP (see init_mlp), got {type(net).__name__}")
-    X, y = _check_data(X, y, net)
-    name, a = _resolve(activation, alpha)
-    lr = F32(positive_number("lr", lr))
+    if not isinstance(net, network.Network):
+        raise ValueError(f"net must be an nnlib.network.Network (see init_mlp), got {type(net).__name__}")
     num_steps = non_negative_int("num_steps", num_steps)
-    f, df = _KERNELS[name]
     net = net.copy()
-    n = F32(X.shape[0])
-    losses, off, diverged = [], [], None
-    ever_off = np.zeros(net.W1.shape[1], bool)
+    losses, off, diverged = [], [], []
+    ever_off = np.zeros(net.sizes[1], bool)
     now_off = ever_off.copy()
-    with np.errstate(over="ignore", invalid="ignore"):
-        for step in range(num_steps + 1):
-            Z = (X @ net.W1 + net.b1).astype(F32)
-            H = f(Z, a)
-            err = (H @ net.W2 + net.b2).astype(F32) - y
-            loss = np.mean(np.square(err), dtype=F32)
-            if not np.isfinite(loss):
-                diverged = step
-                break
-            losses.append(loss)
-            now_off = off_units(Z)
-            ever_off |= now_off
-            off.append(np.mean(now_off))
-            if step == num_steps:
-                break
-            g = F32(2) * err / n                       # d loss / d yhat
-            dZ = (g @ net.W2.T) * df(Z, a)             # back through the output layer and f
-            grads = (X.T @ dZ, dZ.sum(0), H.T @ g, g.sum(0))
-            for p, gp in zip((net.W1, net.b1, net.W2, net.b2), grads):
-                p -= lr * gp.astype(F32)
-    return TrainRun(np.array(losses, F32), np.array(off, F32), net, diverged, ever_off, now_off)
+
+    def record(step, _, grads):
+        if not np.isfinite(grads.loss):
+            diverged.append(step)
+            return True
+        losses.append(grads.loss)
+        now_off[:] = off_units(grads.forward.zs[0])
+        ever_off[:] |= now_off
+        off.append(np.mean(now_off))
+        return step == num_steps  # the last record comes after the last step
+
+    network.train(X, y, net, lr, num_epochs=num_steps + 1, on_batch=record)
+    return DeadUnitRun(np.array(losses, F32), np.array(off, F32), net, (diverged or [None])[0],
+                       ever_off, now_off)

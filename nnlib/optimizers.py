@@ -5,7 +5,7 @@ plain SGD carry some state from step to step (a velocity, a sum or an average of
 gradients). Each ``*_step`` function does what Keras 3's optimizer does
 (``keras/src/optimizers/*.py``), in the same order of float32 operations:
 
-- ``sgd_step``: ``w <- w - lr*g`` (``SGD()``)
+- plain SGD, ``w <- w - lr*g`` (``SGD()``), is chapter 4's :class:`nnlib.learning_rate.SGD`
 - ``momentum_step``: ``m <- momentum*m - lr*g; w <- w + m`` (``SGD(momentum=0.9)``)
 - ``nesterov_step``: ``m <- momentum*m - lr*g; w <- w + momentum*m - lr*g``
   (``SGD(momentum=0.9, nesterov=True)``)
@@ -15,58 +15,51 @@ gradients). Each ``*_step`` function does what Keras 3's optimizer does
   with the bias correction folded into ``alpha_t = lr*sqrt(1-beta_2^t)/(1-beta_1^t)`` (``Adam()``)
 
 The first five agree with Keras bit for bit; Adam to the last bit or two, because TensorFlow's
-float32 power ``beta^t`` is not correctly rounded (see ``tests/test_optimizers.py``). Ours comes
-from :func:`nnlib.portable.power`, the same bits on every CPU (numpy's float32 ``power`` is not).
+float32 power ``beta^t`` is not correctly rounded (see ``tests/nnlib/test_optimizers.py``). Ours
+comes from :func:`nnlib.portable.power`, the same bits on every CPU (numpy's float32 ``power`` is
+not). The step functions work on arrays of any shape, so one call updates many weights, or many
+models stacked along an axis (chapter 11 trains its circle networks that way).
 
-The step functions are the inner loop and check only their hyperparameters; :func:`run` checks
-everything and runs a rule on a gradient function, returning an :class:`nnlib.learning_rate.Trace`, and
-:func:`replay` feeds a rule a fixed sequence of gradients. :data:`SURFACES` holds the chapter's
-three 2-D test surfaces (a ravine, Rosenbrock's valley, a saddle). :func:`minibatch_noise` and
-:func:`minibatch_sgd` measure what the batch size does; ``mlp_*`` measure scikit-learn's
+Each rule is also an update rule for chapter 4's loop :func:`nnlib.learning_rate.gd_trace`: a
+frozen dataclass (:class:`Momentum`, :class:`Nesterov`, :class:`Adagrad`, :class:`RMSprop`,
+:class:`Adam`) whose fields are its hyperparameters, checked when it is made. :func:`run` runs a
+rule by name on a gradient function, :func:`replay` on a fixed sequence of gradients.
+:data:`SURFACES` holds the chapter's three 2-D test surfaces (a ravine, Rosenbrock's valley, a
+saddle). :func:`minibatch_noise` and :func:`minibatch_sgd` measure what the batch size does (on
+softmax regression, with :mod:`nnlib.softmax`); ``mlp_*`` measure scikit-learn's
 ``MLPClassifier`` (imported only when called).
 """
 from __future__ import annotations
 
+import functools
 import math
 import numbers
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import asdict, dataclass, fields
+from typing import Callable, ClassVar
 
 import numpy as np
 
-from . import _check
-from .learning_rate import Trace
+from . import _check, softmax
+from .learning_rate import SGD, Trace, gd_trace
 from .portable import power
 
-__all__ = ["NAMES", "LABELS", "DEFAULTS", "HYPERPARAMETERS", "hyperparameters",
-           "sgd_step", "momentum_step", "nesterov_step", "adagrad_step", "rmsprop_step",
-           "adam_alpha", "adam_step", "init_state", "step", "rate", "run", "replay",
+__all__ = ["NAMES", "LABELS", "DEFAULT_LR", "DEFAULTS", "RULES", "rule",
+           "momentum_step", "nesterov_step", "adagrad_step", "rmsprop_step", "adam_alpha", "adam_step",
+           "Momentum", "Nesterov", "Adagrad", "RMSprop", "Adam", "run", "replay",
            "Surface", "SURFACES", "softmax_regression_loss", "softmax_regression_grad",
            "BATCH_SIZES", "gradient_spread", "minibatch_noise", "minibatch_sgd",
            "mlp_updates_per_epoch", "mlp_plateau"]
 
 F32 = np.float32
 
-#: The six rules, in the order the chapter introduces them.
-NAMES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
-
-#: How the chapter names them in legends and tables.
+#: How the chapter names the rules in legends and tables.
 LABELS = {"sgd": "SGD", "momentum": "momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad",
           "rmsprop": "RMSProp", "adam": "Adam"}
 
-#: Keras 3's defaults (``keras.optimizers.*``). Keras's ``SGD`` has ``momentum=0.0``; the
-#: momentum rules here default to 0.9, the value scikit-learn and most examples use.
-DEFAULTS = {
-    "sgd": {"lr": 0.01},
-    "momentum": {"lr": 0.01, "momentum": 0.9},
-    "nesterov": {"lr": 0.01, "momentum": 0.9},
-    "adagrad": {"lr": 0.001, "initial_accumulator_value": 0.1, "epsilon": 1e-7},
-    "rmsprop": {"lr": 0.001, "rho": 0.9, "epsilon": 1e-7},
-    "adam": {"lr": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7},
-}
-
-#: The hyperparameters each rule takes besides ``lr`` (Keras's argument names).
-HYPERPARAMETERS = {name: tuple(k for k in d if k != "lr") for name, d in DEFAULTS.items()}
+#: Keras 3's default learning rates (``keras.optimizers.*``); the other hyperparameters' defaults
+#: are the fields' defaults of each rule below.
+DEFAULT_LR = {"sgd": 0.01, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.001, "rmsprop": 0.001,
+              "adam": 0.001}
 
 
 # --- argument checks ---------------------------------------------------------------------------
@@ -109,29 +102,7 @@ _CHECKS = {"lr": _check.positive_number, "momentum": _unit_interval, "rho": _uni
            "initial_accumulator_value": _non_negative}
 
 
-def _name(name) -> str:
-    if name not in NAMES:
-        raise ValueError(f"optimizer must be one of {NAMES}, got {name!r}")
-    return name
-
-
-def hyperparameters(name, lr=None, **hyper) -> dict:
-    """Rule ``name``'s hyperparameters: Keras's defaults for what is not given, each checked (chapter 8)."""
-    name = _name(name)
-    unknown = set(hyper) - set(HYPERPARAMETERS[name])
-    if unknown:
-        raise ValueError(f"{name} takes {('lr',) + HYPERPARAMETERS[name]}, got unknown "
-                         f"argument(s) {sorted(unknown)}")
-    out = {**DEFAULTS[name], **({} if lr is None else {"lr": lr}), **hyper}
-    return {k: _CHECKS[k](k, v) for k, v in out.items()}
-
-
 # --- the six rules -----------------------------------------------------------------------------
-
-def sgd_step(w, g, lr):
-    """Plain gradient descent, ``w - g*lr`` in float32, as ``keras.optimizers.SGD()`` (chapter 8)."""
-    return w - g * _positive("lr", lr)
-
 
 def momentum_step(w, g, m, lr, momentum=0.9):
     """Heavy-ball momentum, as ``SGD(momentum=...)`` (chapter 8): returns ``(w, m)``.
@@ -182,7 +153,20 @@ def adam_alpha(t, lr, beta_1=0.9, beta_2=0.999):
     """
     b1, b2 = F32(_unit_interval("beta_1", beta_1)), F32(_unit_interval("beta_2", beta_2))
     t = _positive("t", t)
-    return _positive("lr", lr) * np.sqrt(F32(1) - power(b2, t)) / (F32(1) - power(b1, t))
+    return _positive("lr", lr) * np.sqrt(F32(1) - _power(b2, t)) / (F32(1) - _power(b1, t))
+
+
+@functools.lru_cache(maxsize=64)
+def _power_block(beta, start, size=4096):
+    return power(beta, np.arange(start, start + size))
+
+
+def _power(beta, t):
+    """``portable.power(beta, t)``; for one whole ``t`` read from a cached block (a step's overhead)."""
+    if np.ndim(t) == 0 and float(t).is_integer():
+        k = int(t)
+        return _power_block(beta, k - k % 4096)[k % 4096]
+    return power(beta, t)
 
 
 def adam_step(w, g, m, v, t, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
@@ -198,80 +182,135 @@ def adam_step(w, g, m, v, t, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
     return w - (m * alpha) / (np.sqrt(v) + _positive("epsilon", epsilon)), m, v
 
 
-# --- one interface to all six ------------------------------------------------------------------
+# --- the six rules as update rules of chapter 4's loop -------------------------------------------
 
-def init_state(name, w, initial_accumulator_value=0.1):
-    """The state a rule starts with for weights shaped like ``w``: a tuple of float32 arrays (chapter 8)."""
-    name = _name(name)
-    zeros = np.zeros(np.shape(w), dtype=F32)
-    if name == "sgd":
-        return ()
-    if name == "adagrad":
-        a0 = _non_negative("initial_accumulator_value", initial_accumulator_value)
-        return (np.full(np.shape(w), a0, dtype=F32),)
-    if name == "adam":
-        return (zeros, zeros.copy())
-    return (zeros,)
+class _Rule:
+    """Checks the hyperparameters (the dataclass fields) when a rule is made."""
 
+    def __post_init__(self):
+        for f in fields(self):
+            object.__setattr__(self, f.name, _CHECKS[f.name](f.name, getattr(self, f.name)))
 
-def step(name, w, g, state, t, lr, **hyper):
-    """One update of rule ``name``: returns ``(w, state)``; ``t`` is the 1-based step (chapter 8)."""
-    name = _name(name)
-    hyper = {k: v for k, v in hyper.items() if k != "initial_accumulator_value"}
-    if name == "sgd":
-        return sgd_step(w, g, lr, **hyper), ()
-    if name in ("momentum", "nesterov"):
-        w, m = (momentum_step if name == "momentum" else nesterov_step)(w, g, state[0], lr, **hyper)
-        return w, (m,)
-    if name in ("adagrad", "rmsprop"):
-        w, a = (adagrad_step if name == "adagrad" else rmsprop_step)(w, g, state[0], lr, **hyper)
-        return w, (a,)
-    w, m, v = adam_step(w, g, state[0], state[1], t, lr, **hyper)
-    return w, (m, v)
+    def init(self, w):
+        """One float32 array of zeros shaped like ``w``: the velocity or the average."""
+        return (np.zeros(np.shape(w), dtype=F32),)
 
-
-def rate(name, state, t, lr, epsilon=1e-7, beta_1=0.9, beta_2=0.999, **_):
-    """Each weight's current learning rate: the factor in front of ``g`` (Adam: of ``m``) (chapter 8).
-
-    ``lr`` for SGD and both momentum rules; ``lr/sqrt(a + eps)`` for AdaGrad;
-    ``lr/sqrt(v + eps)`` for RMSProp; ``alpha_t/(sqrt(v) + eps)`` for Adam. ``state`` is the
-    state after step ``t``. Other keyword arguments (a rule's other hyperparameters) are ignored.
-    """
-    name = _name(name)
-    if name in ("sgd", "momentum", "nesterov"):
+    def rate(self, state, t, lr):
+        """Each weight's learning rate: ``lr`` itself for the momentum rules."""
         return _positive("lr", lr)
-    if name in ("adagrad", "rmsprop"):
-        return _positive("lr", lr) / np.sqrt(state[0] + _positive("epsilon", epsilon))
-    return adam_alpha(t, lr, beta_1, beta_2) / (np.sqrt(state[1]) + _positive("epsilon", epsilon))
+
+
+@dataclass(frozen=True)
+class Momentum(_Rule):
+    """Heavy-ball momentum, ``SGD(momentum=...)``; Keras's SGD defaults to 0, we to 0.9 (chapter 8)."""
+
+    momentum: float = 0.9
+    name: ClassVar[str] = "momentum"
+
+    def step(self, w, g, state, t, lr):
+        """:func:`momentum_step` (:func:`nesterov_step` for :class:`Nesterov`)."""
+        w, m = (nesterov_step if self.name == "nesterov" else momentum_step)(w, g, state[0], lr, self.momentum)
+        return w, (m,)
+
+
+@dataclass(frozen=True)
+class Nesterov(Momentum):
+    """Nesterov momentum, ``SGD(momentum=..., nesterov=True)`` (chapter 8)."""
+
+    name: ClassVar[str] = "nesterov"
+
+
+@dataclass(frozen=True)
+class Adagrad(_Rule):
+    """AdaGrad, ``keras.optimizers.Adagrad`` (chapter 8); each weight's rate is ``lr/sqrt(a + eps)``."""
+
+    initial_accumulator_value: float = 0.1
+    epsilon: float = 1e-7
+    name: ClassVar[str] = "adagrad"
+
+    def init(self, w):
+        """The sum of squared gradients, starting at ``initial_accumulator_value``."""
+        return (np.full(np.shape(w), self.initial_accumulator_value, dtype=F32),)
+
+    def step(self, w, g, state, t, lr):
+        """:func:`adagrad_step`."""
+        w, a = adagrad_step(w, g, state[0], lr, self.epsilon)
+        return w, (a,)
+
+    def rate(self, state, t, lr):
+        """``lr / sqrt(a + epsilon)``."""
+        return _positive("lr", lr) / np.sqrt(state[0] + _positive("epsilon", self.epsilon))
+
+
+@dataclass(frozen=True)
+class RMSprop(_Rule):
+    """RMSProp, ``keras.optimizers.RMSprop`` (chapter 8); each weight's rate is ``lr/sqrt(v + eps)``."""
+
+    rho: float = 0.9
+    epsilon: float = 1e-7
+    name: ClassVar[str] = "rmsprop"
+
+    def step(self, w, g, state, t, lr):
+        """:func:`rmsprop_step`."""
+        w, v = rmsprop_step(w, g, state[0], lr, self.rho, self.epsilon)
+        return w, (v,)
+
+    rate = Adagrad.rate
+
+
+@dataclass(frozen=True)
+class Adam(_Rule):
+    """Adam, ``keras.optimizers.Adam`` (chapter 8); each weight's rate is ``alpha_t/(sqrt(v) + eps)``."""
+
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-7
+    name: ClassVar[str] = "adam"
+
+    def init(self, w):
+        """The two moving averages ``m`` and ``v``, at zero."""
+        return (np.zeros(np.shape(w), dtype=F32), np.zeros(np.shape(w), dtype=F32))
+
+    def step(self, w, g, state, t, lr):
+        """:func:`adam_step`."""
+        w, m, v = adam_step(w, g, state[0], state[1], t, lr, self.beta_1, self.beta_2, self.epsilon)
+        return w, (m, v)
+
+    def rate(self, state, t, lr):
+        """``alpha_t / (sqrt(v) + epsilon)`` (:func:`adam_alpha`)."""
+        return (adam_alpha(t, lr, self.beta_1, self.beta_2)
+                / (np.sqrt(state[1]) + _positive("epsilon", self.epsilon)))
+
+
+#: The six rules, in the order the chapter introduces them (SGD is chapter 4's).
+RULES = {"sgd": SGD, "momentum": Momentum, "nesterov": Nesterov, "adagrad": Adagrad,
+         "rmsprop": RMSprop, "adam": Adam}
+NAMES = tuple(RULES)
+
+#: Keras 3's defaults, learning rate included, per rule.
+DEFAULTS = {name: {"lr": DEFAULT_LR[name], **asdict(cls())} for name, cls in RULES.items()}
+
+
+def rule(name, **hyper):
+    """Rule ``name`` with these hyperparameters and Keras's defaults for the rest, each checked (chapter 8)."""
+    if name not in RULES:
+        raise ValueError(f"optimizer must be one of {NAMES}, got {name!r}")
+    known = tuple(f.name for f in fields(RULES[name]))
+    unknown = set(hyper) - set(known)
+    if unknown:
+        raise ValueError(f"{name} takes {('lr',) + known}, got unknown argument(s) {sorted(unknown)}")
+    return RULES[name](**hyper)
 
 
 def run(name, grad: Callable, w0, lr=None, num_steps=100, **hyper) -> Trace:
-    """Run rule ``name`` for ``num_steps`` updates on a gradient function, in float32 (chapter 8).
+    """Rule ``name`` for ``num_steps`` updates on a gradient function: chapter 4's loop (chapter 8).
 
-    ``lr`` and the other hyperparameters default to Keras's (:data:`DEFAULTS`). Returns an
-    :class:`nnlib.learning_rate.Trace`: ``w[k]`` after k updates, and in ``extra`` the rule's name and
-    hyperparameters and ``rate``, each weight's learning rate after every update
-    (see :func:`rate`). A run that overflows stops there, as in chapter 4.
+    ``lr`` and the other hyperparameters default to Keras's (:data:`DEFAULTS`). Returns the
+    :class:`nnlib.learning_rate.Trace` of :func:`nnlib.learning_rate.gd_trace`, whose ``rate``
+    holds each weight's learning rate after every update.
     """
-    h = hyperparameters(name, lr, **hyper)
-    if not callable(grad):
-        raise ValueError(f"grad must be a function of w, got {grad!r}")
-    num_steps = _check.non_negative_int("num_steps", num_steps)
-    w = _check.finite_array("w0", w0)
-    state = init_state(name, w, h.get("initial_accumulator_value", 0.1))
-    ws, rates, diverged_at = [w.copy()], [], None
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for k in range(num_steps):
-            g = np.asarray(grad(w), dtype=F32)
-            w, state = step(name, w, g, state, k + 1, **h)
-            if not np.isfinite(w).all():
-                diverged_at = k
-                break
-            ws.append(w)
-            rates.append(rate(name, state, k + 1, **h))
-    rates = np.stack([np.broadcast_to(r, w.shape) for r in rates]) if rates else np.zeros((0,) + w.shape, F32)
-    return Trace(w=np.stack(ws), lr=h["lr"], num_steps=num_steps, diverged_at=diverged_at,
-                 extra={"name": name, "hyper": h, "rate": rates})
+    r = rule(name, **hyper)
+    return gd_trace(grad, w0, DEFAULT_LR[name] if lr is None else lr, num_steps, r)
 
 
 def replay(name, gradients, lr=None, **hyper) -> Trace:
@@ -319,15 +358,14 @@ class Surface:
         lrs = np.asarray(lrs, dtype=np.float64)
         if lrs.ndim != 1 or not len(lrs):
             raise ValueError(f"lrs must be a non-empty list of learning rates, got {lrs!r}")
-        h = hyperparameters(name, float(lrs[0]), **hyper)
-        h["lr"] = _positive("lrs", lrs)[:, None]
+        r, lr = rule(name, **hyper), _positive("lrs", lrs)[:, None]
         num_steps = _check.non_negative_int("num_steps", num_steps)
         w = np.tile(np.asarray(self.start, dtype=F32), (len(lrs), 1))
-        state = init_state(name, w, h.get("initial_accumulator_value", 0.1))
+        state = r.init(w)
         ws = [w]
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for k in range(num_steps):
-                w, state = step(name, w, self.grad(w), state, k + 1, **h)
+                w, state = r.step(w, self.grad(w), state, k + 1, lr)
                 ws.append(w)
         return np.stack(ws)
 
@@ -413,21 +451,13 @@ SURFACES = {
 def softmax_regression_loss(W, X, y):
     """Mean cross-entropy of softmax regression ``softmax(X @ W)`` in float32 (chapter 8)."""
     z = np.asarray(X, dtype=F32) @ np.asarray(W, dtype=F32)
-    z = z - z.max(axis=1, keepdims=True)
-    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-    return float(-log_p[np.arange(len(y)), y].mean())
+    return float(np.mean(softmax.sparse_categorical_cross_entropy(y, z)))
 
 
 def softmax_regression_grad(W, X, y):
     """Gradient of :func:`softmax_regression_loss` with respect to ``W`` (features x classes) (chapter 8)."""
-    W = np.asarray(W, dtype=F32)
     X = np.asarray(X, dtype=F32)
-    z = X @ W
-    z -= z.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    p /= p.sum(axis=1, keepdims=True)
-    p[np.arange(len(y)), y] -= F32(1)
-    return X.T @ p / F32(len(y))
+    return X.T @ softmax._cross_entropy_and_grad(X @ np.asarray(W, dtype=F32), np.asarray(y))[1]
 
 
 #: The batch sizes chapter 8 measures (and the full batch): note 003's usual 16-128, and 1.
@@ -442,10 +472,7 @@ def gradient_spread(W, X, y):
     ``g`` by ``spread / B * (n - B) / (n - 1)`` on average (in squared distance).
     """
     X = np.asarray(X, dtype=F32)
-    z = X @ np.asarray(W, dtype=F32)
-    z -= z.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    p /= p.sum(axis=1, keepdims=True)
+    p = softmax.softmax(X @ np.asarray(W, dtype=F32))
     p[np.arange(len(y)), y] -= F32(1)
     G = (X[:, :, None].astype(np.float64) * p[:, None, :]).reshape(len(y), -1)
     return float(np.sum((G - G.mean(axis=0)) ** 2, axis=1).mean())
@@ -507,7 +534,7 @@ def minibatch_sgd(X, y, batch_size, lr, num_epochs, seed=0, num_classes=None):
         t0 = time.perf_counter()
         for start in range(0, n, batch_size):
             idx = order[start:start + batch_size]
-            W = sgd_step(W, softmax_regression_grad(W, X[idx], y[idx]), lr32)
+            W = W - lr32 * softmax_regression_grad(W, X[idx], y[idx])  # plain SGD (chapter 4)
         seconds.append(time.perf_counter() - t0)
         losses.append(softmax_regression_loss(W, X, y))
     return W, np.array(losses), np.array(seconds)

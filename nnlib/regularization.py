@@ -24,12 +24,12 @@ import numbers
 import numpy as np
 
 from . import _check
-from .portable import matmul, power
+from .optimizers import Adam
+from .portable import matmul
 
 __all__ = ["l1_penalty", "l2_penalty", "l1_grad", "l2_grad", "penalty", "penalty_grad",
            "keras_l2_from_tf1", "l1_minimizer", "l2_minimizer", "circle_data", "init_circle_net",
-           "circle_forward", "train_circle_nets", "circle_metrics", "keras_circle_net",
-           "keras_train_circle_net", "PENALTIES"]
+           "circle_forward", "train_circle_nets", "circle_metrics", "PENALTIES"]
 
 F32 = np.float32
 PENALTIES = ("none", "l1", "l2")
@@ -154,17 +154,18 @@ def _specs(penalties):
     return specs
 
 
-def train_circle_nets(X, y, penalties, num_steps=40000, lr=1e-4, batch_size=30, seed=0,
-                      beta_1=0.9, beta_2=0.999, epsilon=1e-8, record_every=0):
+def train_circle_nets(X, y, penalties, lr=1e-4, batch_size=30, num_steps=40000, beta_1=0.9,
+                      beta_2=0.999, epsilon=1e-8, record_every=0, seed=0):
     """Train one 2-11-1 network per ``(kind, lam)`` in ``penalties`` with Adam on MSE + penalty (chapter 11).
 
     Batches are taken in order, ``X[(i*batch_size) % n : ... + batch_size]`` as note 000's loop
     does; the penalty applies to ``w1`` and ``w2`` (not the biases), Keras's convention (an L2
-    given as TF1's ``l2_regularizer(s)`` is ``('l2', s / 2)``). Adam updates in Keras 3's order
-    of operations, with TF1's ``epsilon=1e-8`` by default. Matrix products go through
-    :func:`nnlib.portable.matmul` (a fixed order of additions) and the powers ``beta**t`` through
-    :func:`nnlib.portable.power`, so the weights after 40000 steps are the same bits on every CPU. Returns ``(params, history)``:
-    the final stacked weights and, if ``record_every > 0``, a list of ``(step, params copy)``.
+    given as TF1's ``l2_regularizer(s)`` is ``('l2', s / 2)``). The update is chapter 8's
+    :func:`nnlib.optimizers.adam_step` (Keras 3's order of operations) on all models at once, with
+    TF1's ``epsilon=1e-8`` by default. Matrix products go through :func:`nnlib.portable.matmul`
+    (a fixed order of additions), so the weights after 40000 steps are the same bits on every CPU.
+    Returns ``(params, history)``: the final stacked weights and, if ``record_every > 0``, a list
+    of ``(step, params copy)``.
     """
     X = _check.finite_array("X", X)
     y = _check.finite_array("y", y)
@@ -177,14 +178,14 @@ def train_circle_nets(X, y, penalties, num_steps=40000, lr=1e-4, batch_size=30, 
     if not 1 <= batch_size <= X.shape[0]:
         raise ValueError(f"batch_size must be between 1 and {X.shape[0]}, got {batch_size!r}")
     record_every = _check.non_negative_int("record_every", record_every)
-    b1_, b2_, eps = F32(beta_1), F32(beta_2), F32(epsilon)
+    adam = Adam(beta_1, beta_2, epsilon)  # checks the hyperparameters
 
     m = len(specs)
     init = init_circle_net(seed, num_models=m)
     names = ("w1", "b1", "w2", "b2")
     sizes = [init[k][0].size for k in names]
     # one flat (M, P) buffer for all parameters, and views of it per layer: Adam then updates
-    # everything with a handful of numpy calls per step (the per-call overhead dominates here)
+    # every model with one call per step (the per-call overhead dominates here)
     theta = np.concatenate([init[k].reshape(m, -1) for k in names], axis=1)
     views, at = {}, 0
     for k, size in zip(names, sizes):
@@ -193,8 +194,7 @@ def train_circle_nets(X, y, penalties, num_steps=40000, lr=1e-4, batch_size=30, 
     w1, b1, w2, b2 = (views[k] for k in names)
     l1 = np.array([l if k == "l1" else 0 for k, l in specs], F32)[:, None, None]
     l2 = np.array([F32(2) * l if k == "l2" else 0 for k, l in specs], F32)[:, None, None]
-    mom = np.zeros_like(theta)
-    vel = np.zeros_like(theta)
+    state = adam.init(theta)
     grad = np.zeros_like(theta)
     g_w1, g_b1, g_w2, g_b2 = (grad[:, a:b].reshape(init[k].shape) for k, a, b in
                               zip(names, np.cumsum([0] + sizes[:-1]), np.cumsum(sizes)))
@@ -204,12 +204,8 @@ def train_circle_nets(X, y, penalties, num_steps=40000, lr=1e-4, batch_size=30, 
         return {k: views[k].copy() for k in names}
 
     history = [(0, snapshot())] if record_every else []
-    one, zero, two = F32(1), F32(0), F32(2)
+    zero, two = F32(0), F32(2)
     xts = {}
-    # Adam's step sizes for every step at once; beta**t from nnlib.portable (libm's and numpy's
-    # float32 powers differ in the last bit from one CPU to another)
-    steps = np.arange(1, num_steps + 1)
-    alphas = lr * np.sqrt(one - power(b2_, steps)) / (one - power(b1_, steps))
     for i in range(num_steps):
         start = (i * batch_size) % n
         xb, yb = X[start:start + batch_size], y[start:start + batch_size]
@@ -226,10 +222,7 @@ def train_circle_nets(X, y, penalties, num_steps=40000, lr=1e-4, batch_size=30, 
         np.sum(d_z, axis=1, out=g_b1)
         g_w1 += l1 * np.sign(w1) + l2 * w1
         g_w2 += l1 * np.sign(w2) + l2 * w2
-        alpha = alphas[i]
-        mom += (grad - mom) * (one - b1_)
-        vel += (np.square(grad) - vel) * (one - b2_)
-        theta -= (mom * alpha) / (np.sqrt(vel) + eps)
+        theta[:], state = adam.step(theta, grad, state, i + 1, lr)
         if record_every and (i + 1) % record_every == 0:
             history.append((i + 1, snapshot()))
     params = snapshot()
@@ -249,54 +242,3 @@ def circle_metrics(params, X, y, penalties=None):
                for i, (k, l) in enumerate(specs)]
         result["loss"] = mse + np.array(pen, F32)
     return result
-
-
-def keras_circle_net(params, kind="none", lam=0.0, index=0):
-    """A Keras 3 2-11-1 model holding model ``index`` of ``params``, with the penalty on both kernels (chapter 11)."""
-    import keras
-
-    kind, lam = _kind(kind), _lam(lam)
-    reg = None if kind == "none" else (keras.regularizers.L1 if kind == "l1" else keras.regularizers.L2)(float(lam))
-    hidden = params["w1"].shape[-1]
-    model = keras.Sequential([
-        keras.Input((2,)),
-        keras.layers.Dense(hidden, activation="relu", kernel_regularizer=reg),
-        keras.layers.Dense(1, kernel_regularizer=reg),
-    ])
-    model.set_weights([params["w1"][index], params["b1"][index], params["w2"][index], params["b2"][index]])
-    return model
-
-
-def keras_train_circle_net(X, y, kind="none", lam=0.0, num_steps=100, lr=1e-4, batch_size=30, seed=0,
-                           epsilon=1e-8):
-    """The same training in TensorFlow 2: Keras model, Adam, a ``tf.function`` step over in-order batches (chapter 11).
-
-    Starts from :func:`init_circle_net` (``seed``) and returns the final weights as a dict like
-    :func:`train_circle_nets` (one model). Call ``nnlib.tf_setup()`` first.
-    """
-    import keras
-    import tensorflow as tf
-
-    X = _check.finite_array("X", X)
-    y = _check.finite_array("y", y)
-    num_steps = _check.non_negative_int("num_steps", num_steps)
-    batch_size = _check.non_negative_int("batch_size", batch_size)
-    if not 1 <= batch_size <= X.shape[0]:
-        raise ValueError(f"batch_size must be between 1 and {X.shape[0]}, got {batch_size!r}")
-    model = keras_circle_net(init_circle_net(seed), kind, lam)
-    opt = keras.optimizers.Adam(learning_rate=_check.positive_number("lr", lr), epsilon=epsilon)
-
-    @tf.function
-    def step(xb, yb):
-        with tf.GradientTape() as tape:
-            out = model(xb, training=True)
-            loss = tf.reduce_mean(tf.square(out - yb)) + tf.add_n([tf.constant(0.0)] + model.losses)
-        grads = tape.gradient(loss, model.trainable_variables)
-        opt.apply_gradients(zip(grads, model.trainable_variables))
-
-    n = X.shape[0]
-    for i in range(num_steps):
-        start = (i * batch_size) % n
-        step(tf.constant(X[start:start + batch_size]), tf.constant(y[start:start + batch_size]))
-    w1, b1, w2, b2 = model.get_weights()
-    return {"w1": w1[None], "b1": b1[None], "w2": w2[None], "b2": b2[None]}

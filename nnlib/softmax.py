@@ -54,7 +54,10 @@ def softmax(z, axis=-1) -> np.ndarray:
 def log_softmax(z, axis=-1) -> np.ndarray:
     """Log of the softmax, ``(z - max z) - log sum exp(z - max z)``, in float32 (chapter 3)."""
     z = _logits("z", z)
-    axis = _axis(z, axis)
+    return _log_softmax(z, _axis(z, axis))
+
+
+def _log_softmax(z, axis=-1):
     shifted = z - z.max(axis=axis, keepdims=True)
     return shifted - log(exp(shifted).sum(axis=axis, keepdims=True))
 
@@ -114,9 +117,7 @@ def sparse_categorical_cross_entropy(y_true, y_pred, from_logits=True) -> np.nda
         # Keras: log of the clipped probabilities, then the same kernel as for logits
         z = log(np.clip(_probabilities(y_pred), np.float32(EPSILON), np.float32(1 - EPSILON)))
     y = _labels(y_true, z)
-    shifted = z - z.max(axis=-1, keepdims=True)
-    picked = np.take_along_axis(shifted, y[..., None], axis=-1)[..., 0]
-    return log(exp(shifted).sum(axis=-1)) - picked
+    return np.float32(0) - np.take_along_axis(_log_softmax(z), y[..., None], axis=-1)[..., 0]  # 0 - x: no -0.0
 
 
 def cross_entropy_and_grad(logits, y) -> tuple[float, np.ndarray]:
@@ -130,10 +131,14 @@ def cross_entropy_and_grad(logits, y) -> tuple[float, np.ndarray]:
     z = _logits("logits", logits)
     if z.ndim != 2:
         raise ValueError(f"logits must be a 2-D batch (examples x classes), got shape {z.shape}")
-    y = _labels(y, z)
+    return _cross_entropy_and_grad(z, _labels(y, z))
+
+
+def _cross_entropy_and_grad(z, y):
+    """:func:`cross_entropy_and_grad` without the checks, for trainers (NaN logits give NaN, no error)."""
     rows = np.arange(len(y))
     with np.errstate(over="ignore", invalid="ignore"):
-        logp = log_softmax(z)
+        logp = _log_softmax(z)
         grad = exp(logp)
         grad[rows, y] -= np.float32(1)
     return float(-np.mean(logp[rows, y])), (grad / np.float32(len(y))).astype(np.float32)

@@ -1,36 +1,31 @@
 """Training a Keras model in practice: a readable training log and what to look at afterwards (chapter 12).
 
-- :func:`epoch_log` returns a Keras callback that prints a compact table, one row per epoch (or
-  every ``every`` epochs), and, in JupyterLab, a progress bar that moves once per epoch. The bar
-  lives in one display that is updated in place and restored at the end, so the stored output of a
-  notebook holds only the table: no timings, nothing that changes between runs.
-- :func:`digit_network` builds note 004's 25-15-10 network, with the options the course's
-  capstone switches on one at a time (He initialization, batch normalization, L2).
-- :func:`confusion_matrix`, :func:`misclassified`, :func:`format_table`, :func:`format_confusion`:
-  numpy helpers to read the results.
-- :func:`steps_per_epoch`: how many gradient steps one epoch is.
-- :func:`train_loop`: what ``model.fit`` does for one model (shuffle, batch, gradient, optimizer
-  step), written out as one traced function per epoch; the capstone (chapter 13) trains its seven
-  models with it, because ``fit`` spends most of a short run building its own machinery.
-- :func:`capstone_run`: one model of the capstone (chapter 13): note 004's network with the chosen
-  techniques switched on, trained by :func:`train_loop` from a fixed seed.
-- :func:`scores`: test loss and accuracy from one forward pass, what ``model.evaluate`` reports
-  without tracing an evaluation function per model (chapter 13).
+- :func:`epoch_log`: a Keras callback printing a compact table, one row per epoch (or every
+  ``every`` epochs), and, in JupyterLab, a progress bar updated in place and restored at the end,
+  so the stored output of a notebook holds only the table: no timings, nothing that changes.
+- :func:`digit_network`: note 004's 25-15-10 network, with the options the capstone switches on.
+- :func:`confusion_matrix`, :func:`misclassified`, :func:`format_table`, :func:`format_confusion`,
+  :func:`steps_per_epoch`: numpy helpers to read the results.
+- :func:`train_loop`: what ``model.fit`` does (shuffle, batch, gradient, optimizer step), written
+  out as one traced function per epoch; chapter 13's :func:`capstone_run` trains its seven models
+  with it, because ``fit`` spends most of a short run building its own machinery; :func:`scores`
+  is what ``model.evaluate`` reports, from one forward pass.
 
 TensorFlow and Keras are imported inside the functions that need them, after ``nnlib.tf_setup()``.
 """
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import time
 
 import numpy as np
 
-from ._check import non_negative_int
+from ._check import non_negative_int, positive_number
 
-__all__ = ["steps_per_epoch", "format_table", "epoch_log", "digit_network", "train_loop",
-           "epoch_orders", "capstone_run", "scores", "confusion_matrix", "format_confusion", "misclassified", "progress_bar"]
+__all__ = ["steps_per_epoch", "format_table", "progress_bar", "epoch_log", "digit_network", "epoch_orders",
+           "train_loop", "capstone_run", "scores", "confusion_matrix", "format_confusion", "misclassified"]
 
 
 def _positive_int(name: str, value) -> int:
@@ -77,22 +72,14 @@ def progress_bar(done: int, total: int, width: int = 30) -> str:
 
 
 def _in_a_kernel() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover (IPython ships with Jupyter)
-        return False
-    shell = get_ipython()
-    return shell is not None and hasattr(shell, "kernel")
+    from IPython import get_ipython
+
+    return hasattr(get_ipython(), "kernel")  # get_ipython() is None outside IPython
 
 
-_CALLBACK_CLASS = None
-
-
+@functools.cache
 def _callback_class():
     """The callback class, made on first use so that importing nnlib does not import Keras."""
-    global _CALLBACK_CLASS
-    if _CALLBACK_CLASS is not None:
-        return _CALLBACK_CLASS
     import keras
 
     class EpochLog(keras.callbacks.Callback):
@@ -100,10 +87,7 @@ def _callback_class():
 
         def __init__(self, columns, every, live, quiet):
             super().__init__()
-            self.columns = columns
-            self.every = every
-            self.live = live
-            self.quiet = quiet
+            self.columns, self.every, self.live, self.quiet = columns, every, live, quiet
             self.rows: list[dict] = []
             self.seconds = 0.0
             self._handle = None
@@ -124,7 +108,6 @@ def _callback_class():
         def on_train_begin(self, logs=None):
             self.rows = []
             self._start = time.perf_counter()
-            self._printed_header = False
             if self.live:
                 self._show(self._summary())
 
@@ -133,31 +116,30 @@ def _callback_class():
             row = {"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}}
             self.rows.append(row)
             total = self.params.get("epochs") or epoch + 1
-            columns = self.columns or [k for k in logs if k != "learning_rate"]
-            if not self.quiet and ((epoch + 1) % self.every == 0 or epoch == 0 or epoch + 1 == total):
+            columns = self._columns(row)
+            first = len(self.rows) == 1
+            if not self.quiet and (first or (epoch + 1) % self.every == 0 or epoch + 1 == total):
                 header, line = format_table([row], columns)
-                if not self._printed_header:
-                    print(header)
-                    self._printed_header = True
-                print(line, flush=True)
+                print(*([header] if first else []), line, sep="\n", flush=True)
             if self.live and self._handle is not None:
-                text = progress_bar(epoch + 1, total) + "  " + "  ".join(
-                    f"{c} {row[c]:.4f}" for c in columns if c in row)
+                metrics = "  ".join(f"{c} {row[c]:.4f}" for c in columns if c in row)
                 html = (f"<progress value='{epoch + 1}' max='{total}' style='width:20em'></progress>"
-                        f" <code>{text.split('] ', 1)[1]}</code>")
-                self._show({"text/plain": text, "text/html": html}, update=True)
+                        f" <code>{epoch + 1}/{total}  {metrics}</code>")
+                self._show({"text/plain": f"{progress_bar(epoch + 1, total)}  {metrics}", "text/html": html},
+                           update=True)
 
         def on_train_end(self, logs=None):
             self.seconds = time.perf_counter() - self._start
             if self.live and self._handle is not None:
                 self._show(self._summary(), update=True)
 
+        def _columns(self, row) -> list[str]:
+            return self.columns or [k for k in row if k not in ("epoch", "learning_rate")]
+
         def lines(self) -> list[str]:
             """The whole table, every epoch."""
-            columns = self.columns or [k for k in self.rows[0] if k not in ("epoch", "learning_rate")]
-            return format_table(self.rows, columns)
+            return format_table(self.rows, self._columns(self.rows[0]))
 
-    _CALLBACK_CLASS = EpochLog
     return EpochLog
 
 
@@ -200,31 +182,39 @@ def digit_network(num_inputs=784, hidden=(25, 15), num_classes=10, init="glorot_
         raise ValueError(f"init must be a Keras initializer name such as 'he_normal', got {init!r}") from None
     reg = keras.regularizers.L2(float(l2)) if l2 else None
     layers = [keras.Input(shape=(num_inputs,))]
+    dense = {"kernel_initializer": init, "kernel_regularizer": reg}
     for i, units in enumerate(hidden, 1):
         if batch_norm:
-            layers += [keras.layers.Dense(units, kernel_initializer=init, kernel_regularizer=reg,
-                                          use_bias=False, name=f"layer{i}"),
+            layers += [keras.layers.Dense(units, use_bias=False, name=f"layer{i}", **dense),
                        keras.layers.BatchNormalization(name=f"bn{i}"),
                        keras.layers.Activation("relu", name=f"relu{i}")]
         else:
-            layers.append(keras.layers.Dense(units, activation="relu", kernel_initializer=init,
-                                             kernel_regularizer=reg, name=f"layer{i}"))
-    layers.append(keras.layers.Dense(num_classes, activation="linear", kernel_initializer=init,
-                                     kernel_regularizer=reg, name=f"layer{len(hidden) + 1}"))
+            layers.append(keras.layers.Dense(units, activation="relu", name=f"layer{i}", **dense))
+    layers.append(keras.layers.Dense(num_classes, activation="linear", name=f"layer{len(hidden) + 1}", **dense))
     return keras.Sequential(layers, name=name)
 
 
-def epoch_orders(num_samples, epochs, seed=0) -> list[np.ndarray]:
+def epoch_orders(num_samples, num_epochs, seed=0) -> list[np.ndarray]:
     """The order :func:`train_loop` visits the samples in, one permutation per epoch (chapter 12)."""
     num_samples = _positive_int("num_samples", num_samples)
-    epochs = non_negative_int("epochs", epochs)
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
-    rng = np.random.default_rng(int(seed))
-    return [rng.permutation(num_samples) for _ in range(epochs)]
+    rng = np.random.default_rng(non_negative_int("seed", seed))
+    return [rng.permutation(num_samples) for _ in range(non_negative_int("num_epochs", num_epochs))]
 
 
-def train_loop(model, optimizer, X, y, epochs, batch_size=32, loss=None, seed=0):
+def _model_and_data(model, X, y):
+    """``X`` as float32 and ``y`` as an array after checking them and that ``model`` is a Keras model."""
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
+    X = np.asarray(X, dtype=np.float32)
+    y = np.asarray(y)
+    if X.ndim < 2 or y.ndim != 1 or len(X) != len(y) or len(X) == 0:
+        raise ValueError(f"X must be (samples, features) and y (samples,), got {X.shape} and {y.shape}")
+    return X, y
+
+
+def train_loop(X, y, model, optimizer, *, loss=None, batch_size=32, num_epochs=1, seed=0):
     """Minibatch training, ``model.fit`` written out: the loop of chapters 4 and 8 on a Keras model (chapter 12).
 
     Every epoch visits the samples in a new random order (:func:`epoch_orders`), in batches of
@@ -239,16 +229,11 @@ def train_loop(model, optimizer, X, y, epochs, batch_size=32, loss=None, seed=0)
     import keras
     import tensorflow as tf
 
-    if not isinstance(model, keras.Model):
-        raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
+    X, y = _model_and_data(model, X, y)
     if not isinstance(optimizer, keras.optimizers.Optimizer):
         raise ValueError(f"optimizer must be a keras.optimizers.Optimizer, got {type(optimizer).__name__}")
-    X = np.asarray(X, dtype=np.float32)
-    y = np.asarray(y)
-    if X.ndim < 2 or y.ndim != 1 or len(X) != len(y) or len(X) == 0:
-        raise ValueError(f"X must be (samples, features) and y (samples,), got {X.shape} and {y.shape}")
     batch_size = _positive_int("batch_size", batch_size)
-    orders = epoch_orders(len(X), epochs, seed)
+    orders = epoch_orders(len(X), num_epochs, seed)
     loss_fn = loss if loss is not None else keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     weights = model.trainable_variables
     optimizer.build(weights)
@@ -285,39 +270,38 @@ def train_loop(model, optimizer, X, y, epochs, batch_size=32, loss=None, seed=0)
     return losses
 
 
-def capstone_run(X, y, epochs=5, init="glorot_uniform", batch_norm=False, adam=False, decay=None,
-                 ema=None, l2=0.0, sgd_lr=0.01, seed=0, batch_size=32):
+def capstone_run(X, y, init="glorot_uniform", batch_norm=False, l2=0.0, adam=False, sgd_lr=0.01,
+                 lr_decay=None, ema=None, batch_size=32, num_epochs=5, seed=0):
     """One capstone model (chapter 13): build, train, return ``(model, optimizer, losses, seconds)``.
 
     The network is :func:`digit_network` with ``init``, ``batch_norm`` and ``l2``. The optimizer is
-    SGD at ``sgd_lr``, or Adam at 1e-3 when ``adam``; ``decay`` multiplies its learning rate by
+    SGD at ``sgd_lr``, or Adam at 1e-3 when ``adam``; ``lr_decay`` multiplies its learning rate by
     that factor per epoch (Keras ``ExponentialDecay`` with ``decay_steps`` = steps per epoch);
-    ``ema`` keeps a moving average of the weights with that momentum (Keras ``use_ema``), copied into
-    the weights at the end. ``seed`` fixes the starting weights (``keras.utils.set_random_seed``)
-    and the batch order (:func:`train_loop`), so two runs differ only in the options. ``losses``
-    is the mean training loss of each epoch; ``seconds`` the training time, tracing included.
+    ``ema`` keeps a moving average of the weights with that decay (Keras ``use_ema`` and
+    ``ema_momentum``), copied into the weights at the end. ``seed`` fixes the starting weights
+    (``keras.utils.set_random_seed``) and the batch order (:func:`train_loop`), so two runs differ
+    only in the options. ``losses`` is the mean training loss of each epoch; ``seconds`` the
+    training time, tracing included.
     """
     import keras
 
-    for name, value, lo, hi in (("decay", decay, 0.0, 1.0), ("ema", ema, 0.0, 1.0)):
+    for name, value in (("lr_decay", lr_decay), ("ema", ema)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)
-                                  or not lo < value < hi):
-            raise ValueError(f"{name} must be None or a number in ({lo:g}, {hi:g}), got {value!r}")
-    if isinstance(sgd_lr, bool) or not isinstance(sgd_lr, numbers.Real) or not 0 < sgd_lr < math.inf:
-        raise ValueError(f"sgd_lr must be a number > 0, got {sgd_lr!r}")
+                                  or not 0 < value < 1):
+            raise ValueError(f"{name} must be None or a number in (0, 1), got {value!r}")
+    lr = 1e-3 if adam else positive_number("sgd_lr", sgd_lr)
     seed = non_negative_int("seed", seed)
     if np.ndim(X) != 2:
         raise ValueError(f"X must be (samples, features), got shape {np.shape(X)}")
     keras.utils.set_random_seed(seed)
     net = digit_network(num_inputs=np.shape(X)[1], init=init, batch_norm=batch_norm, l2=l2)
-    lr = 1e-3 if adam else float(sgd_lr)
-    if decay is not None:
+    if lr_decay is not None:
         lr = keras.optimizers.schedules.ExponentialDecay(
-            lr, decay_steps=steps_per_epoch(len(X), batch_size), decay_rate=float(decay))
+            lr, decay_steps=steps_per_epoch(len(X), batch_size), decay_rate=float(lr_decay))
     extra = {"use_ema": True, "ema_momentum": float(ema)} if ema is not None else {}
     opt = keras.optimizers.Adam(lr, **extra) if adam else keras.optimizers.SGD(lr, **extra)
     start = time.perf_counter()
-    losses = train_loop(net, opt, X, y, epochs=epochs, batch_size=batch_size, seed=seed)
+    losses = train_loop(X, y, net, opt, batch_size=batch_size, num_epochs=num_epochs, seed=seed)
     return net, opt, losses, time.perf_counter() - start
 
 
@@ -331,18 +315,10 @@ def scores(model, X, y) -> dict:
     with one difference: ``evaluate``'s loss also adds the layers' regularization losses (an L2
     penalty), which are not a property of the test data. Returns ``{"loss": ..., "accuracy": ...}``.
     """
-    import keras
-
     from .softmax import sparse_categorical_cross_entropy
 
-    if not isinstance(model, keras.Model):
-        raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
-    X = np.asarray(X, dtype=np.float32)
-    y = np.asarray(y)
-    if X.ndim < 2 or len(X) != len(y) or len(X) == 0:
-        raise ValueError(f"X must be (samples, features) and y (samples,), got {X.shape} and {y.shape}")
+    X, y = _model_and_data(model, X, y)
     logits = np.asarray(model(X, training=False), dtype=np.float32)
-    y = _labels("y", y, logits.shape[-1])
     loss = sparse_categorical_cross_entropy(y, logits, from_logits=True).mean(dtype=np.float32)
     return {"loss": float(loss), "accuracy": float(np.mean(logits.argmax(axis=1) == y))}
 

@@ -1,14 +1,52 @@
-"""Shared by the test modules: where things are, and reading stored notebook outputs."""
+"""Shared by the test modules: where things are, reading the notes and stored notebook outputs."""
 from __future__ import annotations
 
+import functools
 import json
 import os
+import re
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
 # The notes are beside the repository (shared/seeds); NNLIB_SEEDS points elsewhere if needed.
 SEEDS = Path(os.environ.get("NNLIB_SEEDS", ROOT.parent / "shared" / "seeds"))
+
+
+@functools.lru_cache(maxsize=None)
+def _note_text(name: str) -> tuple[str, ...]:
+    path = SEEDS / name
+    if not path.exists():
+        pytest.skip(f"{path} not found: the notes are not beside this checkout")
+    return tuple(path.read_text(encoding="utf-8").split("\n"))
+
+
+def note_line(name: str, number: int) -> str:
+    """Line ``number`` (counted from 1, as the notes are cited) of note ``name``; the test is
+    skipped when the notes are not beside this checkout."""
+    return _note_text(name)[number - 1]
+
+
+def note_text(name: str) -> str:
+    """The whole of note ``name`` (skipped like :func:`note_line`)."""
+    return "\n".join(_note_text(name))
+
+
+def assert_transcribed(printed) -> None:
+    """A :class:`nnlib.notes.Printed` block's row k is on its note's line ``first_line + k``."""
+    for k, row in enumerate(printed.lines):
+        line_no = printed.first_line + k
+        assert row in note_line(printed.file, line_no), f"{printed.file}:{line_no} does not contain {row!r}"
+
+
+def changed_digits(row: str) -> list[str]:
+    """``row`` with its first, middle and last digit changed by one, each in turn."""
+    digits = [m.start() for m in re.finditer(r"\d", row)]
+    assert digits, f"row {row!r} carries no number"
+    return [row[:pos] + str((int(row[pos]) + 1) % 10) + row[pos + 1:]
+            for pos in sorted({digits[0], digits[len(digits) // 2], digits[-1]})]
 
 
 def toc_files() -> list[str]:
@@ -26,6 +64,12 @@ def notebooks() -> list[Path]:
 
 def load(path: Path) -> dict:
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def markdown_text(path: Path) -> str:
+    """All of a notebook's Markdown cells, whitespace runs collapsed to one space."""
+    return " ".join(" ".join("".join(c["source"]) for c in load(path)["cells"]
+                             if c["cell_type"] == "markdown").split())
 
 
 def stored_text(path: Path) -> list[str]:

@@ -2,7 +2,7 @@
 
 nbval compares every output field of every cell. We do not compare the stderr stream: what a
 library writes there (deprecation notices, progress bars) is not what a chapter is about, and
-``tests/test_notebooks_clean.py`` separately fails if a stored notebook holds any stderr at all.
+``tests/book/test_notebooks_clean.py`` separately fails if a stored notebook holds any stderr at all.
 """
 from __future__ import annotations
 
@@ -22,16 +22,17 @@ def pytest_collection_modifyitems(session, config, items):
 # xdist puts the modules with the most tests first instead), so a long module collected last keeps
 # one core busy while the others idle: measured, the JupyterLab test started at 418 s of a 640 s
 # run and ran alone to its end. Seconds per module in `make test` (AMD EPYC, 2 cores, five test
-# processes sharing them, 2026-12-04); a module not listed is short and runs after these.
+# processes sharing them, 2026-12-04; keys renamed to the test layout of issue 13, the ledger now
+# spread over tests/chapters/); a module not listed is short and runs after these.
 SECONDS = {
     "test_browser_lab.py": 209, "test_browser_book.py": 168, "test_training.py": 128,
-    "07_ema.ipynb": 75, "01_neurons_activations.ipynb": 68, "test_documents_training.py": 67,
-    "09_initialization.ipynb": 65, "08_optimizers.ipynb": 59, "test_activations.py": 56,
+    "07_ema.ipynb": 75, "01_neurons_activations.ipynb": 68, "test_13_capstone.py": 67,
+    "09_initialization.ipynb": 65, "08_optimizers.ipynb": 59, "test_neurons_activations.py": 56,
     "11_regularization.ipynb": 55, "12_training.ipynb": 53, "02_losses.ipynb": 51,
-    "test_init.py": 48, "10_batch_norm.ipynb": 45, "test_batchnorm.py": 43, "13_capstone.ipynb": 42,
-    "test_optimizers.py": 40, "test_documents_init.py": 40, "test_autodiff.py": 39,
+    "test_initialization.py": 48, "10_batch_norm.ipynb": 45, "test_batch_norm.py": 43, "13_capstone.ipynb": 42,
+    "test_optimizers.py": 40, "test_09_initialization.py": 40, "test_backprop.py": 39,
     "04_learning_rate.ipynb": 28, "03_softmax.ipynb": 26, "06_lr_decay.ipynb": 25,
-    "05_backprop.ipynb": 23, "test_documents.py": 21,
+    "05_backprop.ipynb": 23,
 }
 
 

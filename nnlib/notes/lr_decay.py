@@ -69,7 +69,6 @@ def format_decay_trace(trace, loss) -> list[str]:
     """A :func:`nnlib.lr_decay.decayed_gd_trace` run in note 002's format, one line per update (chapter 6).
 
     Line ``k`` shows the global step ``k + 1``, w after update ``k``, the learning rate at global
-    step ``k + 1`` (``trace.extra["lr"][k + 1]``) and the float32 loss at that w.
+    step ``k + 1`` (``trace.lr[k + 1]``) and the float32 loss at that w.
     """
-    lrs = trace.extra["lr"]
-    return [format_decay_line(k, w, lrs[k + 1], loss(w)) for k, w in enumerate(trace.w[1:])]
+    return [format_decay_line(k, w, trace.lr[k + 1], loss(w)) for k, w in enumerate(trace.w[1:])]

@@ -16,7 +16,7 @@ FIT_LOG_REST = "loss: 1.5179 - accuracy: 0.5406"
 NOTE_NUM_SAMPLES = 5000  # note 004 line 299: X is 5000x400
 
 
-def format_fit_header(num_samples=NOTE_NUM_SAMPLES, epochs=40, batch_size=32) -> list[str]:
+def format_fit_header(num_samples=NOTE_NUM_SAMPLES, batch_size=32, num_epochs=40) -> list[str]:
     """The first two things Keras's ``verbose=1`` log shows, in note 004's format (chapter 12)."""
     steps = steps_per_epoch(num_samples, batch_size)
-    return [f"Epoch 1/{epochs}", f"{steps}/{steps}"]
+    return [f"Epoch 1/{num_epochs}", f"{steps}/{steps}"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 
-__all__ = ["COLORS", "new_figure", "plain_log_axis", "descent_figure", "lr_explorer_figure"]
+__all__ = ["COLORS", "new_figure", "plain_log_axis"]
 
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
 
@@ -34,7 +34,3 @@ def plain_log_axis(ax):
     ax.yaxis.set_major_locator(LogLocator(base=10, numticks=6))
     ax.yaxis.set_minor_locator(NullLocator())
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0e}".replace("e+0", "e").replace("e-0", "e-")))
-
-
-
-from .learning_rate import descent_figure, lr_explorer_figure  # noqa: E402  (chapter 4)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import explore
 from ..backprop import one_neuron
 from . import COLORS, new_figure, plain_log_axis
 
 __all__ = ["FORWARD", "BACKWARD", "draw_graph", "graph_figure", "backprop_explorer_figure",
-           "slope_error_figure", "cost_figure"]
+           "slope_error_figure", "cost_figure", "explorer"]
 
 FORWARD, BACKWARD = COLORS[0], COLORS[1]  # values flow forward in blue, gradients backward in red
 
@@ -206,3 +207,13 @@ def cost_figure(rows):
             title="how many times more work the slopes take")
     ax1.grid(alpha=0.3)
     return fig
+
+
+def explorer():
+    """Chapter 5's explorer: :func:`backprop_explorer_figure` over w, b, x and y (chapter 5)."""
+    return explore.Explorer("backprop", backprop_explorer_figure, [
+        explore.slider("w", -3.0, 3.0, 0.1, 2.0, grid=(-2.0, -1.0, 0.0, 1.0, 2.0, 3.0)),
+        explore.slider("b", -4.0, 10.0, 0.5, 8.0, grid=(0.0, 2.0, 4.0, 6.0, 8.0)),
+        explore.slider("x", -3.0, 3.0, 0.5, -2.0, grid=(-2.0,)),
+        explore.slider("y", -3.0, 3.0, 0.5, 2.0, grid=(2.0,)),
+    ])

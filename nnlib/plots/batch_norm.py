@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import batch_norm
+from .. import batch_norm, explore
 from . import COLORS, new_figure
 
-__all__ = ["normalize_figure", "accuracy_figure", "running_estimate_figure"]
+__all__ = ["normalize_figure", "accuracy_figure", "running_estimate_figure", "explorer"]
 
 
 def normalize_figure(X, Y, feature_names=("feature 1", "feature 2")):
@@ -83,3 +83,13 @@ def running_estimate_figure(momentum=0.99, batch_size=32, num_steps=600, shift_a
                  f"after the mean jumps by 2 at step {shift_at}, the estimate is within 0.2 "
                  f"after {lag}", fontsize=10)
     return fig
+
+
+def explorer():
+    """Chapter 10's explorer: :func:`running_estimate_figure` over momentum, batch size and steps (chapter 10)."""
+    return explore.Explorer("batchnorm", running_estimate_figure, [
+        explore.choice("momentum", (0.5, 0.9, 0.99, 0.999), default=0.9, label="momentum"),
+        explore.choice("batch_size", (8, 200), default=200, label="batch size"),
+        explore.int_slider("num_steps", 100, 2000, 600, grid=(600,), step=100, label="steps"),
+        explore.int_slider("shift_at", 0, 2000, 300, grid=(300,), step=50, label="shift at step"),
+    ])

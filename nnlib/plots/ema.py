@@ -4,9 +4,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ema as _ema
+from .. import explore
 from . import COLORS, new_figure, plain_log_axis
 
-__all__ = ["warmup_figure", "shadow_figure", "note_run_figure", "training_figure", "ema_explorer_figure"]
+__all__ = ["warmup_figure", "shadow_figure", "note_run_figure", "training_figure", "ema_explorer_figure", "explorer"]
 
 
 def _plain_log_x(ax):
@@ -135,3 +136,13 @@ def ema_explorer_figure(decay=0.99, noise=1.0, warmup=True, num_steps=300):
                  f"decay used at the last step {d_end:.3f}: the shadow averages about "
                  f"{1 / (1 - d_end) if d_end < 1 else float('inf'):.0f} recent steps", fontsize=9)
     return fig
+
+
+def explorer():
+    """Chapter 7's explorer: decay, noise, warm-up and the number of updates (chapter 7)."""
+    return explore.Explorer("ema", ema_explorer_figure, [
+        explore.slider("decay", 0.5, 0.999, 0.001, 0.99, grid=(0.5, 0.9, 0.97, 0.99, 0.999), label="decay"),
+        explore.slider("noise", 0.0, 2.0, 0.1, 1.0, grid=(0.0, 0.5, 1.0), label="noise"),
+        explore.toggle("warmup", True, label="warm-up (num_updates = t)"),
+        explore.int_slider("num_steps", 50, 1000, 300, grid=(300,), step=50, label="updates"),
+    ])

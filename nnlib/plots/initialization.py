@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import initialization
+from .. import explore, initialization
 from . import COLORS, new_figure, plain_log_axis
 
 __all__ = ["ACT_LABELS", "SCHEME_LABELS", "spread_figure", "histogram_grid_figure",
-           "ranking_figure", "init_explorer_figure"]
+           "ranking_figure", "init_explorer_figure", "explorer"]
 
 ACT_LABELS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "leaky ReLU",
               "elu": "ELU"}
@@ -113,7 +113,7 @@ def histogram_grid_figure(probes, what="activations"):
 def ranking_figure(runs: dict):
     """Left: test accuracy per epoch; right: training loss (log); mean over seeds, band = min-max (chapter 9).
 
-    ``runs`` maps a label to a list of :class:`nnlib.initialization.TrainRun` (one per seed).
+    ``runs`` maps a label to a list of :class:`nnlib.initialization.DeepRun` (one per seed).
     """
     fig, (ax0, ax1) = new_figure(2, height=3.8)
     for (label, rs), color in zip(runs.items(), COLORS):
@@ -183,3 +183,15 @@ def init_explorer_figure(depth=10, activation="tanh", scheme="glorot_uniform", g
                  f"units {what}: {100 * sat[0]:.0f}% (layer 1), {100 * sat[-1]:.0f}% (layer {depth})",
                  fontsize=10)
     return fig
+
+
+def explorer():
+    """Chapter 9's explorer: :func:`init_explorer_figure` over depth, activation, scheme and gain (chapter 9)."""
+    return explore.Explorer("init", init_explorer_figure, [
+        explore.int_slider("depth", 2, 40, 10, grid=(10,), label="layers"),
+        explore.choice("activation", [ACT_LABELS[a] for a in ("sigmoid", "tanh", "relu")],
+                       default="tanh", label="activation"),
+        explore.choice("scheme", [SCHEME_LABELS[s] for s in ("normal", "glorot_uniform", "he_normal")],
+                       default="Glorot uniform", label="initialization"),
+        explore.log_slider("gain", 0.25, 8.0, 1.0, grid=(1.0,), label="weights × gain"),
+    ])

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import learning_rate
+from .. import explore, learning_rate
 from . import COLORS, new_figure, plain_log_axis
 
-__all__ = ["descent_figure", "lr_explorer_figure"]
+__all__ = ["descent_figure", "lr_explorer_figure", "explorer"]
 
 
 def _path_on_curve(ax, trace, loss, color, label, max_points=60):
@@ -61,3 +61,14 @@ def lr_explorer_figure(lr=0.2, w0=5.0, num_steps=20):
                  f"after {len(tr.w) - 1} updates w = {final:.6g}"
                  + (f" ({tr.status})" if tr.diverged_at is not None else ""), fontsize=10)
     return fig
+
+
+def explorer():
+    """Chapter 4's explorer: one run at any learning rate (log scale), start value and number of updates (chapter 4)."""
+    return explore.Explorer("learning-rate", lr_explorer_figure, [
+        explore.log_slider("lr", 1e-4, 1.2, 0.2, label="learning rate",
+                           grid=(0.0001, 0.001, 0.01, 0.05, 0.1, 0.2, 0.3, 0.45,
+                                 0.6, 0.8, 0.95, 1.0, 1.05, 1.2)),
+        explore.slider("w0", -8.0, 8.0, 0.5, 5.0, grid=(-6.0, 5.0), label="start w"),
+        explore.int_slider("num_steps", 1, 100, 20, grid=(20,), label="updates"),
+    ])

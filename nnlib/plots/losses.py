@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import losses
+from .. import explore, losses
+from ..neurons_activations import sigmoid
 from . import COLORS, new_figure
 
 __all__ = ["loss_shapes_figure", "yogurt_paths_figure", "cross_entropy_figure",
-           "logit_losses_figure", "cost_profit_figure"]
+           "logit_losses_figure", "cost_profit_figure", "explorer"]
 
 
 def loss_shapes_figure():
@@ -82,16 +83,12 @@ def cross_entropy_figure():
     return fig
 
 
-def _sigmoid(z):
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
-
-
 def logit_losses_figure(zlim=8.0):
     """A true label 1: cross-entropy and squared error of sigmoid(z), and their slopes in z
     (chapter 2)."""
     fig, (ax0, ax1) = new_figure(2)
     z = np.linspace(-zlim, zlim, 401)
-    s = _sigmoid(z)
+    s = sigmoid(z).astype(np.float64)
     bce = np.logaddexp(0.0, -z)               # -log sigmoid(z), computed stably
     sq = (1.0 - s) ** 2
     ax0.plot(z, bce, color=COLORS[0], lw=2, label="cross-entropy  −log σ(z)")
@@ -167,3 +164,12 @@ def cost_profit_figure(cost=1.0, profit=9.0, num_steps=3000):
                  f"{tau:.2f} quantile of demand\n"
                  f"after {num_steps} steps w1 = {w[0]:.3f}, w2 = {w[1]:.3f}", fontsize=10)
     return fig
+
+
+def explorer():
+    """Chapter 2's explorer: :func:`cost_profit_figure` over COST, PROFIT and the steps (chapter 2)."""
+    return explore.Explorer("cost-profit", cost_profit_figure, [
+        explore.slider("cost", 0.5, 10.0, 0.5, 1.0, grid=(1.0, 2.0, 3.0, 5.0, 9.0), label="COST"),
+        explore.slider("profit", 0.5, 10.0, 0.5, 9.0, grid=(1.0, 2.0, 3.0, 5.0, 9.0), label="PROFIT"),
+        explore.int_slider("num_steps", 100, 20000, 3000, grid=(3000,), step=100, label="steps"),
+    ])

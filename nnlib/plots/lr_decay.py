@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import learning_rate, lr_decay
+from .. import explore, learning_rate, lr_decay
 from . import COLORS, new_figure, plain_log_axis
 
-__all__ = ["schedule_figure", "decay_explorer_figure", "noisy_runs_figure"]
+__all__ = ["schedule_figure", "decay_explorer_figure", "noisy_runs_figure", "explorer"]
 
 
 def schedule_figure(base_lr=0.1, decay_steps=10, decay_rate=0.5, num_steps=50):
@@ -53,7 +53,7 @@ def decay_explorer_figure(base_lr=0.1, decay_rate=0.99, decay_steps=1, staircase
     fig, (ax0, ax1, ax2) = new_figure(3, width=11.0, height=3.6)
     fig.subplots_adjust(left=0.06, right=0.985, top=0.78, wspace=0.3)
     k = np.arange(num_steps)
-    lrs = decayed.extra["lr"][:num_steps].astype(np.float64)
+    lrs = decayed.lr[:num_steps].astype(np.float64)
     ax0.step(k, lrs, where="post", color=COLORS[0], lw=1.8, label="decayed")
     ax0.axhline(base_lr, color=COLORS[4], lw=1.2, ls="--", label=f"constant {base_lr:g}")
     top = base_lr * 1.15
@@ -120,3 +120,14 @@ def noisy_runs_figure(traces: dict, title=None):
     if title:
         ax.set_title(title, fontsize=10)
     return fig
+
+
+def explorer():
+    """Chapter 6's explorer: base rate, decay rate, decay steps, staircase and updates (chapter 6)."""
+    return explore.Explorer("lr-decay", decay_explorer_figure, [
+        explore.log_slider("base_lr", 0.01, 1.2, 0.1, grid=(0.1, 1.05), label="base rate"),
+        explore.slider("decay_rate", 0.3, 1.0, 0.01, 0.99, grid=(0.5, 0.9, 0.99), label="decay rate"),
+        explore.int_slider("decay_steps", 1, 20, 1, grid=(1, 10), label="decay steps"),
+        explore.toggle("staircase", True, label="staircase"),
+        explore.int_slider("num_steps", 5, 200, 40, grid=(40,), label="updates"),
+    ])

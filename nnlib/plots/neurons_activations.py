@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import neurons_activations as act
+from .. import explore, neurons_activations as act
 from . import COLORS, new_figure
 
 __all__ = ["GALLERY", "EXPLORER_CHOICES", "activation_gallery_figure", "dying_relu_figure",
-           "activation_explorer_figure"]
+           "activation_explorer_figure", "explorer"]
 
 # (label, name, alpha) of the activations the chapter plots, in the order it introduces them
 GALLERY = [
@@ -51,7 +51,7 @@ def activation_gallery_figure(zlim=(-5.0, 5.0)):
 def dying_relu_figure(runs: dict, lr: float):
     """Left: share of hidden units off for every input, per step; right: the loss (chapter 1).
 
-    ``runs`` maps a label to a list of :class:`nnlib.neurons_activations.TrainRun` (one per seed).
+    ``runs`` maps a label to a list of :class:`nnlib.neurons_activations.DeadUnitRun` (one per seed).
     """
     fig, (ax0, ax1) = new_figure(2, height=3.8)
     for (label, rs), color in zip(runs.items(), COLORS):
@@ -105,3 +105,11 @@ def activation_explorer_figure(activation="ReLU", z=1.5):
     fig.suptitle(f"{activation} at z = {z:g}:  f(z) = {fz:.4f},  f′(z) = {dfz:.4f}"
                  + (f"  ({note})" if note else ""), fontsize=11)
     return fig
+
+
+def explorer():
+    """Chapter 1's explorer: :func:`activation_explorer_figure` over the activations and z (chapter 1)."""
+    return explore.Explorer("activations", activation_explorer_figure, [
+        explore.choice("activation", list(EXPLORER_CHOICES), default="ReLU", label="activation"),
+        explore.slider("z", -5.0, 5.0, 0.1, -1.5, grid=(-4.0, -1.5, 0.0, 1.5, 4.0), label="pre-activation z"),
+    ])

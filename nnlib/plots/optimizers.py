@@ -5,10 +5,11 @@ from functools import lru_cache
 
 import numpy as np
 
+from .. import explore
 from .. import optimizers as opt
 from . import COLORS, new_figure, plain_log_axis
 
-__all__ = ["surface_figure", "explorer_figure", "batch_figure", "loss_curves_figure"]
+__all__ = ["surface_figure", "explorer_figure", "explorer", "batch_figure", "loss_curves_figure"]
 
 #: Contour levels of the gap above the minimum, per surface (geometric, so the valley floor shows).
 LEVELS = {"ravine": (0.01, 40.0), "rosenbrock": (0.05, 2000.0), "saddle": (0.005, 6.0)}
@@ -115,6 +116,20 @@ def explorer_figure(optimizer="momentum", lr=0.01, beta_1=0.9, beta_2=0.99, surf
     fig.suptitle(f"{label} on the {s.label}: " + ", ".join(f"{k} = {v:g}" for k, v in shown.items())
                  + f"\n{end}", fontsize=10)
     return fig
+
+
+def explorer():
+    """Chapter 8's explorer: rule, learning rate, beta_1 and beta_2, start and steps on the ravine (chapter 8)."""
+    return explore.Explorer("optimizers", explorer_figure, [
+        explore.choice("optimizer", opt.NAMES, default="momentum", label="optimizer"),
+        explore.log_slider("lr", 1e-3, 1.0, 0.01, label="learning rate",
+                           grid=(0.003, 0.01, 0.03, 0.1, 0.3)),
+        explore.slider("beta_1", 0.0, 0.99, 0.01, 0.9, grid=(0.9,), label="β₁ (momentum)"),
+        explore.slider("beta_2", 0.5, 0.999, 0.001, 0.99, grid=(0.99,), label="β₂ (ρ)"),
+        explore.slider("x0", -5.0, 2.0, 0.1, -4.5, grid=(-4.5,), label="start x"),
+        explore.slider("y0", -1.5, 1.5, 0.05, 1.0, grid=(1.0,), label="start y"),
+        explore.int_slider("num_steps", 10, 300, 100, grid=(100,), label="steps"),
+    ])
 
 
 def batch_figure(sizes, noise, spread, n):

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import explore
 from . import COLORS, new_figure
 
 __all__ = ["circle_data_figure", "boundary_figure", "minimizer_figure", "weight_histogram_figure",
-           "steps_figure", "regularization_explorer"]
+           "steps_figure", "explorer"]
 
 RED, BLUE = "#d62728", "#1f77b4"
 
@@ -105,12 +106,12 @@ def steps_figure(X, y, xx, yy, probs_by_step, steps, titles):
     return fig
 
 
-def regularization_explorer(X, y, xx, yy, results):
-    """A plot function ``(kind, lam) -> Figure`` over precomputed training results (chapter 11).
+def explorer(X, y, xx, yy, results):
+    """Chapter 11's explorer: penalty and strength, over networks trained in advance (chapter 11).
 
     ``results`` maps ``(kind, lam)`` to a dict with ``probs`` (the output on the grid ``xx, yy``),
-    ``w`` (all weights), ``train_acc`` and ``test_acc``; ``lam = 0``
-    draws the unregularized model whatever the kind.
+    ``w`` (all weights), ``train_acc`` and ``test_acc``, and holds ``("none", 0.0)``; ``lam = 0``
+    draws the unregularized model whatever the kind. The default is L2(0.005), the note's.
     """
     lams = sorted({lam for _, lam in results})
 
@@ -145,4 +146,7 @@ def regularization_explorer(X, y, xx, yy, results):
                      f"{zeros} of {w.size} weights within 0.001 of 0", fontsize=10)
         return fig
 
-    return plot
+    return explore.Explorer("regularization", plot, [
+        explore.choice("kind", ("L2", "L1"), default="L2", label="penalty"),
+        explore.choice("lam", tuple(lams), default=0.005, label="λ"),
+    ])

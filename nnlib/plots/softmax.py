@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import explore
 from ..softmax import log_softmax, softmax, sparse_categorical_cross_entropy
 from . import COLORS, new_figure
 
-__all__ = ["softmax_figure", "stability_figure", "softmax_explorer_figure", "loss_by_method"]
+__all__ = ["softmax_figure", "stability_figure", "softmax_explorer_figure", "loss_by_method", "explorer"]
 
 GREY = "0.65"
 
@@ -135,3 +136,14 @@ def softmax_explorer_figure(z1=0.0, z2=1.0, z3=-1.0, true_class=1):
     fig.suptitle(f"true class {true_class} (label {y} in code): loss = −log a_{true_class} = {loss:.4f}",
                  fontsize=10)
     return fig
+
+
+def explorer():
+    """Chapter 3's explorer: :func:`softmax_explorer_figure` over three logits and the true class (chapter 3)."""
+    return explore.Explorer("softmax", softmax_explorer_figure, [
+        explore.slider("z1", -10.0, 10.0, 0.5, 0.0, grid=(-4.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0),
+                       label="logit z1"),
+        explore.slider("z2", -10.0, 10.0, 0.5, 1.0, grid=(1.0,), label="logit z2"),
+        explore.slider("z3", -10.0, 10.0, 0.5, -1.0, grid=(-1.0,), label="logit z3"),
+        explore.choice("true_class", (1, 2, 3), default=1, label="true class"),
+    ])

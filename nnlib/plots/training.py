@@ -1,13 +1,13 @@
-"""Chapters 12 and 13 (training in practice, capstone): learning curves, predictions, confusion
-matrix, mistakes, and the capstone's comparison."""
+"""Chapter 12 (training in practice): learning curves, predictions, confusion matrix, mistakes,
+and the explorer over test images."""
 from __future__ import annotations
 
 import numpy as np
 
+from .. import explore
 from . import COLORS, new_figure
 
-__all__ = ["history_figure", "prediction_figure", "confusion_figure", "mistakes_figure",
-           "capstone_figure", "capstone_steps_figure"]
+__all__ = ["history_figure", "prediction_figure", "confusion_figure", "mistakes_figure", "explorer"]
 
 
 def _image(ax, pixels, side):
@@ -85,58 +85,12 @@ def mistakes_figure(images, y_true, probs, indices, side=28, ncols=8):
     return fig
 
 
-def capstone_figure(names, accuracies, baseline=None):
-    """Test accuracy of each capstone step, as horizontal bars."""
-    fig, (ax,) = new_figure(1, width=7.5, height=0.4 * len(names) + 1.2)
-    fig.subplots_adjust(left=0.33, right=0.95, bottom=0.2, top=0.88)
-    y = np.arange(len(names))[::-1]
-    acc = np.asarray(accuracies) * 100
-    ax.barh(y, acc, color=COLORS[0])
-    for yi, a in zip(y, acc):
-        ax.text(a + 0.1, yi, f"{a:.1f}%", va="center", fontsize=8)
-    ax.set_yticks(y, names, fontsize=8)
-    lo = max(0.0, float(acc.min()) - 5)
-    ax.set_xlim(lo, 100)
-    ax.set(xlabel="test accuracy (%)", title="Adding the course's techniques one at a time")
-    return fig
+def explorer(X_test, probs, y_test, picks):
+    """Chapter 12's explorer: a test image and the trained network's ten probabilities ``probs`` for
+    it; the book's frames show the images ``picks`` lists, the live explorer any of them (chapter 12)."""
+    def plot(index):
+        i = int(index)
+        return prediction_figure(X_test[i:i + 1], probs[i:i + 1], y_test[i:i + 1])
 
-
-def capstone_steps_figure(names, epoch_losses, accuracies, step, se=None):
-    """Capstone explorer (chapter 13): training loss per epoch of steps 0..``step`` (``step`` in
-    colour, earlier ones grey), and their test accuracies with ± one standard error.
-
-    The axes are fixed by all the runs passed in, so frames for different steps line up.
-    """
-    names = list(names)
-    losses = [np.asarray(l, dtype=float) for l in epoch_losses]
-    acc = np.asarray(accuracies, dtype=float) * 100
-    if not (len(names) == len(losses) == len(acc)) or not names:
-        raise ValueError(f"names, epoch_losses and accuracies must have the same non-zero length, "
-                         f"got {len(names)}, {len(losses)}, {len(acc)}")
-    step = int(step)
-    if not 0 <= step < len(names):
-        raise ValueError(f"step must be between 0 and {len(names) - 1}, got {step}")
-    fig, (ax0, ax1) = new_figure(2, width=9.5, height=3.4)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.16, top=0.86, wspace=0.55)
-    for k in range(step + 1):
-        epochs = np.arange(1, len(losses[k]) + 1)
-        now = k == step
-        ax0.plot(epochs, losses[k], color=COLORS[0] if now else "0.75", lw=2.2 if now else 1,
-                 marker="o" if now else None, ms=4, zorder=3 if now else 2)
-    top = max(float(l.max()) for l in losses)
-    ax0.set(xlabel="epoch", ylabel="mean training loss", ylim=(0, top * 1.05),
-            xlim=(0.8, max(len(l) for l in losses) + 0.2),
-            title=f"step {step}: {names[step]}")
-    ax0.grid(alpha=0.3)
-    rows = np.arange(len(names))[::-1]
-    shown = slice(0, step + 1)
-    colors = ["0.75"] * step + [COLORS[0]]
-    err = None if se is None else float(se) * 100
-    ax1.barh(rows[shown], acc[shown], color=colors, xerr=err, ecolor="0.3", capsize=3)
-    for r, a in zip(rows[shown], acc[shown]):
-        ax1.text(a + (err or 0) + 0.3, r, f"{a:.1f}%", va="center", fontsize=8)
-    ax1.set_yticks(rows, names, fontsize=8)
-    ax1.set_xlim(max(0.0, float(acc.min()) - 5), 100)
-    ax1.set_ylim(-0.6, len(names) - 0.4)
-    ax1.set(xlabel="test accuracy (%)", title="test accuracy" + ("" if se is None else " ± 1 SE"))
-    return fig
+    return explore.Explorer("training", plot, [
+        explore.int_slider("index", 0, len(X_test) - 1, picks[0], grid=tuple(picks), label="test image")])

@@ -1,0 +1,72 @@
+"""Chapter 13 (capstone): the seven runs' test accuracies, and the explorer over the steps."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import explore
+from . import COLORS, new_figure
+
+__all__ = ["capstone_figure", "capstone_steps_figure", "explorer"]
+
+
+def _accuracy_bars(ax, names, acc, step, err=None, color=None):
+    """Bars of the test accuracies (%) of steps 0..``step`` (``step`` in colour) on axes fixed by all."""
+    rows = np.arange(len(names))[::-1]
+    shown = slice(0, step + 1)
+    ax.barh(rows[shown], acc[shown], color=color or ["0.75"] * step + [COLORS[0]], xerr=err,
+            ecolor="0.3", capsize=3)
+    for r, a in zip(rows[shown], acc[shown]):
+        ax.text(a + (err or 0) + 0.3, r, f"{a:.1f}%", va="center", fontsize=8)
+    ax.set_yticks(rows, names, fontsize=8)
+    ax.set_xlim(max(0.0, float(acc.min()) - 5), 100)
+    ax.set_ylim(-0.6, len(names) - 0.4)
+
+
+def capstone_figure(results):
+    """Test accuracy of each capstone run (``results``: dicts with ``"name"`` and ``"accuracy"``), as bars."""
+    fig, (ax,) = new_figure(1, width=7.5, height=0.4 * len(results) + 1.2)
+    fig.subplots_adjust(left=0.33, right=0.95, bottom=0.2, top=0.88)
+    acc = np.array([r["accuracy"] for r in results], dtype=float) * 100
+    _accuracy_bars(ax, [r["name"] for r in results], acc, len(acc) - 1, color=COLORS[0])
+    ax.set(xlabel="test accuracy (%)", title="Adding the course's techniques one at a time")
+    return fig
+
+
+def capstone_steps_figure(results, step, se=None):
+    """Capstone explorer (chapter 13): training loss per epoch of runs 0..``step`` (``step`` in
+    colour, earlier ones grey), and their test accuracies with ± ``se`` (one standard error).
+
+    ``results`` lists the runs in order, each a dict with ``"name"``, ``"losses"`` (mean training
+    loss per epoch) and ``"accuracy"`` (on the test set). The axes are fixed by all the runs, so
+    frames for different steps line up.
+    """
+    if not results:
+        raise ValueError("results must list at least one run, got none")
+    names = [r["name"] for r in results]
+    losses = [np.asarray(r["losses"], dtype=float) for r in results]
+    acc = np.array([r["accuracy"] for r in results], dtype=float) * 100
+    step = int(step)
+    if not 0 <= step < len(names):
+        raise ValueError(f"step must be between 0 and {len(names) - 1}, got {step}")
+    fig, (ax0, ax1) = new_figure(2, width=9.5, height=3.4)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.16, top=0.86, wspace=0.55)
+    for k in range(step + 1):
+        epochs = np.arange(1, len(losses[k]) + 1)
+        now = k == step
+        ax0.plot(epochs, losses[k], color=COLORS[0] if now else "0.75", lw=2.2 if now else 1,
+                 marker="o" if now else None, ms=4, zorder=3 if now else 2)
+    top = max(float(l.max()) for l in losses)
+    ax0.set(xlabel="epoch", ylabel="mean training loss", ylim=(0, top * 1.05),
+            xlim=(0.8, max(len(l) for l in losses) + 0.2),
+            title=f"step {step}: {names[step]}")
+    ax0.grid(alpha=0.3)
+    _accuracy_bars(ax1, names, acc, step, None if se is None else float(se) * 100)
+    ax1.set(xlabel="test accuracy (%)", title="test accuracy" + ("" if se is None else " ± 1 SE"))
+    return fig
+
+
+def explorer(results, se):
+    """Chapter 13's explorer: :func:`capstone_steps_figure` over the capstone's runs (chapter 13)."""
+    last = len(results) - 1
+    return explore.Explorer("capstone", lambda step: capstone_steps_figure(results, step, se=se), [
+        explore.int_slider("step", 0, last, last, grid=tuple(range(last + 1)), label="capstone step")])

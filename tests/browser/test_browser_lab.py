@@ -1,0 +1,73 @@
+"""Every chapter's live explorer, in JupyterLab, in a real browser (Debian's Chromium).
+
+One JupyterLab server for the module (``tests/browser/lab.py``: 127.0.0.1, a random token, a temporary
+copy of the chapters). For each chapter: open it, clear and run all cells from the Run menu,
+check that no cell shows an error or a traceback, move the live explorer's first slider with the
+keyboard (chapter 11 has only drop-downs: the first one), and check that the figure changes —
+a new image, different pixels. A screenshot of each chapter is kept in
+``_build/screenshots/lab/``. The kernel is shut down afterwards.
+
+``NNLIB_LAB_CHAPTERS=/some/dir`` runs the same checks on other copies of the notebooks (used to
+show that the test fails when an explorer stops responding).
+"""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from tests.browser import lab as L
+from tests.browser import ARTIFACTS, launch
+from tests.helpers import notebooks
+
+SHOTS = ARTIFACTS / "lab"
+CHAPTERS = [p.name for p in notebooks()]
+
+
+@pytest.fixture(scope="module")
+def lab():
+    with L.lab_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.mark.parametrize("name", CHAPTERS, ids=[n.split("_")[0] for n in CHAPTERS])
+def test_live_explorer(page, lab, name):
+    try:
+        L.open_notebook(page, lab, name)
+        L.run_all(page)
+        errors = L.error_outputs(page)
+        assert not errors, f"{name}: error output after Run All:\n" + "\n".join(errors)
+
+        cell = L.live_cell(page)
+        cell.scroll_into_view_if_needed()
+        before = L.wait_figure(cell)
+        png_before = L.figure_png(cell)
+        moved = L.move(page, cell)
+        L.wait_figure_change(cell, before)
+        png_after = L.figure_png(cell)
+        assert png_after != png_before, f"{name}: moving the {moved} gave a new image with the same pixels"
+        errors = L.error_outputs(page)
+        assert not errors, f"{name}: error output after moving the {moved}:\n" + "\n".join(errors)
+    finally:
+        # The page as it was left (also when a check failed), scrolled to the live explorer.
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        live = page.locator(".jp-CodeCell .jp-OutputArea .widget-vbox").first
+        if live.count():
+            live.scroll_into_view_if_needed()
+        page.screenshot(path=SHOTS / f"{name.removesuffix('.ipynb')}.png")
+        lab.shutdown_kernels(name)

@@ -1,0 +1,122 @@
+"""Chapter 1 (neurons and activations): the network sizes notes 000, 003, 004 print (the ledger),
+and what the chapter states about the notes beyond them (see its errata)."""
+from __future__ import annotations
+
+import numpy as np
+
+from nnlib import network, neurons_activations as act
+from nnlib.notes import neurons_activations as notes
+from tests.helpers import CHAPTERS, stored_text
+from tests.ledger import Entry, TestLedger  # noqa: F401  (TestLedger: the ledger checks, run on LEDGER)
+
+NOTEBOOK = "01_neurons_activations.ipynb"
+
+
+def total_params(sizes):
+    """Our parameter count, as the note writes the end of its sum: ``'= 26'``."""
+    return lambda: [f"= {sum(act.param_counts(sizes))}"]
+
+
+def kernel_shape(sizes, k):
+    """The shape of layer k's weight matrix, written as note 004 writes it: ``'400×25'``."""
+    return lambda: [notes.format_shape(act.layer_shapes(sizes)[k][0])]
+
+
+LEDGER = [
+    Entry(notes.PARAMS_3_4_2, NOTEBOOK, total_params([3, 4, 2])),
+    Entry(notes.PARAMS_3_4_2_AS_PRINTED, NOTEBOOK,
+          lambda: [notes.rendered_as_text("总参数 = " + notes.format_param_sum([3, 4, 2]))],
+          "the note's sum with its '*' lost to Markdown emphasis (errata)"),
+    Entry(notes.SHAPE_400_25, NOTEBOOK, kernel_shape([400, 25, 15, 1], 0)),
+    Entry(notes.SHAPE_25_15, NOTEBOOK, kernel_shape([400, 25, 15, 1], 1)),
+    Entry(notes.SHAPE_15_1, NOTEBOOK, kernel_shape([400, 25, 15, 1], 2)),
+    Entry(notes.PHOTO_INPUT, NOTEBOOK, lambda: [notes.format_input_length(320, 240, 3)]),
+]
+
+
+def test_the_3_4_2_network_has_2_layers_and_12_4_8_2_parameters():
+    """000 lines 15-18: 2 layers; 12 weights + 4 biases, then 8 weights + 2 biases."""
+    assert act.num_layers([3, 4, 2]) == 2
+    (w1, b1), (w2, b2) = act.layer_shapes([3, 4, 2])
+    assert (w1[0] * w1[1], b1[0], w2[0] * w2[1], b2[0]) == (12, 4, 8, 2)
+
+
+def test_the_note_sum_as_printed_adds_up_to_82_not_26():
+    """000 line 18 reads '34+4 + 42+2 = 26'; taken literally the left side is 82 (errata)."""
+    assert 34 + 4 + 42 + 2 == 82
+    assert notes.rendered_as_text("3*4+4 + 4*2+2") == "34+4 + 42+2"
+
+
+def test_the_10_class_digit_network():
+    """004 line 301 (table only as a picture, line 312): 10025 / 390 / 160, total 10575."""
+    assert act.param_counts([400, 25, 15, 10]) == [10025, 390, 160]
+    assert sum(act.param_counts([400, 25, 15, 10])) == 10575
+    assert act.param_counts([400, 25, 15, 1]) == [10025, 390, 16]
+    assert sum(act.param_counts([400, 25, 15, 1])) == 10431
+    stored = "\n".join(stored_text(CHAPTERS / "01_neurons_activations.ipynb"))
+    for fact in ("Total params: 10575", "Total params: 10431", "[10025, 390, 160]", "keras count_params():     26"):
+        assert fact in stored, fact
+
+
+def test_bias_vectors_have_lengths_25_15_1():
+    """004 line 79: b[1], b[2], b[3] have lengths 25, 15 and 1."""
+    assert [b for _, b in act.layer_shapes([400, 25, 15, 1])] == [(25,), (15,), (1,)]
+
+
+def test_elu_tends_to_minus_alpha():
+    """001 line 69 says ELU approaches alpha for large negative z; it approaches -alpha (errata)."""
+    for alpha in (1.0, 0.5, 2.0):
+        assert act.elu(-30.0, alpha=alpha) == np.float32(-alpha)
+
+
+def test_elu_is_smooth_at_zero_only_for_alpha_1():
+    """001 line 71 says ELU is smooth everywhere; the slope from the left at 0 is alpha (errata)."""
+    for alpha in (1.0, 0.5, 2.0):
+        left = act.derivative("elu", np.float32(-1e-6), alpha)
+        right = act.derivative("elu", np.float32(1e-6), alpha)
+        assert right == 1 and abs(left - alpha) < 1e-5
+        assert (abs(left - right) < 1e-5) == (alpha == 1.0)
+
+
+def test_tensorflow_now_has_leaky_relu_with_other_defaults(tf):
+    """001 line 81 says TF has no leaky ReLU; it has three, defaulting to 0.2, 0.2 and 0.3 (errata)."""
+    import inspect
+
+    import keras
+
+    assert inspect.signature(tf.nn.leaky_relu).parameters["alpha"].default == 0.2
+    assert inspect.signature(keras.activations.leaky_relu).parameters["negative_slope"].default == 0.2
+    assert inspect.signature(keras.layers.LeakyReLU.__init__).parameters["negative_slope"].default == 0.3
+    z = tf.constant(np.linspace(-5, 5, 101, dtype=np.float32))
+    np.testing.assert_array_equal(tf.maximum(0.01 * z, z).numpy(),
+                                  keras.activations.leaky_relu(z, negative_slope=0.01).numpy())
+
+
+def test_xor_needs_a_hidden_non_linearity():
+    """004 line 143: linear layers collapse; the best linear fit of XOR is 0.5 everywhere (MSE 0.25)."""
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32)
+    y = np.array([[0], [1], [1], [0]], np.float32)
+    A = np.c_[X, np.ones(4)]
+    fit = A @ np.linalg.lstsq(A, y, rcond=None)[0]
+    np.testing.assert_allclose(fit, 0.5, atol=1e-12)
+    hand = network.Network([np.array([[1, 1], [1, 1]], np.float32), np.array([[1], [-2]], np.float32)],
+                           [np.array([0, -1], np.float32), np.zeros(1, np.float32)], "relu")
+    assert hand.predict(X).ravel().tolist() == [0, 1, 1, 0]
+    assert act.train(X, y, act.init_mlp(2, 8, "identity", seed=0), lr=0.1, num_steps=1000).loss[-1] > 0.2499
+    assert act.train(X, y, act.init_mlp(2, 8, "relu", seed=0), lr=0.1, num_steps=1000).loss[-1] < 1e-10
+
+
+def test_a_large_learning_rate_kills_relu_units_and_not_leaky_0_2_or_elu():
+    """001 line 57 / 003 line 162: the chapter's runs (seeds 0-2, 300 steps)."""
+    X, y = act.toy_regression()
+    def start(name="relu", alpha=None):
+        return [act.init_mlp(8, 64, name, alpha, out_scale=0.1, seed=s) for s in (0, 1, 2)]
+
+    calm = [act.train(X, y, n, lr=0.05, num_steps=300) for n in start()]
+    assert all(r.off_share.max() == 0 for r in calm)
+    hot = [act.train(X, y, n, lr=0.1, num_steps=300) for n in start()]
+    assert all(r.off_share[-1] > 0.4 and r.revived == 0 for r in hot)
+    for name, alpha in (("leaky_relu", 0.2), ("elu", 1.0)):
+        runs = [act.train(X, y, n, lr=0.1, num_steps=300) for n in start(name, alpha)]
+        assert all(r.off_share.max() == 0 for r in runs), name
+        assert max(r.loss[-1] for r in runs) < min(r.loss[-1] for r in hot), name

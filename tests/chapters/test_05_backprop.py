@@ -1,0 +1,135 @@
+"""Chapter 5 (backpropagation): the digits note 004's section 5 prints (the ledger), and what the
+chapter states about the notes and the course beyond them (see its errata).
+
+Section 5 of note 004 (lines 330-353) prints no computed values: its worked example with numbers
+was a figure (图2-2-19, line 339) that the text copy lost. The only digits it prints are the 1/2
+and the square of the one-neuron cost (line 341); our computation graph, printed back as a
+formula, must give that line. The course's numbers (x = -2, y = 2, w = 2, b = 8; the lab's
+slopes 22.001, 66.009, 6.002) are not in the notes; they are checked below.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from nnlib.backprop import Value, gradient_cost, numerical_grad, one_neuron
+from nnlib.notes import NOTE_000, NOTE_003, NOTE_004, shows
+from nnlib.notes import backprop as notes_autodiff
+from tests.helpers import CHAPTERS, changed_digits, note_line, stored_text
+from tests.ledger import Entry, TestLedger  # noqa: F401  (TestLedger: the ledger checks, run on LEDGER)
+
+NOTEBOOK = "05_backprop.ipynb"
+
+
+def formula() -> list[str]:
+    """Our graph c = wx, a = c + b, d = a - y, J = 0.5 d^2, printed as note 004's formula."""
+    g = one_neuron()
+    return [notes_autodiff.format_formula(g["J"], (g["w"], g["b"]))]
+
+
+LEDGER = [
+    Entry(notes_autodiff.FORMULA, NOTEBOOK, formula,
+          "the graph printed back as LaTeX; the 1/2 and the square are the only digits of section 5"),
+]
+# what note 004 prints without digits, which the ledger cannot recompute: checked against the note
+TRANSCRIBED = [notes_autodiff.CHAIN_RULE, notes_autodiff.COST_BACKPROP, notes_autodiff.COST_SLOPES,
+               notes_autodiff.SPELLING]
+# the network sizes whose cost the chapter counts
+SIZES = ([4, 1, 1], [4, 2, 1], [4, 4, 1], [4, 8, 1], [4, 16, 1], [4, 32, 1],
+         [4, 8, 8, 1], [4, 8, 8, 8, 1], [4, 8, 8, 8, 8, 1])
+
+
+# --- what note 004 prints -------------------------------------------------------------------------------
+def test_section_5_prints_no_number_but_its_formula():
+    """004 lines 330-355: apart from section numbers, figure captions and line 341, no digit."""
+    for no in range(330, 356):
+        line = note_line(NOTE_004, no)
+        if no == notes_autodiff.FORMULA.first_line:
+            assert notes_autodiff.FORMULA.text in line
+            continue
+        rest = re.sub(r"图2-2-\d+|^\s*5\.\d?\s", "", line)
+        assert not re.search(r"\d", rest), f"line {no}: {line[:80]!r}"
+
+
+def test_the_course_values_are_not_in_the_note():
+    lines = [note_line(NOTE_004, no) for no in range(326, 361)]
+    for number in ("22.001", "66.009", "6.002", "4.5", "121"):
+        assert not shows(number, lines), number
+
+
+# --- the chain rule of line 341, on the lecture's values ----------------------------------------------
+def test_the_chain_rule_of_line_341_is_the_product_of_local_derivatives():
+    g = one_neuron()
+    g["J"].backward()
+    dc_dw, da_dc, dd_da, dJ_dd = g["x"].data, 1.0, 1.0, g["d"].data
+    assert dc_dw * da_dc * dd_da * dJ_dd == g["w"].grad == -4.0
+
+
+# --- the course lab's numbers (not in the notes) --------------------------------------------------------
+def _lab_line(f, p, name, eps=0.001):
+    """J, J with p nudged by eps, and numerical_grad's slope, in the lab's format."""
+    J = f().data
+    old = p.data
+    p.data = old + eps
+    J_eps = f().data
+    p.data = old
+    return notes_autodiff.format_lab_slope(J, J_eps, numerical_grad(f, [p], eps)[0], name)
+
+
+def _lab_lines():
+    a, w = Value(11.0), Value(3.0)
+    net = one_neuron(x=2.0, y=1.0, w=-2.0, b=8.0)
+    return (_lab_line(lambda: a ** 2, a, "dJ_da"),
+            _lab_line(lambda: (2 + 3 * w) ** 2, w, "dJ_dw"),
+            _lab_line(lambda: one_neuron(x=2.0, y=1.0, w=net["w"].data, b=8.0)["J"], net["w"], "dJ_dw"))
+
+
+def test_the_lab_lines_are_reproduced_digit_for_digit_by_nnlib():
+    assert _lab_lines() == notes_autodiff.LAB
+
+
+def test_the_chapter_shows_the_lab_numbers_and_not_a_changed_digit():
+    stored = stored_text(CHAPTERS / NOTEBOOK)
+    for row in notes_autodiff.LAB:
+        for number in re.findall(r"-?\d+\.\d+|\d+", row.split("k = ")[1]):
+            assert shows(number, stored), number
+            for changed in changed_digits(number):
+                assert not shows(changed, stored), changed
+
+
+def test_the_chapter_shows_the_lecture_example():
+    stored = stored_text(CHAPTERS / NOTEBOOK)
+    g = one_neuron()
+    g["J"].backward()
+    for name in ("x", "w", "b", "y", "c", "a", "d", "J"):
+        row = f"{name:>2} {g[name].data:>7g} {g[name].grad:>7g}"
+        assert row in stored, row
+
+
+# --- note 004's cost claim (lines 343-346) ---------------------------------------------------------------
+@pytest.mark.parametrize("sizes", SIZES, ids=str)
+def test_backprop_takes_about_n_plus_p_and_slopes_n_times_p(sizes):
+    r = gradient_cost(sizes)
+    assert r["N"] + r["P"] <= r["backward"] <= 1.3 * (r["N"] + r["P"])
+    assert r["slopes"] == (r["P"] + 1) * r["N"]
+
+
+# --- errata ---------------------------------------------------------------------------------------------
+def test_note_004_misspells_backpropagation():
+    """004 line 90: 'back propogation'."""
+    line = note_line(NOTE_004, notes_autodiff.SPELLING.first_line)
+    assert "propogation" in line and "propagation" not in line
+
+
+def test_notes_000_and_003_credit_backprop_with_the_update():
+    """000 line 165 and 003 line 111 say backpropagation optimizes / updates the weights."""
+    assert "反向传播:训练网络,优化网络参数" in note_line(NOTE_000, 165)
+    assert "反向传播 误差信息 更新权重" in note_line(NOTE_003, 111)
+
+
+def test_backward_computes_gradients_and_changes_no_parameter():
+    g = one_neuron()
+    before = {k: v.data for k, v in g.items()}
+    g["J"].backward()
+    assert {k: v.data for k, v in g.items()} == before

@@ -1,0 +1,226 @@
+"""nnlib.initialization (chapter 9) against keras.initializers, keras.activations and GradientTape.
+
+Random draws cannot agree bit for bit (numpy and TensorFlow use different generators), so the
+initializers are compared by what defines them: the fans, the limit or standard deviation they
+draw with (exactly), the bound no value may cross, and the standard deviation of a large sample.
+
+Tolerance for a sample standard deviation: for N independent values with kurtosis k, the sample
+standard deviation s has a relative standard error of about sqrt((k - 1) / (4 N)). k is 1.8 for a
+uniform, 3 for a normal, and below 3 for a truncated normal, so with N = 200,000 the standard
+error is at most 0.16 %; we allow 5 standard errors (0.79 %). That is tight enough to tell a
+truncated normal with the 0.8796 correction (std = target) from one without (std 12 % low).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from nnlib import data, initialization
+
+SHAPE = (500, 400)  # 200,000 weights; fan_in 500, fan_out 400
+N = SHAPE[0] * SHAPE[1]
+STD_RTOL = 5 * math.sqrt((3 - 1) / (4 * N))
+
+
+# --- fans and scales ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape", [(), (7,), (3, 5), (3, 3, 4, 8), (2, 5, 6), (5, 1, 1, 2, 3)])
+def test_compute_fans_follows_keras(keras, shape):
+    from keras.src.initializers.random_initializers import compute_fans
+
+    assert initialization.compute_fans(shape) == compute_fans(shape)
+
+
+def test_the_named_initializers_use_the_textbook_formulas():
+    n_in, n_out = SHAPE
+    assert initialization.init_scale(SHAPE, 1.0, "fan_avg", "uniform") == pytest.approx(math.sqrt(6 / (n_in + n_out)))
+    assert initialization.init_scale(SHAPE, 1.0, "fan_avg", "untruncated_normal") == pytest.approx(
+        math.sqrt(2 / (n_in + n_out)))
+    assert initialization.init_scale(SHAPE, 2.0, "fan_in", "uniform") == pytest.approx(math.sqrt(6 / n_in))
+    assert initialization.init_scale(SHAPE, 2.0, "fan_in", "untruncated_normal") == pytest.approx(math.sqrt(2 / n_in))
+    assert initialization.init_scale(SHAPE, 2.0, "fan_in", "normal") == pytest.approx(
+        math.sqrt(2 / n_in) / 0.87962566103423978)
+    assert initialization.init_scale(SHAPE, 1 / 3, "fan_in", "uniform") == pytest.approx(1 / math.sqrt(n_in))
+
+
+def test_truncated_stddev_is_kerass_constant():
+    assert initialization.truncated_stddev(2.0) == pytest.approx(0.87962566103423978, rel=1e-14)
+    assert initialization.TRUNCATED_STDDEV == 0.87962566103423978
+    # TF1's contrib variance_scaling_initializer used 1.3 instead of 1 / 0.8796^2 = 1.2924
+    assert 1 / initialization.TRUNCATED_STDDEV ** 2 == pytest.approx(1.2924, abs=1e-4)
+
+
+def test_keras_truncated_normal_without_the_correction_is_12_percent_narrow(keras):
+    w = keras.initializers.TruncatedNormal(stddev=1.0, seed=3)(SHAPE).numpy()
+    assert np.std(w) == pytest.approx(initialization.TRUNCATED_STDDEV, rel=STD_RTOL)
+    assert np.abs(w).max() <= 2.0
+
+
+# --- initializers against keras.initializers ------------------------------------------------
+
+CASES = [  # (ours, keras class name, scale, mode, distribution)
+    (initialization.glorot_uniform, "GlorotUniform", 1.0, "fan_avg", "uniform"),
+    (initialization.glorot_normal, "GlorotNormal", 1.0, "fan_avg", "truncated_normal"),
+    (initialization.he_uniform, "HeUniform", 2.0, "fan_in", "uniform"),
+    (initialization.he_normal, "HeNormal", 2.0, "fan_in", "truncated_normal"),
+]
+
+
+@pytest.mark.parametrize("ours, name, scale, mode, dist", CASES, ids=[c[1] for c in CASES])
+def test_named_initializer_matches_keras(keras, ours, name, scale, mode, dist):
+    theirs = getattr(keras.initializers, name)(seed=1)(SHAPE).numpy()
+    mine = ours(SHAPE, seed=1)
+    assert mine.dtype == np.float32 and mine.shape == SHAPE
+    inst = getattr(keras.initializers, name)()
+    assert (inst.scale, inst.mode, inst.distribution) == (scale, mode, dist)
+    target = math.sqrt(scale / {"fan_in": SHAPE[0], "fan_avg": sum(SHAPE) / 2}[mode])
+    param = initialization.init_scale(SHAPE, scale, mode, dist)
+    bound = param if dist == "uniform" else 2 * param
+    for w in (mine, theirs):
+        assert float(np.std(w)) == pytest.approx(target, rel=STD_RTOL)
+        assert abs(float(np.mean(w))) < 5 * target / math.sqrt(N)
+        assert np.abs(w).max() <= bound * (1 + 1e-6)
+        assert np.abs(w).max() >= bound * (1 - 1e-3)  # the bound is reached, not just respected
+
+
+@pytest.mark.parametrize("mode", initialization.MODES)
+@pytest.mark.parametrize("dist", ["uniform", "truncated_normal", "untruncated_normal", "normal"])
+def test_variance_scaling_matches_keras(keras, mode, dist):
+    shape = (20, 50, 200)  # a 1-d convolution kernel: fans 20*50 = 1000 and 20*200 = 4000
+    theirs = keras.initializers.VarianceScaling(scale=0.7, mode=mode, distribution=dist, seed=2)(shape).numpy()
+    mine = initialization.variance_scaling(shape, scale=0.7, mode=mode, distribution=dist, seed=2)
+    fan_in, fan_out = 1000, 4000
+    n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
+    for w in (mine, theirs):
+        assert float(np.std(w)) == pytest.approx(math.sqrt(0.7 / n), rel=STD_RTOL)
+
+
+def test_same_seed_same_weights_other_seed_other_weights():
+    a, b, c = (initialization.he_normal((64, 32), seed=s) for s in (5, 5, 6))
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_random_normal_and_standard_uniform():
+    w = initialization.random_normal(SHAPE, seed=0)
+    assert float(np.std(w)) == pytest.approx(1.0, rel=STD_RTOL)
+    u = initialization.standard_uniform(SHAPE, seed=0)
+    assert np.abs(u).max() <= 1 / math.sqrt(SHAPE[0]) * (1 + 1e-6)
+    assert float(np.std(u)) == pytest.approx(1 / math.sqrt(3 * SHAPE[0]), rel=STD_RTOL)
+    g = initialization.initialize("glorot_uniform", (64, 64), seed=0, gain=4.0)
+    assert np.array_equal(g, np.float32(4) * initialization.glorot_uniform((64, 64), seed=0))
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: initialization.variance_scaling((3, 3), scale=0.0), "scale must be a finite number > 0, got 0.0"),
+    (lambda: initialization.variance_scaling((3, 3), scale=float("nan")), "scale must be a finite number > 0"),
+    (lambda: initialization.variance_scaling((3, 3), scale="2"), "scale must be a positive number"),
+    (lambda: initialization.variance_scaling((3, 3), mode="FAN_IN"), r"mode must be one of .*got 'FAN_IN'"),
+    (lambda: initialization.variance_scaling((3, 3), distribution="gaussian"), "distribution must be one of"),
+    (lambda: initialization.variance_scaling((0, 3)), r"shape must be a tuple of positive integers, got \(0, 3\)"),
+    (lambda: initialization.glorot_uniform("3x3"), "shape must be a tuple of positive integers"),
+    (lambda: initialization.he_normal((2.5, 3)), "shape must be a tuple of positive integers"),
+    (lambda: initialization.he_uniform((3, 3), seed=-1), "seed must be an integer >= 0, got -1"),
+    (lambda: initialization.glorot_normal((3, 3), seed=1.5), "seed must be an integer >= 0"),
+    (lambda: initialization.random_normal((3, 3), stddev=-1), "stddev must be a finite number > 0"),
+    (lambda: initialization.initialize("xavier", (3, 3)), "scheme must be one of"),
+    (lambda: initialization.initialize("he_normal", (3, 3), gain=0), "gain must be a finite number > 0"),
+    (lambda: initialization.truncated_stddev(0), "bound must be a finite number > 0"),
+])
+def test_bad_input_raises_a_clear_value_error(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+# --- the probe and the trainer against TensorFlow ------------------------------
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "elu"])
+def test_probe_gradients_match_gradient_tape(tf, activation):
+    depth, width, n, seed = 4, 16, 8, 3
+    p = initialization.probe(activation, "glorot_uniform", depth=depth, width=width, num_samples=n, seed=seed)
+    rng = np.random.default_rng(seed + 10_000)
+    x = rng.standard_normal((n, width)).astype(np.float32)
+    r = rng.standard_normal((n, width)).astype(np.float32)
+    ws = [tf.Variable(initialization.glorot_uniform((width, width), seed + l)) for l in range(depth)]
+    fn = {"tanh": tf.tanh, "relu": tf.nn.relu, "elu": tf.nn.elu}[activation]
+    with tf.GradientTape() as tape:
+        a = tf.constant(x)
+        for w in ws:
+            a = fn(a @ w)
+        loss = tf.reduce_mean(tf.reduce_sum(r * a, axis=1))
+    grads = tape.gradient(loss, ws)
+    np.testing.assert_allclose(p.a[-1], a.numpy(), rtol=1e-5, atol=1e-6)
+    for ours, theirs in zip(p.grad_w, grads):
+        np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_probe_checks_its_arguments():
+    with pytest.raises(ValueError, match="depth must be an integer >= 1, got 0"):
+        initialization.probe(depth=0)
+    with pytest.raises(ValueError, match="activation must be one of"):
+        initialization.probe(activation="softsign")
+
+
+def test_train_deep_one_full_batch_step_matches_keras(tf, keras):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 6)).astype(np.float32)
+    y = rng.integers(0, 3, 40)
+    depth, width, lr = 3, 8, 0.1
+    run = initialization.train_deep(X, y, X[:5], y[:5], "elu", "he_normal", depth=depth, width=width, lr=lr,
+                                    batch_size=40, num_epochs=1, seed=2)
+    sizes = [6] + [width] * depth + [3]
+    start = [initialization.he_normal((sizes[k], sizes[k + 1]), 2000 + k) for k in range(depth)]
+    start.append(initialization.glorot_uniform((width, 3), 2000 + depth))
+    model = keras.Sequential([keras.Input((6,))]
+                             + [keras.layers.Dense(width, activation="elu") for _ in range(depth)]
+                             + [keras.layers.Dense(3)])
+    for layer, w in zip(model.layers, start):
+        layer.set_weights([w, np.zeros(w.shape[1], np.float32)])
+    model.compile(optimizer=keras.optimizers.SGD(lr),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    loss = model.train_on_batch(X, y)
+    assert run.loss[0] == pytest.approx(float(loss), rel=1e-5)
+    for layer, w, b in zip(model.layers, run.net.weights, run.net.biases):
+        kw, kb = layer.get_weights()
+        np.testing.assert_allclose(w, kw, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(b, kb, rtol=1e-4, atol=1e-6)
+
+
+def test_train_deep_checks_its_arguments():
+    X = np.zeros((4, 2), np.float32)
+    with pytest.raises(ValueError, match="y must hold 4 integer class labels"):
+        initialization.train_deep(X, np.zeros(3, int), X, np.zeros(4, int))
+    with pytest.raises(ValueError, match="lr must be a finite number > 0"):
+        initialization.train_deep(X, np.zeros(4, int), X, np.zeros(4, int), lr=0)
+    with pytest.raises(ValueError, match="integer class labels"):
+        initialization.train_deep(X, np.zeros(4), X, np.zeros(4))
+
+
+def test_a_diverged_run_is_not_computed_further_and_records_the_same_as_running_on():
+    """train_deep stops computing once every weight is NaN; the record equals running on."""
+    X, y, X_test, y_test = data.digits(method="per_class", standardized=True)
+    r = initialization.train_deep(X, y, X_test, y_test, "elu", "he_normal", depth=10, width=64, lr=0.2,
+                                  batch_size=32, num_epochs=3, seed=0)
+    assert np.isnan(r.loss).all() and len(r.test_acc) == len(r.dead) == len(r.first_grad) == 3
+    assert all(np.isnan(w).all() for w in r.net.weights)
+    one = initialization.train_deep(X, y, X_test, y_test, "elu", "he_normal", depth=10, width=64, lr=0.2,
+                                    batch_size=32, num_epochs=1, seed=0)
+    assert r.test_acc == one.test_acc * 3 and r.dead == one.dead * 3
+    assert np.isnan(r.first_grad[1:]).all()
+
+
+def test_train_deep_is_the_same_bits_under_another_cpu_profile():
+    """The chapter's lr = 0.2 ReLU run (chaotic: last-bit differences change its curve) gives the
+    same record under the foreign CPU profile (tests/profiles.py)."""
+    import subprocess
+    import sys
+
+    from tests.profiles import environ
+
+    code = ("from nnlib import data, initialization; X, y, Xt, yt = data.digits(method=\"per_class\", standardized=True); "
+            "r = initialization.train_deep(X, y, Xt, yt, 'relu', 'he_normal', depth=10, width=64, lr=0.2, "
+            "batch_size=32, num_epochs=2, seed=0); print(repr((r.loss, r.test_acc, r.dead, r.first_grad)))")
+    runs = {name: subprocess.run([sys.executable, "-c", code], env=environ(name), capture_output=True,
+                                 text=True, timeout=300, check=True).stdout for name in ("machine", "foreign")}
+    assert runs["machine"] == runs["foreign"] and runs["machine"].startswith("([")
