@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._check import one_of, positive_number
 from .network import Network, glorot_network
 
 __all__ = ["Value", "OpCount", "count_ops", "one_neuron", "ValueNetwork", "numerical_grad", "gradient_cost"]
@@ -58,40 +59,25 @@ def _real(name: str, value) -> float:
 class Value:
     """A scalar node of a computation graph: ``data``, and after ``backward()`` its ``grad`` (chapter 5)."""
 
-    __slots__ = ("data", "grad", "label", "_op", "_parents", "_local")
+    __slots__ = ("data", "grad", "label", "op", "parents", "local_grads")
 
     def __init__(self, data, label: str = ""):
         self.data = _real("data", data)
         self.grad = 0.0
         self.label = label
-        self._op = ""          # the operation that made this node ('' for an input)
-        self._parents = ()     # the nodes it was computed from
-        self._local = ()       # d(this node) / d(each parent), computed in the forward pass
+        self.op = ""           # the operation that made this node ('' for an input or a constant)
+        self.parents = ()      # the nodes it was computed from
+        self.local_grads = ()  # d(this node) / d(each parent), computed in the forward pass
 
     @classmethod
     def _node(cls, data: float, op: str, parents: tuple, local: tuple) -> "Value":
         """The result of an operation: a new node that remembers its inputs and local derivatives."""
         out = cls.__new__(cls)
         out.data, out.grad, out.label = data, 0.0, ""
-        out._op, out._parents, out._local = op, parents, local
+        out.op, out.parents, out.local_grads = op, parents, local
         for counter in _COUNTERS:
             counter.forward += 1
         return out
-
-    @property
-    def op(self) -> str:
-        """The operation that produced this node ('' for an input or a constant)."""
-        return self._op
-
-    @property
-    def parents(self) -> tuple:
-        """The nodes this one was computed from (empty for an input)."""
-        return self._parents
-
-    @property
-    def local_grads(self) -> tuple:
-        """The local derivatives d(self)/d(parent), one per parent."""
-        return self._local
 
     def __repr__(self) -> str:
         name = f"{self.label}: " if self.label else ""
@@ -135,14 +121,12 @@ class Value:
                              f"integer exponent")
         return Value._node(a ** k, f"**{k:g}", (self,), (k * a ** (k - 1),))
 
-    def __radd__(self, other):
-        return self + other
+    __radd__ = __add__
 
     def __rsub__(self, other):
         return self._wrap(other) - self
 
-    def __rmul__(self, other):
-        return self * other
+    __rmul__ = __mul__
 
     def __rtruediv__(self, other):
         return self._wrap(other) / self
@@ -181,7 +165,7 @@ class Value:
             elif id(node) not in seen:
                 seen.add(id(node))
                 stack.append((node, True))
-                stack.extend((p, False) for p in reversed(node._parents) if id(p) not in seen)
+                stack.extend((p, False) for p in reversed(node.parents) if id(p) not in seen)
         return order
 
     def backward(self) -> None:
@@ -192,9 +176,9 @@ class Value:
         self.grad = 1.0
         steps = 0
         for node in reversed(order):  # a node is finished before any of its parents is reached
-            for parent, local in zip(node._parents, node._local):
+            for parent, local in zip(node.parents, node.local_grads):
                 parent.grad += local * node.grad  # the chain rule, one edge at a time
-            steps += len(node._parents)
+            steps += len(node.parents)
         for counter in _COUNTERS:
             counter.backward += steps
 
@@ -224,9 +208,7 @@ class ValueNetwork:
     def __init__(self, net: Network):
         if not isinstance(net, Network):
             raise ValueError(f"net must be an nnlib.network.Network, got {type(net).__name__}")
-        if net.activation not in self.ACTIVATIONS:
-            raise ValueError(f"activation must be one of {self.ACTIVATIONS}, got {net.activation!r}")
-        self.sizes, self.activation = net.sizes, net.activation
+        self.sizes, self.activation = net.sizes, one_of("activation", net.activation, self.ACTIVATIONS)
         # one (W, b) per layer; W[j][i] connects input i to unit j
         self.layers = [([[Value(float(w)) for w in row] for row in W.T], [Value(float(v)) for v in b])
                        for W, b in zip(net.weights, net.biases)]
@@ -257,8 +239,7 @@ class ValueNetwork:
 
         ``what="grad"`` gives the gradients instead of the values.
         """
-        if what not in ("data", "grad"):
-            raise ValueError(f"what must be 'data' or 'grad', got {what!r}")
+        one_of("what", what, ("data", "grad"))
         return [(np.array([[getattr(w, what) for w in row] for row in W]).T,
                  np.array([getattr(v, what) for v in b])) for W, b in self.layers]
 
@@ -268,9 +249,7 @@ def numerical_grad(f, params, eps: float = 1e-3) -> list[float]:
 
     ``f()`` must rebuild the output from the current ``data`` of ``params`` and return a Value.
     """
-    eps = _real("eps", eps)
-    if eps <= 0:
-        raise ValueError(f"eps must be > 0, got {eps!r}")
+    eps = positive_number("eps", eps)
     base = f().data
     slopes = []
     for p in params:

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import network
 from .neurons_activations import layer_shapes
-from ._check import finite_array, non_negative_int, positive_number
+from ._check import finite_array, non_negative_int, positive_int, positive_number, unit_interval
 
 __all__ = ["moments", "normalize", "update_moving", "BatchNorm", "batch_norm_backward",
            "running_estimate", "RunningEstimate", "Experiment", "NOTE_EXPERIMENT",
@@ -32,10 +32,7 @@ F32 = np.float32
 
 
 def _momentum(value) -> F32:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
-            or not np.isfinite(value) or not 0.0 <= float(value) < 1.0:
-        raise ValueError(f"momentum must be a number in [0, 1), got {value!r}")
-    return F32(value)
+    return F32(unit_interval("momentum", value))
 
 
 def _batch(name, X) -> np.ndarray:
@@ -92,9 +89,7 @@ class BatchNorm:
     """
 
     def __init__(self, num_features, momentum=0.99, epsilon=1e-3):
-        n = non_negative_int("num_features", num_features)
-        if n < 1:
-            raise ValueError(f"num_features must be an integer >= 1, got {num_features!r}")
+        n = positive_int("num_features", num_features)
         self.momentum = _momentum(momentum)
         self.epsilon = F32(positive_number("epsilon", epsilon))
         self.gamma = np.ones(n, F32)
@@ -190,11 +185,8 @@ def running_estimate(momentum=0.99, batch_size=32, num_steps=600, shift_at=300, 
     change. Starts from Keras's moving_mean = 0, moving_variance = 1.
     """
     momentum = _momentum(momentum)
-    batch_size = non_negative_int("batch_size", batch_size)
-    num_steps = non_negative_int("num_steps", num_steps)
+    batch_size, num_steps = positive_int("batch_size", batch_size), positive_int("num_steps", num_steps)
     shift_at = non_negative_int("shift_at", shift_at)
-    if batch_size < 1 or num_steps < 1:
-        raise ValueError(f"batch_size and num_steps must be >= 1, got {batch_size!r} and {num_steps!r}")
     shift = float(finite_array("shift", shift))
     rng = np.random.default_rng(non_negative_int("seed", seed))
     true_mean = np.where(np.arange(num_steps) < shift_at, 1.0, 1.0 + shift).astype(F32)

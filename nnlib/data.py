@@ -18,13 +18,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._check import non_negative_int
+from ._check import non_negative_int, one_of
 
-__all__ = ["Split", "SPLITS", "mnist_arrays", "mnist_sample", "digits_arrays", "digits", "split",
-           "MNIST_SIDE", "DIGITS_SIDE"]
+__all__ = ["Split", "SPLITS", "mnist_arrays", "mnist_sample", "digits_arrays", "digits", "split"]
 
-MNIST_SIDE = 28
-DIGITS_SIDE = 8
 #: How :func:`split` draws the test set: scikit-learn's ``train_test_split`` or per class.
 SPLITS = ("sklearn", "per_class")
 
@@ -67,7 +64,7 @@ def split(X, y, test_size=0.2, seed=0, method="sklearn") -> Split:
                          f"got shapes {X.shape} and {y.shape}")
     size = _test_size(test_size, len(y))
     seed = non_negative_int("seed", seed)
-    if method == "per_class":
+    if one_of("method", method, SPLITS) == "per_class":
         share = size / len(y) if isinstance(size, int) else size
         rng = np.random.default_rng(seed)
         test = np.zeros(len(y), bool)
@@ -75,8 +72,6 @@ def split(X, y, test_size=0.2, seed=0, method="sklearn") -> Split:
             members = rng.permutation(np.flatnonzero(y == label))
             test[members[: int(round(share * len(members)))]] = True
         return Split(X[~test], y[~test].astype(np.int64), X[test], y[test].astype(np.int64))
-    if method != "sklearn":
-        raise ValueError(f"method must be one of {SPLITS}, got {method!r}")
     from sklearn.model_selection import train_test_split
 
     X, X_test, y, y_test = train_test_split(X, y, test_size=size, random_state=seed, stratify=y)

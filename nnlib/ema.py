@@ -13,7 +13,6 @@ first update copies the weights, and the step is computed as ``m * average + (1 
 """
 from __future__ import annotations
 
-import numbers
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -23,12 +22,6 @@ from . import _check
 __all__ = ["effective_decay", "ExponentialMovingAverage", "ema_path", "keras_ema_path", "demo_path"]
 
 F32 = np.float32
-
-
-def _decay(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= float(value) <= 1:
-        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
-    return float(value)
 
 
 def _num_updates(value):
@@ -41,7 +34,7 @@ def effective_decay(decay, num_updates=None):
     ``min(decay, (1 + n) / (10 + n))``; with ``num_updates=None`` just ``decay``. Vectorised:
     ``num_updates`` may be an array of counts (integers >= 0).
     """
-    d = F32(_decay("decay", decay))
+    d = F32(_check.unit_interval("decay", decay, include_one=True))
     if num_updates is None:
         return d
     n = np.asarray(num_updates)
@@ -62,14 +55,9 @@ class ExponentialMovingAverage:
     """
 
     def __init__(self, decay, num_updates=None):
-        self._decay = _decay("decay", decay)
+        self._decay = _check.unit_interval("decay", decay, include_one=True)
         self._num_updates = _num_updates(num_updates)
         self._shadows: dict = {}
-
-    @property
-    def decay(self) -> float:
-        """The target decay (as given)."""
-        return self._decay
 
     @property
     def num_updates(self):
@@ -79,10 +67,6 @@ class ExponentialMovingAverage:
     @num_updates.setter
     def num_updates(self, value):
         self._num_updates = _num_updates(value)
-
-    def current_decay(self) -> np.float32:
-        """The float32 decay the next :meth:`apply` will use."""
-        return effective_decay(self._decay, self._num_updates)
 
     def apply(self, values):
         """Update every shadow once from ``values`` (dict name -> array, or list of arrays).
@@ -104,7 +88,7 @@ class ExponentialMovingAverage:
             if old is not None and old.shape != arr.shape:
                 raise ValueError(f"values[{key!r}] must keep its shape {old.shape}, got shape {arr.shape}")
             arrays.append((key, arr))
-        one_minus = F32(1) - self.current_decay()  # TF: 1.0 - decay, in float32
+        one_minus = F32(1) - effective_decay(self._decay, self._num_updates)  # TF: 1.0 - decay, in float32
         for key, arr in arrays:
             shadow = self._shadows.setdefault(key, arr.copy())
             shadow -= (shadow - arr) * one_minus  # TF: assign_sub(v, (v - value) * (1 - decay))
@@ -154,7 +138,7 @@ def keras_ema_path(path, ema_momentum) -> np.ndarray:
     compute ``m * average + (1 - m) * w`` in float32 (Keras's order). No warm-up.
     """
     path = _path("path", path)
-    m = F32(_decay("ema_momentum", ema_momentum))
+    m = F32(_check.unit_interval("ema_momentum", ema_momentum, include_one=True))
     out = np.empty_like(path)
     out[0] = path[0]
     for t in range(1, len(path)):
@@ -168,13 +152,8 @@ def demo_path(num_steps=300, noise=1.0, seed=0):
     ``trend[t] = -1 + 6 * 0.98**t`` (float64, the noise-free path) and
     ``path = trend + noise * N(0, 1)`` in float32, the same draw for a given ``seed``.
     """
-    num_steps = _check.non_negative_int("num_steps", num_steps)
-    if num_steps < 1:
-        raise ValueError(f"num_steps must be at least 1, got {num_steps!r}")
-    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not 0 <= float(noise) < float("inf"):
-        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
-    seed = _check.non_negative_int("seed", seed)
-    t = np.arange(num_steps)
-    trend = -1.0 + 6.0 * 0.98 ** t
-    eps = np.random.default_rng(seed).standard_normal(num_steps)
-    return trend, (trend + float(noise) * eps).astype(F32)
+    num_steps = _check.positive_int("num_steps", num_steps)
+    noise = _check.non_negative_number("noise", noise)
+    trend = -1.0 + 6.0 * 0.98 ** np.arange(num_steps)
+    eps = np.random.default_rng(_check.non_negative_int("seed", seed)).standard_normal(num_steps)
+    return trend, (trend + noise * eps).astype(F32)

@@ -68,10 +68,10 @@ class Control:
         return W.Checkbox(indent=False, **common)
 
 
-def _grid(name, grid, default):
+def _grid(name, grid, default, what="grid"):
     grid = tuple(grid)
     if not grid:
-        raise ValueError(f"control {name!r}: grid must list at least one value, got {grid!r}")
+        raise ValueError(f"control {name!r}: {what} must list at least one value, got {grid!r}")
     if default not in grid:
         raise ValueError(f"control {name!r}: default {default!r} must be one of the grid values {grid!r}")
     return grid
@@ -104,10 +104,8 @@ def int_slider(name, lo, hi, default, grid: Sequence[int], step=1, label=None) -
 def choice(name, options: Sequence, default=None, label=None) -> Control:
     """A drop-down list; every option is part of the kernel-free grid."""
     options = tuple(options)
-    if not options:
-        raise ValueError(f"control {name!r}: options must list at least one value, got ()")
-    default = options[0] if default is None else default
-    return Control(name, "choice", default, _grid(name, options, default), label or name)
+    default = options[0] if default is None and options else default
+    return Control(name, "choice", default, _grid(name, options, default, "options"), label or name)
 
 
 def toggle(name, default=False, label=None) -> Control:
@@ -281,7 +279,7 @@ class LiveView:
         self.last_seconds = None  # draw + encode time of the last painted figure
         self._painted = None
         for w in self.controls.values():
-            w.observe(self._changed, names="value")
+            w.observe(lambda change: self.update(), names="value")
         self.widget = W.VBox([W.VBox(list(self.controls.values())), self.image, self.message])
         self.widget.add_class("nnlib-live-explorer")
         self.update()
@@ -289,9 +287,6 @@ class LiveView:
     def params(self) -> dict:
         """The controls' current values."""
         return {name: w.value for name, w in self.controls.items()}
-
-    def _changed(self, change):
-        self.update()
 
     def update(self) -> bool:
         """Paint the figure for the controls' current values; False when nothing was drawn."""

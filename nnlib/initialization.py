@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import network, portable
-from ._check import non_negative_int, positive_number
+from ._check import non_negative_int, one_of, positive_int, positive_number
 from .neurons_activations import kernels
 
 __all__ = [
@@ -62,16 +62,6 @@ def _shape(shape) -> tuple[int, ...]:
     if not all(isinstance(d, numbers.Integral) and not isinstance(d, bool) and d > 0 for d in dims):
         raise ValueError(f"shape must be a tuple of positive integers, got {shape!r}")
     return tuple(int(d) for d in dims)
-
-
-def _choice(name, value, allowed):
-    if not isinstance(value, str) or value not in allowed:
-        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
-    return value
-
-
-def _seed(seed) -> int:
-    return non_negative_int("seed", seed)
 
 
 # --- 1. initializers -------------------------------------------------------------------------
@@ -111,9 +101,9 @@ def init_scale(shape, scale=1.0, mode="fan_in", distribution="truncated_normal")
     tails beyond two of its standard deviations are cut off, the variance is scale / n again.
     """
     scale = positive_number("scale", scale)
-    mode = _choice("mode", mode, MODES)
+    mode = one_of("mode", mode, MODES)
     distribution = "truncated_normal" if distribution == "normal" else distribution
-    distribution = _choice("distribution", distribution, DISTRIBUTIONS + ("normal",))
+    distribution = one_of("distribution", distribution, DISTRIBUTIONS + ("normal",))
     fan_in, fan_out = compute_fans(shape)
     n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[mode]
     variance = scale / max(1.0, n)
@@ -143,7 +133,7 @@ def variance_scaling(shape, scale=1.0, mode="fan_in", distribution="truncated_no
     """
     dims = _shape(shape)
     param = init_scale(dims, scale, mode, distribution)
-    rng = np.random.default_rng(_seed(seed))
+    rng = np.random.default_rng(non_negative_int("seed", seed))
     if distribution == "uniform":
         return rng.uniform(-param, param, dims).astype(F32)
     if distribution == "untruncated_normal":
@@ -174,7 +164,7 @@ def he_normal(shape, seed=0):
 def random_normal(shape, stddev=1.0, seed=0):
     """Plain N(0, stddev^2) weights; stddev 1 is the scheme note 001 line 21 blames (chapter 9)."""
     stddev = positive_number("stddev", stddev)
-    rng = np.random.default_rng(_seed(seed))
+    rng = np.random.default_rng(non_negative_int("seed", seed))
     return (stddev * rng.standard_normal(_shape(shape))).astype(F32)
 
 
@@ -199,7 +189,7 @@ SCHEMES = {
 
 def initialize(scheme, shape, seed=0, gain=1.0):
     """Weights of ``shape`` from a scheme of :data:`SCHEMES`, times ``gain`` (chapter 9)."""
-    _choice("scheme", scheme, tuple(SCHEMES))
+    one_of("scheme", scheme, tuple(SCHEMES))
     gain = positive_number("gain", gain)
     w = SCHEMES[scheme](shape, seed=seed)
     return w if gain == 1.0 else (F32(gain) * w).astype(F32)
@@ -276,16 +266,12 @@ def probe(activation="tanh", scheme="glorot_uniform", depth=10, width=256, num_s
     zero bias (Keras's default). Layer l's kernel uses seed ``seed + l``, so all schemes see the
     same inputs and the same random direction for the backward pass.
     """
-    _choice("activation", activation, ACTIVATIONS)
-    _choice("scheme", scheme, tuple(SCHEMES))
-    depth = non_negative_int("depth", depth)
-    width = non_negative_int("width", width)
-    num_samples = non_negative_int("num_samples", num_samples)
-    for name, v in (("depth", depth), ("width", width), ("num_samples", num_samples)):
-        if v < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+    one_of("activation", activation, ACTIVATIONS)
+    one_of("scheme", scheme, tuple(SCHEMES))
+    depth, width = positive_int("depth", depth), positive_int("width", width)
+    num_samples = positive_int("num_samples", num_samples)
     gain = positive_number("gain", gain)
-    seed = _seed(seed)
+    seed = non_negative_int("seed", seed)
     rng = np.random.default_rng(seed + 10_000)
     x = rng.standard_normal((num_samples, width)).astype(F32)
     r = rng.standard_normal((num_samples, width)).astype(F32)  # dL/da_top per sample
@@ -341,12 +327,10 @@ def train_deep(X, y, X_test, y_test, activation="relu", scheme="he_normal", dept
     :func:`nnlib.network.train`: each epoch visits the training set once in a shuffled order
     (seeded), in mini-batches; the loss is the mean softmax cross-entropy.
     """
-    _choice("activation", activation, ACTIVATIONS)
-    _choice("scheme", scheme, tuple(SCHEMES))
-    depth, width = non_negative_int("depth", depth), non_negative_int("width", width)
-    if width < 1:
-        raise ValueError(f"width must be an integer >= 1, got {width!r}")
-    seed = _seed(seed)
+    one_of("activation", activation, ACTIVATIONS)
+    one_of("scheme", scheme, tuple(SCHEMES))
+    depth, width = non_negative_int("depth", depth), positive_int("width", width)
+    seed = non_negative_int("seed", seed)
     y, y_test = np.asarray(y), np.asarray(y_test)
     num_classes = int(max(np.max(y, initial=0), np.max(y_test, initial=0))) + 1
     sizes = [np.shape(X)[-1]] + [width] * depth + [num_classes]

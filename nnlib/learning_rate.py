@@ -15,13 +15,13 @@ rule; the loop returns a :class:`Trace`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, ClassVar, Protocol
+from typing import Callable, ClassVar
 
 import numpy as np
 
 from . import _check
 
-__all__ = ["Rule", "SGD", "Trace", "gd_trace", "quadratic_loss", "quadratic_grad", "regime"]
+__all__ = ["SGD", "Trace", "gd_trace", "quadratic_loss", "quadratic_grad", "regime"]
 
 F32 = np.float32
 
@@ -36,18 +36,6 @@ def quadratic_grad(w):
     """Its gradient ``2w + 2``, computed as TensorFlow does: ``(w + 1) * 2`` in float32 (chapter 4)."""
     w = np.asarray(w, dtype=F32)
     return (w + F32(1)) * F32(2)
-
-
-class Rule(Protocol):
-    """What :func:`gd_trace` needs of an update rule (its fields are its hyperparameters) (chapter 4)."""
-
-    name: ClassVar[str]
-
-    def init(self, w) -> tuple: ...
-
-    def step(self, w, g, state: tuple, t: int, lr) -> tuple: ...
-
-    def rate(self, state: tuple, t: int, lr): ...
 
 
 @dataclass(frozen=True)
@@ -83,7 +71,7 @@ class Trace:
     """
 
     w: np.ndarray
-    rule: Rule
+    rule: object
     lr: np.ndarray
     rate: np.ndarray
     num_steps: int
@@ -117,7 +105,7 @@ def _rates(lr, num_steps) -> np.ndarray:
     return np.full(num_steps + 1, _check.positive_number("lr", lr), dtype=F32)
 
 
-def gd_trace(grad: Callable, w0, lr, num_steps, rule: Rule = SGD()) -> Trace:
+def gd_trace(grad: Callable, w0, lr, num_steps, rule=SGD()) -> Trace:
     """Run ``num_steps`` updates of ``rule`` (plain ``w <- w - lr * grad(w)``) in float32 (chapter 4).
 
     ``grad`` maps a float32 array to its gradient. ``lr`` is a number, or an array of

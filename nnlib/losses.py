@@ -2,15 +2,14 @@
 
 Read it top to bottom:
 
-- :func:`mse` and :func:`mse_grad`: the mean squared error, ``mean((y_true - y_pred)^2)``,
-  and its gradient with respect to the prediction, in the order TensorFlow computes it;
-- :func:`cost_profit_loss` and :func:`cost_profit_grad`: note 000's asymmetric loss, where
-  predicting too much costs ``cost`` per unit and predicting too little loses ``profit``;
-  :func:`target_quantile` says where it aims, and :func:`cost_profit_best_weights` finds its
-  exact minimum for a linear model;
+- :func:`mse`, the mean squared error ``mean((y_true - y_pred)^2)``;
+- :func:`cost_profit_loss`: note 000's asymmetric loss, where predicting too much costs
+  ``cost`` per unit and predicting too little loses ``profit``; :func:`target_quantile` says
+  where it aims, and :func:`cost_profit_best_weights` finds its exact minimum for a linear model;
 - :func:`yogurt_data`, :data:`YOGURT_W0` and :func:`linear_sgd`: the data, the starting
-  weights and the mini-batch gradient descent of the original course scripts, which
-  reproduce the scripts' printed weights to the last digit;
+  weights and the mini-batch gradient descent of the original course scripts (with both
+  losses' gradients in TensorFlow's order), which reproduce the scripts' printed weights
+  to the last digit;
 - :func:`cross_entropy` (probabilities in, any log base), :func:`binary_cross_entropy` and
   :func:`binary_cross_entropy_from_logits` (the stable form TensorFlow uses).
 
@@ -27,7 +26,7 @@ import numpy as np
 
 from . import _check
 
-__all__ = ["mse", "mse_grad", "cost_profit_loss", "cost_profit_grad", "target_quantile",
+__all__ = ["mse", "cost_profit_loss", "target_quantile",
            "cost_profit_best_weights", "yogurt_data", "YOGURT_SEED", "YOGURT_W0", "linear_sgd",
            "cross_entropy", "binary_cross_entropy", "binary_cross_entropy_from_logits"]
 
@@ -73,17 +72,9 @@ def mse(y_true, y_pred):
     return F32(np.mean(np.square(a - b), dtype=F32))
 
 
-def mse_grad(y_true, y_pred):
-    """Gradient of :func:`mse` with respect to ``y_pred``, in TensorFlow's order (chapter 2).
-
-    TensorFlow back-propagates ``1/n`` (from the mean) through the square (``g * (d * 2)`` with
-    ``d = y_true - y_pred``) and the subtraction (a minus sign): ``-((1/n) * (d * 2))``.
-    """
-    a, b = _pair(y_true, y_pred)
-    return _mse_grad(a, b)
-
-
 def _mse_grad(a, b):
+    """The gradient of :func:`mse` with respect to ``y_pred = b`` in TensorFlow's order: ``1/n`` (from
+    the mean) back through the square (``g * (d * 2)``, ``d = a - b``) and the minus sign."""
     return -((F32(1) / F32(a.size)) * ((a - b) * F32(2)))
 
 
@@ -103,18 +94,6 @@ def cost_profit_loss(y_true, y_pred, cost, profit):
     a, b = _pair(y_true, y_pred)
     per_item = np.where(b > a, (b - a) * F32(cost), (a - b) * F32(profit))
     return F32(np.sum(per_item, dtype=F32))
-
-
-def cost_profit_grad(y_true, y_pred, cost, profit):
-    """Gradient of :func:`cost_profit_loss` with respect to ``y_pred``: ``cost`` where the
-    prediction is too high, ``-profit`` elsewhere (TensorFlow's choice at a tie) (chapter 2)."""
-    cost, profit = _cost_profit(cost, profit)
-    a, b = _pair(y_true, y_pred)
-    return _cost_profit_grad(a, b, F32(cost), F32(-profit))
-
-
-def _cost_profit_grad(a, b, cost32, minus_profit32):
-    return np.where(b > a, cost32, minus_profit32)
 
 
 def target_quantile(cost, profit) -> float:
@@ -205,7 +184,7 @@ def linear_sgd(X, y, w0, lr, num_steps, batch_size=8, loss="mse", cost=None, pro
     elif loss == "cost_profit":
         cost, profit = _cost_profit(cost, profit)
         cost32, minus_profit32 = F32(cost), F32(-profit)
-        grad = lambda a, b: _cost_profit_grad(a, b, cost32, minus_profit32)  # noqa: E731
+        grad = lambda a, b: np.where(b > a, cost32, minus_profit32)  # noqa: E731
     elif callable(loss):
         grad = lambda a, b: np.asarray(loss(a, b), dtype=F32)  # noqa: E731
     else:
@@ -223,9 +202,7 @@ def linear_sgd(X, y, w0, lr, num_steps, batch_size=8, loss="mse", cost=None, pro
         raise ValueError(f"w0 must have shape ({d}, 1) to match X {X.shape}, got shape {w.shape}")
     lr32 = F32(_check.positive_number("lr", lr))
     num_steps = _check.non_negative_int("num_steps", num_steps)
-    batch_size = _check.non_negative_int("batch_size", batch_size)
-    if not 1 <= batch_size <= n:
-        raise ValueError(f"batch_size must be between 1 and the number of rows {n}, got {batch_size}")
+    batch_size = _check.batch_size(batch_size, n)
     w = w.reshape(d).copy()
     batches = {}
     history = np.empty((num_steps + 1, d), dtype=F32)

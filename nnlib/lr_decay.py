@@ -69,21 +69,12 @@ def _pow32(rate: np.float32, p: np.ndarray) -> np.ndarray:
     return out[where].reshape(p.shape)
 
 
-def _check_staircase(staircase) -> bool:
-    if not isinstance(staircase, (bool, np.bool_)):
-        raise ValueError(f"staircase must be True or False, got {staircase!r}")
-    return bool(staircase)
-
-
 def _check_steps(step) -> np.ndarray:
-    if isinstance(step, (bool, np.bool_)):
-        raise ValueError(f"step must be a number >= 0 or an array of them, got {step!r}")
     try:
         arr = np.asarray(step)
     except (TypeError, ValueError):
-        raise ValueError(f"step must be a number >= 0 or an array of them, got {step!r}") from None
-    if arr.dtype == np.bool_ or not (np.issubdtype(arr.dtype, np.integer)
-                                     or np.issubdtype(arr.dtype, np.floating)):
+        arr = np.asarray(None)
+    if arr.dtype.kind not in "iuf":  # integers or floats, not booleans (nor strings, ...)
         raise ValueError(f"step must be a number >= 0 or an array of them, got {step!r}")
     if not np.all(np.isfinite(arr)) or np.any(arr < 0):
         raise ValueError(f"step must be finite and >= 0, got {step!r}")
@@ -102,7 +93,8 @@ def exponential_decay(base_lr, step, decay_steps, decay_rate, staircase=False):
     steps = _check_steps(step)
     ds = F32(_check.positive_number("decay_steps", decay_steps))
     rate = F32(_check.positive_number("decay_rate", decay_rate))
-    staircase = _check_staircase(staircase)
+    if not isinstance(staircase, (bool, np.bool_)):
+        raise ValueError(f"staircase must be True or False, got {staircase!r}")
     p = steps.astype(F32) / ds
     if staircase:
         p = np.floor(p)

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import neurons_activations, softmax
-from ._check import finite_array, non_negative_int, positive_number
+from ._check import finite_array, non_negative_int, one_of, positive_number
 
 __all__ = ["LOSSES", "Forward", "Gradients", "Network", "glorot_network", "train"]
 
@@ -61,9 +61,7 @@ class Network:
                                  f"(W: inputs x units, b: units) that follows the layer before")
         self._f, self._df = neurons_activations.kernels(activation, alpha)
         self.activation, self.alpha = activation, alpha
-        if loss not in LOSSES:
-            raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
-        self.loss = loss
+        self.loss = one_of("loss", loss, LOSSES)
         self.norms = [None] * len(self.weights) if norms is None else list(norms)
         if len(self.norms) != len(self.weights):
             raise ValueError(f"norms must give one layer or None per dense layer ({len(self.weights)}), "

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import network, portable
-from ._check import finite_array, non_negative_int, positive_number
+from ._check import finite_array, non_negative_int, positive_int, positive_number
 
 __all__ = [
     "NAMES", "identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "swish",
@@ -46,16 +46,6 @@ _SOFTPLUS_T = F32(np.log(np.finfo(np.float32).eps) + 2)
 
 def _z(z, name="z") -> np.ndarray:
     return finite_array(name, z, np.float32)
-
-
-def _alpha(alpha, name, lo_closed: bool, hi=None) -> np.float32:
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not np.isfinite(alpha):
-        raise ValueError(f"{name} must be a finite number, got {alpha!r}")
-    ok = (alpha >= 0 if lo_closed else alpha > 0) and (hi is None or alpha < hi)
-    if not ok:
-        allowed = ("0 <= " if lo_closed else "0 < ") + name + (f" < {hi}" if hi is not None else "")
-        raise ValueError(f"{name} must satisfy {allowed}, got {alpha!r}")
-    return F32(alpha)
 
 
 # --- the activations: the one table every numpy network of the course uses --------------------
@@ -104,9 +94,12 @@ def _resolve(name, alpha):
         raise ValueError(f"name must be one of {NAMES + tuple(_ALIASES)}, got {name!r}")
     name = _ALIASES.get(name, name)
     if name == "leaky_relu":
-        return name, _alpha(LEAKY_ALPHA if alpha is None else alpha, "alpha", lo_closed=True, hi=1)
+        alpha = LEAKY_ALPHA if alpha is None else alpha
+        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 <= alpha < 1:
+            raise ValueError(f"alpha must satisfy 0 <= alpha < 1, got {alpha!r}")  # chapter 1 prints it
+        return name, F32(alpha)
     if name == "elu":
-        return name, _alpha(ELU_ALPHA if alpha is None else alpha, "alpha", lo_closed=False)
+        return name, F32(positive_number("alpha", ELU_ALPHA if alpha is None else alpha))
     if alpha is not None:
         raise ValueError(f"alpha is only used by leaky_relu and elu, got alpha={alpha!r} for {name!r}")
     return name, None
@@ -114,49 +107,44 @@ def _resolve(name, alpha):
 
 # --- public activations ---------------------------------------------------------------------
 
-def _apply(name, z, alpha=None):
-    name, a = _resolve(name, alpha)
-    return _KERNELS[name][0](_z(z), a)
-
-
 def identity(z):
     """The linear activation g(z) = z, i.e. "no activation" (chapter 1)."""
-    return _apply("identity", z)
+    return get("identity")[0](z)
 
 
 def sigmoid(z):
     """The logistic function 1 / (1 + e^-z), computed without overflow (chapter 1)."""
-    return _apply("sigmoid", z)
+    return get("sigmoid")[0](z)
 
 
 def tanh(z):
     """The hyperbolic tangent, in float32 (chapter 1)."""
-    return _apply("tanh", z)
+    return get("tanh")[0](z)
 
 
 def relu(z):
     """The rectified linear unit max(0, z) (chapter 1)."""
-    return _apply("relu", z)
+    return get("relu")[0](z)
 
 
 def leaky_relu(z, alpha=LEAKY_ALPHA):
     """Leaky ReLU max(alpha z, z) for 0 <= alpha < 1; note 001's default alpha is 0.01 (chapter 1)."""
-    return _apply("leaky_relu", z, alpha)
+    return get("leaky_relu", alpha)[0](z)
 
 
 def elu(z, alpha=ELU_ALPHA):
     """ELU: z for z > 0, alpha (e^z - 1) otherwise; it tends to -alpha as z -> -inf (chapter 1)."""
-    return _apply("elu", z, alpha)
+    return get("elu", alpha)[0](z)
 
 
 def softplus(z):
     """softplus log(1 + e^z), a smooth ReLU, with TensorFlow's three-piece formula (chapter 1)."""
-    return _apply("softplus", z)
+    return get("softplus")[0](z)
 
 
 def swish(z):
     """Swish / SiLU z * sigmoid(z) (chapter 1)."""
-    return _apply("swish", z)
+    return get("swish")[0](z)
 
 
 silu = swish
@@ -265,17 +253,9 @@ def compose_linear(weights, biases):
 
     ``(x W1 + b1) W2 + b2 = x (W1 W2) + (b1 W2 + b2)``, and so on down the stack.
     """
-    weights, biases = list(weights), list(biases)
-    if not weights or len(weights) != len(biases):
-        raise ValueError(f"need as many bias vectors as weight matrices (at least one), got "
-                         f"{len(weights)} and {len(biases)}")
-    W = _z(weights[0], "weights[0]")
-    b = _z(biases[0], "biases[0]")
-    for k, (Wk, bk) in enumerate(zip(weights[1:], biases[1:]), start=1):
-        Wk, bk = _z(Wk, f"weights[{k}]"), _z(bk, f"biases[{k}]")
-        if Wk.ndim != 2 or Wk.shape[0] != W.shape[1] or bk.shape != (Wk.shape[1],):
-            raise ValueError(f"weights[{k}] {Wk.shape} / biases[{k}] {bk.shape} do not follow "
-                             f"a layer with {W.shape[1]} outputs")
+    net = network.Network(weights, biases, "identity")  # checks that the layers follow each other
+    W, b = net.weights[0], net.biases[0]
+    for Wk, bk in zip(net.weights[1:], net.biases[1:]):
         W, b = (W @ Wk).astype(F32), (b @ Wk + bk).astype(F32)
     return W, b
 
@@ -302,9 +282,7 @@ def init_mlp(n_in, units, activation="relu", alpha=None, out_scale=1.0, seed=0) 
 
     He-normal hidden weights N(0, 2 / n_in), zero biases, N(0, out_scale^2 / units) output weights.
     """
-    n_in, units = non_negative_int("n_in", n_in), non_negative_int("units", units)
-    if n_in < 1 or units < 1:
-        raise ValueError(f"n_in and units must be >= 1, got n_in={n_in}, units={units}")
+    n_in, units = positive_int("n_in", n_in), positive_int("units", units)
     out_scale = positive_number("out_scale", out_scale)
     rng = np.random.default_rng(non_negative_int("seed", seed))
     W1 = (rng.standard_normal((n_in, units)) * np.sqrt(2.0 / n_in)).astype(F32)

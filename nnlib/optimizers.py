@@ -1,39 +1,36 @@
-"""Six update rules, one small float32 function each (chapter 8: momentum, AdaGrad, RMSProp, Adam).
+"""Six update rules in float32, as Keras 3 writes them (chapter 8: momentum, AdaGrad, RMSProp, Adam).
 
 Every rule turns the gradient ``g`` of the current step into a change of the weights ``w``; all but
 plain SGD carry some state from step to step (a velocity, a sum or an average of squared
-gradients). Each ``*_step`` function does what Keras 3's optimizer does
-(``keras/src/optimizers/*.py``), in the same order of float32 operations:
+gradients). Each rule is an update rule of chapter 4's loop :func:`nnlib.learning_rate.gd_trace`:
+a frozen dataclass whose fields are its hyperparameters, checked when it is made, and whose
+``step`` does what Keras 3's optimizer does (``keras/src/optimizers/*.py``), in the same order of
+float32 operations:
 
 - plain SGD, ``w <- w - lr*g`` (``SGD()``), is chapter 4's :class:`nnlib.learning_rate.SGD`
-- ``momentum_step``: ``m <- momentum*m - lr*g; w <- w + m`` (``SGD(momentum=0.9)``)
-- ``nesterov_step``: ``m <- momentum*m - lr*g; w <- w + momentum*m - lr*g``
+- :class:`Momentum`: ``m <- momentum*m - lr*g; w <- w + m`` (``SGD(momentum=0.9)``)
+- :class:`Nesterov`: ``m <- momentum*m - lr*g; w <- w + momentum*m - lr*g``
   (``SGD(momentum=0.9, nesterov=True)``)
-- ``adagrad_step``: ``a <- a + g^2; w <- w - lr*g / sqrt(a + eps)`` (``Adagrad()``, ``a`` starts at 0.1)
-- ``rmsprop_step``: ``v <- rho*v + (1-rho)*g^2; w <- w - lr*g / sqrt(v + eps)`` (``RMSprop()``)
-- ``adam_step``: ``m, v`` moving averages of ``g, g^2``; ``w <- w - alpha_t*m / (sqrt(v) + eps)``
+- :class:`Adagrad`: ``a <- a + g^2; w <- w - lr*g / sqrt(a + eps)`` (``Adagrad()``, ``a`` starts at 0.1)
+- :class:`RMSprop`: ``v <- rho*v + (1-rho)*g^2; w <- w - lr*g / sqrt(v + eps)`` (``RMSprop()``)
+- :class:`Adam`: ``m, v`` moving averages of ``g, g^2``; ``w <- w - alpha_t*m / (sqrt(v) + eps)``
   with the bias correction folded into ``alpha_t = lr*sqrt(1-beta_2^t)/(1-beta_1^t)`` (``Adam()``)
 
 The first five agree with Keras bit for bit; Adam to the last bit or two, because TensorFlow's
 float32 power ``beta^t`` is not correctly rounded (see ``tests/nnlib/test_optimizers.py``). Ours
 comes from :func:`nnlib.portable.power`, the same bits on every CPU (numpy's float32 ``power`` is
-not). The step functions work on arrays of any shape, so one call updates many weights, or many
-models stacked along an axis (chapter 11 trains its circle networks that way).
+not). A step works on arrays of any shape, so one call updates many weights, or many models
+stacked along an axis (chapter 11 trains its circle networks that way).
 
-Each rule is also an update rule for chapter 4's loop :func:`nnlib.learning_rate.gd_trace`: a
-frozen dataclass (:class:`Momentum`, :class:`Nesterov`, :class:`Adagrad`, :class:`RMSprop`,
-:class:`Adam`) whose fields are its hyperparameters, checked when it is made. :func:`run` runs a
-rule by name on a gradient function, :func:`replay` on a fixed sequence of gradients.
-:data:`SURFACES` holds the chapter's three 2-D test surfaces (a ravine, Rosenbrock's valley, a
-saddle). :func:`minibatch_noise` and :func:`minibatch_sgd` measure what the batch size does (on
-softmax regression, with :mod:`nnlib.softmax`); ``mlp_*`` measure scikit-learn's
+:func:`run` runs a rule by name on a gradient function, :func:`replay` on a fixed sequence of
+gradients. :data:`SURFACES` holds the chapter's three 2-D test surfaces (a ravine, Rosenbrock's
+valley, a saddle). :func:`minibatch_noise` and :func:`minibatch_sgd` measure what the batch size
+does (on softmax regression, with :mod:`nnlib.softmax`); ``mlp_*`` measure scikit-learn's
 ``MLPClassifier`` (imported only when called).
 """
 from __future__ import annotations
 
 import functools
-import math
-import numbers
 from dataclasses import asdict, dataclass, fields
 from typing import Callable, ClassVar
 
@@ -44,7 +41,6 @@ from .learning_rate import SGD, Trace, gd_trace
 from .portable import power
 
 __all__ = ["NAMES", "LABELS", "DEFAULT_LR", "DEFAULTS", "RULES", "rule",
-           "momentum_step", "nesterov_step", "adagrad_step", "rmsprop_step", "adam_alpha", "adam_step",
            "Momentum", "Nesterov", "Adagrad", "RMSprop", "Adam", "run", "replay",
            "Surface", "SURFACES", "softmax_regression_loss", "softmax_regression_grad",
            "BATCH_SIZES", "gradient_spread", "minibatch_noise", "minibatch_sgd",
@@ -61,128 +57,14 @@ LABELS = {"sgd": "SGD", "momentum": "momentum", "nesterov": "Nesterov", "adagrad
 DEFAULT_LR = {"sgd": 0.01, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.001, "rmsprop": 0.001,
               "adam": 0.001}
 
-
-# --- argument checks ---------------------------------------------------------------------------
-
-_FAST = (float, int, np.float32, np.float64)
-
-
-def _positive(name, value):
-    """``value`` as float32 if it is a finite number > 0 (fast path for the inner loop).
-
-    An array of such numbers is accepted too: :func:`sweep` runs one rule at many rates at once.
-    """
-    if type(value) in _FAST and 0 < value < math.inf:
-        return F32(value)
-    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
-        if not np.all(np.isfinite(value) & (value > 0)):
-            raise ValueError(f"{name} must hold finite numbers > 0, got {value!r}")
-        return value.astype(F32, copy=False)
-    return F32(_check.positive_number(name, value))
+_CHECKS = {"momentum": _check.unit_interval, "rho": _check.unit_interval, "beta_1": _check.unit_interval,
+           "beta_2": _check.unit_interval, "epsilon": _check.positive_number,
+           "initial_accumulator_value": _check.non_negative_number}
 
 
-def _unit_interval(name, value) -> float:
-    """``value`` as a float if it is a number in [0, 1): a decay rate or a momentum coefficient."""
-    if type(value) in _FAST and 0 <= value < 1:
-        return float(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= float(value) < 1:
-        raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
-    return float(value)
-
-
-def _non_negative(name, value) -> float:
-    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
-            or not math.isfinite(float(value)) or float(value) < 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
-
-
-_CHECKS = {"lr": _check.positive_number, "momentum": _unit_interval, "rho": _unit_interval,
-           "beta_1": _unit_interval, "beta_2": _unit_interval, "epsilon": _check.positive_number,
-           "initial_accumulator_value": _non_negative}
-
-
-# --- the six rules -----------------------------------------------------------------------------
-
-def momentum_step(w, g, m, lr, momentum=0.9):
-    """Heavy-ball momentum, as ``SGD(momentum=...)`` (chapter 8): returns ``(w, m)``.
-
-    The velocity ``m`` remembers past steps: ``m <- momentum*m - lr*g``, then ``w <- w + m``.
-    """
-    m = m * F32(_unit_interval("momentum", momentum)) - g * _positive("lr", lr)
-    return w + m, m
-
-
-def nesterov_step(w, g, m, lr, momentum=0.9):
-    """Nesterov momentum, as ``SGD(momentum=..., nesterov=True)`` (chapter 8): returns ``(w, m)``.
-
-    The same velocity as :func:`momentum_step`, but the weights move by ``momentum*m - lr*g``:
-    the velocity's next step plus the current gradient, a look ahead along the velocity.
-    """
-    mu, lr = F32(_unit_interval("momentum", momentum)), _positive("lr", lr)
-    m = m * mu - g * lr
-    return w + (m * mu - g * lr), m
-
-
-def adagrad_step(w, g, a, lr, epsilon=1e-7):
-    """AdaGrad, as ``keras.optimizers.Adagrad`` (chapter 8): returns ``(w, a)``.
-
-    ``a`` sums every squared gradient so far (Keras starts it at 0.1); each weight's step is
-    ``lr / sqrt(a + epsilon)`` times its gradient, so the rate only ever shrinks.
-    """
-    a = a + np.square(g)
-    return w - (_positive("lr", lr) * g) / np.sqrt(a + _positive("epsilon", epsilon)), a
-
-
-def rmsprop_step(w, g, v, lr, rho=0.9, epsilon=1e-7):
-    """RMSProp, as ``keras.optimizers.RMSprop`` (chapter 8): returns ``(w, v)``.
-
-    ``v`` is a moving average of squared gradients, ``rho*v + (1 - rho)*g^2`` (no bias
-    correction); the step is ``lr*g / sqrt(v + epsilon)``, epsilon inside the square root.
-    """
-    rho = _unit_interval("rho", rho)
-    v = F32(rho) * v + F32(1 - rho) * np.square(g)
-    return w - (_positive("lr", lr) * g) / np.sqrt(v + _positive("epsilon", epsilon)), v
-
-
-def adam_alpha(t, lr, beta_1=0.9, beta_2=0.999):
-    """Adam's step size at step ``t`` (from 1) with the bias correction folded in (chapter 8).
-
-    ``lr*sqrt(1 - beta_2^t)/(1 - beta_1^t)`` in float32, as Keras computes it, with the powers
-    from :func:`nnlib.portable.power`.
-    """
-    b1, b2 = F32(_unit_interval("beta_1", beta_1)), F32(_unit_interval("beta_2", beta_2))
-    t = _positive("t", t)
-    return _positive("lr", lr) * np.sqrt(F32(1) - _power(b2, t)) / (F32(1) - _power(b1, t))
-
-
-@functools.lru_cache(maxsize=64)
-def _power_block(beta, start, size=4096):
-    return power(beta, np.arange(start, start + size))
-
-
-def _power(beta, t):
-    """``portable.power(beta, t)``; for one whole ``t`` read from a cached block (a step's overhead)."""
-    if np.ndim(t) == 0 and float(t).is_integer():
-        k = int(t)
-        return _power_block(beta, k - k % 4096)[k % 4096]
-    return power(beta, t)
-
-
-def adam_step(w, g, m, v, t, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
-    """Adam, as ``keras.optimizers.Adam`` (chapter 8): returns ``(w, m, v)``; ``t`` counts from 1.
-
-    ``m`` and ``v`` are moving averages of ``g`` and ``g^2``. Keras folds the bias correction
-    into the step size (:func:`adam_alpha`) and adds epsilon to ``sqrt(v)``:
-    ``w <- w - alpha_t*m / (sqrt(v) + epsilon)``.
-    """
-    alpha = adam_alpha(t, lr, beta_1, beta_2)
-    m = m + (g - m) * F32(1 - beta_1)
-    v = v + (np.square(g) - v) * F32(1 - beta_2)
-    return w - (m * alpha) / (np.sqrt(v) + _positive("epsilon", epsilon)), m, v
-
-
-# --- the six rules as update rules of chapter 4's loop -------------------------------------------
+# --- the rules: update rules of chapter 4's loop -----------------------------------------------
+# ``step(w, g, state, t, lr)`` and ``rate(state, t, lr)`` take ``lr`` as float32 (a number, or an
+# array that broadcasts against ``w``), as gd_trace and Surface.paths pass it; ``t`` counts from 1.
 
 class _Rule:
     """Checks the hyperparameters (the dataclass fields) when a rule is made."""
@@ -197,7 +79,7 @@ class _Rule:
 
     def rate(self, state, t, lr):
         """Each weight's learning rate: ``lr`` itself for the momentum rules."""
-        return _positive("lr", lr)
+        return lr
 
 
 @dataclass(frozen=True)
@@ -208,9 +90,9 @@ class Momentum(_Rule):
     name: ClassVar[str] = "momentum"
 
     def step(self, w, g, state, t, lr):
-        """:func:`momentum_step` (:func:`nesterov_step` for :class:`Nesterov`)."""
-        w, m = (nesterov_step if self.name == "nesterov" else momentum_step)(w, g, state[0], lr, self.momentum)
-        return w, (m,)
+        """The velocity remembers past steps: ``m <- momentum*m - lr*g``, then ``w <- w + m``."""
+        m = state[0] * F32(self.momentum) - g * lr
+        return w + m, (m,)
 
 
 @dataclass(frozen=True)
@@ -218,6 +100,12 @@ class Nesterov(Momentum):
     """Nesterov momentum, ``SGD(momentum=..., nesterov=True)`` (chapter 8)."""
 
     name: ClassVar[str] = "nesterov"
+
+    def step(self, w, g, state, t, lr):
+        """:class:`Momentum`'s velocity, but ``w`` moves by ``momentum*m - lr*g``: a look ahead along it."""
+        mu = F32(self.momentum)
+        m = state[0] * mu - g * lr
+        return w + (m * mu - g * lr), (m,)
 
 
 @dataclass(frozen=True)
@@ -233,13 +121,13 @@ class Adagrad(_Rule):
         return (np.full(np.shape(w), self.initial_accumulator_value, dtype=F32),)
 
     def step(self, w, g, state, t, lr):
-        """:func:`adagrad_step`."""
-        w, a = adagrad_step(w, g, state[0], lr, self.epsilon)
-        return w, (a,)
+        """``a`` sums every squared gradient so far, so the rate only ever shrinks."""
+        a = state[0] + np.square(g)
+        return w - (lr * g) / np.sqrt(a + F32(self.epsilon)), (a,)
 
     def rate(self, state, t, lr):
         """``lr / sqrt(a + epsilon)``."""
-        return _positive("lr", lr) / np.sqrt(state[0] + _positive("epsilon", self.epsilon))
+        return lr / np.sqrt(state[0] + F32(self.epsilon))
 
 
 @dataclass(frozen=True)
@@ -251,11 +139,16 @@ class RMSprop(_Rule):
     name: ClassVar[str] = "rmsprop"
 
     def step(self, w, g, state, t, lr):
-        """:func:`rmsprop_step`."""
-        w, v = rmsprop_step(w, g, state[0], lr, self.rho, self.epsilon)
-        return w, (v,)
+        """``v <- rho*v + (1 - rho)*g^2`` (no bias correction); epsilon inside the square root."""
+        v = F32(self.rho) * state[0] + F32(1 - self.rho) * np.square(g)
+        return w - (lr * g) / np.sqrt(v + F32(self.epsilon)), (v,)
 
     rate = Adagrad.rate
+
+
+@functools.lru_cache(maxsize=64)
+def _power_block(beta, start, size=4096):
+    return power(beta, np.arange(start, start + size))
 
 
 @dataclass(frozen=True)
@@ -271,15 +164,24 @@ class Adam(_Rule):
         """The two moving averages ``m`` and ``v``, at zero."""
         return (np.zeros(np.shape(w), dtype=F32), np.zeros(np.shape(w), dtype=F32))
 
+    def alpha(self, t, lr):
+        """Step ``t``'s size ``lr*sqrt(1 - beta_2^t)/(1 - beta_1^t)``, in float32 as Keras computes it.
+
+        The powers are :func:`nnlib.portable.power`'s, read from a cached block (a step's overhead).
+        """
+        t = _check.positive_int("t", t)
+        b1, b2 = (_power_block(F32(b), t - t % 4096)[t % 4096] for b in (self.beta_1, self.beta_2))
+        return lr * np.sqrt(F32(1) - b2) / (F32(1) - b1)
+
     def step(self, w, g, state, t, lr):
-        """:func:`adam_step`."""
-        w, m, v = adam_step(w, g, state[0], state[1], t, lr, self.beta_1, self.beta_2, self.epsilon)
-        return w, (m, v)
+        """``m, v`` move towards ``g, g^2``; then ``w <- w - alpha_t*m / (sqrt(v) + epsilon)``."""
+        m = state[0] + (g - state[0]) * F32(1 - self.beta_1)
+        v = state[1] + (np.square(g) - state[1]) * F32(1 - self.beta_2)
+        return w - (m * self.alpha(t, lr)) / (np.sqrt(v) + F32(self.epsilon)), (m, v)
 
     def rate(self, state, t, lr):
-        """``alpha_t / (sqrt(v) + epsilon)`` (:func:`adam_alpha`)."""
-        return (adam_alpha(t, lr, self.beta_1, self.beta_2)
-                / (np.sqrt(state[1]) + _positive("epsilon", self.epsilon)))
+        """``alpha_t / (sqrt(v) + epsilon)``."""
+        return self.alpha(t, lr) / (np.sqrt(state[1]) + F32(self.epsilon))
 
 
 #: The six rules, in the order the chapter introduces them (SGD is chapter 4's).
@@ -293,9 +195,7 @@ DEFAULTS = {name: {"lr": DEFAULT_LR[name], **asdict(cls())} for name, cls in RUL
 
 def rule(name, **hyper):
     """Rule ``name`` with these hyperparameters and Keras's defaults for the rest, each checked (chapter 8)."""
-    if name not in RULES:
-        raise ValueError(f"optimizer must be one of {NAMES}, got {name!r}")
-    known = tuple(f.name for f in fields(RULES[name]))
+    known = tuple(f.name for f in fields(RULES[_check.one_of("optimizer", name, NAMES)]))
     unknown = set(hyper) - set(known)
     if unknown:
         raise ValueError(f"{name} takes {('lr',) + known}, got unknown argument(s) {sorted(unknown)}")
@@ -358,7 +258,9 @@ class Surface:
         lrs = np.asarray(lrs, dtype=np.float64)
         if lrs.ndim != 1 or not len(lrs):
             raise ValueError(f"lrs must be a non-empty list of learning rates, got {lrs!r}")
-        r, lr = rule(name, **hyper), _positive("lrs", lrs)[:, None]
+        if not np.all(np.isfinite(lrs) & (lrs > 0)):
+            raise ValueError(f"lrs must hold finite numbers > 0, got {lrs!r}")
+        r, lr = rule(name, **hyper), lrs.astype(F32)[:, None]
         num_steps = _check.non_negative_int("num_steps", num_steps)
         w = np.tile(np.asarray(self.start, dtype=F32), (len(lrs), 1))
         state = r.init(w)
@@ -478,13 +380,6 @@ def gradient_spread(W, X, y):
     return float(np.sum((G - G.mean(axis=0)) ** 2, axis=1).mean())
 
 
-def _batch_size(batch_size, n):
-    batch_size = _check.non_negative_int("batch_size", batch_size)
-    if not 1 <= batch_size <= n:
-        raise ValueError(f"batch_size must be between 1 and the number of examples {n}, got {batch_size!r}")
-    return batch_size
-
-
 def minibatch_noise(W, X, y, batch_size, num_batches=200, seed=0):
     """How far minibatch gradients stray from the full gradient at ``W`` (chapter 8).
 
@@ -493,10 +388,8 @@ def minibatch_noise(W, X, y, batch_size, num_batches=200, seed=0):
     full-batch gradient ``g`` (softmax regression). A full batch is the full gradient: noise 0.
     """
     n = len(y)
-    batch_size = _batch_size(batch_size, n)
-    num_batches = _check.non_negative_int("num_batches", num_batches)
-    if num_batches < 1:
-        raise ValueError(f"num_batches must be at least 1, got {num_batches!r}")
+    batch_size = _check.batch_size(batch_size, n)
+    num_batches = _check.positive_int("num_batches", num_batches)
     full = softmax_regression_grad(W, X, y).astype(np.float64).ravel()
     if batch_size == n:
         return 0.0, 1.0
@@ -522,8 +415,8 @@ def minibatch_sgd(X, y, batch_size, lr, num_epochs, seed=0, num_classes=None):
     X = _check.finite_array("X", X)
     y = np.asarray(y)
     n = len(y)
-    batch_size = _batch_size(batch_size, n)
-    lr32 = _positive("lr", lr)
+    batch_size = _check.batch_size(batch_size, n)
+    lr32 = F32(_check.positive_number("lr", lr))
     num_epochs = _check.non_negative_int("num_epochs", num_epochs)
     k = int(num_classes or y.max() + 1)
     W = np.zeros((X.shape[1], k), dtype=F32)

@@ -20,7 +20,7 @@ in an order fixed by this code, never by the CPU:
 - :func:`norm` is ``sqrt(sum(x * x))`` with numpy's pairwise sum (whose order is fixed in its C
   source) instead of BLAS's ``dot``.
 
-``tests/test_portable.py`` checks the accuracy against numpy and, in subprocesses with other
+``tests/nnlib/test_portable.py`` checks the accuracy against numpy and, in subprocesses with other
 ``OPENBLAS_CORETYPE`` and ``NPY_DISABLE_CPU_FEATURES`` settings, that the bits do not move.
 """
 from __future__ import annotations
@@ -87,11 +87,9 @@ def log(x):
     """Natural log of float32 input, rounded once to float32, the same bits on every CPU (chapter 9)."""
     x64 = _as_f64(x)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        pos = np.where((x64 > 0) & np.isfinite(x64), x64, 1.0)
-        out = _log64(pos)
-        out = np.where(x64 > 0, out, np.where(x64 == 0, -np.inf, np.nan))
-        out = np.where(np.isposinf(x64), np.inf, out)
-        out = np.where(np.isnan(x64), np.nan, out)
+        out = _log64(np.where((x64 > 0) & np.isfinite(x64), x64, 1.0))
+        out = np.select([np.isnan(x64), np.isposinf(x64), x64 > 0, x64 == 0],
+                        [np.nan, np.inf, out, -np.inf], np.nan)
         return out.astype(F32)
 
 
@@ -157,7 +155,7 @@ def dot(A, B):
     :func:`matmul`. The work is done by ``np.einsum(..., optimize=False)`` on C-contiguous
     copies: its sum-of-products loops are compiled once, for the baseline x86-64 instruction set
     (no FMA, no per-CPU variants), and with both operands contiguous it adds over ``k`` one
-    product at a time (``tests/test_portable.py`` checks that order). No BLAS: about 10 times
+    product at a time (``tests/nnlib/test_portable.py`` checks that order). No BLAS: about 10 times
     slower than ``@``, and 10 times faster than :func:`matmul` on large products.
     """
     A = np.ascontiguousarray(A, dtype=F32)

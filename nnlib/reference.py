@@ -137,10 +137,9 @@ def keras_optimizer(name, lr, **hyper):
     _tf()
     import keras
 
-    cls = {"sgd": "SGD", "momentum": "SGD", "nesterov": "SGD", "adagrad": "Adagrad",
-           "rmsprop": "RMSprop", "adam": "Adam"}[name]
-    extra = {"nesterov": True} if name == "nesterov" else {}
-    return getattr(keras.optimizers, cls)(learning_rate=lr, **asdict(rule(name, **hyper)), **extra)
+    r = rule(name, **hyper)  # Momentum and Nesterov are Keras's SGD; the others share its names
+    cls = getattr(keras.optimizers, "SGD" if name in ("momentum", "nesterov") else type(r).__name__)
+    return cls(learning_rate=lr, **asdict(r), **({"nesterov": True} if name == "nesterov" else {}))
 
 
 def keras_optimizer_paths(runs, grad, num_steps, graph=True):
@@ -229,9 +228,7 @@ def keras_train_circle_net(X, y, kind="none", lam=0.0, lr=1e-4, batch_size=30, n
     X = _check.finite_array("X", X)
     y = _check.finite_array("y", y)
     num_steps = _check.non_negative_int("num_steps", num_steps)
-    batch_size = _check.non_negative_int("batch_size", batch_size)
-    if not 1 <= batch_size <= X.shape[0]:
-        raise ValueError(f"batch_size must be between 1 and {X.shape[0]}, got {batch_size!r}")
+    batch_size = _check.batch_size(batch_size, X.shape[0])
     model = keras_circle_net(init_circle_net(seed), kind, lam)
     opt = keras.optimizers.Adam(learning_rate=_check.positive_number("lr", lr), epsilon=epsilon)
 

@@ -19,8 +19,6 @@ makes 40000 steps affordable inside a notebook.
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from . import _check
@@ -36,15 +34,11 @@ PENALTIES = ("none", "l1", "l2")
 
 
 def _lam(lam) -> np.float32:
-    if isinstance(lam, bool) or not isinstance(lam, numbers.Real) or not np.isfinite(lam) or lam < 0:
-        raise ValueError(f"lam must be a finite number >= 0, got {lam!r}")
-    return F32(lam)
+    return F32(_check.non_negative_number("lam", lam))
 
 
 def _kind(kind) -> str:
-    if kind not in PENALTIES:
-        raise ValueError(f"kind must be one of {PENALTIES}, got {kind!r}")
-    return kind
+    return _check.one_of("kind", kind, PENALTIES)
 
 
 def l1_penalty(w, lam):
@@ -107,9 +101,7 @@ def circle_data(num_points=300, seed=2):
     Returns ``X`` (n, 2) and ``y`` (n, 1), both float32. The note used seed 2 and 300 points;
     any other seed draws a fresh sample from the same distribution (a held-out test set).
     """
-    n = _check.non_negative_int("num_points", num_points)
-    if n < 1:
-        raise ValueError(f"num_points must be at least 1, got {num_points!r}")
+    n = _check.positive_int("num_points", num_points)
     X = np.random.RandomState(_check.non_negative_int("seed", seed)).randn(n, 2)
     y = np.array([[int(x0 * x0 + x1 * x1 < 2)] for x0, x1 in X])
     return X.astype(F32), y.astype(F32)
@@ -123,10 +115,8 @@ def init_circle_net(seed=0, hidden=11, num_models=1):
     their penalty.
     """
     rng = np.random.default_rng(_check.non_negative_int("seed", seed))
-    hidden = _check.non_negative_int("hidden", hidden)
-    m = _check.non_negative_int("num_models", num_models)
-    if hidden < 1 or m < 1:
-        raise ValueError(f"hidden and num_models must be at least 1, got {hidden!r}, {num_models!r}")
+    hidden = _check.positive_int("hidden", hidden)
+    m = _check.positive_int("num_models", num_models)
     w1 = rng.standard_normal((2, hidden)).astype(F32)
     w2 = rng.standard_normal((hidden, 1)).astype(F32)
     return {"w1": np.repeat(w1[None], m, 0), "b1": np.full((m, hidden), 0.01, F32),
@@ -161,7 +151,7 @@ def train_circle_nets(X, y, penalties, lr=1e-4, batch_size=30, num_steps=40000, 
     Batches are taken in order, ``X[(i*batch_size) % n : ... + batch_size]`` as note 000's loop
     does; the penalty applies to ``w1`` and ``w2`` (not the biases), Keras's convention (an L2
     given as TF1's ``l2_regularizer(s)`` is ``('l2', s / 2)``). The update is chapter 8's
-    :func:`nnlib.optimizers.adam_step` (Keras 3's order of operations) on all models at once, with
+    :meth:`nnlib.optimizers.Adam.step` (Keras 3's order of operations) on all models at once, with
     TF1's ``epsilon=1e-8`` by default. Matrix products go through :func:`nnlib.portable.matmul`
     (a fixed order of additions), so the weights after 40000 steps are the same bits on every CPU.
     Returns ``(params, history)``: the final stacked weights and, if ``record_every > 0``, a list
@@ -174,34 +164,31 @@ def train_circle_nets(X, y, penalties, lr=1e-4, batch_size=30, num_steps=40000, 
     specs = _specs(penalties)
     num_steps = _check.non_negative_int("num_steps", num_steps)
     lr = F32(_check.positive_number("lr", lr))
-    batch_size = _check.non_negative_int("batch_size", batch_size)
-    if not 1 <= batch_size <= X.shape[0]:
-        raise ValueError(f"batch_size must be between 1 and {X.shape[0]}, got {batch_size!r}")
+    batch_size = _check.batch_size(batch_size, X.shape[0])
     record_every = _check.non_negative_int("record_every", record_every)
     adam = Adam(beta_1, beta_2, epsilon)  # checks the hyperparameters
 
     m = len(specs)
     init = init_circle_net(seed, num_models=m)
     names = ("w1", "b1", "w2", "b2")
-    sizes = [init[k][0].size for k in names]
+    ends = np.cumsum([0] + [init[k][0].size for k in names])
+
+    def views(flat):
+        return [flat[:, a:b].reshape(init[k].shape) for k, a, b in zip(names, ends[:-1], ends[1:])]
+
     # one flat (M, P) buffer for all parameters, and views of it per layer: Adam then updates
     # every model with one call per step (the per-call overhead dominates here)
     theta = np.concatenate([init[k].reshape(m, -1) for k in names], axis=1)
-    views, at = {}, 0
-    for k, size in zip(names, sizes):
-        views[k] = theta[:, at:at + size].reshape(init[k].shape)
-        at += size
-    w1, b1, w2, b2 = (views[k] for k in names)
+    grad = np.zeros_like(theta)
+    w1, b1, w2, b2 = views(theta)
+    g_w1, g_b1, g_w2, g_b2 = views(grad)
     l1 = np.array([l if k == "l1" else 0 for k, l in specs], F32)[:, None, None]
     l2 = np.array([F32(2) * l if k == "l2" else 0 for k, l in specs], F32)[:, None, None]
     state = adam.init(theta)
-    grad = np.zeros_like(theta)
-    g_w1, g_b1, g_w2, g_b2 = (grad[:, a:b].reshape(init[k].shape) for k, a, b in
-                              zip(names, np.cumsum([0] + sizes[:-1]), np.cumsum(sizes)))
     n = X.shape[0]
 
     def snapshot():
-        return {k: views[k].copy() for k in names}
+        return dict(zip(names, (v.copy() for v in (w1, b1, w2, b2))))
 
     history = [(0, snapshot())] if record_every else []
     zero, two = F32(0), F32(2)
@@ -225,8 +212,7 @@ def train_circle_nets(X, y, penalties, lr=1e-4, batch_size=30, num_steps=40000, 
         theta[:], state = adam.step(theta, grad, state, i + 1, lr)
         if record_every and (i + 1) % record_every == 0:
             history.append((i + 1, snapshot()))
-    params = snapshot()
-    return params, history
+    return snapshot(), history
 
 
 def circle_metrics(params, X, y, penalties=None):

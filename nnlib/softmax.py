@@ -24,7 +24,7 @@ import numpy as np
 from ._check import finite_array
 from .portable import exp, log
 
-__all__ = ["EPSILON", "softmax", "log_softmax", "sparse_categorical_cross_entropy", "cross_entropy_and_grad"]
+__all__ = ["EPSILON", "softmax", "log_softmax", "sparse_categorical_cross_entropy"]
 
 EPSILON = 1e-7  # keras.config.epsilon(): how far from 0 and 1 Keras clips probabilities
 
@@ -87,9 +87,7 @@ def _labels(y_true, y_pred: np.ndarray) -> np.ndarray:
 
 
 def _probabilities(y_pred) -> np.ndarray:
-    p = finite_array("y_pred", y_pred)
-    if p.ndim == 0 or p.shape[-1] == 0:
-        raise ValueError(f"y_pred must have at least one class on its last axis, got shape {p.shape}")
+    p = _logits("y_pred", y_pred)  # finite, with a class axis
     if np.any((p < 0) | (p > 1)):
         raise ValueError(f"y_pred must hold probabilities in [0, 1] when from_logits=False, got values "
                          f"from {p.min():g} to {p.max():g} (logits? pass from_logits=True)")
@@ -120,22 +118,13 @@ def sparse_categorical_cross_entropy(y_true, y_pred, from_logits=True) -> np.nda
     return np.float32(0) - np.take_along_axis(_log_softmax(z), y[..., None], axis=-1)[..., 0]  # 0 - x: no -0.0
 
 
-def cross_entropy_and_grad(logits, y) -> tuple[float, np.ndarray]:
-    """The mean ``-log softmax(z)[y]`` over a batch and its gradient ``(softmax(z) - onehot(y)) / n`` (chapter 3).
-
-    ``logits`` is ``(n, classes)``, ``y`` holds ``n`` integer labels. The one softmax cross-entropy
-    every numpy trainer of the course uses: the gradient with respect to the logits is the
-    predicted probabilities minus the one-hot target, divided by the batch size, because the loss
-    is a mean. Computed from :func:`log_softmax` (finite even where a probability underflows).
-    """
-    z = _logits("logits", logits)
-    if z.ndim != 2:
-        raise ValueError(f"logits must be a 2-D batch (examples x classes), got shape {z.shape}")
-    return _cross_entropy_and_grad(z, _labels(y, z))
-
-
 def _cross_entropy_and_grad(z, y):
-    """:func:`cross_entropy_and_grad` without the checks, for trainers (NaN logits give NaN, no error)."""
+    """The mean ``-log softmax(z)[y]`` over a batch of logits ``z`` (n, classes) and integer labels ``y``,
+    and its gradient ``(softmax(z) - onehot(y)) / n``: the loss every numpy trainer uses (chapter 3).
+
+    Unchecked, for trainers (NaN logits give NaN, no error); from :func:`log_softmax`, so finite
+    even where a probability underflows.
+    """
     rows = np.arange(len(y))
     with np.errstate(over="ignore", invalid="ignore"):
         logp = _log_softmax(z)

@@ -32,14 +32,10 @@ def tf_setup(seed: int = 0):
     import logging
 
     import tensorflow as tf  # noqa: E402  (after the environment is set)
+    from absl import logging as absl_logging  # absl-py: a dependency of TensorFlow
 
     tf.get_logger().setLevel(logging.ERROR)
-    try:
-        from absl import logging as absl_logging
-
-        absl_logging.set_verbosity(absl_logging.ERROR)
-    except ImportError:  # absl ships with TensorFlow; be tolerant anyway
-        pass
+    absl_logging.set_verbosity(absl_logging.ERROR)
     import keras
 
     random.seed(seed)

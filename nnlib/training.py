@@ -22,21 +22,15 @@ import time
 
 import numpy as np
 
-from ._check import non_negative_int, positive_number
+from ._check import non_negative_int, non_negative_number, positive_int, positive_number
 
 __all__ = ["steps_per_epoch", "format_table", "progress_bar", "epoch_log", "digit_network", "epoch_orders",
            "train_loop", "capstone_run", "scores", "confusion_matrix", "format_confusion", "misclassified"]
 
 
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
-
-
 def steps_per_epoch(num_samples, batch_size=32) -> int:
     """Gradient steps in one epoch: ``ceil(num_samples / batch_size)``; Keras's default batch is 32 (chapter 12)."""
-    return math.ceil(_positive_int("num_samples", num_samples) / _positive_int("batch_size", batch_size))
+    return math.ceil(positive_int("num_samples", num_samples) / positive_int("batch_size", batch_size))
 
 
 def _cell(value, width: int) -> str:
@@ -47,13 +41,13 @@ def _cell(value, width: int) -> str:
     return f"{value:>{width}.4f}"
 
 
-def format_table(rows, columns, first="epoch") -> list[str]:
+def format_table(rows, columns) -> list[str]:
     """Rows of dicts as a fixed-width text table: a header, then one line per row (chapter 12).
 
-    Integers print as they are, other numbers with four decimals, missing values as blanks
-    (validation metrics on epochs without validation); ``first`` is the key of the first column.
+    The first column is ``"epoch"``. Integers print as they are, other numbers with four decimals,
+    missing values as blanks (validation metrics on epochs without validation).
     """
-    columns = [first, *[c for c in columns if c != first]]
+    columns = ["epoch", *[c for c in columns if c != "epoch"]]
     widths = [max(len(c), 8 if i else 5) for i, c in enumerate(columns)]
     lines = ["  ".join(f"{c:>{w}}" for c, w in zip(columns, widths))]
     for row in rows:
@@ -64,17 +58,11 @@ def format_table(rows, columns, first="epoch") -> list[str]:
 def progress_bar(done: int, total: int, width: int = 30) -> str:
     """A text progress bar such as ``[#########.....] 12/40`` (chapter 12)."""
     done = non_negative_int("done", done)
-    total = _positive_int("total", total)
+    total = positive_int("total", total)
     if done > total:
         raise ValueError(f"done must be at most total = {total}, got {done!r}")
     filled = round(width * done / total)
     return "[" + "#" * filled + "." * (width - filled) + f"] {done}/{total}"
-
-
-def _in_a_kernel() -> bool:
-    from IPython import get_ipython
-
-    return hasattr(get_ipython(), "kernel")  # get_ipython() is None outside IPython
 
 
 @functools.cache
@@ -85,9 +73,9 @@ def _callback_class():
     class EpochLog(keras.callbacks.Callback):
         """Prints one table row per ``every`` epochs; a live progress bar in a notebook (chapter 12)."""
 
-        def __init__(self, columns, every, live, quiet):
+        def __init__(self, columns, every, live):
             super().__init__()
-            self.columns, self.every, self.live, self.quiet = columns, every, live, quiet
+            self.columns, self.every, self.live = columns, every, live
             self.rows: list[dict] = []
             self.seconds = 0.0
             self._handle = None
@@ -118,7 +106,7 @@ def _callback_class():
             total = self.params.get("epochs") or epoch + 1
             columns = self._columns(row)
             first = len(self.rows) == 1
-            if not self.quiet and (first or (epoch + 1) % self.every == 0 or epoch + 1 == total):
+            if first or (epoch + 1) % self.every == 0 or epoch + 1 == total:
                 header, line = format_table([row], columns)
                 print(*([header] if first else []), line, sep="\n", flush=True)
             if self.live and self._handle is not None:
@@ -143,26 +131,25 @@ def _callback_class():
     return EpochLog
 
 
-def epoch_log(columns=None, every=1, live=None, quiet=False):
+def epoch_log(columns=None, every=1):
     """A Keras callback: a per-epoch table on stdout and a live progress bar in notebooks (chapter 12).
 
     ``columns`` picks the logged metrics to print (default: all of them); ``every`` prints every
-    n-th epoch (the first and the last always); ``live`` shows the progress bar (default: when
-    running in a Jupyter kernel); ``quiet`` prints nothing. After ``fit``, ``.rows`` holds every
-    epoch's metrics, ``.lines()`` the full table and ``.seconds`` the wall time.
+    n-th epoch (the first and the last always). The progress bar shows when running in a Jupyter
+    kernel. After ``fit``, ``.rows`` holds every epoch's metrics, ``.lines()`` the full table and
+    ``.seconds`` the wall time.
     """
-    every = _positive_int("every", every)
+    every = positive_int("every", every)
     if columns is not None:
         if isinstance(columns, str) or not all(isinstance(c, str) for c in columns):
             raise ValueError(f"columns must be a list of metric names, got {columns!r}")
         columns = list(columns)
-    if live is None:
-        live = _in_a_kernel()
-    return _callback_class()(columns, every, bool(live), bool(quiet))
+    from IPython import get_ipython
+
+    return _callback_class()(columns, every, hasattr(get_ipython(), "kernel"))  # None outside IPython
 
 
-def digit_network(num_inputs=784, hidden=(25, 15), num_classes=10, init="glorot_uniform",
-                  batch_norm=False, l2=0.0, name="digits"):
+def digit_network(num_inputs=784, init="glorot_uniform", batch_norm=False, l2=0.0):
     """Note 004's network (784-25-15-10, ReLU, linear output) as a Keras model, with options (chapter 12).
 
     ``init`` is the Keras initializer name for every kernel (``"he_normal"`` for He),
@@ -171,32 +158,29 @@ def digit_network(num_inputs=784, hidden=(25, 15), num_classes=10, init="glorot_
     """
     import keras
 
-    num_inputs = _positive_int("num_inputs", num_inputs)
-    num_classes = _positive_int("num_classes", num_classes)
-    hidden = [_positive_int("hidden units", h) for h in hidden]
-    if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or not 0 <= l2 < math.inf:
-        raise ValueError(f"l2 must be a number >= 0, got {l2!r}")
+    num_inputs = positive_int("num_inputs", num_inputs)
+    l2 = non_negative_number("l2", l2)
     try:
         keras.initializers.get(init)
     except ValueError:
         raise ValueError(f"init must be a Keras initializer name such as 'he_normal', got {init!r}") from None
-    reg = keras.regularizers.L2(float(l2)) if l2 else None
+    reg = keras.regularizers.L2(l2) if l2 else None
     layers = [keras.Input(shape=(num_inputs,))]
     dense = {"kernel_initializer": init, "kernel_regularizer": reg}
-    for i, units in enumerate(hidden, 1):
+    for i, units in enumerate((25, 15), 1):
         if batch_norm:
             layers += [keras.layers.Dense(units, use_bias=False, name=f"layer{i}", **dense),
                        keras.layers.BatchNormalization(name=f"bn{i}"),
                        keras.layers.Activation("relu", name=f"relu{i}")]
         else:
             layers.append(keras.layers.Dense(units, activation="relu", name=f"layer{i}", **dense))
-    layers.append(keras.layers.Dense(num_classes, activation="linear", name=f"layer{len(hidden) + 1}", **dense))
-    return keras.Sequential(layers, name=name)
+    layers.append(keras.layers.Dense(10, activation="linear", name="layer3", **dense))
+    return keras.Sequential(layers, name="digits")
 
 
 def epoch_orders(num_samples, num_epochs, seed=0) -> list[np.ndarray]:
     """The order :func:`train_loop` visits the samples in, one permutation per epoch (chapter 12)."""
-    num_samples = _positive_int("num_samples", num_samples)
+    num_samples = positive_int("num_samples", num_samples)
     rng = np.random.default_rng(non_negative_int("seed", seed))
     return [rng.permutation(num_samples) for _ in range(non_negative_int("num_epochs", num_epochs))]
 
@@ -214,17 +198,17 @@ def _model_and_data(model, X, y):
     return X, y
 
 
-def train_loop(X, y, model, optimizer, *, loss=None, batch_size=32, num_epochs=1, seed=0):
+def train_loop(X, y, model, optimizer, *, batch_size=32, num_epochs=1, seed=0):
     """Minibatch training, ``model.fit`` written out: the loop of chapters 4 and 8 on a Keras model (chapter 12).
 
     Every epoch visits the samples in a new random order (:func:`epoch_orders`), in batches of
     ``batch_size`` (the last one smaller when ``batch_size`` does not divide the data). For each batch:
-    the mean ``loss`` over the batch plus the layers' regularization losses (``model.losses``),
-    its gradient by ``tf.GradientTape``, and ``optimizer.apply``. All full batches of an epoch run
-    inside one ``tf.function`` traced once, so a short run costs a fraction of ``fit``'s setup.
+    the mean ``SparseCategoricalCrossentropy(from_logits=True)`` over the batch plus the layers'
+    regularization losses (``model.losses``), its gradient by ``tf.GradientTape``, and
+    ``optimizer.apply``. All full batches of an epoch run inside one ``tf.function`` traced once, so
+    a short run costs a fraction of ``fit``'s setup.
     With ``use_ema=True`` the optimizer's moving averages are copied into the weights at the end, as
-    ``fit`` does. ``loss`` defaults to ``SparseCategoricalCrossentropy(from_logits=True)``.
-    Returns the mean training loss of each epoch (a list of floats).
+    ``fit`` does. Returns the mean training loss of each epoch (a list of floats).
     """
     import keras
     import tensorflow as tf
@@ -232,9 +216,9 @@ def train_loop(X, y, model, optimizer, *, loss=None, batch_size=32, num_epochs=1
     X, y = _model_and_data(model, X, y)
     if not isinstance(optimizer, keras.optimizers.Optimizer):
         raise ValueError(f"optimizer must be a keras.optimizers.Optimizer, got {type(optimizer).__name__}")
-    batch_size = _positive_int("batch_size", batch_size)
+    batch_size = positive_int("batch_size", batch_size)
     orders = epoch_orders(len(X), num_epochs, seed)
-    loss_fn = loss if loss is not None else keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     weights = model.trainable_variables
     optimizer.build(weights)
 
@@ -334,7 +318,7 @@ def _labels(name, y, num_classes=None) -> np.ndarray:
 
 def confusion_matrix(y_true, y_pred, num_classes=10) -> np.ndarray:
     """Counts ``C[i, j]`` of images of class ``i`` predicted as ``j`` (chapter 12; as ``tf.math.confusion_matrix``)."""
-    num_classes = _positive_int("num_classes", num_classes)
+    num_classes = positive_int("num_classes", num_classes)
     y_true = _labels("y_true", y_true, num_classes)
     y_pred = _labels("y_pred", y_pred, num_classes)
     if y_true.shape != y_pred.shape:

@@ -11,6 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
+HTML = ROOT / "_build" / "html"  # the built book (`make book`)
 # The notes are beside the repository (shared/seeds); NNLIB_SEEDS points elsewhere if needed.
 SEEDS = Path(os.environ.get("NNLIB_SEEDS", ROOT.parent / "shared" / "seeds"))
 
@@ -66,10 +67,14 @@ def load(path: Path) -> dict:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
+def source(path: Path, cell_type: str = "markdown") -> str:
+    """All of a notebook's cells of ``cell_type``, one after another."""
+    return "\n".join("".join(c["source"]) for c in load(path)["cells"] if c["cell_type"] == cell_type)
+
+
 def markdown_text(path: Path) -> str:
     """All of a notebook's Markdown cells, whitespace runs collapsed to one space."""
-    return " ".join(" ".join("".join(c["source"]) for c in load(path)["cells"]
-                             if c["cell_type"] == "markdown").split())
+    return " ".join(source(path).split())
 
 
 def stored_text(path: Path) -> list[str]:
@@ -85,3 +90,21 @@ def stored_text(path: Path) -> list[str]:
                 continue
             lines.extend("".join(text).splitlines() if isinstance(text, list) else text.splitlines())
     return lines
+
+
+def stored_line(path: Path, prefix: str) -> str:
+    """The first line of a notebook's stored outputs that starts with ``prefix``."""
+    return next(s for s in stored_text(path) if s.startswith(prefix))
+
+
+# What no cell output may show, in the stored notebooks (tests/book) or the built book (tests/browser);
+# the chapters' deliberate "ValueError: ..." demonstrations are not matched.
+NOISE = [
+    (re.compile(r"Traceback \(most recent call last\)"), "a Python traceback"),
+    (re.compile(r"(?m)^\s*[IWEF]\d{4} \d\d:\d\d:\d\d|\b[IWE]0000\b"), "a TensorFlow/absl log line"),
+    (re.compile(r"oneDNN|cpu_feature_guard|absl::|TF_CPP_MIN_LOG_LEVEL"), "a TensorFlow start-up log line"),
+    (re.compile(r"WARNING:|\b\w*Warning\b:|\b(User|Deprecation|Future|Runtime)Warning\b"), "a warning"),
+    (re.compile(r"<function "), "a function repr"),
+    (re.compile(r"\bat 0x[0-9a-fA-F]+"), "an object repr with its address"),
+    (re.compile(r"<keras\.src\.callbacks\.history\.History"), "a Keras History repr"),
+]

@@ -62,8 +62,6 @@ def _constant(v: float) -> str:
 def _latex(node) -> str:
     if not node.parents:
         return node.label or _constant(node.data)
-    if node.label and node.op == "":  # pragma: no cover  (inputs have no parents)
-        return node.label
     parts = [_latex(p) for p in node.parents]
     if node.op in ("+", "-"):
         wrap = [f"({s})" if p.op in ("+", "-") else s for p, s in zip(node.parents, parts)]

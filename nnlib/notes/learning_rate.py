@@ -76,9 +76,6 @@ def format_lr_trace(trace, loss) -> list[str]:
 
     ``trace.w[i + 1]`` is w after update ``i``; ``loss`` maps w to the float32 loss.
     """
-    out = []
-    for i, w in enumerate(trace.w[1:]):
-        out.append("After %s steps: w is %f, loss is %f" % (i, w, loss(w)))
-    return out
+    return ["After %s steps: w is %f, loss is %f" % (i, w, loss(w)) for i, w in enumerate(trace.w[1:])]
 
 

@@ -44,20 +44,13 @@ def accuracy_figure(curves: dict, title=None, updates_per_epoch=None, reference=
             axes[1].plot(x, val, "s", color="0.2", ms=7, mfc="none", mew=1.5, label=label)
         axes[1].set_xscale("log")
         axes[1].set(xlabel="SGD updates (log scale)", ylim=ylim, title="the same runs, against updates")
-        from matplotlib.ticker import FuncFormatter
-
-        axes[1].xaxis.set_major_formatter(FuncFormatter(_plain_fmt))
+        axes[1].xaxis.set_major_formatter(lambda v, _: f"{v:g}")
     for ax in axes:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="lower right")
     if title:
         axes[0].set_title(title, fontsize=10)
     return fig
-
-
-def _plain_fmt(v, _):
-    return f"{v:g}"
-
 
 
 def running_estimate_figure(momentum=0.99, batch_size=32, num_steps=600, shift_at=300):

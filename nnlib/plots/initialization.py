@@ -60,9 +60,14 @@ def spread_figure(probes, title=None):
     return fig
 
 
-def _hist_lines(ax, arrays, bins, cmap_name="viridis"):
+def _hist_lines(ax, arrays, bins=None, cmap_name="viridis"):
+    """One histogram line per layer; without ``bins``, 60 bins over the middle 99 % of the values."""
     import matplotlib
 
+    if bins is None:
+        lo = min(float(np.percentile(v[::7], 0.5)) for v in arrays if v.size)
+        hi = max(float(np.percentile(v[::7], 99.5)) for v in arrays if v.size)
+        bins = np.linspace(np.floor(lo), np.ceil(hi), 61)
     cmap = matplotlib.colormaps[cmap_name]
     n = len(arrays)
     centers = (bins[:-1] + bins[1:]) / 2
@@ -86,20 +91,14 @@ def histogram_grid_figure(probes, what="activations"):
     for p in probes:
         ax = axes[acts.index(p.activation), schemes.index(_label(p))]
         if what == "gradients":
-            logs = [np.log10(np.abs(g[g != 0]).ravel()) for g in p.grad_z]
-            lo = min(float(np.percentile(v[::7], 0.5)) for v in logs if v.size)
-            hi = max(float(np.percentile(v[::7], 99.5)) for v in logs if v.size)
-            _hist_lines(ax, logs, np.linspace(np.floor(lo), np.ceil(hi), 61))
+            _hist_lines(ax, [np.log10(np.abs(g[g != 0]).ravel()) for g in p.grad_z])
             ax.set_xlabel("log10 |dL/dz|", fontsize=8)
         elif p.activation in ("sigmoid", "tanh"):
             lo = 0.0 if p.activation == "sigmoid" else -1.0
             _hist_lines(ax, [a.ravel() for a in p.a], np.linspace(lo, 1.0, 51))
             ax.set_xlabel("activation", fontsize=8)
         else:
-            logs = [np.log10(a[a > 0]).ravel() for a in p.a]
-            lo = min(float(np.percentile(v[::7], 0.5)) for v in logs if v.size)
-            hi = max(float(np.percentile(v[::7], 99.5)) for v in logs if v.size)
-            _hist_lines(ax, logs, np.linspace(np.floor(lo), np.ceil(hi), 61))
+            _hist_lines(ax, [np.log10(a[a > 0]).ravel() for a in p.a])
             ax.set_xlabel("log10 of activation (> 0)", fontsize=8)
         ax.set_title(f"{ACT_LABELS[p.activation]}, {_label(p)}", fontsize=9)
         ax.tick_params(labelsize=7)

@@ -1,6 +1,8 @@
 """Chapter 2 (loss functions): loss shapes, the yogurt runs, cross-entropy, and the explorer."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .. import explore, losses
@@ -110,14 +112,9 @@ def logit_losses_figure(zlim=8.0):
 
 # --- the cost / profit explorer ---------------------------------------------------------------
 
-_DATA = {}
-
-
+@functools.lru_cache(maxsize=1)
 def _yogurt():
-    if not _DATA:
-        X, y, noise = losses.yogurt_data(return_noise=True)
-        _DATA.update(X=X, y=y, noise=noise)
-    return _DATA["X"], _DATA["y"], _DATA["noise"]
+    return losses.yogurt_data(return_noise=True)
 
 
 def cost_profit_figure(cost=1.0, profit=9.0, num_steps=3000):

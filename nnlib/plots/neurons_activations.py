@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import explore, neurons_activations as act
+from .._check import one_of
 from . import COLORS, new_figure
 
 __all__ = ["GALLERY", "EXPLORER_CHOICES", "activation_gallery_figure", "dying_relu_figure",
@@ -77,9 +78,7 @@ def dying_relu_figure(runs: dict, lr: float):
 
 def activation_explorer_figure(activation="ReLU", z=1.5):
     """The explorer: one activation, its value and slope at pre-activation ``z`` (chapter 1)."""
-    if activation not in EXPLORER_CHOICES:
-        raise ValueError(f"activation must be one of {list(EXPLORER_CHOICES)}, got {activation!r}")
-    name, alpha = EXPLORER_CHOICES[activation]
+    name, alpha = EXPLORER_CHOICES[one_of("activation", activation, tuple(EXPLORER_CHOICES))]
     f, df = act.get(name, alpha)
     grid = np.linspace(-5, 5, 401).astype(np.float32)
     z32 = np.float32(z)

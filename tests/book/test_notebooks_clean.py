@@ -5,24 +5,12 @@ themselves, which are what the book renders.
 """
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from tests.helpers import load, notebooks
+from tests.helpers import NOISE, load, notebooks, source
 
 NOTEBOOKS = notebooks()
 IDS = [p.name for p in NOTEBOOKS]
-
-NOISE = [
-    (re.compile(r"<function [^>]*>"), "a function repr"),
-    (re.compile(r"\bat 0x[0-9a-fA-F]+"), "a memory address"),
-    (re.compile(r"oneDNN|cpu_feature_guard|absl::|TF_CPP_MIN_LOG_LEVEL|I0000 |W0000 |E0000 "),
-     "a TensorFlow log line"),
-    (re.compile(r"\b\w*Warning\b:"), "a Python warning"),
-    (re.compile(r"Traceback \(most recent call last\)"), "a traceback"),
-    (re.compile(r"<keras\.src\.callbacks\.history\.History"), "a Keras History repr"),
-]
 
 
 def _outputs(nb):
@@ -76,11 +64,9 @@ def test_live_widget_cells_are_marked_for_the_book_and_nbval(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_every_explorer_has_a_kernel_free_version(path):
-    nb = load(path)
-    src = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
-    if ".live()" not in src:
+    if ".live()" not in source(path, "code"):
         pytest.skip("no explorer in this chapter")
-    html = [t for _, _, o in _outputs(nb) if "text/html" in o.get("data", {}) for t in _texts(o)]
+    html = [t for _, _, o in _outputs(load(path)) if "text/html" in o.get("data", {}) for t in _texts(o)]
     assert any('class="nnlib-explorer"' in h and "<img data-key=" in h for h in html)
 
 
@@ -88,7 +74,7 @@ def test_every_explorer_has_a_kernel_free_version(path):
 def test_follows_the_chapter_template(path):
     """GUIDE.md: idea, from the notes, reproduce, (errata), explore, under the hood, summary,
     exercises with hidden solutions, terms."""
-    md = "\n".join("".join(c["source"]) for c in load(path)["cells"] if c["cell_type"] == "markdown")
+    md = source(path)
     for needle in ("From the notes", "## Reproduce", "## Explore", "## Under the hood", "## Summary",
                    "## Exercises", ":class: dropdown", "## Terms", "中文"):
         assert needle in md, f"{path.name} lacks {needle!r}"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT
+from tests.helpers import HTML, ROOT
 
 CHROMIUM = os.environ.get("NNLIB_CHROMIUM", "/usr/bin/chromium")
 # What the machine's closed network needs: no background connections, no first-run, no QUIC.
@@ -26,7 +26,6 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--disable-dev-shm-usage",
 ]
-HTML = ROOT / "_build" / "html"
 ARTIFACTS = Path(os.environ.get("NNLIB_ARTIFACTS", ROOT / "_build" / "screenshots"))
 
 
@@ -41,9 +40,9 @@ def require_chromium() -> str:
     return path
 
 
-def launch(playwright):
-    """A headless Chromium from Debian, with a fresh profile."""
-    return playwright.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS,
+def launch(playwright, *extra_args):
+    """A headless Chromium from Debian, with a fresh profile (``extra_args`` after ours)."""
+    return playwright.chromium.launch(executable_path=require_chromium(), args=[*CHROMIUM_ARGS, *extra_args],
                                       headless=True)
 
 
@@ -89,11 +88,7 @@ VISIBLE_FRAME_JS = """root => {
 # posted from it (a task that runs after that frame's rendering steps: the new frame is painted).
 _LATENCY_JS = """root => {
   if (root.__nnlibLatency) { return; }
-  const shownKey = () => {
-    const img = Array.from(root.querySelectorAll('img[data-key]'))
-      .find(i => getComputedStyle(i).display !== 'none');
-    return img ? img.dataset.key : null;
-  };
+  const shownKey = () => (""" + VISIBLE_FRAME_JS + """)(root)[0] || null;
   const state = root.__nnlibLatency = {samples: [], errors: []};
   let t0 = null, before = null;
   root.addEventListener('input', () => { t0 = performance.now(); before = shownKey(); }, true);
@@ -113,46 +108,46 @@ _LATENCY_JS = """root => {
 }"""
 
 
+def move(page, control) -> str:
+    """Move one kernel-free control with real input events; returns what was done.
+
+    A range input gets ArrowRight (ArrowLeft at its last grid value), a select its next option, a
+    checkbox a click: each move shows another frame.
+    """
+    tag, kind = control.evaluate("el => [el.tagName, el.type]")
+    if tag == "SELECT":
+        n, i = control.evaluate("el => [el.options.length, el.selectedIndex]")
+        control.select_option(index=(i + 1) % n)
+        return f"select option {(i + 1) % n}"
+    if kind == "checkbox":
+        control.click()
+        return "click the checkbox"
+    value, top = control.evaluate("el => [parseInt(el.value, 10), parseInt(el.max, 10)]")
+    key = "ArrowLeft" if value >= top else "ArrowRight"
+    control.focus()
+    page.keyboard.press(key)
+    return f"press {key} on the range at {value}/{top}"
+
+
 def kernel_free_latency(page, explorer_locator, moves: int = 20, samples: bool = False):
     """Median ms from moving a kernel-free control to the new frame painted, over ``moves`` moves.
 
-    Moves the explorer's first range input with real key presses (ArrowRight up to the last grid
-    value, then ArrowLeft back, ...); explorers without a range move their first select or
-    checkbox instead. With ``samples=True`` also returns the list of per-move times.
+    Moves (:func:`move`) the explorer's first range input, or, in explorers without one, its first
+    select or checkbox. With ``samples=True`` also returns the list of per-move times.
     """
     import math
     import statistics
 
     explorer_locator.scroll_into_view_if_needed()
     explorer_locator.evaluate(_LATENCY_JS)
-    rng = explorer_locator.locator('input[type="range"][data-control]')
-    sel = explorer_locator.locator("select[data-control]")
-    box = explorer_locator.locator('input[type="checkbox"][data-control]')
-    if rng.count():
-        control, kind = rng.first, "range"
-    elif sel.count():
-        control, kind = sel.first, "select"
-    elif box.count():
-        control, kind = box.first, "checkbox"
-    else:
+    kinds = ('input[type="range"][data-control]', "select[data-control]", 'input[type="checkbox"][data-control]')
+    found = [explorer_locator.locator(k).first for k in kinds if explorer_locator.locator(k).count()]
+    if not found:
         raise AssertionError("explorer has no range, select or checkbox control")
     base = explorer_locator.evaluate(
         "root => [root.__nnlibLatency.samples.length, root.__nnlibLatency.errors.length]")
-    direction = "ArrowRight"
     for i in range(moves):
-        if kind == "range":
-            value, top = control.evaluate("el => [parseInt(el.value, 10), parseInt(el.max, 10)]")
-            if value >= top:
-                direction = "ArrowLeft"
-            elif value <= 0:
-                direction = "ArrowRight"
-            control.focus()
-            page.keyboard.press(direction)
-        elif kind == "select":
-            n = control.evaluate("el => el.options.length")
-            control.select_option(index=(control.evaluate("el => el.selectedIndex") + 1) % n)
-        else:
-            control.click()
+        move(page, found[0])
         page.wait_for_function("([root, n]) => root.__nnlibLatency.samples.length >= n",
                                arg=[explorer_locator.element_handle(), base[0] + i + 1],
                                timeout=10_000)

@@ -20,9 +20,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser import (ARTIFACTS, CHROMIUM_ARGS, HTML, VISIBLE_FRAME_JS, kernel_free_latency,
-                           require_chromium, serve)
-from tests.helpers import toc_files
+from tests.browser import ARTIFACTS, HTML, VISIBLE_FRAME_JS, kernel_free_latency, launch, move, serve
+from tests.helpers import NOISE, toc_files
 
 BOOK = Path(os.environ.get("NNLIB_BOOK_HTML", HTML))
 PAGES = toc_files()
@@ -36,19 +35,6 @@ FIGURE_CHAPTER = "chapters/10_batch_norm"  # dark-mode screenshot and the latenc
 ALLOWED_ERRORS = [
     # The browser asks for /favicon.ico by itself; the book declares no favicon (not our content).
     re.compile(r"404.*\(https?://127\.0\.0\.1:\d+/favicon\.ico\)$"),
-]
-
-# What must never appear in a cell output: tracebacks, TensorFlow / absl log lines, warnings,
-# object reprs. The chapters' deliberate "ValueError: ..." demonstrations are not matched.
-FORBIDDEN_OUTPUT = [
-    (re.compile(r"Traceback \(most recent call last\)"), "a Python traceback"),
-    (re.compile(r"(?m)^\s*[IWEF]\d{4} \d\d:\d\d:\d\d"), "a TensorFlow/absl log line"),
-    (re.compile(r"\b[IWE]0000\b"), "a TensorFlow log prefix"),
-    (re.compile(r"oneDNN|cpu_feature_guard"), "a TensorFlow start-up log line"),
-    (re.compile(r"WARNING:"), "a logged warning"),
-    (re.compile(r"\b(User|Deprecation|Future|Runtime)Warning\b"), "a Python warning"),
-    (re.compile(r"<function "), "a function repr"),
-    (re.compile(r" at 0x[0-9a-fA-F]+"), "an object repr with its address"),
 ]
 
 # Output text, without <script>/<style> bodies (the explorers carry their JS in the output).
@@ -92,8 +78,7 @@ def context():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=require_chromium(), headless=True, args=[
-            *CHROMIUM_ARGS, "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"])
+        b = launch(p, "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1")
         ctx = b.new_context(viewport={"width": 1280, "height": 900})
         yield ctx
         ctx.close()
@@ -171,7 +156,7 @@ def _output_problems(page) -> list[str]:
         found.append(f"{bad.count()} stderr/error output(s), "
                      f"e.g. {bad.first.text_content()[:300]!r}")
     for i, text in enumerate(page.evaluate(OUTPUT_TEXT_JS)):
-        for pattern, what in FORBIDDEN_OUTPUT:
+        for pattern, what in NOISE:
             if m := pattern.search(text):
                 found.append(f"cell output #{i} shows {what}: "
                              f"{text[max(0, m.start() - 80):m.end() + 120]!r}")
@@ -197,27 +182,6 @@ def _image_problems(page) -> list[str]:
     return [f"{len(broken)} image(s) did not load: {broken[:5]}"] if broken else []
 
 
-def _visible(explorer) -> list[str]:
-    return explorer.evaluate(VISIBLE_FRAME_JS)
-
-
-def _move(page, control) -> str:
-    """Move one control with real input events; returns what was done."""
-    tag, kind = control.evaluate("el => [el.tagName, el.type]")
-    if tag == "SELECT":
-        n, i = control.evaluate("el => [el.options.length, el.selectedIndex]")
-        control.select_option(index=(i + 1) % n)
-        return f"select option {(i + 1) % n}"
-    if kind == "checkbox":
-        control.click()
-        return "click the checkbox"
-    value, top = control.evaluate("el => [parseInt(el.value, 10), parseInt(el.max, 10)]")
-    key = "ArrowLeft" if value >= top else "ArrowRight"
-    control.focus()
-    page.keyboard.press(key)
-    return f"press {key} on the range at {value}/{top}"
-
-
 def _explorer_problems(page) -> list[str]:
     """Move every control of every explorer once: another frame must be shown each time."""
     found = []
@@ -235,12 +199,12 @@ def _explorer_problems(page) -> list[str]:
         for c in range(controls.count()):
             control = controls.nth(c)
             label = control.get_attribute("data-control")
-            before = _visible(explorer)
+            before = explorer.evaluate(VISIBLE_FRAME_JS)
             if len(before) != 1:
                 found.append(f"{name}: {len(before)} frames visible before moving {label}")
                 continue
             src_before = explorer.locator(f'img[data-key="{before[0]}"]').get_attribute("src")
-            done = _move(page, control)
+            done = move(page, control)
             try:  # the swap is synchronous; wait generously, then report what is shown
                 page.wait_for_function(
                     "([root, old]) => { const s = (" + VISIBLE_FRAME_JS + ")(root);"
@@ -248,7 +212,7 @@ def _explorer_problems(page) -> list[str]:
                     arg=[explorer.element_handle(), before[0]], timeout=5_000)
             except Exception:  # playwright's TimeoutError
                 pass
-            after = _visible(explorer)
+            after = explorer.evaluate(VISIBLE_FRAME_JS)
             if len(after) != 1 or after == before:
                 found.append(f"{name}: {done} ({label}) did not change the displayed frame: "
                              f"{before} -> {after}")

@@ -50,9 +50,8 @@ def test_the_intended_rate_at_40000_steps():
     assert f"{lr_decay.exponential_decay(0.001, 500, 10, 0.999, staircase=True):.6f}" == "0.000951"
 
 
-def test_keras_l2_half_of_tf1_and_sklearn_scaling():
-    assert reg.keras_l2_from_tf1(0.01) == np.float32(0.005)
-    assert f"{0.0001 / (2 * 300):.1e}" == "1.7e-07"  # exercise 2
+def test_sklearn_scaling_exercise_2():
+    assert f"{0.0001 / (2 * 300):.1e}" == "1.7e-07"  # (keras_l2_from_tf1: tests/nnlib/test_regularization.py)
 
 
 def test_the_data_has_188_red_points_and_the_test_set_is_fresh():

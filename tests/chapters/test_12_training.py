@@ -7,7 +7,7 @@ import numpy as np
 from nnlib import training
 from nnlib.notes import NOTE_004
 from nnlib.notes import training as training_notes
-from tests.helpers import CHAPTERS, markdown_text, note_line, stored_text
+from tests.helpers import CHAPTERS, markdown_text, note_line, stored_line, stored_text
 from tests.ledger import Entry, TestLedger  # noqa: F401  (TestLedger: the ledger checks, run on LEDGER)
 
 NOTEBOOK = "12_training.ipynb"
@@ -19,10 +19,13 @@ LEDGER = [
 ]
 
 
-def test_the_notes_data_has_5000_images_and_the_log_the_rest_of_the_line():
-    """004 line 299: X is 5000x400; line 57 goes on with the loss and accuracy we cannot redo."""
+def test_the_notes_data_has_5000_images_the_log_the_rest_of_the_line_and_epochs_the_erratum():
+    """004 line 299: X is 5000x400; line 57 goes on with the loss and accuracy we cannot redo;
+    line 66 (the erratum): epochs = the number of gradient-descent iterations."""
     assert "5000x400" in note_line(NOTE_004, 299)
     assert training_notes.FIT_LOG_REST in note_line(NOTE_004, 57)
+    line = note_line(NOTE_004, 66)
+    assert "epochs为迭代次数" in line and "梯度下降法" in line
 
 
 def test_keras_fit_takes_157_steps_per_epoch_on_5000_images(keras):
@@ -36,12 +39,6 @@ def test_keras_fit_takes_157_steps_per_epoch_on_5000_images(keras):
     assert int(model.optimizer.iterations.numpy()) == 2 * 157 == 2 * training.steps_per_epoch(5000)
 
 
-def test_note_004_calls_epochs_gradient_descent_iterations():
-    """004 line 66 (the erratum): epochs = the number of gradient-descent iterations."""
-    line = note_line(NOTE_004, 66)
-    assert "epochs为迭代次数" in line and "梯度下降法" in line
-
-
 def test_the_chapter_shows_5000_steps_for_40_epochs_of_125_batches():
     stored = stored_text(CHAPTERS / NOTEBOOK)
     assert "epochs: 40, batches per epoch: 125" in stored
@@ -50,10 +47,8 @@ def test_the_chapter_shows_5000_steps_for_40_epochs_of_125_batches():
 
 def test_the_chapter_shows_training_accuracy_above_test_accuracy():
     """The chapter says the network is right on more training than test images (note 004 line 286)."""
-    line = next(s for s in stored_text(CHAPTERS / NOTEBOOK) if s.startswith("training: loss"))
-    test = next(s for s in stored_text(CHAPTERS / NOTEBOOK) if s.startswith("test:     loss"))
-    train_acc = float(line.rsplit(" ", 1)[1])
-    test_acc = float(test.rsplit(" ", 1)[1])
+    train_acc, test_acc = (float(stored_line(CHAPTERS / NOTEBOOK, start).rsplit(" ", 1)[1])
+                           for start in ("training: loss", "test:     loss"))
     assert train_acc > test_acc + 0.05
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from nnlib import training
 from nnlib.notes import NOTE_000
-from tests.helpers import CHAPTERS, markdown_text, note_line, stored_text
+from tests.helpers import CHAPTERS, markdown_text, note_line, stored_line, stored_text
 
 NOTEBOOK = CHAPTERS / "13_capstone.ipynb"
 
@@ -22,7 +22,7 @@ def _capstone_rows():
     for s in stored[start + 1: start + 8]:
         name = s[:22].strip()
         rows[name] = round(float(s[22:32]) * 1000)
-    se = float(next(s for s in stored if s.startswith("standard error")).rsplit(" ", 1)[1])
+    se = float(stored_line(NOTEBOOK, "standard error").rsplit(" ", 1)[1])
     return rows, se
 
 
@@ -59,9 +59,9 @@ def test_capstone_commentary_matches_the_stored_table():
         assert abs(gains[name]) < se * 1000, (name, gains[name])
 
 
-def test_the_capstone_lr_check_agrees():
-    line = next(s for s in stored_text(NOTEBOOK) if s.startswith("after 625 steps"))
-    keras_lr, nn_lr = line.split("Keras ")[1].split(", nnlib ")
+def test_the_stored_lr_and_train_loop_checks_agree():
+    assert "after 125 steps, largest |train_loop weight - fit weight|: 0.0" in stored_text(NOTEBOOK)
+    keras_lr, nn_lr = stored_line(NOTEBOOK, "after 625 steps").split("Keras ")[1].split(", nnlib ")
     assert keras_lr == nn_lr
 
 
@@ -75,7 +75,7 @@ def test_the_capstone_says_the_note_000_recipe_in_three_lines():
 
 def test_staircase_and_smooth_decay_agree_at_every_epoch_boundary():
     stored = stored_text(NOTEBOOK)
-    start = stored.index(next(s for s in stored if s.split() == ["epoch", "step", "staircase", "smooth"]))
+    start = stored.index(stored_line(NOTEBOOK, "epoch  step   staircase"))
     rows = [s.split() for s in stored[start + 1: start + 11]]
     assert [int(r[1]) for r in rows] == [0, 124, 125, 249, 250, 374, 375, 499, 500, 624]
     for epoch, step, stair, smooth in rows:
@@ -83,20 +83,14 @@ def test_staircase_and_smooth_decay_agree_at_every_epoch_boundary():
 
 
 def test_the_capstone_ends_before_tf1s_ema_warm_up():
-    line = next(s for s in stored_text(NOTEBOOK) if s.startswith("TF1's decay reaches 0.99"))
+    line = stored_line(NOTEBOOK, "TF1's decay reaches 0.99")
     caught_up, stop = (int(w.rstrip(";")) for w in line.split() if w.rstrip(";").isdigit())
     assert stop == 625 < caught_up
 
 
-def test_train_loop_and_fit_agree_in_the_stored_check():
-    assert "after 125 steps, largest |train_loop weight - fit weight|: 0.0" in stored_text(NOTEBOOK)
-
-
 def test_evaluate_loss_is_the_test_loss_plus_the_l2_penalty():
-    stored = stored_text(NOTEBOOK)
-    ev = next(s for s in stored if s.startswith("evaluate: accuracy"))
-    sc = next(s for s in stored if s.startswith("scores:   accuracy"))
-    pen = next(s for s in stored if s.startswith("L2 penalty"))
+    ev, sc, pen = (stored_line(NOTEBOOK, start)
+                   for start in ("evaluate: accuracy", "scores:   accuracy", "L2 penalty"))
     assert ev.split()[2] == sc.split()[2]  # the accuracy, "0.8970,"
     assert ev.rsplit(" ", 1)[1] == pen.rsplit(" ", 1)[1] != sc.rsplit(" ", 1)[1]
     assert float(pen.split(": ")[1].split(";")[0]) > 0
@@ -146,7 +140,7 @@ def _table(split, **run):
 # from one CPU to another; no environment setting fixes that order. So the rule for a quoted count
 # (images right of 1000, or a gain in images) is: within IMAGE_TOLERANCE of the fresh run. Measured:
 # 0 or 1 image apart between an Intel Xeon (AVX-512) and an AMD EPYC (AVX2). A real change is far
-# larger (one technique is worth 36-49 images; see test_the_image_rule_catches_a_real_change), and
+# larger (one technique is worth 36-49 images; see test_the_image_rule_catches_a_real_change...), and
 # every qualitative claim is checked exactly on the fresh numbers.
 IMAGE_TOLERANCE = 3
 
@@ -162,7 +156,8 @@ def _percent_counts(pattern: str, text: str) -> list[int]:
     return [round(float(g) * 10) for g in m.groups()]
 
 
-def test_the_image_rule_catches_a_real_change():
+def test_the_image_rule_catches_a_real_change_and_the_solutions_say_so():
+    assert "an image or two" in _solutions_text()
     rows = list(_capstone_rows()[0].values())
     assert _close(rows, rows) and _close([r + IMAGE_TOLERANCE for r in rows], rows)
     assert not _close(rows[1:], rows[:-1])            # each step's count in place of the next one's
@@ -209,6 +204,3 @@ def test_capstone_solution_3_twenty_epochs(mnist_split):
     gains = [b - a for a, b in zip(right, right[1:])]
     assert all(abs(g) < se for g in gains) and all(abs(g) <= 6 for g in gains[3:])
 
-
-def test_the_solutions_say_that_counts_can_move_by_an_image_or_two():
-    assert "an image or two" in _solutions_text()

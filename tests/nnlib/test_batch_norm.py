@@ -120,7 +120,7 @@ def test_running_estimate_follows_the_true_statistics():
     (lambda: batch_norm.moments([[1.0, np.nan]]), "X must be finite"),
     (lambda: batch_norm.normalize(np.ones((2, 3)), np.zeros(2), np.ones(3), np.ones(3), np.zeros(3)),
      "mean must have shape"),
-    (lambda: batch_norm.running_estimate(batch_size=0), "batch_size and num_steps must be >= 1"),
+    (lambda: batch_norm.running_estimate(batch_size=0), "batch_size must be an integer >= 1, got 0"),
 ])
 def test_bad_input_raises_a_clear_value_error(call, match):
     with pytest.raises(ValueError, match=match):

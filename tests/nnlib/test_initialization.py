@@ -112,6 +112,9 @@ def test_random_normal_and_standard_uniform():
     assert np.array_equal(g, np.float32(4) * initialization.glorot_uniform((64, 64), seed=0))
 
 
+X4, Y4 = np.zeros((4, 2), np.float32), np.zeros(4, int)
+
+
 @pytest.mark.parametrize("call, match", [
     (lambda: initialization.variance_scaling((3, 3), scale=0.0), "scale must be a finite number > 0, got 0.0"),
     (lambda: initialization.variance_scaling((3, 3), scale=float("nan")), "scale must be a finite number > 0"),
@@ -127,6 +130,11 @@ def test_random_normal_and_standard_uniform():
     (lambda: initialization.initialize("xavier", (3, 3)), "scheme must be one of"),
     (lambda: initialization.initialize("he_normal", (3, 3), gain=0), "gain must be a finite number > 0"),
     (lambda: initialization.truncated_stddev(0), "bound must be a finite number > 0"),
+    (lambda: initialization.probe(depth=0), "depth must be an integer >= 1, got 0"),
+    (lambda: initialization.probe(activation="softsign"), "activation must be one of"),
+    (lambda: initialization.train_deep(X4, np.zeros(3, int), X4, Y4), "y must hold 4 integer class labels"),
+    (lambda: initialization.train_deep(X4, Y4, X4, Y4, lr=0), "lr must be a finite number > 0"),
+    (lambda: initialization.train_deep(X4, np.zeros(4), X4, np.zeros(4)), "integer class labels"),
 ])
 def test_bad_input_raises_a_clear_value_error(call, match):
     with pytest.raises(ValueError, match=match):
@@ -155,13 +163,6 @@ def test_probe_gradients_match_gradient_tape(tf, activation):
         np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-4, atol=1e-6)
 
 
-def test_probe_checks_its_arguments():
-    with pytest.raises(ValueError, match="depth must be an integer >= 1, got 0"):
-        initialization.probe(depth=0)
-    with pytest.raises(ValueError, match="activation must be one of"):
-        initialization.probe(activation="softsign")
-
-
 def test_train_deep_one_full_batch_step_matches_keras(tf, keras):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((40, 6)).astype(np.float32)
@@ -185,16 +186,6 @@ def test_train_deep_one_full_batch_step_matches_keras(tf, keras):
         kw, kb = layer.get_weights()
         np.testing.assert_allclose(w, kw, rtol=1e-4, atol=1e-6)
         np.testing.assert_allclose(b, kb, rtol=1e-4, atol=1e-6)
-
-
-def test_train_deep_checks_its_arguments():
-    X = np.zeros((4, 2), np.float32)
-    with pytest.raises(ValueError, match="y must hold 4 integer class labels"):
-        initialization.train_deep(X, np.zeros(3, int), X, np.zeros(4, int))
-    with pytest.raises(ValueError, match="lr must be a finite number > 0"):
-        initialization.train_deep(X, np.zeros(4, int), X, np.zeros(4, int), lr=0)
-    with pytest.raises(ValueError, match="integer class labels"):
-        initialization.train_deep(X, np.zeros(4), X, np.zeros(4))
 
 
 def test_a_diverged_run_is_not_computed_further_and_records_the_same_as_running_on():

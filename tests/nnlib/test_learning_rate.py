@@ -21,13 +21,6 @@ def test_matches_tensorflow_bit_for_bit_on_random_runs(tf):
         assert theirs.num_steps == ours.num_steps == 30 and theirs.rule == ours.rule
 
 
-def test_works_on_vectors():
-    grad = lambda w: np.float32(2) * (w - np.array([1, -2], dtype=np.float32))
-    tr = learning_rate.gd_trace(grad, [0.0, 0.0], 0.25, 30)
-    assert tr.w.shape == (31, 2) and tr.w.dtype == np.float32
-    np.testing.assert_allclose(tr.final, [1, -2], atol=1e-6)
-
-
 def test_trace_layout_and_dtype():
     tr = learning_rate.gd_trace(learning_rate.quadratic_grad, 5, 0.2, 3)
     assert tr.w.dtype == np.float32 and tr.w.shape == (4,)
@@ -38,6 +31,10 @@ def test_trace_layout_and_dtype():
     assert tr.rate.shape == (3,) and np.all(tr.rate == np.float32(0.2))
     assert repr(tr).startswith("Trace(SGD(), lr=0.2, num_steps=3, finite after 3 steps")
     assert learning_rate.gd_trace(learning_rate.quadratic_grad, 5, 0.2, 0).w.tolist() == [5.0]
+    grad = lambda w: np.float32(2) * (w - np.array([1, -2], np.float32))  # vectors too
+    tr = learning_rate.gd_trace(grad, [0, 0], 0.25, 30)
+    assert tr.w.shape == (31, 2) and tr.w.dtype == np.float32
+    np.testing.assert_allclose(tr.final, [1, -2], atol=1e-6)
 
 
 def test_divergence_is_a_result_not_a_crash():

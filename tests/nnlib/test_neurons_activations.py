@@ -34,12 +34,6 @@ def test_values_and_derivatives_match_keras(tf, name, alpha):
     _close(df(Z), kdf)
 
 
-@pytest.mark.parametrize("name, alpha", CASES, ids=IDS)
-def test_slope_at_zero_is_tensorflows_convention(tf, name, alpha):
-    ours = act.derivative(name, np.float32(0), alpha)
-    assert ours == act.keras_value_and_grad(name, np.float32(0), alpha)[1]
-
-
 def test_the_oracle_is_keras_itself(tf):
     import keras
 
@@ -68,19 +62,13 @@ def test_derivatives_match_central_differences():
         np.testing.assert_allclose(act.derivative(name, z, alpha), fd, atol=2e-3, err_msg=name)
 
 
-def test_no_overflow_warnings_at_extremes():
-    z = np.float32([-1e30, -500, 500, 1e30])
+def test_no_overflow_warnings_at_extremes_and_shapes_are_kept():
+    z = np.float32([-1e30, -500, 500, 1e30]).reshape(2, 1, 2)
     with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
         for name, alpha in CASES:
             f, df = act.get(name, alpha)
             assert np.all(np.isfinite(f(z))) and np.all(np.isfinite(df(z)))
-
-
-def test_shapes_are_kept():
-    z = np.zeros((2, 3, 4), np.float32)
-    for name, alpha in CASES:
-        f, df = act.get(name, alpha)
-        assert f(z).shape == df(z).shape == (2, 3, 4)
+            assert f(z).shape == df(z).shape == (2, 1, 2)
     assert act.relu(-2.0).shape == ()
 
 
@@ -96,11 +84,6 @@ def test_counts_match_keras(tf, sizes):
     assert [(w, b) for w, b in act.layer_shapes(sizes)] == [
         (tuple(layer.kernel.shape), tuple(layer.bias.shape)) for layer in model.layers]
     assert act.num_layers(sizes) == len(model.layers)
-
-
-def test_the_notes_networks():
-    assert act.param_counts([3, 4, 2]) == [16, 10] and act.num_layers([3, 4, 2]) == 2
-    assert act.param_counts([400, 25, 15, 10]) == [10025, 390, 160]
 
 
 @pytest.mark.parametrize("activation, alpha", [("relu", None), ("sigmoid", None), ("leaky_relu", 0.2), ("elu", 1.0)])
@@ -129,9 +112,7 @@ def test_compose_linear_equals_the_stack(tf):
 
 def test_compose_of_one_layer_is_that_layer():
     W, b = np.eye(3, dtype=np.float32), np.arange(3, dtype=np.float32)
-    W2, b2 = act.compose_linear([W], [b])
-    np.testing.assert_array_equal(W2, W)
-    np.testing.assert_array_equal(b2, b)
+    assert all(np.array_equal(p, q) for p, q in zip(act.compose_linear([W], [b]), (W, b)))
 
 
 # --- training and dead units -------------------------------------------------------------------
@@ -222,8 +203,8 @@ def test_init_and_data_are_seeded():
     (lambda: act.sigmoid("one"), "z must be a number or an array of numbers, got 'one'"),
     (lambda: act.leaky_relu(1.0, alpha=1.0), "alpha must satisfy 0 <= alpha < 1, got 1.0"),
     (lambda: act.leaky_relu(1.0, alpha=-0.1), "alpha must satisfy 0 <= alpha < 1, got -0.1"),
-    (lambda: act.elu(1.0, alpha=0), "alpha must satisfy 0 < alpha, got 0"),
-    (lambda: act.elu(1.0, alpha="1"), "alpha must be a finite number, got '1'"),
+    (lambda: act.elu(1.0, alpha=0), "alpha must be a finite number > 0, got 0.0"),
+    (lambda: act.elu(1.0, alpha="1"), "alpha must be a positive number, got '1'"),
     (lambda: act.get("relu", 0.1), "alpha is only used by leaky_relu and elu, got alpha=0.1 for 'relu'"),
     (lambda: act.derivative("gelu", 0.0), "name must be one of"),
     (lambda: act.param_counts([3]), "sizes must list at least two integers >= 1"),
@@ -233,9 +214,9 @@ def test_init_and_data_are_seeded():
     (lambda: act.dense(np.ones(3), np.ones((3, 1)), np.zeros(1)), "need X of shape (n, n_in)"),
     (lambda: act.compose_linear([np.ones((2, 3))], []), "need as many bias vectors as weight matrices"),
     (lambda: act.compose_linear([np.ones((2, 3)), np.ones((4, 1))], [np.zeros(3), np.zeros(1)]),
-     "weights[1] (4, 1) / biases[1] (1,) do not follow a layer with 3 outputs"),
+     "weights[1] (4, 1) / biases[1] (1,) are not a dense layer"),
     (lambda: act.off_units(np.ones(3)), "Z must be a 2-d array"),
-    (lambda: act.init_mlp(0, 3), "n_in and units must be >= 1"),
+    (lambda: act.init_mlp(0, 3), "n_in must be an integer >= 1, got 0"),
     (lambda: act.init_mlp(2, 3, seed=-1), "seed must be an integer >= 0, got -1"),
     (lambda: act.init_mlp(2, 3, "relu6"), "name must be one of"),
 ])

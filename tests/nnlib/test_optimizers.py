@@ -153,6 +153,7 @@ def test_the_surfaces_gradients_match_gradient_tape(tf):
 # --- without TensorFlow ----------------------------------------------------------------------
 
 def test_steady_alternating_and_tiny_gradients():
+    """Note 004 line 250 (chapter 8): Adam's step stays at lr under a steady gradient; momentum's grows."""
     lr = 0.01
     steady, alt = np.ones((300, 1)), (-1.0) ** np.arange(300)[:, None]
 
@@ -216,17 +217,19 @@ def test_run_layout_and_divergence():
     assert tr.diverged_at is not None and np.all(np.isfinite(tr.w))
 
 
-def test_step_functions_are_the_rules():
-    w, g = np.array([1.0, -2.0], F32), np.array([0.5, 3.0], F32)
-    np.testing.assert_array_equal(learning_rate.SGD().step(w, g, (), 1, F32(0.1))[0], w - g * F32(0.1))
-    w1, m1 = opt.momentum_step(w, g, np.zeros(2, F32), 0.1, 0.9)
-    np.testing.assert_array_equal(m1, -g * F32(0.1))
-    w2, a2 = opt.adagrad_step(w, g, np.full(2, 0.1, F32), 0.1)
+def test_one_step_of_each_rule():
+    w, g, lr = np.array([1.0, -2.0], F32), np.array([0.5, 3.0], F32), F32(0.1)
+    np.testing.assert_array_equal(learning_rate.SGD().step(w, g, (), 1, lr)[0], w - g * lr)
+    m = opt.Momentum(0.9)
+    np.testing.assert_array_equal(m.step(w, g, m.init(w), 1, lr)[1][0], -g * lr)
+    a = opt.Adagrad()
+    w2, _ = a.step(w, g, a.init(w), 1, lr)
     np.testing.assert_allclose(w2, w - 0.1 * g / np.sqrt(0.1 + g * g), rtol=1e-6)
-    w3, m3, v3 = opt.adam_step(w, g, np.zeros(2, F32), np.zeros(2, F32), 1, 0.1)
+    adam = opt.Adam()
+    w3, (m3, v3) = adam.step(w, g, adam.init(w), 1, lr)
     np.testing.assert_allclose(w3, w - 0.1 * np.sign(g), rtol=1e-5)  # first Adam step: lr * sign(g)
     # float32(0.999) is 0.99899999..., so 1 - beta_2 is 0.0009999871 in float32
-    assert opt.adam_alpha(1, 0.1) == pytest.approx(0.1 * np.sqrt(0.001) / 0.1, rel=1e-5)
+    assert adam.alpha(1, lr) == pytest.approx(0.1 * np.sqrt(0.001) / 0.1, rel=1e-5)
 
 
 @pytest.mark.parametrize("call, words", [
@@ -243,8 +246,8 @@ def test_step_functions_are_the_rules():
     (lambda: opt.run("sgd", 3, [1.0]), "grad must be a function of w"),
     (lambda: opt.run("sgd", lambda w: w, [np.nan]), "w0 must be finite"),
     (lambda: opt.run("sgd", lambda w: w, [1.0], num_steps=-2), "num_steps must be an integer >= 0"),
-    (lambda: opt.momentum_step(1.0, 1.0, 0.0, 0.1, momentum=2), "momentum must be a number in [0, 1), got 2"),
-    (lambda: opt.adam_step(1.0, 1.0, 0.0, 0.0, 0, 0.1), "t must be a finite number > 0, got 0"),
+    (lambda: opt.Momentum(momentum=2), "momentum must be a number in [0, 1), got 2"),
+    (lambda: opt.Adam().alpha(0, F32(0.1)), "t must be an integer >= 1, got 0"),
     (lambda: opt.replay("sgd", []), "gradients must be a non-empty sequence"),
     (lambda: opt.Adam(beta_1=1.5), "beta_1 must be a number in [0, 1), got 1.5"),
     (lambda: opt.SURFACES["saddle"].sweep("sgd", [], 10), "lrs must be a non-empty list"),
@@ -296,9 +299,3 @@ def test_mlp_batch_size_auto_is_min_200_n():
     assert opt.mlp_updates_per_epoch(1001) == 6
     assert opt.mlp_updates_per_epoch(150) == 1
     assert opt.mlp_updates_per_epoch(1000, batch_size=100) == 10
-
-
-def test_mlp_plateau_waits_n_iter_no_change_plus_one_epochs():
-    cuts, n_iter = opt.mlp_plateau(25)
-    assert [(e, round(b / a, 9)) for e, b, a in cuts] == [(12, 5.0), (23, 5.0)] and n_iter == 25
-    assert opt.mlp_plateau(25, early_stopping=True) == ([], 12)

@@ -65,10 +65,11 @@ def test_special_values():
 
 
 def _sequential(A, B):
-    """A @ B with each product rounded to float32 and added in increasing k."""
-    out = np.zeros((A.shape[0], B.shape[1]), F32)
-    for k in range(A.shape[1]):
-        out = out + np.outer(A[:, k], B[k]).astype(F32)
+    """A @ B (stacks broadcast) with each product rounded to float32 and added in increasing k."""
+    prods = A[..., :, :, None] * B[..., None, :, :]
+    out = prods[..., 0, :].copy()
+    for k in range(1, A.shape[-1]):
+        out = out + prods[..., k, :]
     return out
 
 
@@ -96,8 +97,6 @@ def test_dot_with_one_column_is_a_pairwise_sum():
 def test_dot_shapes_and_errors():
     assert P.dot(np.ones((2, 0), F32), np.ones((0, 3), F32)).tolist() == [[0, 0, 0], [0, 0, 0]]
     np.testing.assert_array_equal(P.dot([[1, 2]], [[3], [4]]), F32([[11]]))
-    with pytest.raises(ValueError, match=r"\(2, 3\) and \(2, 3\)"):
-        P.dot(np.ones((2, 3)), np.ones((2, 3)))
 
 
 def test_norm():
@@ -152,16 +151,12 @@ def test_ulps_counts_float32_steps():
     tiny = F32(1e-30)
     assert P.ulps([tiny * 2], [tiny]) > 1e6                   # in ulps of 1e-30 ...
     assert P.ulps([tiny * 2], [tiny], floor=1.0) < 1e-20      # ... and of 1
-    with pytest.raises(ValueError, match="one shape"):
-        P.ulps([1, 2], [1])
 
 
 def test_below_states_the_claim_or_shows_the_value():
     assert P.below(4e-7, 1e-6) == "below 1e-06"
     assert P.below(3, 16, "ulp") == "below 16 ulp"
     assert P.below(2e-6, 1e-6) == "2e-06, NOT below 1e-06"       # a real error changes the text
-    with pytest.raises(ValueError, match="bound must be"):
-        P.below(1, 0)
 
 
 def test_agreement():
@@ -183,19 +178,10 @@ def test_matmul_is_a_matmul_in_a_fixed_order(shapes):
     k = A.shape[-1]
     assert np.max(np.abs(got - exact)) < k * 2 ** -22 * np.max(np.abs(exact)) + 1e-6
     # the order: products rounded to float32, then added one by one (n > 1), or pairwise (n == 1)
-    prods = (A[..., :, :, None] * B[..., None, :, :])
-    seq = prods[..., 0, :].copy()
-    for j in range(1, k):
-        seq = seq + prods[..., j, :]
     if B.shape[-1] > 1 or k < 8:
-        np.testing.assert_array_equal(got, seq)
+        np.testing.assert_array_equal(got, _sequential(A, B))
     out = np.empty_like(got)
     assert P.matmul(A, B, out=out) is out and np.array_equal(out, got)
-
-
-def test_matmul_refuses_shapes_that_do_not_fit():
-    with pytest.raises(ValueError, match=r"\(2, 3\) and \(2, 3\)"):
-        P.matmul(np.ones((2, 3)), np.ones((2, 3)))
 
 
 def test_power_is_correctly_rounded_on_adams_range():
@@ -205,5 +191,15 @@ def test_power_is_correctly_rounded_on_adams_range():
         exact = np.array([num ** int(k) / den ** int(k) for k in t]).astype(F32)   # integer arithmetic
         np.testing.assert_array_equal(P.power(beta, t), exact)
     assert P.power(F32(2), 0.5) == F32(np.sqrt(2))
-    with pytest.raises(ValueError, match="bases > 0"):
-        P.power(F32(0), 2)
+
+
+@pytest.mark.parametrize("name, args, match", [
+    ("dot", (np.ones((2, 3)), np.ones((2, 3))), r"dot needs .* \(2, 3\) and \(2, 3\)"),
+    ("matmul", (np.ones((2, 3)), np.ones((2, 3))), r"matmul needs .* \(2, 3\) and \(2, 3\)"),
+    ("power", (F32(0), 2), "bases > 0"),
+    ("ulps", ([1, 2], [1]), "one shape"),
+    ("below", (1, 0), "bound must be"),
+])
+def test_bad_arguments_are_refused(name, args, match):
+    with pytest.raises(ValueError, match=match):
+        getattr(P, name)(*args)
