@@ -12,7 +12,7 @@ Parts (``--only`` takes a comma-separated list):
 - ``live``       the live explorer's kernel side per chapter: draw + PNG encode per move (what a
                  slider move costs before the browser gets the image), median of 20 moves;
 - ``lab``        JupyterLab in Chromium: slider key press -> new figure painted, median of 20
-                 moves per chapter (``tests.browser.lab``);
+                 moves per chapter (``benchmarks.lab_latency``);
 - ``bookjs``     the built book in Chromium: kernel-free control moved -> new frame painted,
                  median of 20 moves per chapter (``tests.browser.kernel_free_latency``);
 - ``ratio``      each explorer's computation in nnlib (numpy) and TensorFlow eager, median time.
@@ -198,11 +198,10 @@ def part_live() -> dict:
 
 # -- browsers -----------------------------------------------------------------------------------
 def part_lab() -> dict:
-    """JupyterLab latency per chapter (tests.browser.lab.latencies: one server, one browser)."""
-    from benchmarks import explorers
-    from tests.browser import lab
+    """JupyterLab latency per chapter (benchmarks.lab_latency: one server, one browser)."""
+    from benchmarks import explorers, lab_latency
 
-    rows, errors = lab.latencies([nb.name for nb in explorers.chapters_with_explorers()], MOVES, log=log)
+    rows, errors = lab_latency.latencies([nb.name for nb in explorers.chapters_with_explorers()], MOVES, log=log)
     return {"rows": rows, "errors": errors}
 
 
@@ -348,7 +347,7 @@ def report(res: dict, info: dict, argv: list[str]) -> str:
     for key, title, note in (
             ("lab", "Explorer latency in JupyterLab (slider move → new figure painted)",
              "Chromium (Playwright) on JupyterLab at 127.0.0.1; each chapter's cells run first; "
-             f"median over {MOVES} key presses on the first control (tests.browser.lab.live_latency)."),
+             f"median over {MOVES} key presses on the first control (benchmarks.lab_latency.live_latency)."),
             ("bookjs", "Explorer latency in the built book (kernel-free control → new frame painted)",
              "Chromium (Playwright), book served from _build/html on 127.0.0.1; median over "
              f"{MOVES} moves of the first control (tests.browser.kernel_free_latency).")):
