@@ -14,7 +14,8 @@ notes printed is ``nnlib.notes.<slug>``, its tests ``tests/chapters/test_NN_<slu
 - :mod:`nnlib.initialization`       weight initializers, the deep-stack probe (chapter 9)
 - :mod:`nnlib.batch_norm`           batch normalization forward and backward (chapter 10)
 - :mod:`nnlib.regularization`       L1 and L2 penalties and their gradients (chapter 11)
-- :mod:`nnlib.training`             Keras training with a clean per-epoch log, the capstone runs (chapters 12, 13)
+- :mod:`nnlib.training`             Keras training with a clean per-epoch log, reading the results (chapter 12)
+- :mod:`nnlib.capstone`             model.fit written out, one run per technique, scores (chapter 13)
 
 Below them, used by several chapters:
 

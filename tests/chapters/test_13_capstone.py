@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from nnlib import training
+from nnlib import capstone
 from nnlib.notes import NOTE_000
 from tests.helpers import CHAPTERS, markdown_text, note_line, stored_line, stored_text
 
@@ -103,10 +103,6 @@ def _solutions_text():
     return md[md.index("## Exercises"):md.index("## What to read next")]
 
 
-def _gain(g: int) -> str:
-    return "0" if g == 0 else f"{g:+d}".replace("-", "−")
-
-
 @pytest.fixture(scope="module")
 def mnist_split(keras):
     from nnlib import data
@@ -115,8 +111,8 @@ def mnist_split(keras):
 
 
 def _right(X, y, X_test, y_test, **options) -> int:
-    net, *_ = training.capstone_run(X, y, **options)
-    return round(training.scores(net, X_test, y_test)["accuracy"] * len(y_test))
+    net, *_ = capstone.run(X, y, **options)
+    return round(capstone.scores(net, X_test, y_test)["accuracy"] * len(y_test))
 
 
 def _table(split, **run):
@@ -130,8 +126,8 @@ def _table(split, **run):
     return right
 
 
-# That capstone_run reproduces the stored seven-row table is what nbval checks when it re-runs
-# chapter 13 (the chapter prints it with capstone_run); it is not computed a second time here.
+# That capstone.run reproduces the stored seven-row table is what nbval checks when it re-runs
+# chapter 13 (the chapter prints it with capstone.run); it is not computed a second time here.
 
 
 # The solutions quote accuracies from Keras training runs that only the tests redo. TensorFlow's
