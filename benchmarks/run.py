@@ -14,7 +14,7 @@ Parts (``--only`` takes a comma-separated list):
 - ``lab``        JupyterLab in Chromium: slider key press -> new figure painted, median of 20
                  moves per chapter (``benchmarks.lab_latency``);
 - ``bookjs``     the built book in Chromium: kernel-free control moved -> new frame painted,
-                 median of 20 moves per chapter (``tests.browser.kernel_free_latency``);
+                 median of 20 moves per chapter (``benchmarks.book_latency``);
 - ``ratio``      each explorer's computation in nnlib (numpy) and TensorFlow eager, median time.
 
 A partial run writes only the sections it measured; the committed RESULTS.md comes from one
@@ -207,7 +207,7 @@ def part_lab() -> dict:
 
 def part_bookjs() -> dict:
     """Kernel-free explorer latency per chapter page of the built book (tests.browser)."""
-    from benchmarks import explorers
+    from benchmarks import book_latency, explorers
     from tests import browser
 
     from playwright.sync_api import sync_playwright
@@ -224,7 +224,7 @@ def part_bookjs() -> dict:
                 page = b.new_page(viewport={"width": 1280, "height": 1000})
                 page.goto(f"{base}/chapters/{Path(name).stem}.html")
                 try:
-                    rows[name] = browser.kernel_free_latency(
+                    rows[name] = book_latency.kernel_free_latency(
                         page, page.locator(".nnlib-explorer").first, moves=MOVES)
                     log(f"bookjs {name}: {rows[name]:.1f} ms")
                 except Exception as exc:  # noqa: BLE001  (reported in RESULTS.md, run goes on)
@@ -350,7 +350,7 @@ def report(res: dict, info: dict, argv: list[str]) -> str:
              f"median over {MOVES} key presses on the first control (benchmarks.lab_latency.live_latency)."),
             ("bookjs", "Explorer latency in the built book (kernel-free control → new frame painted)",
              "Chromium (Playwright), book served from _build/html on 127.0.0.1; median over "
-             f"{MOVES} moves of the first control (tests.browser.kernel_free_latency).")):
+             f"{MOVES} moves of the first control (benchmarks.book_latency.kernel_free_latency).")):
         if key in res:
             L += [f"## {title}", "", note, ""]
             L += ["| notebook | median ms |", "|---|---:|"]

@@ -223,24 +223,21 @@ class Experiment:
 NOTE_EXPERIMENT = Experiment()
 
 
-def note_model(bn=True, activation="elu", widths=(300, 100), n_inputs=784, n_outputs=10,
-               momentum=0.9, kernel_initializer="he_normal", seed=0):
-    """Note 001's network in Keras 3: Dense, then BatchNormalization, then the activation (chapter 10).
+def note_model(bn=True, momentum=0.9, sizes=(784, 300, 100, 10), activation="elu", seed=0):
+    """Note 001's network in Keras 3: He-normal Dense, BatchNormalization, then the activation (chapter 10).
 
-    As in the note, the output layer's logits are batch-normalized too. ``bn=False`` drops every
-    BatchNormalization layer and keeps the rest. Needs :func:`nnlib.tf_setup` first.
+    As in the note, the output layer's logits are batch-normalized too and every Dense keeps its
+    bias. ``bn=False`` drops every BatchNormalization layer and keeps the rest. Built by
+    :func:`nnlib.training.dense_network`; needs :func:`nnlib.tf_setup` first.
     """
     import keras
 
+    from .training import dense_network
+
     keras.utils.set_random_seed(non_negative_int("seed", seed))
-    layers = [keras.Input((n_inputs,))]
-    for k, width in enumerate(list(widths) + [n_outputs]):
-        layers.append(keras.layers.Dense(width, kernel_initializer=kernel_initializer))
-        if bn:
-            layers.append(keras.layers.BatchNormalization(momentum=float(_momentum(momentum))))
-        if k < len(widths):
-            layers.append(keras.layers.Activation(activation))
-    return keras.Sequential(layers)
+    momentum = float(_momentum(momentum))
+    return dense_network(sizes, activation, "he_normal", batch_norm=momentum if bn else None,
+                         norm_logits=True, bias_before_norm=True)
 
 
 def train_side_by_side(models, lrs, X, y, X_test, y_test, batch_size, num_epochs, seed=0):

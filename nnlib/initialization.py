@@ -29,7 +29,7 @@ import numpy as np
 
 from . import network, portable
 from ._check import non_negative_int, one_of, positive_int, positive_number
-from .neurons_activations import kernels
+from .neurons_activations import kernels, off_units
 
 __all__ = [
     "TRUNCATED_STDDEV", "MODES", "DISTRIBUTIONS", "ACTIVATIONS",
@@ -352,8 +352,7 @@ def train_deep(X, y, X_test, y_test, activation="relu", scheme="he_normal", dept
         run.test_acc.append(net.accuracy(X_test, y_test))
         # a unit is dead if it outputs 0 for every training example (only ReLU's can)
         if activation == "relu" and depth > 0:
-            zs = net.forward(X).zs[:-1]
-            run.dead.append(float(np.mean(np.concatenate([np.all(z <= 0, axis=0) for z in zs]))))
+            run.dead.append(float(np.mean(np.concatenate([off_units(z) for z in net.forward(X).zs[:-1]]))))
         else:
             run.dead.append(0.0)
         if all(np.isnan(a).all() for a in net.weights + net.biases):

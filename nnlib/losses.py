@@ -54,10 +54,14 @@ def _probabilities(name, p):
         raise ValueError(f"{name} must hold probabilities in [0, 1], got values from {lo:.7g} to {hi:.7g}")
 
 
-def _eps(eps):
+def _probability_pair(y, p, eps, y_name, p_name):
+    """:func:`_pair` of probabilities in [0, 1], ``p`` clipped to ``[eps, 1 - eps]`` when ``eps > 0``."""
     if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0 <= eps < 0.5:
         raise ValueError(f"eps must be a number in [0, 0.5), got {eps!r}")
-    return F32(eps)
+    y, p = _pair(y, p, y_name, p_name)
+    _probabilities(y_name, y)
+    _probabilities(p_name, p)
+    return y, (np.clip(p, F32(eps), F32(1) - F32(eps)) if eps > 0 else p)
 
 
 # --- mean squared error ----------------------------------------------------------------
@@ -232,17 +236,11 @@ def cross_entropy(y_true, y_pred, base=math.e, eps=0.0):
     to ``[eps, 1 - eps]`` as Keras (1e-7) and note 000's TF1 line (1e-12, at the top only) do.
     ``base=10`` gives note 000's numbers; TensorFlow and Keras use the natural log.
     """
-    if isinstance(base, bool) or not isinstance(base, numbers.Real) or not (
-            math.isfinite(base) and base > 0 and base != 1):
+    if _check.positive_number("base", base) == 1:
         raise ValueError(f"base must be a finite number > 0 other than 1, got {base!r}")
-    eps = _eps(eps)
-    a, p = _pair(y_true, y_pred)
+    a, p = _probability_pair(y_true, y_pred, eps, "y_true", "y_pred")
     if a.ndim == 0:
         raise ValueError(f"y_true must have a class axis (its last axis), got a scalar {y_true!r}")
-    _probabilities("y_true", a)
-    _probabilities("y_pred", p)
-    if eps > 0:
-        p = np.clip(p, eps, F32(1) - eps)
     with np.errstate(divide="ignore"):
         log_p = np.log(np.where(a > 0, p, F32(1)))
     if base != math.e:
@@ -259,12 +257,7 @@ def binary_cross_entropy(y, p, eps=0.0):
     confident wrong answer (``p`` exactly 0 or 1) gives ``inf``.
     Average the result for Keras's ``BinaryCrossentropy()`` value.
     """
-    eps = _eps(eps)
-    y, p = _pair(y, p, "y", "p")
-    _probabilities("y", y)
-    _probabilities("p", p)
-    if eps > 0:
-        p = np.clip(p, eps, F32(1) - eps)
+    y, p = _probability_pair(y, p, eps, "y", "p")
     with np.errstate(divide="ignore", invalid="ignore"):
         pos = np.where(y > 0, y * np.log(np.where(y > 0, p, F32(1))), F32(0))
         neg = np.where(y < 1, (F32(1) - y) * np.log(np.where(y < 1, F32(1) - p, F32(1))), F32(0))

@@ -23,10 +23,9 @@ from . import network, portable
 from ._check import finite_array, non_negative_int, positive_int, positive_number
 
 __all__ = [
-    "NAMES", "identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "swish",
-    "silu", "LEAKY_ALPHA", "ELU_ALPHA", "kernels", "get", "derivative", "keras_value_and_grad", "dense",
-    "num_layers", "layer_shapes", "param_counts", "compose_linear", "toy_regression", "init_mlp", "off_units",
-    "DeadUnitRun", "train",
+    "NAMES", "sigmoid", "leaky_relu", "elu", "LEAKY_ALPHA", "ELU_ALPHA", "kernels", "get", "derivative",
+    "keras_value_and_grad", "dense", "num_layers", "layer_shapes", "param_counts", "compose_linear",
+    "toy_regression", "init_mlp", "off_units", "DeadUnitRun", "train",
 ]
 
 F32 = np.float32
@@ -105,26 +104,11 @@ def _resolve(name, alpha):
     return name, None
 
 
-# --- public activations ---------------------------------------------------------------------
-
-def identity(z):
-    """The linear activation g(z) = z, i.e. "no activation" (chapter 1)."""
-    return get("identity")[0](z)
-
+# --- public activations: the ones the chapters call by name; get(name) gives any of NAMES ------
 
 def sigmoid(z):
     """The logistic function 1 / (1 + e^-z), computed without overflow (chapter 1)."""
     return get("sigmoid")[0](z)
-
-
-def tanh(z):
-    """The hyperbolic tangent, in float32 (chapter 1)."""
-    return get("tanh")[0](z)
-
-
-def relu(z):
-    """The rectified linear unit max(0, z) (chapter 1)."""
-    return get("relu")[0](z)
 
 
 def leaky_relu(z, alpha=LEAKY_ALPHA):
@@ -135,19 +119,6 @@ def leaky_relu(z, alpha=LEAKY_ALPHA):
 def elu(z, alpha=ELU_ALPHA):
     """ELU: z for z > 0, alpha (e^z - 1) otherwise; it tends to -alpha as z -> -inf (chapter 1)."""
     return get("elu", alpha)[0](z)
-
-
-def softplus(z):
-    """softplus log(1 + e^z), a smooth ReLU, with TensorFlow's three-piece formula (chapter 1)."""
-    return get("softplus")[0](z)
-
-
-def swish(z):
-    """Swish / SiLU z * sigmoid(z) (chapter 1)."""
-    return get("swish")[0](z)
-
-
-silu = swish
 
 
 def kernels(name, alpha=None):

@@ -197,18 +197,14 @@ def keras_penalty(w, kind, lam):
 def keras_circle_net(params, kind="none", lam=0.0, index=0):
     """A Keras 3 2-11-1 model holding model ``index`` of ``params``, with the penalty on both kernels (chapter 11)."""
     from .regularization import _kind, _lam
+    from .training import dense_network
 
     _tf()
     import keras
 
     kind, lam = _kind(kind), _lam(lam)
-    reg = None if kind == "none" else (keras.regularizers.L1 if kind == "l1" else keras.regularizers.L2)(float(lam))
-    hidden = params["w1"].shape[-1]
-    model = keras.Sequential([
-        keras.Input((2,)),
-        keras.layers.Dense(hidden, activation="relu", kernel_regularizer=reg),
-        keras.layers.Dense(1, kernel_regularizer=reg),
-    ])
+    reg = None if kind == "none" else getattr(keras.regularizers, kind.upper())(float(lam))
+    model = dense_network([2, params["w1"].shape[-1], 1], regularizer=reg)
     model.set_weights([params["w1"][index], params["b1"][index], params["w2"][index], params["b2"][index]])
     return model
 

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 __all__ = ["Printed", "NOTE_000", "NOTE_001", "NOTE_002", "NOTE_003", "NOTE_004",
-           "compare_lines", "shows", "LR_0_2", "LR_1", "LR_SLOW", "format_lr_trace"]
+           "compare_lines", "shows", "formatter", "LR_0_2", "LR_1", "LR_SLOW", "format_lr_trace"]
 
 NOTE_000 = "000_4ca81fad504bb735.txt"
 NOTE_001 = "001_74a1155c870f420d.txt"
@@ -71,6 +71,18 @@ def compare_lines(ours, printed: Printed) -> str:
     if len(ours) < len(theirs):
         report.append(f"  ours has only {len(ours)} lines")
     return "\n".join(report)
+
+
+def formatter(fmt: str, doc: str):
+    """A function that prints its arguments into ``fmt`` (``str.format``) the way a note wrote them.
+
+    ``doc`` is its docstring. The notes modules define their one-format ``format_*`` functions this way.
+    """
+    def format_(*values) -> str:
+        return fmt.format(*values)
+
+    format_.__doc__ = doc
+    return format_
 
 
 from .learning_rate import LR_0_2, LR_1, LR_SLOW, format_lr_trace  # noqa: E402  (chapter 4, re-exported)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from . import NOTE_001, Printed
+from . import NOTE_001, Printed, formatter
 
 __all__ = ["DEPTH", "NORMAL_INIT", "LEAKY_TYPICAL", "DEFAULTS", "LEAKY_CODE", "RANKING",
            "RANKING_TEXT", "TABLE_11_1", "TABLE_11_1_LINE", "format_depth", "format_normal_init",
@@ -51,16 +51,8 @@ def format_normal_init(mean, std) -> str:
     return f"平均值为 {_int(mean)},标准差为 {_int(std)}"
 
 
-def format_leaky_typical(alpha) -> str:
-    """``通常设置为 alpha`` (note 001 line 59) (chapter 9)."""
-    return f"通常设置为 {alpha:g}"
-
-
-def format_defaults(leaky_alpha, elu_alpha) -> str:
-    """``leaky ReLU 为 a,ELU 为 b`` (note 001 line 75) (chapter 9)."""
-    return f"leaky ReLU 为 {leaky_alpha:g},ELU 为 {elu_alpha:g}"
-
-
-def format_leaky_code(alpha) -> str:
-    """The note's TF1 leaky ReLU line (note 001 line 84) with our slope (chapter 9)."""
-    return f"return tf.maximum({alpha:g} * z, z, name=name)"
+format_leaky_typical = formatter("通常设置为 {:g}", "``通常设置为 alpha`` (note 001 line 59) (chapter 9).")
+format_defaults = formatter("leaky ReLU 为 {:g},ELU 为 {:g}",
+                            "``leaky ReLU 为 a,ELU 为 b`` (note 001 line 75) (chapter 9).")
+format_leaky_code = formatter("return tf.maximum({:g} * z, z, name=name)",
+                              "The note's TF1 leaky ReLU line (note 001 line 84) with our slope (chapter 9).")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import NOTE_000, Printed
+from . import NOTE_000, Printed, formatter
 
 __all__ = ["YOGURT_MSE", "YOGURT_COST1_PROFIT9", "YOGURT_COST9_PROFIT1", "CE_BASE10",
            "SCRIPT_PRINTED", "format_weights", "format_w1", "format_ce"]
@@ -73,6 +73,4 @@ def format_w1(w) -> str:
     return str(np.asarray(w, dtype=np.float32).reshape(2, 1))
 
 
-def format_ce(h) -> str:
-    """A cross-entropy value with three decimals, as note 000 writes it (chapter 2)."""
-    return f"{float(h):.3f}"
+format_ce = formatter("{:.3f}", "A cross-entropy with three decimals, as note 000 writes it (chapter 2).")

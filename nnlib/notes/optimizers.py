@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from . import NOTE_003, NOTE_004, Printed
+from . import NOTE_003, NOTE_004, Printed, formatter
 
 __all__ = ["ALPHA", "BATCH_SIZE_AUTO", "ADAPTIVE_DIVISOR", "POWER_T", "MAX_ITER", "TOL",
            "LEARNING_RATE_INIT", "MOMENTUM", "EARLY_STOPPING_SHARE", "VALIDATION_FRACTION",
@@ -108,19 +108,10 @@ def format_default(name: str, value) -> str:
     return fmt.format(value)
 
 
-def format_batch_rule(cap: int) -> str:
-    """What batch_size='auto' means, in note 003's words: ``batch_size=min(200,n_samples)`` (chapter 8)."""
-    return f"batch_size=min({cap},n_samples)"
-
-
-def format_share(fraction: float) -> str:
-    """A fraction as a whole percentage, ``10%`` (chapter 8)."""
-    return f"{fraction:.0%}"
-
-
-def format_divisor(factor: float) -> str:
-    """How note 003 says 'divide the rate by 5': ``除以5`` (chapter 8)."""
-    return f"除以{factor:g}"
+format_batch_rule = formatter("batch_size=min({},n_samples)", "What batch_size='auto' means, in note 003's "
+                              "words: ``batch_size=min(200,n_samples)`` (chapter 8).")
+format_share = formatter("{:.0%}", "A fraction as a whole percentage, ``10%`` (chapter 8).")
+format_divisor = formatter("除以{:g}", "How note 003 says 'divide the rate by 5': ``除以5`` (chapter 8).")
 
 
 def format_sizes(sizes) -> str:

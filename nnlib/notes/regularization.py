@@ -7,7 +7,7 @@ training output, only the data set's size and the template code. Note 003 lists 
 """
 from __future__ import annotations
 
-from . import NOTE_000, NOTE_003, Printed
+from . import NOTE_000, NOTE_003, Printed, formatter
 
 __all__ = ["NUM_POINTS", "SKLEARN_ALPHA", "TEMPLATE_GLOBAL_STEP", "TEMPLATE_DECAY",
            "TEMPLATE_MINIMIZE", "format_count", "format_alpha", "format_lr_line"]
@@ -34,16 +34,7 @@ TEMPLATE_MINIMIZE = Printed(
     "the template's training op: minimize() is handed global_step, which makes it count")
 
 
-def format_count(n) -> str:
-    """A count as the note writes it (``300``)."""
-    return f"{int(n)}"
-
-
-def format_alpha(alpha) -> str:
-    """scikit-learn's alpha as note 003 writes it (``0.0001``)."""
-    return f"{float(alpha):g}"
-
-
-def format_lr_line(step, global_step, lr) -> str:
-    """One line of the errata's run: step, the counter TF holds, the learning rate it uses."""
-    return f"After {step:5d} steps: global_step is {int(global_step):5d}, learning rate is {float(lr):f}"
+format_count = formatter("{:d}", "A count as the note writes it (``300``).")
+format_alpha = formatter("{:g}", "scikit-learn's alpha as note 003 writes it (``0.0001``).")
+format_lr_line = formatter("After {:5d} steps: global_step is {:5d}, learning rate is {:f}",
+                           "One line of the errata's run: step, the counter TF holds, its learning rate.")

@@ -1,7 +1,7 @@
 """Chapter 3 (softmax and cross-entropy): what note 004 shows, and the course's round-off example."""
 from __future__ import annotations
 
-from . import NOTE_004, Printed
+from . import NOTE_004, Printed, formatter
 
 __all__ = ["QUIZ_LOSS", "format_log_a", "ROUNDOFF", "ROUNDOFF_SOURCE", "format_roundoff"]
 
@@ -10,10 +10,8 @@ __all__ = ["QUIZ_LOSS", "format_log_a", "ROUNDOFF", "ROUNDOFF_SOURCE", "format_r
 QUIZ_LOSS = Printed(NOTE_004, 235, "-log(a_3)",
                     "quiz: the cross-entropy loss of an example whose true class is 3 of 4")
 
-
-def format_log_a(j: int) -> str:
-    """``-log(a_j)`` as note 004's quiz writes it (classes counted from 1) (chapter 3)."""
-    return f"-log(a_{j})"
+format_log_a = formatter("-log(a_{})",
+                         "``-log(a_j)`` as note 004's quiz writes it (classes counted from 1) (chapter 3).")
 
 
 # --- The round-off example of the course that note 004 follows --------------------------------
@@ -24,8 +22,4 @@ def format_log_a(j: int) -> str:
 ROUNDOFF_SOURCE = ("the optional softmax lab of the course note 004 follows "
                    "(Coursera Machine Learning Specialization, course 2, week 2)")
 ROUNDOFF = ("0.000200000000000000", "0.000199999999999978")
-
-
-def format_roundoff(x: float) -> str:
-    """A float with 18 decimals, as the course's lab printed it: ``f"{x:.18f}"`` (chapter 3)."""
-    return f"{x:.18f}"
+format_roundoff = formatter("{:.18f}", "A float with 18 decimals, as the course lab printed it (chapter 3).")

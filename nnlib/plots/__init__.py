@@ -8,29 +8,49 @@ Figures carry their own white background so they stay readable in the book's dar
 """
 from __future__ import annotations
 
-import numpy as np
-
-
-__all__ = ["COLORS", "new_figure", "plain_log_axis"]
+__all__ = ["COLORS", "new_figure", "finish_axes", "plain_log_axis"]
 
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
+MARGINS = dict(left=0.08, right=0.98, bottom=0.14, top=0.8, wspace=0.25)
 
 
-def new_figure(ncols=1, width=9.0, height=3.6):
-    """A white figure with ``ncols`` axes side by side."""
+def new_figure(ncols=1, width=9.0, height=3.6, nrows=1, sharex=False, **margins):
+    """A white figure with ``nrows`` x ``ncols`` axes: a flat array for one row, else a 2-d one.
+
+    ``margins`` (left, right, bottom, top, wspace, hspace) override the fixed defaults: a layout
+    engine triples the time to draw, which matters for the explorers.
+    """
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, ncols, figsize=(width, height), facecolor="white")
-    # fixed margins: a layout engine triples the time to draw (it matters for the explorers)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.8, wspace=0.25)
-    return fig, np.atleast_1d(axes)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), facecolor="white", sharex=sharex,
+                             squeeze=False)
+    fig.subplots_adjust(**{**MARGINS, **margins})
+    return fig, axes[0] if nrows == 1 else axes
 
 
-def plain_log_axis(ax):
-    """Log-scale y axis with plain '1e-05' labels: mathtext labels cost ~10 ms each to draw."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+def finish_axes(ax, legend=None, legend_size=8, grid=0.3, title=None, title_size=None, **props):
+    """What most panels end with: ``ax.set(**props)``, the ``title`` (if any; at the default size
+    unless ``title_size``), a light grid (``grid``: its alpha; None for none) and a small legend at
+    location ``legend`` (None for none)."""
+    import matplotlib
 
-    ax.set_yscale("log")
-    ax.yaxis.set_major_locator(LogLocator(base=10, numticks=6))
-    ax.yaxis.set_minor_locator(NullLocator())
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0e}".replace("e+0", "e").replace("e-0", "e-")))
+    ax.set(**props)
+    if title:
+        ax.set_title(title, fontsize=title_size or matplotlib.rcParams["axes.titlesize"])
+    if grid:
+        ax.grid(alpha=grid)
+    if legend:
+        ax.legend(fontsize=legend_size, loc=legend)
+
+
+def plain_log_axis(ax, axis="y", numticks=6, ticks=None, fmt=".0e"):
+    """Log scale with plain labels ('1e-5'; ``fmt="g"``: '0.01') at ``numticks`` powers of 10 or at
+    ``ticks``, no minor ticks: mathtext labels cost ~10 ms each to draw."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullLocator
+
+    getattr(ax, f"set_{axis}scale")("log")
+    scale = getattr(ax, f"{axis}axis")
+    scale.set_major_locator(LogLocator(base=10, numticks=numticks) if ticks is None else FixedLocator(ticks))
+    scale.set_minor_locator(NullLocator())
+    scale.set_major_formatter(FuncFormatter(
+        lambda v, _: format(v, fmt).replace("e+0", "e").replace("e-0", "e-")))

@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import explore
 from ..backprop import one_neuron
-from . import COLORS, new_figure, plain_log_axis
+from . import COLORS, finish_axes, new_figure, plain_log_axis
 
 __all__ = ["FORWARD", "BACKWARD", "draw_graph", "graph_figure", "backprop_explorer_figure",
            "slope_error_figure", "cost_figure", "explorer"]
@@ -105,10 +105,7 @@ def _graph(x, y, w, b) -> dict:
 
 def graph_figure(x=-2.0, y=2.0, w=2.0, b=8.0):
     """Note 004's one-neuron graph: values forward (blue), gradients backward (red) (chapter 5)."""
-    import matplotlib.pyplot as plt
-
-    fig = plt.figure(figsize=(9.0, 3.0), facecolor="white")
-    ax = fig.add_axes((0.0, 0.0, 1.0, 0.84))
+    fig, (ax,) = new_figure(1, width=9.0, height=3.0, left=0.0, right=1.0, bottom=0.0, top=0.84)
     draw_graph(ax, _graph(x, y, w, b))
     fig.suptitle(f"J = ½(wx + b − y)² at x = {_num(x)}, y = {_num(y)}, w = {_num(w)}, b = {_num(b)}.  "
                  "Blue: values, left to right.  Red: ∂J/∂node, right to left "
@@ -119,11 +116,8 @@ def graph_figure(x=-2.0, y=2.0, w=2.0, b=8.0):
 
 def backprop_explorer_figure(w=2.0, b=8.0, x=-2.0, y=2.0):
     """The backpropagation explorer: the graph at (w, b), and J against w with its tangent (chapter 5)."""
-    import matplotlib.pyplot as plt
-
     g = _graph(x, y, w, b)
-    fig = plt.figure(figsize=(10.4, 3.2), facecolor="white")
-    ax = fig.add_axes((0.0, 0.0, 1.0, 0.88))
+    fig, (ax,) = new_figure(1, width=10.4, height=3.2, left=0.0, right=1.0, bottom=0.0, top=0.88)
     draw_graph(ax, g)
     # J against w, drawn into the same axes to the right of the graph (a second Axes with its
     # ticks would double the time per frame): w in [-6, 6] -> [x0, x1], J in [0, 130] -> [y0, y1]
@@ -152,31 +146,22 @@ def backprop_explorer_figure(w=2.0, b=8.0, x=-2.0, y=2.0):
     return fig
 
 
-def slope_error_figure(eps, forward_err, central_err, label="J = (2 + 3w)², w = 3"):
-    """Error of one-sided and central difference slopes against the step eps, log-log (chapter 5).
-
-    Errors that are exactly 0 are drawn at the bottom edge (1e-15).
+def slope_error_figure(eps, forward_err, central_err):
+    """Error of one-sided and central difference slopes of J = (2 + 3w)² at w = 3 against the step
+    eps, log-log (chapter 5). Errors that are exactly 0 are drawn at the bottom edge (1e-15).
     """
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
-
-    fig, (ax,) = new_figure(1, width=6.4, height=3.4)
-    fig.subplots_adjust(left=0.13, right=0.97, bottom=0.15, top=0.86)
+    fig, (ax,) = new_figure(1, width=6.4, height=3.4, left=0.13, right=0.97, bottom=0.15, top=0.86)
     floor = 1e-15
     ax.plot(eps, np.maximum(forward_err, floor), "o-", color=COLORS[0], ms=3.5,
             label="one-sided (J(w+ε) − J(w)) / ε")
     ax.plot(eps, np.maximum(central_err, floor), "s-", color=COLORS[2], ms=3.5,
             label="central (J(w+ε) − J(w−ε)) / 2ε")
     plain_log_axis(ax)
-    ax.set_xscale("log")
-    ax.xaxis.set_major_locator(LogLocator(base=10, numticks=8))
-    ax.xaxis.set_minor_locator(NullLocator())
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0e}".replace("e-0", "e-")))
-    ax.set_xlim(max(eps) * 3, min(eps) / 3)  # smaller steps to the right
-    ax.set_ylim(floor / 3, 10)
-    ax.set(xlabel="step ε (smaller to the right)", ylabel="|slope − exact derivative|",
-           title=f"finite-difference slopes of {label}")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    plain_log_axis(ax, "x", numticks=8)
+    # smaller steps to the right
+    finish_axes(ax, "lower right", xlim=(max(eps) * 3, min(eps) / 3), ylim=(floor / 3, 10),
+                xlabel="step ε (smaller to the right)", ylabel="|slope − exact derivative|",
+                title="finite-difference slopes of J = (2 + 3w)², w = 3")
     return fig
 
 
@@ -189,8 +174,7 @@ def cost_figure(rows):
     rows = sorted(rows, key=lambda r: (r["P"], r["N"]))
     P = np.array([r["P"] for r in rows], dtype=float)
     N = np.array([r["N"] for r in rows], dtype=float)
-    fig, (ax0, ax1) = new_figure(2, height=3.5)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.84, wspace=0.3)
+    fig, (ax0, ax1) = new_figure(2, height=3.5, bottom=0.15, top=0.84, wspace=0.3)
     ax0.loglog(P, [r["slopes"] for r in rows], "s", color=COLORS[1], ms=6,
                label="slopes, counted: (P + 1) forward passes")
     ax0.loglog(P, N * P, "--", color=COLORS[1], lw=1, label="note 004: N × P")
@@ -198,14 +182,12 @@ def cost_figure(rows):
                label="backprop, counted: backward steps")
     ax0.loglog(P, N + P, "--", color=COLORS[0], lw=1, label="note 004: N + P")
     plain_log_axis(ax0)
-    ax0.set(xlabel="parameters P", ylabel="steps (log scale)", title="steps for all P derivatives")
-    ax0.grid(alpha=0.3)
-    ax0.legend(fontsize=7.5, loc="upper left")
+    finish_axes(ax0, "upper left", 7.5, xlabel="parameters P", ylabel="steps (log scale)",
+                title="steps for all P derivatives")
     ratio = np.array([r["slopes"] for r in rows]) / np.array([r["N"] + r["backward"] for r in rows])
     ax1.plot(P, ratio, "o-", color=COLORS[3], ms=5)
-    ax1.set(xlabel="parameters P", ylabel="slopes ÷ (forward + backward)",
-            title="how many times more work the slopes take")
-    ax1.grid(alpha=0.3)
+    finish_axes(ax1, xlabel="parameters P", ylabel="slopes ÷ (forward + backward)",
+                title="how many times more work the slopes take")
     return fig
 
 

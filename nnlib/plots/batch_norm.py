@@ -4,12 +4,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import batch_norm, explore
-from . import COLORS, new_figure
+from . import COLORS, finish_axes, new_figure
 
 __all__ = ["normalize_figure", "accuracy_figure", "running_estimate_figure", "explorer"]
 
 
-def normalize_figure(X, Y, feature_names=("feature 1", "feature 2")):
+def normalize_figure(X, Y):
     """Left: a batch of two features before batch norm; right: after it (chapter 10)."""
     fig, (ax0, ax1) = new_figure(2)
     for ax, Z, title in ((ax0, X, "before: the layer's raw inputs"),
@@ -19,9 +19,8 @@ def normalize_figure(X, Y, feature_names=("feature 1", "feature 2")):
         ax.axvline(0, color="0.7", lw=0.8)
         m = Z.mean(axis=0)
         ax.plot(m[0], m[1], "x", color=COLORS[1], ms=10, mew=2, label="batch mean")
-        ax.set(xlabel=feature_names[0], ylabel=feature_names[1], title=title)
         ax.set_aspect("equal", adjustable="datalim")
-        ax.legend(fontsize=8, loc="upper left")
+        finish_axes(ax, "upper left", grid=None, xlabel="feature 1", ylabel="feature 2", title=title)
     return fig
 
 
@@ -38,18 +37,15 @@ def accuracy_figure(curves: dict, title=None, updates_per_epoch=None, reference=
         axes[0].plot(epochs, acc, "-o", ms=3, color=color, label=label)
         if updates_per_epoch:
             axes[1].plot(epochs * updates_per_epoch, acc, "-", color=color, label=label)
-    axes[0].set(xlabel="epoch", ylabel="test accuracy", ylim=ylim)
+    finish_axes(axes[0], "lower right", title=title, title_size=10, xlabel="epoch", ylabel="test accuracy",
+                ylim=ylim)
     if updates_per_epoch:
         for label, (x, val) in (reference or {}).items():
             axes[1].plot(x, val, "s", color="0.2", ms=7, mfc="none", mew=1.5, label=label)
         axes[1].set_xscale("log")
-        axes[1].set(xlabel="SGD updates (log scale)", ylim=ylim, title="the same runs, against updates")
         axes[1].xaxis.set_major_formatter(lambda v, _: f"{v:g}")
-    for ax in axes:
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="lower right")
-    if title:
-        axes[0].set_title(title, fontsize=10)
+        finish_axes(axes[1], "lower right", xlabel="SGD updates (log scale)", ylim=ylim,
+                    title="the same runs, against updates")
     return fig
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import explore
-from . import COLORS, new_figure
+from . import COLORS, finish_axes, new_figure
 
 __all__ = ["capstone_figure", "capstone_steps_figure", "explorer"]
 
@@ -24,8 +24,8 @@ def _accuracy_bars(ax, names, acc, step, err=None, color=None):
 
 def capstone_figure(results):
     """Test accuracy of each capstone run (``results``: dicts with ``"name"`` and ``"accuracy"``), as bars."""
-    fig, (ax,) = new_figure(1, width=7.5, height=0.4 * len(results) + 1.2)
-    fig.subplots_adjust(left=0.33, right=0.95, bottom=0.2, top=0.88)
+    fig, (ax,) = new_figure(1, width=7.5, height=0.4 * len(results) + 1.2, left=0.33, right=0.95, bottom=0.2,
+                            top=0.88)
     acc = np.array([r["accuracy"] for r in results], dtype=float) * 100
     _accuracy_bars(ax, [r["name"] for r in results], acc, len(acc) - 1, color=COLORS[0])
     ax.set(xlabel="test accuracy (%)", title="Adding the course's techniques one at a time")
@@ -48,18 +48,15 @@ def capstone_steps_figure(results, step, se=None):
     step = int(step)
     if not 0 <= step < len(names):
         raise ValueError(f"step must be between 0 and {len(names) - 1}, got {step}")
-    fig, (ax0, ax1) = new_figure(2, width=9.5, height=3.4)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.16, top=0.86, wspace=0.55)
+    fig, (ax0, ax1) = new_figure(2, width=9.5, height=3.4, left=0.07, bottom=0.16, top=0.86, wspace=0.55)
     for k in range(step + 1):
         epochs = np.arange(1, len(losses[k]) + 1)
         now = k == step
         ax0.plot(epochs, losses[k], color=COLORS[0] if now else "0.75", lw=2.2 if now else 1,
                  marker="o" if now else None, ms=4, zorder=3 if now else 2)
     top = max(float(l.max()) for l in losses)
-    ax0.set(xlabel="epoch", ylabel="mean training loss", ylim=(0, top * 1.05),
-            xlim=(0.8, max(len(l) for l in losses) + 0.2),
-            title=f"step {step}: {names[step]}")
-    ax0.grid(alpha=0.3)
+    finish_axes(ax0, xlabel="epoch", ylabel="mean training loss", ylim=(0, top * 1.05),
+                xlim=(0.8, max(len(l) for l in losses) + 0.2), title=f"step {step}: {names[step]}")
     _accuracy_bars(ax1, names, acc, step, None if se is None else float(se) * 100)
     ax1.set(xlabel="test accuracy (%)", title="test accuracy" + ("" if se is None else " ± 1 SE"))
     return fig

@@ -5,44 +5,33 @@ import numpy as np
 
 from .. import ema as _ema
 from .. import explore
-from . import COLORS, new_figure, plain_log_axis
+from . import COLORS, finish_axes, new_figure, plain_log_axis
 
 __all__ = ["warmup_figure", "shadow_figure", "note_run_figure", "training_figure", "ema_explorer_figure", "explorer"]
 
 
-def _plain_log_x(ax):
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
-
-    ax.set_xscale("log")
-    ax.xaxis.set_major_locator(LogLocator(base=10, numticks=8))
-    ax.xaxis.set_minor_locator(NullLocator())
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-
-
-def warmup_figure(decays=(0.9, 0.99, 0.999), decay=0.99, n_max=10_000):
-    """Left: TF's effective decay against n; right: how much the start value still weighs (chapter 7)."""
+def warmup_figure():
+    """Left: TF's effective decay against n for three decays; right: how much the start value still
+    weighs at decay 0.99 (chapter 7)."""
     fig, (ax0, ax1) = new_figure(2)
-    n = np.unique(np.geomspace(1, n_max, 400).astype(np.int64))
+    n = np.unique(np.geomspace(1, 10_000, 400).astype(np.int64))
     ax0.plot(n, (1 + n) / (10 + n), color="0.6", lw=1, ls="--", label="(1 + n) / (10 + n)")
-    for d, color in zip(decays, COLORS):
+    for d, color in zip((0.9, 0.99, 0.999), COLORS):
         ax0.plot(n, _ema.effective_decay(d, n), color=color, lw=1.8, label=f"decay = {d:g}")
-    _plain_log_x(ax0)
-    ax0.set(xlabel="num_updates n (log scale)", ylabel="decay used", ylim=(0, 1.02),
-            title="effective decay min(decay, (1 + n) / (10 + n))")
-    ax0.legend(fontsize=8, loc="lower right")
-    ax0.grid(alpha=0.3)
+    plain_log_axis(ax0, "x", numticks=8, fmt="g")
+    finish_axes(ax0, "lower right", xlabel="num_updates n (log scale)", ylabel="decay used", ylim=(0, 1.02),
+                title="effective decay min(decay, (1 + n) / (10 + n))")
 
+    decay = 0.99
     steps = np.arange(0, 601)
     with_warmup = np.cumprod(_ema.effective_decay(decay, steps).astype(np.float64))
     without = float(np.float32(decay)) ** (steps + 1.0)
     ax1.plot(steps, without, color=COLORS[1], lw=1.8, label=f"no warm-up: {decay:g}^(t+1)")
     ax1.plot(steps, np.maximum(with_warmup, 1e-7), color=COLORS[0], lw=1.8, label="with warm-up")
     plain_log_axis(ax1)
-    ax1.set(xlabel="updates t", ylabel="share of the start value", ylim=(1e-6, 2),
-            title=f"what the shadow keeps of its start, decay {decay:g}")
     ax1.axhline(0.01, color="0.6", lw=0.8, ls=":")
-    ax1.legend(fontsize=8, loc="lower left")
-    ax1.grid(alpha=0.3)
+    finish_axes(ax1, "lower left", xlabel="updates t", ylabel="share of the start value", ylim=(1e-6, 2),
+                title=f"what the shadow keeps of its start, decay {decay:g}")
     return fig
 
 
@@ -53,8 +42,7 @@ def _path_panel(ax, trend, path, shadows: dict, noisy=True):
     ax.plot(steps, trend, color="k", lw=1, ls="--", label="noise-free path" if noisy else "weight w (no noise)")
     for (label, s), color in zip(shadows.items(), COLORS):
         ax.plot(steps, s, color=color, lw=1.8, label=label)
-    ax.set(xlabel="updates t", ylabel="value")
-    ax.grid(alpha=0.3)
+    finish_axes(ax, xlabel="updates t", ylabel="value")
 
 
 def shadow_figure(decays=(0.8, 0.95), noise=1.0, warmup=False, num_steps=300):
@@ -68,7 +56,7 @@ def shadow_figure(decays=(0.8, 0.95), noise=1.0, warmup=False, num_steps=300):
     return fig
 
 
-def note_run_figure(w, shadow, printed_shadow, num_extra=0):
+def note_run_figure(w, shadow, printed_shadow):
     """Note 002's run: w1 and its shadow after each apply, with the note's printed shadows (chapter 7)."""
     fig, (ax,) = new_figure(1, width=9.0, height=3.4)
     runs = np.arange(len(w))
@@ -79,14 +67,13 @@ def note_run_figure(w, shadow, printed_shadow, num_extra=0):
     ax.axvspan(-0.5, 1.5, color="0.92", zorder=0)
     ax.text(0.5, 9.3, "global_step 0", ha="center", fontsize=8)
     ax.text(4.5, 9.3, "global_step 100: decay min(0.99, 101/110)", ha="left", fontsize=8)
-    ax.set(xlabel="print (one ema_op run before each, from the second on)", ylabel="value", ylim=(-0.5, 10.5),
-           title="note 002: the shadow of w1 climbs towards 10 by 8.2% of the gap per run")
-    ax.legend(fontsize=8, loc="center right")
-    ax.grid(alpha=0.3)
+    finish_axes(ax, "center right", xlabel="print (one ema_op run before each, from the second on)",
+                ylabel="value", ylim=(-0.5, 10.5),
+                title="note 002: the shadow of w1 climbs towards 10 by 8.2% of the gap per run")
     return fig
 
 
-def training_figure(history: dict, x, xlabel="epochs"):
+def training_figure(history: dict, x):
     """Validation loss and accuracy against training time for raw and averaged weights (chapter 7).
 
     ``history`` maps a label to ``(loss, accuracy)`` arrays evaluated at ``x``.
@@ -97,11 +84,9 @@ def training_figure(history: dict, x, xlabel="epochs"):
         ax0.plot(x, loss, color=color, lw=lw, label=label)
         ax1.plot(x, 100 * np.asarray(acc), color=color, lw=lw, label=label)
     plain_log_axis(ax0)
-    ax0.set(xlabel=xlabel, ylabel="validation loss (log scale)", title="validation loss")
-    ax1.set(xlabel=xlabel, ylabel="validation accuracy (%)", title="validation accuracy", ylim=(85, 100))
-    for ax in (ax0, ax1):
-        ax.grid(alpha=0.3)
-    ax1.legend(fontsize=8, loc="lower right")
+    finish_axes(ax0, xlabel="epochs", ylabel="validation loss (log scale)", title="validation loss")
+    finish_axes(ax1, "lower right", xlabel="epochs", ylabel="validation accuracy (%)",
+                title="validation accuracy", ylim=(85, 100))
     return fig
 
 
@@ -122,10 +107,8 @@ def ema_explorer_figure(decay=0.99, noise=1.0, warmup=True, num_steps=300):
         ax1.plot(steps, np.maximum(raw_err, 1e-4), color="0.72", lw=0.8, label="|w − path|")
     ax1.plot(steps, np.maximum(ema_err, 1e-4), color=COLORS[0], lw=1.5, label="|shadow − path|")
     plain_log_axis(ax1)
-    ax1.set(xlabel="updates t", ylabel="distance (log scale)", ylim=(1e-4, 20),
-            title="distance from the noise-free path")
-    ax1.legend(fontsize=8, loc="lower left")
-    ax1.grid(alpha=0.3)
+    finish_axes(ax1, "lower left", xlabel="updates t", ylabel="distance (log scale)", ylim=(1e-4, 20),
+                title="distance from the noise-free path")
 
     half = len(path) // 2
     rms = lambda e: float(np.sqrt(np.mean(e ** 2)))  # noqa: E731

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import explore, initialization
-from . import COLORS, new_figure, plain_log_axis
+from . import COLORS, finish_axes, new_figure, plain_log_axis
 
 __all__ = ["ACT_LABELS", "SCHEME_LABELS", "spread_figure", "histogram_grid_figure",
            "ranking_figure", "init_explorer_figure", "explorer"]
@@ -21,21 +21,13 @@ def _label(p) -> str:
     return text if p.gain == 1 else f"{text} ×{p.gain:g}"
 
 
-def _grid(nrows, ncols, width=9.0, height=6.0, left=0.08, bottom=0.09, top=0.88, hspace=0.45):
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), facecolor="white")
-    fig.subplots_adjust(left=left, right=0.98, bottom=bottom, top=top, wspace=0.3, hspace=hspace)
-    return fig, np.atleast_2d(axes)
-
-
-def spread_figure(probes, title=None):
+def spread_figure(probes):
     """Top: activation std per layer; bottom: back-propagated gradient std; one column per activation (chapter 9).
 
     ``probes`` is a list of :class:`nnlib.initialization.Probe`; columns follow the order activations first appear.
     """
     acts = list(dict.fromkeys(p.activation for p in probes))
-    fig, axes = _grid(2, len(acts), height=5.6)
+    fig, axes = new_figure(len(acts), height=5.6, nrows=2, bottom=0.09, top=0.88, wspace=0.3, hspace=0.45)
     styles = {}
     for p in probes:
         col = acts.index(p.activation)
@@ -49,14 +41,13 @@ def spread_figure(probes, title=None):
         for row, what in enumerate(("activations", "gradients dL/dz")):
             ax = axes[row, col]
             plain_log_axis(ax)
-            ax.grid(alpha=0.3)
-            ax.set_xticks(range(1, probes[0].depth + 1, max(1, probes[0].depth // 5)))
+            finish_axes(ax, xticks=range(1, probes[0].depth + 1, max(1, probes[0].depth // 5)))
             if col == 0:
                 ax.set_ylabel(f"std of {what}")
         axes[0, col].set_title(ACT_LABELS[act])
         axes[1, col].set_xlabel("layer (1 = next to the input)")
     axes[0, 0].legend(fontsize=7.5, loc="best")
-    fig.suptitle(title or "Spread per layer at initialization: forward (top) and backward (bottom)")
+    fig.suptitle("Spread per layer at initialization: forward (top) and backward (bottom)")
     return fig
 
 
@@ -86,8 +77,8 @@ def histogram_grid_figure(probes, what="activations"):
     """
     acts = list(dict.fromkeys(p.activation for p in probes))
     schemes = list(dict.fromkeys(_label(p) for p in probes))
-    fig, axes = _grid(len(acts), len(schemes), height=2.2 * len(acts) + 0.8, bottom=0.08, top=0.9,
-                      hspace=0.55)
+    fig, axes = new_figure(len(schemes), height=2.2 * len(acts) + 0.8, nrows=len(acts), bottom=0.08, top=0.9,
+                           wspace=0.3, hspace=0.55)
     for p in probes:
         ax = axes[acts.index(p.activation), schemes.index(_label(p))]
         if what == "gradients":
@@ -124,11 +115,9 @@ def ranking_figure(runs: dict):
         ax1.plot(epochs, loss.mean(0), "-o", color=color, ms=3, lw=1.6, label=label)
         ax1.fill_between(epochs, loss.min(0), loss.max(0), color=color, alpha=0.15, lw=0)
     plain_log_axis(ax1)
-    ax0.set(xlabel="epoch", ylabel="test accuracy", ylim=(0, 1), title="test accuracy")
-    ax1.set(xlabel="epoch", ylabel="training loss (log scale)", title="mean training cross-entropy")
-    for ax in (ax0, ax1):
-        ax.grid(alpha=0.3)
-    ax0.legend(fontsize=8, loc="lower right")
+    finish_axes(ax0, "lower right", xlabel="epoch", ylabel="test accuracy", ylim=(0, 1),
+                title="test accuracy")
+    finish_axes(ax1, xlabel="epoch", ylabel="training loss (log scale)", title="mean training cross-entropy")
     return fig
 
 
@@ -141,8 +130,7 @@ def init_explorer_figure(depth=10, activation="tanh", scheme="glorot_uniform", g
     activation = {v: k for k, v in ACT_LABELS.items()}.get(activation, activation)
     scheme = {v: k for k, v in SCHEME_LABELS.items()}.get(scheme, scheme)
     p = initialization.probe(activation, scheme, depth=depth, width=width, num_samples=400, gain=gain)
-    fig, (ax0, ax2) = new_figure(2, width=9.5, height=3.7)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.78, wspace=0.25)
+    fig, (ax0, ax2) = new_figure(2, width=9.5, height=3.7, top=0.78)
     layers = np.arange(1, depth + 1)
     act_std, grad_std = p.act_std(), p.grad_std()
     ax0.plot(layers, np.maximum(act_std, 1e-30), "-o", color=COLORS[0], ms=3, lw=1.5,
@@ -168,10 +156,8 @@ def init_explorer_figure(depth=10, activation="tanh", scheme="glorot_uniform", g
         shape = (a - a.mean()) / sd if sd > 0 and np.isfinite(sd) else np.zeros_like(a)
         cdf = np.searchsorted(shape, grid, side="right") / max(1, a.size)
         ax2.plot(grid, cdf, color=color, lw=1.5, label=f"layer {layer}")
-    ax2.set(xlabel="(activation − mean) / std", ylabel="share of values ≤ x", ylim=(0, 1),
-            title="distribution of a layer (CDF)")
-    ax2.grid(alpha=0.3)
-    ax2.legend(fontsize=8, loc="upper left")
+    finish_axes(ax2, "upper left", xlabel="(activation − mean) / std", ylabel="share of values ≤ x",
+                ylim=(0, 1), title="distribution of a layer (CDF)")
     sat = p.saturated()
     what = "near a flat end" if activation in ("sigmoid", "tanh") else "with z ≤ 0"
     ratio = grad_std[0] / grad_std[-1] if grad_std[-1] > 0 else float("inf")

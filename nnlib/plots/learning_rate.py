@@ -4,40 +4,28 @@ from __future__ import annotations
 import numpy as np
 
 from .. import explore, learning_rate
-from . import COLORS, new_figure, plain_log_axis
+from . import COLORS, finish_axes, new_figure, plain_log_axis
 
 __all__ = ["descent_figure", "lr_explorer_figure", "explorer"]
 
 
-def _path_on_curve(ax, trace, loss, color, label, max_points=60):
-    w = trace.w[:max_points].astype(np.float64)
-    y = np.asarray(loss(trace.w[:max_points]), dtype=np.float64)
-    ax.plot(w, y, "-o", color=color, ms=3.5, lw=1, alpha=0.85, label=label)
-    ax.plot(w[:1], y[:1], "s", color=color, ms=6)
-
-
-def _loss_per_step(ax, trace, loss, color, label):
-    y = np.asarray(loss(trace.w), dtype=np.float64)
-    steps = np.arange(len(y))
-    ax.plot(steps, np.maximum(y, 1e-13), "-", color=color, lw=1.5, label=label)
-    plain_log_axis(ax)
-
-
-def descent_figure(traces: dict, loss=learning_rate.quadratic_loss, wlim=(-8.0, 6.5), title=None):
-    """Left: the loss curve with each run's path of w; right: loss against step (chapter 4).
-
-    ``traces`` maps a legend label to an :class:`nnlib.learning_rate.Trace`.
+def descent_figure(traces: dict, wlim=(-8.0, 6.5), title=None):
+    """Left: the loss ``(w + 1)^2`` with each run's path of w (its first 60 points); right: loss
+    against step (chapter 4). ``traces`` maps a legend label to an :class:`nnlib.learning_rate.Trace`.
     """
+    loss = learning_rate.quadratic_loss
     fig, (ax0, ax1) = new_figure(2)
     grid = np.linspace(*wlim, 400).astype(np.float32)
     ax0.plot(grid, loss(grid), color="0.6", lw=1.2, zorder=0)
     for (label, tr), color in zip(traces.items(), COLORS):
-        _path_on_curve(ax0, tr, loss, color, label)
-        _loss_per_step(ax1, tr, loss, color, label)
-    ax0.set(xlabel="w", ylabel="loss", xlim=wlim, title="path of w on the loss (■ = start)")
-    ax1.set(xlabel="updates", ylabel="loss (log scale)", title="loss against step")
-    ax0.legend(fontsize=8, loc="upper center")
-    ax1.grid(alpha=0.3)
+        w, y = tr.w.astype(np.float64), np.asarray(loss(tr.w), dtype=np.float64)
+        ax0.plot(w[:60], y[:60], "-o", color=color, ms=3.5, lw=1, alpha=0.85, label=label)
+        ax0.plot(w[:1], y[:1], "s", color=color, ms=6)
+        ax1.plot(np.arange(len(y)), np.maximum(y, 1e-13), "-", color=color, lw=1.5, label=label)
+    plain_log_axis(ax1)
+    finish_axes(ax0, "upper center", grid=None, xlabel="w", ylabel="loss", xlim=wlim,
+                title="path of w on the loss (■ = start)")
+    finish_axes(ax1, xlabel="updates", ylabel="loss (log scale)", title="loss against step")
     if title:
         fig.suptitle(title)
     return fig

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import explore, losses
 from ..neurons_activations import sigmoid
-from . import COLORS, new_figure
+from . import COLORS, finish_axes, new_figure
 
 __all__ = ["loss_shapes_figure", "yogurt_paths_figure", "cross_entropy_figure",
            "logit_losses_figure", "cost_profit_figure", "explorer"]
@@ -25,21 +25,20 @@ def loss_shapes_figure():
     ax1.set(title="cost / profit: each side its own slope")
     for ax in (ax0, ax1):
         ax.axvline(0, color="0.7", lw=0.8, zorder=0)
-        ax.set_xlabel("prediction − sales  (left: too little, right: too much)")
-        ax.legend(fontsize=8, loc="upper center")
-        ax.grid(alpha=0.3)
+        finish_axes(ax, "upper center", xlabel="prediction − sales  (left: too little, right: too much)")
     fig.suptitle("How much one day's error costs under each loss")
     return fig
 
 
-def yogurt_paths_figure(runs: dict, minima: dict, tail=600):
-    """The weights of the yogurt runs: whole paths, and a close-up of where they end (chapter 2).
+def yogurt_paths_figure(runs: dict, minima: dict):
+    """The weights of the yogurt runs: whole paths, and a close-up of their last 600 steps (chapter 2).
 
     ``runs`` maps a label to a history of shape ``(num_steps + 1, 2)`` (from
     :func:`nnlib.losses.linear_sgd`); ``minima`` maps the same labels to the exact minimum of
     that run's loss, drawn as a star.
     """
     fig, (ax0, ax1) = new_figure(2, height=4.0)
+    tail = 600
     for (label, h), color in zip(runs.items(), COLORS):
         h = np.asarray(h, dtype=np.float64)
         step = max(1, len(h) // 400)
@@ -54,20 +53,15 @@ def yogurt_paths_figure(runs: dict, minima: dict, tail=600):
     ax0.plot(*start, "ks", ms=6, label="start")
     ax0.plot(1, 1, "k+", ms=10, mew=2, label="x1 + x2 (no noise)")
     ax1.plot(1, 1, "k+", ms=10, mew=2)
-    ax0.set(xlabel="w1", ylabel="w2", title="paths from the start (■)")
-    ax1.set(xlabel="w1", ylabel="w2", xlim=(0.93, 1.07), ylim=(0.93, 1.07),
-            title=f"close-up: last {tail} steps, end ●, minimum ★")
-    ax0.legend(fontsize=7.5, loc="upper right")
-    ax1.legend(fontsize=7.5, loc="lower right")
-    for ax in (ax0, ax1):
-        ax.grid(alpha=0.3)
+    finish_axes(ax0, "upper right", 7.5, xlabel="w1", ylabel="w2", title="paths from the start (■)")
+    finish_axes(ax1, "lower right", 7.5, xlabel="w1", ylabel="w2", xlim=(0.93, 1.07), ylim=(0.93, 1.07),
+                title=f"close-up: last {tail} steps, end ●, minimum ★")
     return fig
 
 
 def cross_entropy_figure():
     """``-log p`` of the true class in base e and base 10, with note 000's two models (chapter 2)."""
-    fig, (ax,) = new_figure(1, width=6.5, height=3.8)
-    fig.subplots_adjust(left=0.11, right=0.97)
+    fig, (ax,) = new_figure(1, width=6.5, height=3.8, left=0.11, right=0.97)
     p = np.linspace(0.02, 1.0, 300)
     ax.plot(p, -np.log(p), color=COLORS[0], lw=2, label="natural log (TensorFlow, Keras)")
     ax.plot(p, -np.log10(p), color=COLORS[1], lw=2, label="log base 10 (note 000)")
@@ -78,18 +72,16 @@ def cross_entropy_figure():
                         fontsize=8, color=color)
         ax.axvline(q, color="0.75", lw=0.8, zorder=0)
         ax.text(q, 3.6, f"{name}: p = {q}", ha="center", fontsize=8)
-    ax.set(xlabel="probability the model gives the true class", ylabel="cross-entropy",
-           ylim=(0, 3.9), title="Same ranking in either base: the curves differ by the factor ln 10")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
+    finish_axes(ax, "best", xlabel="probability the model gives the true class", ylabel="cross-entropy",
+                ylim=(0, 3.9), title="Same ranking in either base: the curves differ by the factor ln 10")
     return fig
 
 
-def logit_losses_figure(zlim=8.0):
+def logit_losses_figure():
     """A true label 1: cross-entropy and squared error of sigmoid(z), and their slopes in z
     (chapter 2)."""
     fig, (ax0, ax1) = new_figure(2)
-    z = np.linspace(-zlim, zlim, 401)
+    z = np.linspace(-8.0, 8.0, 401)
     s = sigmoid(z).astype(np.float64)
     bce = np.logaddexp(0.0, -z)               # -log sigmoid(z), computed stably
     sq = (1.0 - s) ** 2
@@ -99,12 +91,10 @@ def logit_losses_figure(zlim=8.0):
     ax1.plot(z, -2.0 * s * (1.0 - s) ** 2, color=COLORS[1], lw=2, label="−2 σ(z) (1 − σ(z))²")
     ax0.set(title="loss (true label 1)", ylabel="loss")
     ax1.set(title="slope d loss / dz (the push on z)", ylabel="gradient")
-    for ax in (ax0, ax1):
+    for ax, legend in ((ax0, "upper right"), (ax1, "lower right")):
         ax.axvline(0, color="0.7", lw=0.8, zorder=0)
-        ax.axvspan(-zlim, -3, color=COLORS[1], alpha=0.06, zorder=0)
-        ax.set_xlabel("logit z  (left: confidently wrong)")
-        ax.legend(fontsize=8, loc="upper right" if ax is ax0 else "lower right")
-        ax.grid(alpha=0.3)
+        ax.axvspan(-8.0, -3, color=COLORS[1], alpha=0.06, zorder=0)
+        finish_axes(ax, legend, xlabel="logit z  (left: confidently wrong)")
     fig.suptitle("Output p = σ(z), true label 1: when the model is confidently wrong,\n"
                  "cross-entropy keeps pushing and squared error stalls", fontsize=10)
     return fig
@@ -122,8 +112,7 @@ def cost_profit_figure(cost=1.0, profit=9.0, num_steps=3000):
     the 32 days (right) (chapter 2)."""
     X, y, noise = _yogurt()
     tau = losses.target_quantile(cost, profit)
-    fig, (ax0, ax1) = new_figure(2, height=3.9)
-    fig.subplots_adjust(top=0.78)
+    fig, (ax0, ax1) = new_figure(2, height=3.9, top=0.78)
 
     # left: stock x1 + x2 + c against demand x1 + x2 + noise, noise uniform on [-0.05, 0.05]
     c = np.linspace(-0.08, 0.08, 161)
@@ -135,12 +124,10 @@ def cost_profit_figure(cost=1.0, profit=9.0, num_steps=3000):
     ax0.axvline(best, color=COLORS[2], lw=1.5, label=f"{tau:.0%} quantile: c = {best:+.3f}")
     ax0.axvline(float(np.mean(noise)), color="0.4", lw=1, ls=":", label="mean: where MSE aims")
     ax0.plot(noise, np.zeros_like(noise), "|", color="k", ms=8)
-    ax0.set(xlabel="extra stock c above x1 + x2  (| = the 32 noise values)",
-            ylabel="expected loss per day", title="one day, noise uniform on ±0.05")
-    ax0.set_xticks([-0.05, 0.0, 0.05])
     ax0.locator_params(axis="y", nbins=4)
-    ax0.legend(fontsize=7.5, loc="upper center")
-    ax0.grid(alpha=0.3)
+    finish_axes(ax0, "upper center", 7.5, xlabel="extra stock c above x1 + x2  (| = the 32 noise values)",
+                ylabel="expected loss per day", title="one day, noise uniform on ±0.05",
+                xticks=[-0.05, 0.0, 0.05])
 
     # right: the trained linear model, prediction minus sales on each of the 32 days, sorted
     w = losses.linear_sgd(X, y, losses.YOGURT_W0, 0.001, num_steps, loss="cost_profit",

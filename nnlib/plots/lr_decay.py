@@ -4,15 +4,14 @@ from __future__ import annotations
 import numpy as np
 
 from .. import explore, learning_rate, lr_decay
-from . import COLORS, new_figure, plain_log_axis
+from . import COLORS, finish_axes, new_figure, plain_log_axis
 
 __all__ = ["schedule_figure", "decay_explorer_figure", "noisy_runs_figure", "explorer"]
 
 
 def schedule_figure(base_lr=0.1, decay_steps=10, decay_rate=0.5, num_steps=50):
     """The same exponential decay, smooth and staircase, against the global step (chapter 6)."""
-    fig, (ax,) = new_figure(1, width=7.0, height=3.4)
-    fig.subplots_adjust(left=0.1, right=0.97)
+    fig, (ax,) = new_figure(1, width=7.0, height=3.4, left=0.1, right=0.97)
     steps = np.arange(num_steps + 1)
     fine = np.linspace(0, num_steps, 20 * num_steps + 1)
     smooth = lr_decay.exponential_decay(base_lr, fine, decay_steps, decay_rate, staircase=False)
@@ -50,8 +49,7 @@ def decay_explorer_figure(base_lr=0.1, decay_rate=0.99, decay_steps=1, staircase
     const = learning_rate.gd_trace(learning_rate.quadratic_grad, 5.0, base_lr, num_steps)
     budget = lr_decay.step_budget(base_lr, decay_steps, decay_rate, num_steps, staircase)
 
-    fig, (ax0, ax1, ax2) = new_figure(3, width=11.0, height=3.6)
-    fig.subplots_adjust(left=0.06, right=0.985, top=0.78, wspace=0.3)
+    fig, (ax0, ax1, ax2) = new_figure(3, width=11.0, height=3.6, left=0.06, right=0.985, top=0.78, wspace=0.3)
     k = np.arange(num_steps)
     lrs = decayed.lr[:num_steps].astype(np.float64)
     ax0.step(k, lrs, where="post", color=COLORS[0], lw=1.8, label="decayed")
@@ -103,22 +101,14 @@ def noisy_runs_figure(traces: dict, title=None):
 
     ``traces`` maps a label to a trace whose ``w`` has shape ``(steps + 1, runs)``.
     """
-    fig, (ax,) = new_figure(1, width=7.0, height=3.4)
-    fig.subplots_adjust(left=0.1, right=0.97)
+    fig, (ax,) = new_figure(1, width=7.0, height=3.4, left=0.1, right=0.97)
     for (label, tr), color in zip(traces.items(), COLORS):
         w = np.asarray(tr.w, dtype=np.float64)
         rms = np.sqrt(np.mean((w + 1) ** 2, axis=1))
         ax.plot(np.arange(len(rms)), rms, color=color, lw=1.6, label=label)
-    from matplotlib.ticker import FixedLocator, FuncFormatter
-
-    plain_log_axis(ax)
-    ax.yaxis.set_major_locator(FixedLocator([0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20]))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.set(xlabel="updates", ylabel="RMS of |w + 1| (log scale)", xlim=(0, len(rms) - 1))
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    if title:
-        ax.set_title(title, fontsize=10)
+    plain_log_axis(ax, ticks=[0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20], fmt="g")
+    finish_axes(ax, "best", xlabel="updates", ylabel="RMS of |w + 1| (log scale)", xlim=(0, len(rms) - 1),
+                title=title, title_size=10)
     return fig
 
 

@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import explore, neurons_activations as act
 from .._check import one_of
-from . import COLORS, new_figure
+from . import COLORS, finish_axes, new_figure
 
 __all__ = ["GALLERY", "EXPLORER_CHOICES", "activation_gallery_figure", "dying_relu_figure",
            "activation_explorer_figure", "explorer"]
@@ -26,13 +26,11 @@ EXPLORER_CHOICES = {
 }
 
 
-def activation_gallery_figure(zlim=(-5.0, 5.0)):
+def activation_gallery_figure():
     """Every activation of the chapter (solid) with its derivative (dashed), 3 x 3 panels (chapter 1)."""
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(3, 3, figsize=(9.0, 7.2), facecolor="white", sharex=True)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.07, top=0.9, wspace=0.28, hspace=0.38)
-    z = np.linspace(*zlim, 801).astype(np.float32)
+    fig, axes = new_figure(3, height=7.2, nrows=3, sharex=True, left=0.07, bottom=0.07, top=0.9, wspace=0.28,
+                           hspace=0.38)
+    z = np.linspace(-5.0, 5.0, 801).astype(np.float32)
     for ax, (label, name, alpha) in zip(axes.flat, GALLERY):
         f, df = act.get(name, alpha)
         ax.axhline(0, color="0.8", lw=0.8)
@@ -61,15 +59,14 @@ def dying_relu_figure(runs: dict, lr: float):
             ax0.plot(steps, 100 * r.off_share, color=color, lw=1.2, alpha=0.75,
                      label=label if k == 0 else None)
             ax1.plot(steps, r.loss, color=color, lw=1.0, alpha=0.75, label=label if k == 0 else None)
-    ax0.set(xlabel="step", ylabel="% of hidden units", ylim=(-3, 103),
-            title="units with z ≤ 0 for every input")
+    finish_axes(ax0, xlabel="step", ylabel="% of hidden units", ylim=(-3, 103),
+                title="units with z ≤ 0 for every input")
     ax1.set(xlabel="step", ylabel="mean squared error", yscale="log", title="training loss")
     ax1.legend(fontsize=8, loc="upper right")
     zero = [label for label, rs in runs.items() if all(r.off_share.max() == 0 for r in rs)]
     if zero:
         ax0.text(0.98, 0.04, "always 0 %: " + ", ".join(zero), transform=ax0.transAxes,
                  ha="right", va="bottom", fontsize=8)
-    ax0.grid(alpha=0.3)
     ax1.grid(alpha=0.3, which="both")
     fig.suptitle(f"Full-batch gradient descent at learning rate {lr:g}, same data and starting "
                  f"weights ({len(next(iter(runs.values())))} seeds each)", fontsize=10)

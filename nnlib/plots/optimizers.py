@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import explore
 from .. import optimizers as opt
-from . import COLORS, new_figure, plain_log_axis
+from . import COLORS, finish_axes, new_figure, plain_log_axis
 
 __all__ = ["surface_figure", "explorer_figure", "explorer", "batch_figure", "loss_curves_figure"]
 
@@ -37,42 +37,33 @@ def _contours(ax, s):
     ax.set_yticks(np.arange(np.ceil(s.ylim[0]), s.ylim[1] + 0.01, 1))
 
 
-def _path(ax, w, color, label, max_points=400, lw=1.4, alpha=0.9):
-    w = np.asarray(w[:max_points], dtype=np.float64)
-    ax.plot(w[:, 0], w[:, 1], "-", color=color, lw=lw, alpha=alpha, label=label)
-    ax.plot(w[:, 0], w[:, 1], ".", color=color, ms=2.5, alpha=alpha)
-
-
-def _gap_curve(ax, s, trace, color, label, lw=1.5):
+def _run(ax0, ax1, s, trace, color, label, faint=False):
+    """A run's path (its first 400 points) on the contours (``ax0``) and its gap per step (``ax1``)."""
+    w = np.asarray(trace.w[:400], dtype=np.float64)
+    lw, alpha = (1.0, 0.7) if faint else (1.4, 0.9)
+    ax0.plot(w[:, 0], w[:, 1], "-", color=color, lw=lw, alpha=alpha, label=label)
+    ax0.plot(w[:, 0], w[:, 1], ".", color=color, ms=2.5, alpha=alpha)
     gap = np.maximum(s.gap(trace.w), FLOOR)
-    ax.plot(np.arange(len(gap)), gap, "-", color=color, lw=lw, label=label)
+    ax1.plot(np.arange(len(gap)), gap, "-", color=color, lw=1.0 if faint else 1.5, label=label)
 
 
 def _gap_axis(ax, num_steps):
     """Log y from 1e-12 to 1e3 with five fixed ticks (a gap of exactly 0 sits on the floor)."""
-    from matplotlib.ticker import FixedLocator, NullLocator
-
-    ax.set_yscale("log")
-    ax.set_ylim(FLOOR / 3, 3e3)
-    ax.yaxis.set_major_locator(FixedLocator([1e-12, 1e-9, 1e-6, 1e-3, 1.0]))
-    ax.yaxis.set_minor_locator(NullLocator())
-    ax.set_yticklabels(["1e-12", "1e-9", "1e-6", "0.001", "1"])
-    ax.set(xlabel="step", ylabel="loss above the minimum (log)", xlim=(0, num_steps))
-    ax.grid(alpha=0.3)
+    plain_log_axis(ax, ticks=[1e-12, 1e-9, 1e-6, 1e-3, 1.0], fmt="g")
+    finish_axes(ax, ylim=(FLOOR / 3, 3e3), xlabel="step", ylabel="loss above the minimum (log)",
+                xlim=(0, num_steps))
 
 
-def surface_figure(surface, runs: dict, title=None):
+def surface_figure(surface: str, runs: dict, title=None):
     """Left: every run's path on the contours of ``surface``; right: loss above the minimum (chapter 8).
 
     ``runs`` maps a legend label to a :class:`nnlib.learning_rate.Trace` from :func:`nnlib.optimizers.run`.
     """
-    s = opt.SURFACES[surface] if isinstance(surface, str) else surface
-    fig, (ax0, ax1) = new_figure(2, width=10.0, height=4.2)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.86, wspace=0.22)
+    s = opt.SURFACES[surface]
+    fig, (ax0, ax1) = new_figure(2, width=10.0, height=4.2, left=0.07, bottom=0.13, top=0.86, wspace=0.22)
     _contours(ax0, s)
     for (label, tr), color in zip(runs.items(), COLORS * 2):
-        _path(ax0, tr.w, color, label)
-        _gap_curve(ax1, s, tr, color, label)
+        _run(ax0, ax1, s, tr, color, label)
     ax0.plot(*s.start, "ks", ms=6)
     ax0.set_title(f"{s.label}: paths from ■", fontsize=10)
     ax0.legend(fontsize=7.5, loc="lower right", framealpha=0.9)
@@ -96,16 +87,13 @@ def explorer_figure(optimizer="momentum", lr=0.01, beta_1=0.9, beta_2=0.99, surf
              "rmsprop": {"rho": beta_2}, "adam": {"beta_1": beta_1, "beta_2": beta_2}}.get(optimizer, {})
     tr = opt.run(optimizer, s.grad, start, lr, num_steps, **hyper)
     ref = opt.run("sgd", s.grad, start, lr, num_steps)
-    fig, (ax0, ax1) = new_figure(2, width=10.0, height=4.2)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.82, wspace=0.22)
+    fig, (ax0, ax1) = new_figure(2, width=10.0, height=4.2, left=0.07, bottom=0.13, top=0.82, wspace=0.22)
     _contours(ax0, s)
     color = COLORS[opt.NAMES.index(optimizer)]
     label = opt.LABELS[optimizer]
     if optimizer != "sgd":
-        _path(ax0, ref.w, "0.55", "SGD, same lr", lw=1.0, alpha=0.7)
-        _gap_curve(ax1, s, ref, "0.55", "SGD, same lr", lw=1.0)
-    _path(ax0, tr.w, color, label)
-    _gap_curve(ax1, s, tr, color, label)
+        _run(ax0, ax1, s, ref, "0.55", "SGD, same lr", faint=True)
+    _run(ax0, ax1, s, tr, color, label)
     ax0.plot(*start, "ks", ms=6)
     ax0.legend(fontsize=8, loc="lower right", framealpha=0.9)
     _gap_axis(ax1, num_steps)
@@ -134,8 +122,7 @@ def explorer():
 
 def batch_figure(sizes, noise, spread, n):
     """Gradient noise against batch size: measured points, and ``spread/B * (n-B)/(n-1)`` (chapter 8)."""
-    fig, (ax,) = new_figure(1, width=7.0, height=3.6)
-    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.15, top=0.88)
+    fig, (ax,) = new_figure(1, width=7.0, height=3.6, left=0.12, right=0.97, bottom=0.15, top=0.88)
     sizes = np.asarray(sizes, dtype=float)
     keep = sizes < n
     ax.plot(sizes[keep], np.asarray(noise)[keep], "o", color=COLORS[0], label="measured, 200 batches")
@@ -144,30 +131,23 @@ def batch_figure(sizes, noise, spread, n):
             label="predicted: σ²/B · (n − B)/(n − 1)")
     ax.set_xscale("log")
     plain_log_axis(ax)
-    ax.set(xlabel="batch size B (log)", ylabel="mean |g_B − g|² (log)")
-    ax.set_title(f"minibatch gradient noise, softmax regression on {n} digits", fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    finish_axes(ax, "best", xlabel="batch size B (log)", ylabel="mean |g_B − g|² (log)",
+                title=f"minibatch gradient noise, softmax regression on {n} digits", title_size=10)
     return fig
 
 
-def loss_curves_figure(curves: dict, xlabel="epoch", ylabel="training loss", title=None,
-                       first_x=1, loglog=False):
-    """Curves against step or epoch, one per label, log y (chapter 8: loss curves, step sizes).
+def loss_curves_figure(curves: dict, xlabel="epoch", ylabel="training loss", title=None, loglog=False):
+    """Curves against step or epoch (from 1), one per label, log y (chapter 8: loss curves, step sizes).
 
-    ``curves`` maps a label to its values; the first value is drawn at ``first_x``.
+    ``curves`` maps a label to its values.
     """
-    fig, (ax,) = new_figure(1, width=7.0, height=3.6)
-    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.15, top=0.88)
+    fig, (ax,) = new_figure(1, width=7.0, height=3.6, left=0.12, right=0.97, bottom=0.15, top=0.88)
     for (label, y), color in zip(curves.items(), COLORS * 2):
         y = np.asarray(y, dtype=float)
-        ax.plot(np.arange(len(y)) + first_x, y, "-", color=color, lw=1.6, label=label)
+        ax.plot(np.arange(1, len(y) + 1), y, "-", color=color, lw=1.6, label=label)
     if loglog:
         ax.set_xscale("log")
     plain_log_axis(ax)
-    ax.set(xlabel=xlabel + (" (log)" if loglog else ""), ylabel=ylabel + " (log)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    if title:
-        ax.set_title(title, fontsize=10)
+    finish_axes(ax, "best", xlabel=xlabel + (" (log)" if loglog else ""), ylabel=ylabel + " (log)",
+                title=title, title_size=10)
     return fig

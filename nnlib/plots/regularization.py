@@ -4,38 +4,30 @@ from __future__ import annotations
 import numpy as np
 
 from .. import explore
-from . import COLORS, new_figure
+from . import COLORS, finish_axes, new_figure
 
 __all__ = ["circle_data_figure", "boundary_figure", "minimizer_figure", "weight_histogram_figure",
            "steps_figure", "explorer"]
 
-RED, BLUE = "#d62728", "#1f77b4"
 
-
-def _points(ax, X, y, alpha=0.8, size=12):
+def _points(ax, X, y, alpha=0.8, size=12, circle=False):
+    """The points, red (y = 1) and blue; with ``circle``, the true boundary x0² + x1² = 2 dotted."""
     red = y.ravel() > 0.5
-    ax.scatter(X[red, 0], X[red, 1], s=size, c=RED, alpha=alpha, lw=0, label="red (y = 1)")
-    ax.scatter(X[~red, 0], X[~red, 1], s=size, c=BLUE, alpha=alpha, lw=0, label="blue (y = 0)")
-    ax.set_xlim(-3, 3)
-    ax.set_ylim(-3, 3)
-    ax.set_aspect("equal")
-
-
-def _circle(ax):
-    t = np.linspace(0, 2 * np.pi, 200)
-    ax.plot(np.sqrt(2) * np.cos(t), np.sqrt(2) * np.sin(t), ":", c="0.4", lw=1)
+    ax.scatter(X[red, 0], X[red, 1], s=size, c=COLORS[1], alpha=alpha, lw=0, label="red (y = 1)")
+    ax.scatter(X[~red, 0], X[~red, 1], s=size, c=COLORS[0], alpha=alpha, lw=0, label="blue (y = 0)")
+    ax.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal")
+    if circle:
+        t = np.linspace(0, 2 * np.pi, 200)
+        ax.plot(np.sqrt(2) * np.cos(t), np.sqrt(2) * np.sin(t), ":", c="0.4", lw=1)
 
 
 def circle_data_figure(X, y, X_test, y_test):
     """Note 000's 300 training points (red inside x0² + x1² < 2) beside our held-out test points (chapter 11)."""
     fig, axes = new_figure(2, width=8.0, height=4.2)
-    _points(axes[0], X, y)
-    axes[0].set_title(f"training set ({len(X)} points, seed 2)")
-    axes[0].legend(loc="upper right", fontsize=8)
-    _points(axes[1], X_test, y_test, alpha=0.5, size=6)
+    _points(axes[0], X, y, circle=True)
+    finish_axes(axes[0], "upper right", grid=None, title=f"training set ({len(X)} points, seed 2)")
+    _points(axes[1], X_test, y_test, alpha=0.5, size=6, circle=True)
     axes[1].set_title(f"held-out test set ({len(X_test)} points, another seed)")
-    for ax in axes:
-        _circle(ax)
     return fig
 
 
@@ -43,8 +35,7 @@ def boundary_figure(X, y, xx, yy, probs, titles, captions=None):
     """The 0.5 contour of each model's output over the training points, one panel per model (chapter 11)."""
     fig, axes = new_figure(len(probs), width=4.0 * len(probs), height=4.3)
     for k, (ax, p, title) in enumerate(zip(axes, probs, titles)):
-        _points(ax, X, y, alpha=0.7, size=10)
-        _circle(ax)
+        _points(ax, X, y, alpha=0.7, size=10, circle=True)
         ax.contour(xx, yy, p, levels=[0.5], colors="k", linewidths=1.5)
         ax.set_title(title, fontsize=10)
         if captions:
@@ -60,19 +51,14 @@ def minimizer_figure(a, lam, w_l1, w_l2):
     w = np.linspace(-2, 2, 401)
     ax.plot(w, np.abs(w), c=COLORS[1], label="|w|  (L1)")
     ax.plot(w, w ** 2, c=COLORS[0], label="w²  (L2)")
-    ax.set_ylim(0, 2.2)
-    ax.set_title("the two penalties")
-    ax.set_xlabel("w")
-    ax.legend(fontsize=8)
+    finish_axes(ax, "best", grid=None, ylim=(0, 2.2), title="the two penalties", xlabel="w")
     ax = axes[1]
     ax.plot(a, a, ":", c="0.5", lw=1, label="no penalty: w = a")
     ax.plot(a, w_l1, c=COLORS[1], label=f"L1, λ = {lam:g}: exactly 0 for |a| ≤ λ")
     ax.plot(a, w_l2, c=COLORS[0], label=f"L2, λ = {lam:g}: a / (1 + 2λ)")
     ax.axhline(0, c="0.8", lw=0.8)
-    ax.set_title("minimum of (w − a)²/2 + penalty")
-    ax.set_xlabel("a (where the data alone would put w)")
-    ax.set_ylabel("best w")
-    ax.legend(fontsize=8, loc="upper left")
+    finish_axes(ax, "upper left", grid=None, title="minimum of (w − a)²/2 + penalty",
+                xlabel="a (where the data alone would put w)", ylabel="best w")
     return fig
 
 
@@ -119,8 +105,7 @@ def explorer(X, y, xx, yy, results):
         key = ("none", 0.0) if lam == 0 else (kind.lower(), lam)
         r = results[key]
         base = results[("none", 0.0)]
-        fig, axes = new_figure(2, width=9.0, height=3.8)
-        fig.subplots_adjust(left=0.06, right=0.98, bottom=0.16, top=0.8, wspace=0.25)
+        fig, axes = new_figure(2, width=9.0, height=3.8, left=0.06, bottom=0.16)
         ax = axes[0]
         _points(ax, X, y, alpha=0.6, size=8)
         ax.contour(xx, yy, base["probs"], levels=[0.5], colors="0.6", linewidths=1, linestyles="--")
@@ -133,12 +118,9 @@ def explorer(X, y, xx, yy, results):
             ax.plot(x, [q["train_acc"] for q in rows], "-o", ms=3, c=COLORS[2 * k], label=f"{name.upper()} train")
             ax.plot(x, [q["test_acc"] for q in rows], "--s", ms=3, c=COLORS[2 * k + 1], label=f"{name.upper()} test")
         ax.axvline(lams.index(lam), c="0.7", lw=4, alpha=0.5)
-        ax.set_xticks(x)
-        ax.set_xticklabels([f"{l:g}" for l in lams], fontsize=8)
-        ax.set_xlabel("λ (Keras convention)")
-        ax.set_ylim(0.55, 1.0)
-        ax.set_title("accuracy of every trained network", fontsize=9)
-        ax.legend(fontsize=7, loc="lower left")
+        ax.set_xticks(x, [f"{l:g}" for l in lams], fontsize=8)
+        finish_axes(ax, "lower left", 7, grid=None, xlabel="λ (Keras convention)", ylim=(0.55, 1.0),
+                    title="accuracy of every trained network", title_size=9)
         w = np.asarray(r["w"]).ravel()
         zeros = int(np.sum(np.abs(w) < 1e-3))
         name = "no penalty" if lam == 0 else f"{kind}, λ = {lam:g}"

@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import explore
 from ..softmax import log_softmax, softmax, sparse_categorical_cross_entropy
-from . import COLORS, new_figure
+from . import COLORS, finish_axes, new_figure, plain_log_axis
 
 __all__ = ["softmax_figure", "stability_figure", "softmax_explorer_figure", "loss_by_method", "explorer"]
 
@@ -32,20 +32,19 @@ def softmax_figure(z):
     pair = softmax(np.stack([t, np.zeros_like(t)], axis=1))[:, 0]
     ax1.plot(t, 1 / (1 + np.exp(-t.astype(np.float64))), color=GREY, lw=5, label="logistic σ(z1 − z2)")
     ax1.plot(t, pair, color=COLORS[1], lw=1.5, label="softmax([z1, z2]) first entry")
-    ax1.set(xlabel="z1 − z2", ylabel="probability of class 1", title="two classes: softmax is the logistic")
-    ax1.grid(alpha=0.3)
-    ax1.legend(fontsize=8, loc="upper left")
+    finish_axes(ax1, "upper left", xlabel="z1 − z2", ylabel="probability of class 1",
+                title="two classes: softmax is the logistic")
     return fig
 
 
-def loss_by_method(gaps, true_logit=0.0):
-    """For logits ``[true_logit, true_logit + d]`` and true class 1: the loss computed four ways.
+def loss_by_method(gaps):
+    """For logits ``[0, d]`` and true class 1: the loss computed four ways.
 
     Returns a dict of float32 arrays: from logits (stable), ``-log`` of the stable softmax,
     ``-log`` of the unshifted ("naive") softmax, and Keras-style clipped probabilities.
     """
     d = np.asarray(gaps, dtype=np.float32)
-    z = np.stack([np.full_like(d, true_logit), np.float32(true_logit) + d], axis=1)
+    z = np.stack([np.zeros_like(d), d], axis=1)
     y = np.zeros(len(d), dtype=np.int64)
     a = softmax(z)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
@@ -59,13 +58,12 @@ def loss_by_method(gaps, true_logit=0.0):
         }
 
 
-def stability_figure(dmax=120.0):
-    """The loss of a confident wrong prediction against the logit gap d, four ways (float32).
+def stability_figure():
+    """The loss of a confident wrong prediction against the logit gap d up to 120, four ways (float32).
 
     Left: the loss; right: its error against the exact value ``log(1 + e^d)`` (float64).
     """
-    from . import plain_log_axis
-
+    dmax = 120.0
     fig, (ax0, ax1) = new_figure(2, height=3.6)
     d = np.linspace(0.0, dmax, 601).astype(np.float32)
     exact = np.logaddexp(0.0, d.astype(np.float64))
@@ -83,14 +81,11 @@ def stability_figure(dmax=120.0):
                 ax.axvline(first, color=color, lw=0.8, ls=":")
             ax0.annotate("inf from here", (first, 2), rotation=90, fontsize=7, color=color,
                          ha="right", va="bottom")
-    ax0.set(xlabel="logit gap d (logits [0, d], true class 1)", ylabel="loss", xlim=(0, dmax),
-            title="the loss (dotted: where it becomes inf)")
-    ax0.legend(fontsize=7, loc="upper left")
+    finish_axes(ax0, "upper left", 7, xlabel="logit gap d (logits [0, d], true class 1)", ylabel="loss",
+                xlim=(0, dmax), title="the loss (dotted: where it becomes inf)")
     plain_log_axis(ax1)
-    ax1.set(xlabel="logit gap d", ylabel="|computed − exact|", xlim=(0, dmax), ylim=(1e-9, 1e3),
-            title="error against the exact log(1 + e^d)")
-    for ax in (ax0, ax1):
-        ax.grid(alpha=0.3)
+    finish_axes(ax1, xlabel="logit gap d", ylabel="|computed − exact|", xlim=(0, dmax), ylim=(1e-9, 1e3),
+                title="error against the exact log(1 + e^d)")
     fig.suptitle("The same loss, −log a_1 = log(1 + e^d), computed four ways in float32", fontsize=10)
     return fig
 
@@ -129,10 +124,8 @@ def softmax_explorer_figure(z1=0.0, z2=1.0, z3=-1.0, true_class=1):
         ax1.plot(t, -logp[:, j], color=COLORS[1] if j == y else GREY, lw=2 if j == y else 1,
                  ls="-" if j == y else "--", label=f"−log a_{j + 1}" + (" (the loss)" if j == y else ""))
     ax1.plot([z1], [loss], "o", color=COLORS[1], ms=7)
-    ax1.set(xlabel="z1 (z2, z3 held)", ylabel="−log a_j", ylim=(0, 14), xlim=(-10, 10),
-            title="loss against z1", xticks=[-10, -5, 0, 5, 10], yticks=[0, 4, 8, 12])
-    ax1.grid(alpha=0.3)
-    ax1.legend(fontsize=7, loc="upper center")
+    finish_axes(ax1, "upper center", 7, xlabel="z1 (z2, z3 held)", ylabel="−log a_j", ylim=(0, 14),
+                xlim=(-10, 10), title="loss against z1", xticks=[-10, -5, 0, 5, 10], yticks=[0, 4, 8, 12])
     fig.suptitle(f"true class {true_class} (label {y} in code): loss = −log a_{true_class} = {loss:.4f}",
                  fontsize=10)
     return fig

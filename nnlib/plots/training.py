@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from .. import explore
-from . import COLORS, new_figure
+from . import COLORS, finish_axes, new_figure
 
 __all__ = ["history_figure", "prediction_figure", "confusion_figure", "mistakes_figure", "explorer"]
 
 
-def _image(ax, pixels, side):
-    ax.imshow(np.asarray(pixels).reshape(side, side), cmap="gray_r", vmin=0, vmax=1)
+def _image(ax, pixels):
+    ax.imshow(np.asarray(pixels).reshape(28, 28), cmap="gray_r", vmin=0, vmax=1)
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -25,22 +25,20 @@ def history_figure(rows, title="Training log"):
             if have:
                 ax.plot([r["epoch"] for r in have], [r[prefix + key] for r in have], color=color,
                         label=label, marker="o" if len(have) < len(rows) else None, ms=4)
-        ax.set(xlabel="epoch", title=key)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        finish_axes(ax, "best", xlabel="epoch", title=key)
     fig.suptitle(title)
     return fig
 
 
-def prediction_figure(images, probs, y_true, side=28):
-    """A few test images, each above a bar chart of its softmax probabilities."""
+def prediction_figure(images, probs, y_true):
+    """A few 28 x 28 test images, each above a bar chart of its softmax probabilities."""
     n = len(images)
-    fig, axes = new_figure(n, width=1.5 * n + 1, height=3.2)
-    fig.subplots_adjust(left=0.03, right=0.99, bottom=0.1, top=0.85, wspace=0.3)
+    fig, axes = new_figure(n, width=1.5 * n + 1, height=3.2, left=0.03, right=0.99, bottom=0.1, top=0.85,
+                           wspace=0.3)
     for ax, pixels, p, y in zip(axes, images, probs, y_true):
         ax.axis("off")
         img = ax.inset_axes([0.1, 0.45, 0.8, 0.55])
-        _image(img, pixels, side)
+        _image(img, pixels)
         bars = ax.inset_axes([0.0, 0.0, 1.0, 0.38])
         k = int(np.argmax(p))
         bars.bar(range(10), p, color=[COLORS[2] if j == y else (COLORS[1] if j == k else "0.7")
@@ -52,11 +50,11 @@ def prediction_figure(images, probs, y_true, side=28):
     return fig
 
 
-def confusion_figure(cm, title="Confusion matrix (test set)"):
-    """The confusion matrix as a heat map with counts; the diagonal is what the network got right."""
+def confusion_figure(cm):
+    """The test set's confusion matrix as a heat map with counts; the diagonal is what the network
+    got right."""
     cm = np.asarray(cm)
-    fig, (ax,) = new_figure(1, width=5.2, height=4.6)
-    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.12, top=0.9)
+    fig, (ax,) = new_figure(1, width=5.2, height=4.6, left=0.14, right=0.97, bottom=0.12, top=0.9)
     off = cm.astype(float).copy()
     np.fill_diagonal(off, np.nan)
     ax.imshow(off, cmap="Reds")
@@ -65,21 +63,21 @@ def confusion_figure(cm, title="Confusion matrix (test set)"):
             if cm[i, j]:
                 ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=8,
                         color="black" if i != j else COLORS[2], weight="bold" if i == j else None)
-    ax.set(xlabel="predicted digit", ylabel="true digit", title=title,
+    ax.set(xlabel="predicted digit", ylabel="true digit", title="Confusion matrix (test set)",
            xticks=range(cm.shape[1]), yticks=range(cm.shape[0]))
     return fig
 
 
-def mistakes_figure(images, y_true, probs, indices, side=28, ncols=8):
-    """A gallery of misclassified images: true digit, prediction and its probability."""
+def mistakes_figure(images, y_true, probs, indices):
+    """A gallery of misclassified images, 8 a row: true digit, prediction and its probability."""
     indices = list(indices)
-    nrows = max(1, -(-len(indices) // ncols))
-    fig, _ = new_figure(1, width=1.2 * ncols, height=1.45 * nrows + 0.3)
-    fig.clf()
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.9, hspace=0.45, wspace=0.1)
-    for n, i in enumerate(indices):
-        ax = fig.add_subplot(nrows, ncols, n + 1)
-        _image(ax, images[i], side)
+    nrows = max(1, -(-len(indices) // 8))
+    fig, axes = new_figure(8, width=9.6, height=1.45 * nrows + 0.3, nrows=nrows, left=0.01, right=0.99,
+                           bottom=0.01, top=0.9, hspace=0.45, wspace=0.1)
+    for ax in np.ravel(axes)[len(indices):]:
+        ax.remove()
+    for ax, i in zip(np.ravel(axes), indices):
+        _image(ax, images[i])
         k = int(np.argmax(probs[i]))
         ax.set_title(f"{y_true[i]} → {k} ({probs[i][k]:.2f})", fontsize=8, color=COLORS[1])
     return fig

@@ -28,10 +28,6 @@ def _texts(out):
             yield val if isinstance(val, str) else "".join(val)
 
 
-def test_there_are_chapters():
-    assert NOTEBOOKS, "no notebooks under chapters/"
-
-
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_executed_top_to_bottom_in_one_fresh_kernel(path):
     nb = load(path)

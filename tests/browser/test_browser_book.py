@@ -12,7 +12,6 @@ scratch copy with a broken explorer, to show that they fail.
 from __future__ import annotations
 
 import io
-import math
 import os
 import re
 from pathlib import Path
@@ -20,13 +19,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser import ARTIFACTS, HTML, VISIBLE_FRAME_JS, kernel_free_latency, launch, move, serve
+from tests.browser import ARTIFACTS, HTML, VISIBLE_FRAME_JS, launch, move, serve
 from tests.helpers import NOISE, toc_files
 
 BOOK = Path(os.environ.get("NNLIB_BOOK_HTML", HTML))
 PAGES = toc_files()
 CHAPTERS = [p for p in PAGES if re.search(r"/\d\d_", p)]
-FIGURE_CHAPTER = "chapters/10_batch_norm"  # dark-mode screenshot and the latency measurement
+FIGURE_CHAPTER = "chapters/10_batch_norm"  # the dark-mode screenshot
 
 # Console errors (and HTTP errors) we tolerate, each with its reason, matched against
 # "<message> (<url>)". The ones the theme used to cause are fixed in _config.yml instead:
@@ -295,11 +294,3 @@ def test_dark_mode_keeps_figures_on_a_light_background(visit):
         checked += 1
     assert checked, "no figure large enough to sample"
     assert not v.errors, v.errors
-
-
-def test_kernel_free_latency_is_measured(visit):
-    v = visit(FIGURE_CHAPTER)
-    med, times = kernel_free_latency(v.page, v.page.locator(".nnlib-explorer").first, moves=20,
-                                     samples=True)
-    assert len(times) == 20 and all(math.isfinite(t) and t > 0 for t in times), times
-    assert math.isfinite(med) and med > 0, med

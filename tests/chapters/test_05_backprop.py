@@ -98,15 +98,6 @@ def test_the_chapter_shows_the_lab_numbers_and_not_a_changed_digit():
                 assert not shows(changed, stored), changed
 
 
-def test_the_chapter_shows_the_lecture_example():
-    stored = stored_text(CHAPTERS / NOTEBOOK)
-    g = one_neuron()
-    g["J"].backward()
-    for name in ("x", "w", "b", "y", "c", "a", "d", "J"):
-        row = f"{name:>2} {g[name].data:>7g} {g[name].grad:>7g}"
-        assert row in stored, row
-
-
 # --- note 004's cost claim (lines 343-346) ---------------------------------------------------------------
 @pytest.mark.parametrize("sizes", SIZES, ids=str)
 def test_backprop_takes_about_n_plus_p_and_slopes_n_times_p(sizes):

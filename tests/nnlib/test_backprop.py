@@ -267,19 +267,3 @@ def test_bad_arguments_raise_value_error_naming_them(make, match):
 
 def test_numpy_scalars_are_accepted():
     assert (Value(np.float32(0.5)) * np.float64(2.0)).data == 1.0
-
-
-def test_the_figures_are_figures():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from nnlib.plots import backprop as plots
-
-    rows = [gradient_cost(s) for s in ([2, 1, 1], [2, 3, 1])]
-    eps = np.array([1e-1, 1e-3])
-    for fig in (plots.graph_figure(), plots.backprop_explorer_figure(w=-1.0, b=4.0),
-                plots.cost_figure(rows), plots.slope_error_figure(eps, eps, eps ** 2)):
-        assert isinstance(fig, plt.Figure)
-        plt.close(fig)

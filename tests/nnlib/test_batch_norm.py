@@ -140,7 +140,7 @@ def test_note_model_has_the_notes_layers(keras):
 @pytest.mark.parametrize("bn", [False, True])
 def test_sigmoid_network_gradients_match_keras_gradient_tape(tf, keras, bn):
     net = batch_norm.sigmoid_network([12, 8, 6, 4], bn=bn, seed=3)
-    model = batch_norm.note_model(bn=bn, activation="sigmoid", widths=(8, 6), n_inputs=12, n_outputs=4)
+    model = batch_norm.note_model(bn=bn, sizes=(12, 8, 6, 4), activation="sigmoid")
     dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
     for layer, W, b in zip(dense, net.weights, net.biases):
         layer.kernel.assign(W)
