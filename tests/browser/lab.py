@@ -336,6 +336,14 @@ _PROGRESS_JS = """() => {
 }"""
 
 
+def lost_run(prompts) -> bool:
+    """Whether the prompts show a Run All that lost cells: one runs them in order in one kernel, so
+    counts rise and no cell before a run one is unrun (seen in a fresh clone: ``[ ]:``, ``[1]:``)."""
+    counts = [int(p[1:-2]) if re.fullmatch(r"\[\d+\]:", p) else None for p in prompts]
+    ran = [i for i, c in enumerate(counts) if c is not None]
+    return bool(ran) and (None in counts[:ran[-1]] or any(counts[a] >= counts[b] for a, b in zip(ran, ran[1:])))
+
+
 def run_all(page, timeout: float = RUN_TIMEOUT) -> float:
     """Clear all outputs, run all cells, and wait until every code cell has run (or one failed).
 
@@ -358,11 +366,13 @@ def run_all(page, timeout: float = RUN_TIMEOUT) -> float:
     # Seen once on a loaded machine: the first cell ran, the rest stayed unrun and the kernel went
     # idle. If nothing runs and cells are still unrun for 15 s, ask once more (as a reader would).
     deadline, stalled_since, asked_again, reruns = time.monotonic() + timeout, None, False, 0
+    lost_cells = False
     while True:
-        if accept_kernel_dialog(page) and reruns < 3:
+        if (accept_kernel_dialog(page) or lost_cells) and reruns < 3:
             # the kernel may have changed under the run: once it is idle, run everything again
             # (at most three times), and judge only that run (wait until it has started, so an
             # old error output is not counted)
+            lost_cells = False
             time.sleep(3)
             wait_idle(page, timeout)
             menu(page, "Edit", "Clear Outputs of All Cells")
@@ -376,7 +386,11 @@ def run_all(page, timeout: float = RUN_TIMEOUT) -> float:
         running = any("*" in p for p in state["prompts"])
         pending = sum(not re.fullmatch(r"\[\d+\]:", p) for p in state["prompts"])
         if not running and (state["errors"] or not pending):
-            break
+            # a run that lost cells is repeated (within the same three reruns), never judged
+            lost_cells = lost_run(state["prompts"])
+            if not (lost_cells and reruns < 3):
+                break
+            continue
         if time.monotonic() > deadline:
             raise AssertionError(f"Run All did not finish within {timeout} s: {pending} of "
                                  f"{len(state['prompts'])} code cells not run")

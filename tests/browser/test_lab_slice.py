@@ -1,11 +1,12 @@
-"""The Lab test runs each chapter cut to what its live explorer needs (tests/browser/lab.py explorer_slice)."""
+"""The Lab test runs each chapter cut to what its live explorer needs (tests/browser/lab.py explorer_slice),
+and repeats a Run All that lost cells (lost_run)."""
 from __future__ import annotations
 
 import re
 
 import pytest
 
-from tests.browser.lab import explorer_slice
+from tests.browser.lab import explorer_slice, lost_run
 from tests.helpers import load, notebooks
 
 
@@ -73,3 +74,14 @@ def test_a_method_call_whose_result_is_kept_still_changes_its_object():
     # chapter 12: history = model.fit(...) trains the model the explorer then reads
     nb = _nb("model = make()", "history = model.fit(1)", "ex = E(model)", "ex.live()")
     assert _kept(nb) == ["model = make()", "history = model.fit(1)", "ex = E(model)", "ex.live()"]
+
+
+@pytest.mark.parametrize("prompts, lost", [
+    (["[ ]:", "[1]:", "[ ]:"], True),          # the first cell never ran: its names are missing
+    (["[3]:", "[1]:", "[2]:"], True),          # counts fall: the cells ran in two kernels
+    (["[1]:", "[2]:", "[ ]:"], False),         # an error in cell 2 stops the run: a real result
+    (["[4]:", "[5]:", "[6]:"], False),
+    (["[ ]:", "[ ]:"], False),
+])
+def test_a_run_all_that_lost_cells_is_recognised(prompts, lost):
+    assert lost_run(prompts) is lost
