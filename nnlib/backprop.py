@@ -98,7 +98,9 @@ class Value:
 
     def __mul__(self, other):
         other = self._wrap(other)
-        return Value._node(self.data * other.data, "*", (self, other), (other.data, self.data))
+        # d(xy)/dx = y and d(xy)/dy = x
+        return Value._node(self.data * other.data, "*", (self, other),
+                           (other.data, self.data))
 
     def __truediv__(self, other):
         other = self._wrap(other)
@@ -169,15 +171,18 @@ class Value:
         return order
 
     def backward(self) -> None:
-        """Set ``grad`` of every node this value depends on to d(self)/d(node), in one backward pass."""
+        """Set ``grad`` of every node this value depends on to
+        d(self)/d(node), in one backward pass."""
         order = self.nodes()
         for node in order:
             node.grad = 0.0
         self.grad = 1.0
         steps = 0
-        for node in reversed(order):  # a node is finished before any of its parents is reached
+        # a node is finished before any of its parents is reached
+        for node in reversed(order):
             for parent, local in zip(node.parents, node.local_grads):
-                parent.grad += local * node.grad  # the chain rule, one edge at a time
+                # the chain rule, one edge at a time
+                parent.grad += local * node.grad
             steps += len(node.parents)
         for counter in _COUNTERS:
             counter.backward += steps

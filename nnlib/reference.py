@@ -30,13 +30,16 @@ def _tf():
     return tf_setup(seed=0)
 
 
-def keras_sgd(w0, lr, num_steps, decay_steps=None, decay_rate=None, staircase=False):
-    """Note 002's script in TensorFlow 2: ``GradientTape`` and Keras ``SGD`` on ``(w + 1)^2`` (chapters 4, 6).
+def keras_sgd(w0, lr, num_steps, decay_steps=None, decay_rate=None,
+              staircase=False):
+    """Note 002's script in TensorFlow 2: ``GradientTape`` and Keras ``SGD``
+    on ``(w + 1)^2`` (chapters 4, 6).
 
-    Given ``decay_steps`` and ``decay_rate``, the learning rate is Keras's ``ExponentialDecay``
-    schedule starting at ``lr`` (chapter 6). Returns a :class:`nnlib.learning_rate.Trace` read
-    from TensorFlow: w after every update, the learning rate the optimizer reports at every
-    global step, and its own count of updates (``optimizer.iterations``) as ``num_steps``.
+    Given ``decay_steps`` and ``decay_rate``, the learning rate is Keras's
+    ``ExponentialDecay`` schedule starting at ``lr`` (chapter 6). Returns a
+    :class:`nnlib.learning_rate.Trace` read from TensorFlow: w after every
+    update, the learning rate the optimizer reports at every global step, and
+    its own count of updates (``optimizer.iterations``) as ``num_steps``.
     """
     from .learning_rate import SGD, Trace
 
@@ -44,7 +47,8 @@ def keras_sgd(w0, lr, num_steps, decay_steps=None, decay_rate=None, staircase=Fa
     import keras
 
     if decay_steps is not None:
-        lr = keras.optimizers.schedules.ExponentialDecay(lr, decay_steps, decay_rate, staircase=staircase)
+        lr = keras.optimizers.schedules.ExponentialDecay(
+            lr, decay_steps, decay_rate, staircase=staircase)
     opt = keras.optimizers.SGD(learning_rate=lr)
     w = tf.Variable(w0, dtype=tf.float32)
     ws, lrs = [w.numpy()], [opt.learning_rate.numpy()]
@@ -53,17 +57,20 @@ def keras_sgd(w0, lr, num_steps, decay_steps=None, decay_rate=None, staircase=Fa
             loss = tf.square(w + 1)
         opt.apply_gradients(zip(tape.gradient(loss, [w]), [w]))
         ws.append(w.numpy())
-        lrs.append(opt.learning_rate.numpy())  # the schedule at optimizer.iterations, now k + 1
+        # the schedule at optimizer.iterations, now k + 1
+        lrs.append(opt.learning_rate.numpy())
     lrs = np.array(lrs, dtype=F32)
-    return Trace(w=np.array(ws, dtype=F32), rule=SGD(), lr=lrs, rate=lrs[:-1],
-                 num_steps=int(opt.iterations.numpy()))
+    return Trace(w=np.array(ws, dtype=F32), rule=SGD(), lr=lrs,
+                 rate=lrs[:-1], num_steps=int(opt.iterations.numpy()))
 
 
 def tf1_decay_script(num_steps=40):
-    """Note 002's decay script (section 三) as it ran, a TensorFlow 1 graph via ``tf.compat.v1`` (chapter 6).
+    """Note 002's decay script (section 三) as it ran, a TensorFlow 1 graph
+    via ``tf.compat.v1`` (chapter 6).
 
-    Base rate 0.1, decay rate 0.99 every step, staircase, from ``w = 5``. Returns the lines the
-    script prints, ``After k steps: global_step is ..., w is ..., learning rate is ..., loss is ...``.
+    Base rate 0.1, decay rate 0.99 every step, staircase, from ``w = 5``.
+    Returns the lines the script prints, ``After k steps: global_step is ...,
+    w is ..., learning rate is ..., loss is ...``.
     """
     from .notes.lr_decay import DECAY_FORMAT
 
@@ -72,35 +79,43 @@ def tf1_decay_script(num_steps=40):
     lines = []
     with tf.Graph().as_default():
         global_step = tf.Variable(0, trainable=False)
-        learning_rate = v1.train.exponential_decay(0.1, global_step, 1, 0.99, staircase=True)
+        learning_rate = v1.train.exponential_decay(
+            0.1, global_step, 1, 0.99, staircase=True)
         w = tf.Variable(tf.constant(5, dtype=tf.float32))
         loss = tf.square(w + 1)
-        train_step = v1.train.GradientDescentOptimizer(learning_rate).minimize(loss, global_step=global_step)
+        opt = v1.train.GradientDescentOptimizer(learning_rate)
+        train_step = opt.minimize(loss, global_step=global_step)
         with v1.Session() as sess:
             sess.run(v1.global_variables_initializer())
             for i in range(num_steps):
                 sess.run(train_step)
-                lines.append(DECAY_FORMAT % (i, sess.run(global_step), sess.run(w),
-                                             sess.run(learning_rate), sess.run(loss)))
+                lines.append(DECAY_FORMAT % (
+                    i, sess.run(global_step), sess.run(w),
+                    sess.run(learning_rate), sess.run(loss)))
     return lines
 
 
 def tf_ema_path(path, decay, num_updates=None):
-    """``tf.train.ExponentialMovingAverage``'s shadow along a path of weights ``path[t]`` (chapter 7).
+    """``tf.train.ExponentialMovingAverage``'s shadow along a path of weights
+    ``path[t]`` (chapter 7).
 
-    Before step t's ``apply`` the variable holds ``path[t]`` and the update count is
-    ``num_updates[t]`` (the warm-up); ``num_updates=None`` means no warm-up. The first ``apply``
-    creates the shadow at ``path[0]``. Returns the shadow after every step, shaped like ``path``.
+    Before step t's ``apply`` the variable holds ``path[t]`` and the update
+    count is ``num_updates[t]`` (the warm-up); ``num_updates=None`` means no
+    warm-up. The first ``apply`` creates the shadow at ``path[0]``. Returns
+    the shadow after every step, shaped like ``path``.
     """
     tf = _tf()
     path = np.asarray(path, dtype=F32)
     var = tf.Variable(path[0])
-    step = tf.Variable(0 if num_updates is None else int(num_updates[0]), trainable=False, dtype=tf.int64)
-    avg = tf.train.ExponentialMovingAverage(decay, num_updates=None if num_updates is None else step)
+    warmup = num_updates is not None
+    step = tf.Variable(int(num_updates[0]) if warmup else 0,
+                       trainable=False, dtype=tf.int64)
+    avg = tf.train.ExponentialMovingAverage(
+        decay, num_updates=step if warmup else None)
     out = []
     for t, value in enumerate(path):
         var.assign(value)
-        if num_updates is not None:
+        if warmup:
             step.assign(int(num_updates[t]))
         avg.apply([var])
         out.append(avg.average(var).numpy())
@@ -143,15 +158,18 @@ def keras_optimizer(name, lr, **hyper):
 
 
 def keras_optimizer_paths(runs, grad, num_steps, graph=True):
-    """Keras's paths for several optimizers at once, fed gradients computed in numpy (chapter 8).
+    """Keras's paths for several optimizers at once, fed gradients computed
+    in numpy (chapter 8).
 
-    ``runs`` lists ``(name, lr, hyper, starts)``: a rule of :mod:`nnlib.optimizers`, its
-    learning rate and hyperparameters, and the start of each weight it updates.
-    ``grad(i, j, w, k)`` is the gradient run ``i`` feeds its weight ``j`` at step ``k`` (from 0),
-    given its current value ``w``. One call per step applies every optimizer, compiled with
-    ``tf.function`` unless ``graph=False``; meanwhile Grappler's arithmetic optimizer, which
-    rewrites ``g / sqrt(v)`` as ``g * rsqrt(v)`` and so changes last digits, is off, so the
-    formulas run as Keras writes them. Returns ``paths[i][j]``, an array ``(num_steps + 1, ...)``.
+    ``runs`` lists ``(name, lr, hyper, starts)``: a rule of
+    :mod:`nnlib.optimizers`, its learning rate and hyperparameters, and the
+    start of each weight it updates. ``grad(i, j, w, k)`` is the gradient run
+    ``i`` feeds its weight ``j`` at step ``k`` (from 0), given its current
+    value ``w``. One call per step applies every optimizer, compiled with
+    ``tf.function`` unless ``graph=False``; meanwhile Grappler's arithmetic
+    optimizer, which rewrites ``g / sqrt(v)`` as ``g * rsqrt(v)`` and so
+    changes last digits, is off, so the formulas run as Keras writes them.
+    Returns ``paths[i][j]``, an array ``(num_steps + 1, ...)``.
     """
     tf = _tf()
     import keras
@@ -160,37 +178,45 @@ def keras_optimizer_paths(runs, grad, num_steps, graph=True):
     optimizers, weights = [], []
     for name, lr, hyper, starts in runs:
         optimizers.append(keras_optimizer(name, lr, **hyper))
-        weights.append([keras.Variable(np.asarray(s, dtype=F32)) for s in starts])
+        weights.append([keras.Variable(np.asarray(s, dtype=F32))
+                        for s in starts])
         optimizers[-1].build(weights[-1])
 
     def apply(grads):
         for o, ws, gs in zip(optimizers, weights, grads):
             o.apply_gradients(zip(gs, ws))
 
-    old = tf.config.optimizer.get_experimental_options().get("arithmetic_optimization", True)
-    tf.config.optimizer.set_experimental_options({"arithmetic_optimization": False})
+    options = tf.config.optimizer
+    key = "arithmetic_optimization"
+    old = options.get_experimental_options().get(key, True)
+    options.set_experimental_options({key: False})
     try:
         apply = tf.function(apply) if graph else apply
         paths = [[[w.numpy()] for w in ws] for ws in weights]
         for k in range(num_steps):
-            apply([[tf.constant(np.asarray(grad(i, j, w.numpy(), k), dtype=F32)) for j, w in enumerate(ws)]
-                   for i, ws in enumerate(weights)])
+            grads = [[np.asarray(grad(i, j, w.numpy(), k), dtype=F32)
+                      for j, w in enumerate(ws)]
+                     for i, ws in enumerate(weights)]
+            apply([[tf.constant(g) for g in gs] for gs in grads])
             for ps, ws in zip(paths, weights):
                 for p, w in zip(ps, ws):
                     p.append(w.numpy())
     finally:
-        tf.config.optimizer.set_experimental_options({"arithmetic_optimization": old})
+        options.set_experimental_options({key: old})
     return [[np.stack(p) for p in ps] for ps in paths]
 
 
 def keras_penalty(w, kind, lam):
-    """Keras 3's ``L1(lam)`` or ``L2(lam)`` regularizer on weights ``w``, and its gradient by ``GradientTape`` (chapter 11)."""
+    """Keras 3's ``L1(lam)`` or ``L2(lam)`` regularizer on weights ``w``, and
+    its gradient by ``GradientTape`` (chapter 11)."""
     tf = _tf()
     import keras
 
     var = tf.Variable(np.asarray(w, dtype=F32))
     with tf.GradientTape() as tape:
-        value = {"l1": keras.regularizers.L1, "l2": keras.regularizers.L2}[kind](lam)(var)
+        penalty = {"l1": keras.regularizers.L1,
+                   "l2": keras.regularizers.L2}[kind]
+        value = penalty(lam)(var)
     return value.numpy(), tape.gradient(value, var).numpy()
 
 
@@ -245,13 +271,16 @@ def keras_train_circle_net(X, y, kind="none", lam=0.0, lr=1e-4, batch_size=30, n
 
 
 def tf1_backward(X, y, pass_global_step, num_steps=500, every=125):
-    """The course's ``backward.py`` as a TensorFlow 1 graph (``tf.compat.v1``) on note 000's data (chapter 11).
+    """The course's ``backward.py`` as a TensorFlow 1 graph
+    (``tf.compat.v1``) on note 000's data (chapter 11).
 
-    A 2-11-1 network from :func:`nnlib.regularization.init_circle_net`, MSE plus
-    ``l2_regularizer(0.01)``, ``AdamOptimizer`` with the rate ``exponential_decay(0.001,
-    global_step, 300 / 30, 0.999, staircase=True)``, batches of 30 in order. ``minimize`` gets
-    ``global_step`` only if ``pass_global_step`` (the published file does not pass it). Returns
-    rows ``(step, global_step, learning rate)`` every ``every`` steps.
+    A 2-11-1 network from :func:`nnlib.regularization.init_circle_net`, MSE
+    plus ``l2_regularizer(0.01)``, ``AdamOptimizer`` with the rate
+    ``exponential_decay(0.001, global_step, 300 / 30, 0.999,
+    staircase=True)``, batches of 30 in order. ``minimize`` gets
+    ``global_step`` only if ``pass_global_step`` (the published file does not
+    pass it). Returns rows ``(step, global_step, learning rate)`` every
+    ``every`` steps.
     """
     from .regularization import init_circle_net
 
@@ -262,23 +291,28 @@ def tf1_backward(X, y, pass_global_step, num_steps=500, every=125):
         x = v1.placeholder(tf.float32, shape=(None, 2))
         y_ = v1.placeholder(tf.float32, shape=(None, 1))
         init = init_circle_net(seed=0)
-        w1, b1, w2, b2 = (v1.Variable(init[k][0]) for k in ("w1", "b1", "w2", "b2"))
+        w1, b1, w2, b2 = (v1.Variable(init[k][0])
+                          for k in ("w1", "b1", "w2", "b2"))
         y_out = tf.matmul(tf.nn.relu(tf.matmul(x, w1) + b1), w2) + b2
         global_step = v1.Variable(0, trainable=False)
-        learning_rate = v1.train.exponential_decay(0.001, global_step, 300 / 30, 0.999, staircase=True)
+        learning_rate = v1.train.exponential_decay(
+            0.001, global_step, 300 / 30, 0.999, staircase=True)
         # l2_regularizer(0.01)(w) is 0.01 * tf.nn.l2_loss(w)
-        loss_total = tf.reduce_mean(tf.square(y_out - y_)) + tf.add_n([0.01 * tf.nn.l2_loss(w1),
-                                                                        0.01 * tf.nn.l2_loss(w2)])
+        loss_total = tf.reduce_mean(tf.square(y_out - y_)) + tf.add_n(
+            [0.01 * tf.nn.l2_loss(w1), 0.01 * tf.nn.l2_loss(w2)])
         opt = v1.train.AdamOptimizer(learning_rate)
         if pass_global_step:
-            train_step = opt.minimize(loss_total, global_step=global_step)   # the fix
+            # the fix
+            train_step = opt.minimize(loss_total, global_step=global_step)
         else:
-            train_step = opt.minimize(loss_total)                             # as in backward.py
+            train_step = opt.minimize(loss_total)  # as in backward.py
         with v1.Session(graph=g) as sess:
             sess.run(v1.global_variables_initializer())
             for i in range(num_steps):
                 start = (i * 30) % 300
-                sess.run(train_step, feed_dict={x: X[start:start + 30], y_: y[start:start + 30]})
+                batch = {x: X[start:start + 30], y_: y[start:start + 30]}
+                sess.run(train_step, feed_dict=batch)
                 if (i + 1) % every == 0:
-                    rows.append((i + 1, *sess.run([global_step, learning_rate])))
+                    rows.append(
+                        (i + 1, *sess.run([global_step, learning_rate])))
     return rows
