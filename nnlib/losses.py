@@ -1,20 +1,9 @@
 """Loss functions and the yogurt example of note 000, in float32 (chapter 2: loss functions).
 
-Read it top to bottom:
-
-- :func:`mse`, the mean squared error ``mean((y_true - y_pred)^2)``;
-- :func:`cost_profit_loss`: note 000's asymmetric loss, where predicting too much costs
-  ``cost`` per unit and predicting too little loses ``profit``; :func:`target_quantile` says
-  where it aims, and :func:`cost_profit_best_weights` finds its exact minimum for a linear model;
-- :func:`yogurt_data`, :data:`YOGURT_W0` and :func:`linear_sgd`: the data, the starting
-  weights and the mini-batch gradient descent of the original course scripts (with both
-  losses' gradients in TensorFlow's order), which reproduce the scripts' printed weights
-  to the last digit;
-- :func:`cross_entropy` (probabilities in, any log base), :func:`binary_cross_entropy` and
-  :func:`binary_cross_entropy_from_logits` (the stable form TensorFlow uses).
-
-Softmax and the cross-entropy of integer labels from logits are in :mod:`nnlib.softmax`
-(chapter 3).
+The mean squared error; note 000's asymmetric cost/profit loss, where it aims and its exact
+minimum; the data, start and mini-batch gradient descent of the original course scripts
+(reproducing their printed weights to the last digit); and the cross-entropies. Softmax and the
+cross-entropy of integer labels from logits are in :mod:`nnlib.softmax` (chapter 3).
 """
 from __future__ import annotations
 
@@ -171,9 +160,8 @@ def linear_sgd(X, y, w0, lr, num_steps, batch_size=8, loss="mse", cost=None, pro
     """Mini-batch gradient descent for ``y ≈ X·w`` (no bias), batches taken in order, float32
     (chapter 2).
 
-    ``loss`` is ``"mse"`` (:func:`mse`), ``"cost_profit"`` (:func:`cost_profit_loss`, with
-    ``cost`` and ``profit``) or any function ``(y_true, y_pred) -> gradient with respect to
-    y_pred``. Step ``i`` uses rows ``start:start + batch_size`` with
+    ``loss`` is ``"mse"`` (:func:`mse`) or ``"cost_profit"`` (:func:`cost_profit_loss`, with
+    ``cost`` and ``profit``). Step ``i`` uses rows ``start:start + batch_size`` with
     ``start = (i * batch_size) % n``, as note 000's scripts did, and TensorFlow's arithmetic:
     ``y_pred = X_b·w`` (products added feature by feature), ``d`` = the loss's gradient with
     respect to ``y_pred``, the weight gradient ``X_b^T·d`` summed row after row, then
@@ -189,11 +177,8 @@ def linear_sgd(X, y, w0, lr, num_steps, batch_size=8, loss="mse", cost=None, pro
         cost, profit = _cost_profit(cost, profit)
         cost32, minus_profit32 = F32(cost), F32(-profit)
         grad = lambda a, b: np.where(b > a, cost32, minus_profit32)  # noqa: E731
-    elif callable(loss):
-        grad = lambda a, b: np.asarray(loss(a, b), dtype=F32)  # noqa: E731
     else:
-        raise ValueError(f"loss must be 'mse', 'cost_profit' or a function (y_true, y_pred) -> "
-                         f"gradient, got {loss!r}")
+        raise ValueError(f"loss must be 'mse' or 'cost_profit', got {loss!r}")
     X = _check.finite_array("X", X)
     y = _check.finite_array("y", y)
     w = _check.finite_array("w0", w0)
@@ -208,16 +193,13 @@ def linear_sgd(X, y, w0, lr, num_steps, batch_size=8, loss="mse", cost=None, pro
     num_steps = _check.non_negative_int("num_steps", num_steps)
     batch_size = _check.batch_size(batch_size, n)
     w = w.reshape(d).copy()
-    batches = {}
     history = np.empty((num_steps + 1, d), dtype=F32)
     history[0] = w
     add = np.add.reduce
     with np.errstate(over="ignore", invalid="ignore"):
         for i in range(num_steps):
             start = (i * batch_size) % n
-            if start not in batches:
-                batches[start] = (X[start:start + batch_size], y[start:start + batch_size])
-            xb, yb = batches[start]
+            xb, yb = X[start:start + batch_size], y[start:start + batch_size]
             y_pred = add(xb * w, axis=1, keepdims=True)   # x1*w1 + x2*w2 (+ ...), in order
             g = add(xb * grad(yb, y_pred), axis=0)        # rows added one after another
             w = w - g * lr32
@@ -274,7 +256,4 @@ def binary_cross_entropy_from_logits(y, z):
     """
     y, z = _pair(y, z, "y", "z")
     _probabilities("y", y)
-    pos = z >= 0
-    relu_logits = np.where(pos, z, F32(0))
-    neg_abs_logits = np.where(pos, -z, z)
-    return (relu_logits - z * y) + np.log1p(np.exp(neg_abs_logits))
+    return (np.maximum(z, F32(0)) - z * y) + np.log1p(np.exp(-np.abs(z)))

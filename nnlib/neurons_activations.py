@@ -1,16 +1,9 @@
 """Chapter 1 (neurons and activations): what a neuron computes, and the functions it applies.
 
-A neuron computes ``f(sum_i x_i w_i + b)``; a dense layer does that for many neurons at once,
-``f(X @ W + b)``. This module holds, in float32 numpy:
-
-- the activation functions ``f`` of the chapter and their derivatives ``f'`` (TensorFlow's
-  formulas, so values agree with ``keras.activations`` to float32 rounding): the one table that
-  every numpy network of the course (:mod:`nnlib.network`) uses;
-- counting a network's layers and parameters from its layer sizes, e.g. ``[3, 4, 2]`` -> 26;
-- folding a stack of linear layers into one (why hidden layers need a non-linearity);
-- a network with one hidden layer (a :class:`nnlib.network.Network`) trained by full-batch
-  gradient descent, recording how many hidden units are "off" for every input (the dying-ReLU
-  demonstration).
+A neuron computes ``f(sum_i x_i w_i + b)``; a dense layer ``f(X @ W + b)``. Here, in float32 numpy:
+the activations and their derivatives (TensorFlow's formulas; the table every numpy network of
+the course uses), layer and parameter counts, folding linear layers into one, and the dying-ReLU
+demonstration on a one-hidden-layer :class:`nnlib.network.Network`.
 """
 from __future__ import annotations
 
@@ -20,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import network, portable
-from ._check import finite_array, non_negative_int, positive_int, positive_number
+from ._check import finite_array, non_negative_int, one_of, positive_int, positive_number
 
 __all__ = [
     "NAMES", "sigmoid", "leaky_relu", "elu", "LEAKY_ALPHA", "ELU_ALPHA", "kernels", "get", "derivative",
@@ -39,12 +32,6 @@ LEAKY_ALPHA = 0.01
 ELU_ALPHA = 1.0
 # TensorFlow's softplus switches formula beyond |z| = -(log(float32 eps) + 2) ~ 13.94.
 _SOFTPLUS_T = F32(np.log(np.finfo(np.float32).eps) + 2)
-
-
-# --- argument checks -----------------------------------------------------------------------
-
-def _z(z, name="z") -> np.ndarray:
-    return finite_array(name, z, np.float32)
 
 
 # --- the activations: the one table every numpy network of the course uses --------------------
@@ -89,8 +76,7 @@ _KERNELS = {
 
 def _resolve(name, alpha):
     """Canonical name and float32 alpha (None where the activation has none)."""
-    if not isinstance(name, str) or _ALIASES.get(name, name) not in _KERNELS:
-        raise ValueError(f"name must be one of {NAMES + tuple(_ALIASES)}, got {name!r}")
+    name = one_of("name", name, NAMES + tuple(_ALIASES))
     name = _ALIASES.get(name, name)
     if name == "leaky_relu":
         alpha = LEAKY_ALPHA if alpha is None else alpha
@@ -122,11 +108,7 @@ def elu(z, alpha=ELU_ALPHA):
 
 
 def kernels(name, alpha=None):
-    """``(f, f')`` of activation ``name`` as unchecked float32 kernels for the trainers (chapter 1).
-
-    ``f(z)``, and ``f'(z, a)`` given ``a = f(z)`` as well (sigmoid and tanh reuse it). The table
-    of every numpy network of the course (:class:`nnlib.network.Network`).
-    """
+    """Unchecked float32 kernels ``(f(z), f'(z, a))`` of ``name``, ``a = f(z)``, for trainers (chapter 1)."""
     name, a = _resolve(name, alpha)
     f, df = _KERNELS[name]
     return (lambda z: f(z, a)), (lambda z, out: df(z, out, a))
@@ -137,10 +119,10 @@ def get(name, alpha=None):
     f, df = kernels(name, alpha)
 
     def grad(z):
-        z = _z(z)
+        z = finite_array("z", z)
         return df(z, f(z))
 
-    return (lambda z: f(_z(z))), grad
+    return (lambda z: f(finite_array("z", z))), grad
 
 
 def derivative(name, z, alpha=None):
@@ -161,21 +143,19 @@ def keras_value_and_grad(name, z, alpha=None):
     from .tfsetup import QUIET_ENV
 
     name, a = _resolve(name, alpha)
-    z = _z(z)
+    z = finite_array("z", z)
     for key, value in QUIET_ENV.items():
         os.environ.setdefault(key, value)
     import keras
     import tensorflow as tf
 
-    fn = {"identity": keras.activations.linear, "sigmoid": keras.activations.sigmoid,
-          "tanh": keras.activations.tanh, "relu": keras.activations.relu,
-          "leaky_relu": lambda x: keras.activations.leaky_relu(x, negative_slope=float(a)),
-          "elu": lambda x: keras.activations.elu(x, alpha=float(a) if a is not None else 1.0),
-          "softplus": keras.activations.softplus, "swish": keras.activations.silu}[name]
+    fn = getattr(keras.activations, {"identity": "linear", "swish": "silu"}.get(name, name))
+    alpha_name = {"leaky_relu": "negative_slope", "elu": "alpha"}.get(name)  # Keras's name for alpha
+    kwargs = {alpha_name: float(a)} if alpha_name else {}
     zt = tf.constant(z)
     with tf.GradientTape() as tape:
         tape.watch(zt)
-        out = fn(zt)
+        out = fn(zt, **kwargs)
     return out.numpy(), tape.gradient(out, zt).numpy()
 
 
@@ -183,7 +163,7 @@ def keras_value_and_grad(name, z, alpha=None):
 
 def dense(X, W, b, activation="identity", alpha=None):
     """One dense layer: activation(X @ W + b), every neuron f(sum_i x_i w_i + b) at once (chapter 1)."""
-    X, W, b = _z(X, "X"), _z(W, "W"), _z(b, "b")
+    X, W, b = finite_array("X", X), finite_array("W", W), finite_array("b", b)
     if X.ndim != 2 or W.ndim != 2 or b.ndim != 1:
         raise ValueError(f"need X of shape (n, n_in), W (n_in, n_out), b (n_out,); got X {X.shape}, "
                          f"W {W.shape}, b {b.shape}")

@@ -1,23 +1,11 @@
 """Softmax and the cross-entropy of integer labels, computed stably in float32 (chapter 3).
 
-Three functions, each following the steps of TensorFlow's kernels, so results agree with
-TensorFlow to float32 rounding. ``exp`` and ``log`` come from :mod:`nnlib.portable` (correctly
-rounded in practice, the same bits on every CPU; numpy's own pick an AVX2 or AVX-512 version and
-differ in the last bit, as TensorFlow's do):
-
-- :func:`softmax`: shift the logits by their maximum, exponentiate, divide by the sum;
-- :func:`log_softmax`: the shifted logits minus the log of that sum (never takes log of a
-  probability, so it stays finite where the probability underflows to 0);
-- :func:`sparse_categorical_cross_entropy`: ``-log softmax(z)[y]`` per example, from logits
-  (``tf.nn.sparse_softmax_cross_entropy_with_logits``) or, as Keras does with
-  ``from_logits=False``, from probabilities clipped to ``[1e-7, 1 - 1e-7]``.
-
-The probability-based ``cross_entropy(y_true, y_pred, base)`` of chapter 2 lives in
-:mod:`nnlib.losses`.
+Each function follows the steps of TensorFlow's kernels, so results agree with TensorFlow to
+float32 rounding. ``exp`` and ``log`` come from :mod:`nnlib.portable` (the same bits on every
+CPU; numpy's own, like TensorFlow's, pick an AVX2 or AVX-512 version and differ in the last bit).
+The probability-based ``cross_entropy`` of chapter 2 lives in :mod:`nnlib.losses`.
 """
 from __future__ import annotations
-
-import numbers
 
 import numpy as np
 
@@ -36,30 +24,24 @@ def _logits(name: str, z) -> np.ndarray:
     return z
 
 
-def _axis(z: np.ndarray, axis) -> int:
-    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral) or not -z.ndim <= axis < z.ndim:
-        raise ValueError(f"axis must be an integer in [{-z.ndim}, {z.ndim - 1}] for an array of "
-                         f"shape {z.shape}, got {axis!r}")
-    return int(axis)
-
-
-def softmax(z, axis=-1) -> np.ndarray:
-    """Softmax along ``axis``: ``exp(z - max z) / sum exp(z - max z)``, in float32 (chapter 3)."""
+def softmax(z) -> np.ndarray:
+    """Softmax over the last axis: ``exp(z - max z) / sum exp(z - max z)``, in float32 (chapter 3)."""
     z = _logits("z", z)
-    axis = _axis(z, axis)
-    e = exp(z - z.max(axis=axis, keepdims=True))
-    return e * (np.float32(1) / e.sum(axis=axis, keepdims=True))  # TF multiplies by 1/sum
+    e = exp(z - z.max(axis=-1, keepdims=True))
+    return e * (np.float32(1) / e.sum(axis=-1, keepdims=True))  # TF multiplies by 1/sum
 
 
-def log_softmax(z, axis=-1) -> np.ndarray:
-    """Log of the softmax, ``(z - max z) - log sum exp(z - max z)``, in float32 (chapter 3)."""
-    z = _logits("z", z)
-    return _log_softmax(z, _axis(z, axis))
+def log_softmax(z) -> np.ndarray:
+    """Log of the softmax, ``(z - max z) - log sum exp(z - max z)``, over the last axis (chapter 3).
+
+    Never takes the log of a probability, so it stays finite where the probability underflows to 0.
+    """
+    return _log_softmax(_logits("z", z))
 
 
-def _log_softmax(z, axis=-1):
-    shifted = z - z.max(axis=axis, keepdims=True)
-    return shifted - log(exp(shifted).sum(axis=axis, keepdims=True))
+def _log_softmax(z):
+    shifted = z - z.max(axis=-1, keepdims=True)
+    return shifted - log(exp(shifted).sum(axis=-1, keepdims=True))
 
 
 def _labels(y_true, y_pred: np.ndarray) -> np.ndarray:
@@ -67,9 +49,8 @@ def _labels(y_true, y_pred: np.ndarray) -> np.ndarray:
     y = np.asarray(y_true)
     if y.dtype == bool or not (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating)):
         raise ValueError(f"y_true must hold integer class indices, got dtype {y.dtype}: {y_true!r}")
-    if np.issubdtype(y.dtype, np.floating):
-        if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
-            raise ValueError(f"y_true must hold integer class indices (0, 1, 2, ...), got {y_true!r}")
+    if np.issubdtype(y.dtype, np.floating) and (not np.all(np.isfinite(y)) or np.any(y != np.round(y))):
+        raise ValueError(f"y_true must hold integer class indices (0, 1, 2, ...), got {y_true!r}")
     # Keras accepts a trailing axis of length 1, as in labels stored with shape (m, 1)
     if y.ndim == y_pred.ndim and y.ndim > 0 and y.shape[-1] == 1:
         y = y[..., 0]

@@ -1,13 +1,9 @@
 """Chapter 2 (loss functions): what note 000 printed for the yogurt example and cross-entropy,
 what the original course scripts printed behind it, and helpers that print ours the same way.
 
-Note 000 gives the trained weights only rounded to two decimals, inside sentences
-(lines 29, 40 and 43), and its two cross-entropy values inside a worked formula (lines 53-54).
-The full float32 values come from the public course scripts ``opt4_1.py`` (MSE),
-``opt4_2.py`` (COST=1, PROFIT=9) and ``opt4_3.py`` (COST=9, PROFIT=1), which printed ``w1``
-every 500 steps and at the end. They are not in the notes, so they are not ledger entries:
-:data:`SCRIPT_PRINTED` keeps them for the chapter's comparison and
-``tests/test_documents_losses.py``.
+The note gives the trained weights only to two decimals; the full float32 values come from the
+public course scripts behind it. They are not in the notes, so they are not ledger entries:
+:data:`SCRIPT_PRINTED` keeps them for the chapter and ``tests/chapters/test_02_losses.py``.
 """
 from __future__ import annotations
 

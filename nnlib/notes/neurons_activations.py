@@ -5,6 +5,7 @@ carries the number. The ``format_*`` helpers print our own counts in the same fo
 """
 from __future__ import annotations
 
+from ..neurons_activations import param_counts
 from . import NOTE_000, NOTE_003, NOTE_004, Printed, shows
 
 __all__ = ["PARAMS_3_4_2", "PARAMS_3_4_2_AS_PRINTED", "SHAPE_400_25", "SHAPE_25_15", "SHAPE_15_1",
@@ -34,9 +35,8 @@ PHOTO_INPUT = Printed(NOTE_003, 104, "320x240x3=230400", "input length of a 320x
 
 def format_param_sum(sizes) -> str:
     """``'3*4+4 + 4*2+2 = 26'``: weights + biases of each dense layer, and the total (chapter 1)."""
-    sizes = [int(s) for s in sizes]
+    total = sum(param_counts(sizes))  # checks sizes
     terms = [f"{a}*{b}+{b}" for a, b in zip(sizes[:-1], sizes[1:])]
-    total = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
     return " + ".join(terms) + f" = {total}"
 
 

@@ -18,7 +18,7 @@ format_log_a = formatter("-log(a_{})",
 # Note 004 (line 208) describes the round-off error in words only; the two numbers come from the
 # course's optional softmax lab (C2_W2, "Machine Learning Specialization", lines 30-33 of the
 # note name the course). They are not in any note, so they are not a ledger entry:
-# tests/test_documents_softmax.py checks them against a fresh computation and the chapter.
+# tests/chapters/test_03_softmax.py checks them against a fresh computation and the chapter.
 ROUNDOFF_SOURCE = ("the optional softmax lab of the course note 004 follows "
                    "(Coursera Machine Learning Specialization, course 2, week 2)")
 ROUNDOFF = ("0.000200000000000000", "0.000199999999999978")

@@ -25,8 +25,7 @@ def softmax_figure(z):
         ax0.annotate(f"{a[j]:.3f}", (j + 0.2, a[j]), ha="center", va="bottom", fontsize=8)
     ax0.axhline(0, color="0.3", lw=0.8)
     ax0.set_xticks(k, [f"class {j + 1}" for j in k])
-    ax0.set(title=f"softmax of z: the a_j sum to {a.sum():.6f}")
-    ax0.legend(fontsize=8)
+    finish_axes(ax0, "best", grid=None, title=f"softmax of z: the a_j sum to {a.sum():.6f}")
 
     t = np.linspace(-8, 8, 161).astype(np.float32)
     pair = softmax(np.stack([t, np.zeros_like(t)], axis=1))[:, 0]
