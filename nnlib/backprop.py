@@ -8,17 +8,17 @@ graph once, from the output back to the inputs, and multiplies local derivatives
 respect to that node. That walk is backpropagation.
 
 The same idea as karpathy/micrograd, written for this course: plain Python floats (float64),
-one class. For a network, :class:`ValueNetwork` turns the weights of the course's dense network
-(:class:`nnlib.network.Network`) into Values, and
-:func:`numerical_grad` estimates the same derivatives the slow way, one parameter at a time.
-:func:`count_ops` counts the work both take (note 004's "N + P against N x P").
+one class. :class:`ValueNetwork` is the course's dense network made of Values; :func:`numerical_grad`
+and :func:`count_ops` set backprop against one slope per parameter (note 004's N + P against N x P).
 """
 from __future__ import annotations
 
 import math
 import numbers
+import operator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import reduce
 
 import numpy as np
 
@@ -225,12 +225,8 @@ class ValueNetwork:
             raise ValueError(f"x must have {self.sizes[0]} entries, got {len(x)}")
         x = [v if isinstance(v, Value) else Value(_real("x", v), f"x{i + 1}") for i, v in enumerate(x)]
         for k, (W, b) in enumerate(self.layers):
-            z = []
-            for row, bias in zip(W, b):
-                s = row[0] * x[0]
-                for w, xi in zip(row[1:], x[1:]):
-                    s = s + w * xi
-                z.append(s + bias)
+            z = [reduce(operator.add, (w * xi for w, xi in zip(row, x))) + bias
+                 for row, bias in zip(W, b)]
             last = k == len(self.layers) - 1
             x = z if last else [getattr(v, self.activation)() for v in z]
         return x
@@ -267,30 +263,27 @@ def numerical_grad(f, params, eps: float = 1e-3) -> list[float]:
     return slopes
 
 
-def gradient_cost(sizes, seed: int = 0, eps: float = 1e-3) -> dict:
+def gradient_cost(sizes) -> dict:
     """Count the work for all derivatives of one example's cost, by backprop and by slopes (chapter 5).
 
-    The network :class:`ValueNetwork` of ``glorot_network(sizes, "tanh", seed=seed)`` gets one fixed example; the cost is ``1/2 sum (out - t)^2``.
+    The :class:`ValueNetwork` of ``glorot_network(sizes, "tanh", seed=0)`` gets one fixed example;
+    the cost is ``1/2 sum (out - t)^2``.
     Returns ``P`` (parameters), ``N`` (operation nodes of one forward pass), ``backward``
     (chain-rule steps of one backward pass), ``slopes`` (operations of :func:`numerical_grad`:
     one forward pass per parameter, plus the first) and ``max_diff`` (largest |slope - grad|).
     """
-    net = ValueNetwork(glorot_network(sizes, "tanh", seed=seed))
+    net = ValueNetwork(glorot_network(sizes, "tanh", seed=0))
     params = net.parameters()
     x = [math.sin(1.0 + i) for i in range(net.sizes[0])]   # a fixed example: inputs and targets
     t = [math.cos(1.0 + k) for k in range(net.sizes[-1])]
 
     def cost():
-        out = net(x)
-        total = (out[0] - t[0]) ** 2
-        for o, tk in zip(out[1:], t[1:]):
-            total = total + (o - tk) ** 2
-        return 0.5 * total
+        return 0.5 * reduce(operator.add, ((o - tk) ** 2 for o, tk in zip(net(x), t)))
 
     with count_ops() as by_backprop:
         cost().backward()
     with count_ops() as by_slopes:
-        slopes = numerical_grad(cost, params, eps)
+        slopes = numerical_grad(cost, params)
     return {"sizes": tuple(net.sizes), "P": len(params), "N": by_backprop.forward,
             "backward": by_backprop.backward, "slopes": by_slopes.forward,
             "max_diff": max(abs(s - p.grad) for s, p in zip(slopes, params))}

@@ -7,9 +7,7 @@ have been made, ``min(decay, (1 + n) / (10 + n))``, and computes the step as
 ``shadow -= (1 - decay) * (shadow - w)``, all in float32. :class:`ExponentialMovingAverage`
 does exactly that, so its digits are TensorFlow's.
 
-Keras optimizers (``use_ema=True, ema_momentum=m``) keep a different average: no warm-up, the
-first update copies the weights, and the step is computed as ``m * average + (1 - m) * w``;
-:func:`keras_ema_path` follows that rule.
+Keras optimizers (``use_ema=True``) keep a different average, without the warm-up: :func:`keras_ema_path`.
 """
 from __future__ import annotations
 
@@ -38,7 +36,7 @@ def effective_decay(decay, num_updates=None):
     if num_updates is None:
         return d
     n = np.asarray(num_updates)
-    if n.dtype == bool or not np.issubdtype(n.dtype, np.integer) or np.any(n < 0):
+    if not np.issubdtype(n.dtype, np.integer) or np.any(n < 0):  # booleans are not integers here
         raise ValueError(f"num_updates must be an integer >= 0 (or an array of them), got {num_updates!r}")
     n = n.astype(F32)
     return np.minimum(d, (F32(1) + n) / (F32(10) + n))
@@ -81,20 +79,18 @@ class ExponentialMovingAverage:
         else:
             raise ValueError("values must be a dict of name -> array or a list of arrays, "
                              f"got {type(values).__name__}")
-        arrays = []
+        arrays = {}
         for key, value in items:
-            arr = _check.finite_array(f"values[{key!r}]", value)
+            arrays[key] = arr = _check.finite_array(f"values[{key!r}]", value)
             old = self._shadows.get(key)
             if old is not None and old.shape != arr.shape:
                 raise ValueError(f"values[{key!r}] must keep its shape {old.shape}, got shape {arr.shape}")
-            arrays.append((key, arr))
         one_minus = F32(1) - effective_decay(self._decay, self._num_updates)  # TF: 1.0 - decay, in float32
-        for key, arr in arrays:
+        for key, arr in arrays.items():
             shadow = self._shadows.setdefault(key, arr.copy())
             shadow -= (shadow - arr) * one_minus  # TF: assign_sub(v, (v - value) * (1 - decay))
-        if isinstance(values, Mapping):  # copies; a 0-d shadow comes back as a numpy float32
-            return {key: self._shadows[key].copy()[()] for key, _ in arrays}
-        return [self._shadows[key].copy()[()] for key, _ in arrays]
+        out = {key: self.average(key) for key in arrays}
+        return out if isinstance(values, Mapping) else list(out.values())
 
     def average(self, key):
         """A copy of the shadow of weight ``key`` (its name, or its position in the list)."""

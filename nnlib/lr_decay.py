@@ -15,10 +15,6 @@ float64 ``pow`` rounded to float32 differs from ``powf`` in a few cases per thou
 TensorFlow on the CPU flushes float32 results below 1.2e-38 (subnormal numbers) to zero, so we
 do too. On a whole tensor of steps TensorFlow switches to a vectorised ``pow`` that may differ
 from ``powf`` in the last bit or two; an optimizer asks for one step at a time.
-
-:func:`decayed_gd_trace` runs gradient descent with the schedule the way an optimizer does:
-update ``k`` (0-based) uses the learning rate at global step ``k``, then the step counter
-becomes ``k + 1``.
 """
 from __future__ import annotations
 
@@ -46,9 +42,7 @@ def _flush_subnormals(x: np.ndarray) -> np.ndarray:
 @functools.lru_cache(maxsize=None)
 def _c_powf():
     """The C library's ``powf(float, float)``, or None where it cannot be loaded."""
-    for name in (ctypes.util.find_library("m"), ctypes.util.find_library("c")):
-        if not name:
-            continue
+    for name in filter(None, (ctypes.util.find_library("m"), ctypes.util.find_library("c"))):
         try:
             fn = ctypes.CDLL(name).powf
         except (OSError, AttributeError):

@@ -16,8 +16,8 @@ from fractions import Fraction
 
 from . import NOTE_004, Printed
 
-__all__ = ["FORMULA", "CHAIN_RULE", "COST_BACKPROP", "COST_SLOPES", "SPELLING", "LAB_SOURCE", "LAB",
-           "format_formula", "format_lab_slope"]
+__all__ = ["FORMULA", "CHAIN_RULE", "COST_BACKPROP", "COST_SLOPES", "SPELLING", "LAB", "format_formula",
+           "format_lab_slope"]
 
 # --- Note 004, section 5.1: the computation graph of one neuron ---------------------------------
 FORMULA = Printed(NOTE_004, 341, r"J(w,b) &= \frac{1}{2}((wx+b)-y)^2",
@@ -31,9 +31,8 @@ COST_BACKPROP = Printed(NOTE_004, 345, "N+P", "steps backpropagation needs for a
 COST_SLOPES = Printed(NOTE_004, 346, "N×P", "steps for one finite-difference slope per parameter")
 SPELLING = Printed(NOTE_004, 90, "反向传播(back propogation)", "the note's English name for it")
 
-# --- The course lab (not in the notes): J = (2 + 3w)^2 at w = 3, and the network x=2, w=-2, b=8, y=1
-LAB_SOURCE = ("the optional lab 'Back propagation using a computation graph' of the course note 004 "
-              "follows (Coursera Machine Learning Specialization, course 2, week 2)")
+# --- The course lab (not in the notes): J = a^2 at a = 11, J = (2 + 3w)^2 at w = 3, and the network
+# x=2, w=-2, b=8, y=1 of the optional lab 'Back propagation using a computation graph'
 LAB = (
     "J = 121, J_epsilon = 121.02200099999999, dJ_da ~= k = 22.000999999988835 ",
     "J = 121, J_epsilon = 121.06600900000001, dJ_dw ~= k = 66.0090000000082 ",
@@ -63,19 +62,18 @@ def _latex(node) -> str:
     if not node.parents:
         return node.label or _constant(node.data)
     parts = [_latex(p) for p in node.parents]
+    wrap = [f"({s})" if p.op in ("+", "-") else s for p, s in zip(node.parents, parts)]  # a sum as a factor
     if node.op in ("+", "-"):
-        wrap = [f"({s})" if p.op in ("+", "-") else s for p, s in zip(node.parents, parts)]
         return f"{wrap[0]}{node.op}{wrap[1]}"
     if node.op == "*":
         consts = [p for p in node.parents if not p.parents and not p.label]
         if consts:  # a constant factor goes first, as in 1/2 (...)
             other = next(p for p in node.parents if p is not consts[0])
             return _constant(consts[0].data) + _latex(other)
-        return "".join(f"({s})" if p.op in ("+", "-") else s for p, s in zip(node.parents, parts))
+        return "".join(wrap)
     if node.op.startswith("**"):
-        base = node.parents[0]
-        s = f"({parts[0]})" if base.parents else parts[0]
-        return f"{s}^{node.op[2:]}"
+        base = f"({parts[0]})" if node.parents[0].parents else parts[0]
+        return f"{base}^{node.op[2:]}"
     return rf"\{node.op}({parts[0]})" if node.op in ("exp", "log", "tanh") else f"{node.op}({parts[0]})"
 
 

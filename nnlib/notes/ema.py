@@ -67,8 +67,7 @@ def format_pairs(ws, shadows) -> list[str]:
 
 def three_decimals(x) -> str:
     """A number as the notes write it in prose: rounded to 3 decimals, trailing zeros dropped."""
-    text = "%.3f" % float(x)
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return ("%.3f" % float(x)).rstrip("0").rstrip(".")
 
 
 def format_rounded_sum(a, b, sep=" = ") -> str:

@@ -61,8 +61,7 @@ def format_decay_line(k, w, next_lr, loss, loss_format="%f") -> str:
     ``next_lr`` is the schedule at global step ``k + 1``, what the note's script reads after the
     update. ``loss_format`` changes only how the loss is shown (``"%.5f"``: as the note's cut line).
     """
-    head = DECAY_FORMAT.rsplit(", loss", 1)[0] % (k, k + 1, w, next_lr)
-    return head + ", loss is " + loss_format % loss
+    return (DECAY_FORMAT.removesuffix("%f") + loss_format) % (k, k + 1, w, next_lr, loss)
 
 
 def format_decay_trace(trace, loss) -> list[str]:

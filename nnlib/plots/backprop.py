@@ -19,6 +19,8 @@ _STEP = 1.2
 _LAYOUT = {"w": (0, 0), "x": (0.5 * _STEP, 1), "c": (_STEP, 0), "b": (1.5 * _STEP, 1),
            "a": (2 * _STEP, 0), "y": (2.5 * _STEP, 1), "d": (3 * _STEP, 0), "J": (4 * _STEP, 0)}
 _FORMULA = {"c": "c = w·x", "a": "a = c + b", "d": "d = a − y", "J": "J = ½d²"}
+# the arrows: (input, the named node it feeds directly or through unlabelled nodes)
+_EDGES = (("x", "c"), ("w", "c"), ("c", "a"), ("b", "a"), ("a", "d"), ("y", "d"), ("d", "J"))
 _BOX_W, _BOX_H = 0.9, 0.5
 
 
@@ -29,25 +31,15 @@ def _num(v: float) -> str:
     return "0" if s in ("0", "-0") else s.replace("-", "−")
 
 
-def _is_named(node, named) -> bool:
-    return any(node is v for v in named)
-
-
-def _local(parent, child, named) -> float:
-    """d(child)/d(parent) along paths through unnamed nodes (J = 0.5 * d**2 has one in between)."""
+def _local(parent, child) -> float:
+    """d(child)/d(parent) along paths through unlabelled nodes (J = 0.5 * d**2 has one in between)."""
     total = 0.0
     for p, local in zip(child.parents, child.local_grads):
         if p is parent:
             total += local
-        elif not _is_named(p, named) and p.parents:
-            total += local * _local(parent, p, named)
+        elif not p.label and p.parents:
+            total += local * _local(parent, p)
     return total
-
-
-def _reaches(parent, child, named) -> bool:
-    """Whether ``parent`` feeds ``child`` directly or only through unnamed nodes."""
-    return any(p is parent or (not _is_named(p, named) and bool(p.parents) and _reaches(parent, p, named))
-               for p in child.parents)
 
 
 def _edge_point(center, toward):
@@ -62,10 +54,8 @@ def draw_graph(ax, g: dict) -> None:
     """Draw the named nodes of ``g`` (from :func:`nnlib.backprop.one_neuron`, after ``backward()``)."""
     from matplotlib.patches import FancyBboxPatch
 
-    named = list(g.values())
     for name, node in g.items():
         cx, cy = _LAYOUT[name]
-        leaf = not node.parents
         # grey: data (x, y); thick border: a parameter (w, b); white: an operation
         ax.add_patch(FancyBboxPatch((cx - _BOX_W / 2, cy - _BOX_H / 2), _BOX_W, _BOX_H,
                                     boxstyle="round,pad=0,rounding_size=0.06",
@@ -76,22 +66,19 @@ def draw_graph(ax, g: dict) -> None:
                 va="center", fontsize=9.5, color=FORWARD)
         ax.text(cx, cy - 0.11, f"∂J/∂{name} = {_num(node.grad)}", ha="center", va="center",
                 fontsize=9.5, color="0.45" if name in ("x", "y") else BACKWARD)
-    for cname, child in g.items():
-        for pname, parent in g.items():
-            if parent is child or not _reaches(parent, child, named):
-                continue
-            a0 = _edge_point(_LAYOUT[pname], _LAYOUT[cname])
-            a1 = _edge_point(_LAYOUT[cname], _LAYOUT[pname])
-            d = a1 - a0
-            off = np.array([d[1], -d[0]]) / np.hypot(*d) * 0.06  # the backward arrow runs beside
-            ax.annotate("", xy=a1 - off, xytext=a0 - off,
-                        arrowprops=dict(arrowstyle="-|>", color=FORWARD, lw=1.4, shrinkA=0, shrinkB=0))
-            ax.annotate("", xy=a0 + off, xytext=a1 + off,
-                        arrowprops=dict(arrowstyle="-|>", color=BACKWARD, lw=1.1, ls=(0, (3, 2)),
-                                        shrinkA=0, shrinkB=0))
-            m = (a0 + a1) / 2 + off * 2.0
-            ax.text(m[0], m[1], f"×{_num(_local(parent, child, named))}",
-                    ha="center" if not d[1] else "right", va="top", fontsize=8, color=BACKWARD)
+    for pname, cname in _EDGES:
+        a0 = _edge_point(_LAYOUT[pname], _LAYOUT[cname])
+        a1 = _edge_point(_LAYOUT[cname], _LAYOUT[pname])
+        d = a1 - a0
+        off = np.array([d[1], -d[0]]) / np.hypot(*d) * 0.06  # the backward arrow runs beside
+        ax.annotate("", xy=a1 - off, xytext=a0 - off,
+                    arrowprops=dict(arrowstyle="-|>", color=FORWARD, lw=1.4, shrinkA=0, shrinkB=0))
+        ax.annotate("", xy=a0 + off, xytext=a1 + off,
+                    arrowprops=dict(arrowstyle="-|>", color=BACKWARD, lw=1.1, ls=(0, (3, 2)),
+                                    shrinkA=0, shrinkB=0))
+        m = (a0 + a1) / 2 + off * 2.0
+        ax.text(m[0], m[1], f"×{_num(_local(g[pname], g[cname]))}",
+                ha="center" if not d[1] else "right", va="top", fontsize=8, color=BACKWARD)
     ax.set_xlim(-0.5, 4 * _STEP + 0.5)
     ax.set_ylim(-0.33, 1.28)
     ax.axis("off")
@@ -172,20 +159,19 @@ def cost_figure(rows):
     steps counted) and ``slopes`` (operations counted for one-parameter-at-a-time differences).
     """
     rows = sorted(rows, key=lambda r: (r["P"], r["N"]))
-    P = np.array([r["P"] for r in rows], dtype=float)
-    N = np.array([r["N"] for r in rows], dtype=float)
+    P, N, backward, slopes = (np.array([r[k] for r in rows], dtype=float)
+                              for k in ("P", "N", "backward", "slopes"))
     fig, (ax0, ax1) = new_figure(2, height=3.5, bottom=0.15, top=0.84, wspace=0.3)
-    ax0.loglog(P, [r["slopes"] for r in rows], "s", color=COLORS[1], ms=6,
+    ax0.loglog(P, slopes, "s", color=COLORS[1], ms=6,
                label="slopes, counted: (P + 1) forward passes")
     ax0.loglog(P, N * P, "--", color=COLORS[1], lw=1, label="note 004: N × P")
-    ax0.loglog(P, [r["backward"] for r in rows], "o", color=COLORS[0], ms=6,
+    ax0.loglog(P, backward, "o", color=COLORS[0], ms=6,
                label="backprop, counted: backward steps")
     ax0.loglog(P, N + P, "--", color=COLORS[0], lw=1, label="note 004: N + P")
     plain_log_axis(ax0)
     finish_axes(ax0, "upper left", 7.5, xlabel="parameters P", ylabel="steps (log scale)",
                 title="steps for all P derivatives")
-    ratio = np.array([r["slopes"] for r in rows]) / np.array([r["N"] + r["backward"] for r in rows])
-    ax1.plot(P, ratio, "o-", color=COLORS[3], ms=5)
+    ax1.plot(P, slopes / (N + backward), "o-", color=COLORS[3], ms=5)
     finish_axes(ax1, xlabel="parameters P", ylabel="slopes ÷ (forward + backward)",
                 title="how many times more work the slopes take")
     return fig

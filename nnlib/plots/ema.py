@@ -35,14 +35,15 @@ def warmup_figure():
     return fig
 
 
-def _path_panel(ax, trend, path, shadows: dict, noisy=True):
+def _path_panel(ax, trend, path, shadows: dict, noisy=True, **finish):
+    """Plot the weight, its noise-free path and the shadows; ``finish`` goes to ``finish_axes``."""
     steps = np.arange(len(path))
     if noisy:
         ax.plot(steps, path, color="0.72", lw=0.8, label="weight w (noisy)")
     ax.plot(steps, trend, color="k", lw=1, ls="--", label="noise-free path" if noisy else "weight w (no noise)")
     for (label, s), color in zip(shadows.items(), COLORS):
         ax.plot(steps, s, color=color, lw=1.8, label=label)
-    finish_axes(ax, xlabel="updates t", ylabel="value")
+    finish_axes(ax, xlabel="updates t", ylabel="value", **finish)
 
 
 def shadow_figure(decays=(0.8, 0.95), noise=1.0, warmup=False, num_steps=300):
@@ -50,9 +51,8 @@ def shadow_figure(decays=(0.8, 0.95), noise=1.0, warmup=False, num_steps=300):
     trend, path = _ema.demo_path(num_steps, noise)
     fig, (ax,) = new_figure(1, width=9.0, height=3.6)
     _path_panel(ax, trend, path, {f"shadow, decay {d:g}": _ema.ema_path(path, d, warmup=warmup)
-                                  for d in decays})
-    ax.set_title("a weight that drifts from 5 to −1 with noise, and its moving averages")
-    ax.legend(fontsize=8, loc="upper right")
+                                  for d in decays}, legend="upper right",
+                title="a weight that drifts from 5 to −1 with noise, and its moving averages")
     return fig
 
 
@@ -96,9 +96,8 @@ def ema_explorer_figure(decay=0.99, noise=1.0, warmup=True, num_steps=300):
     shadow = _ema.ema_path(path, decay, warmup=warmup)
     fig, (ax0, ax1) = new_figure(2)
     label = f"shadow, decay {decay:g}" + (" + warm-up" if warmup else "")
-    _path_panel(ax0, trend, path, {label: shadow}, noisy=bool(noise))
-    ax0.set(ylim=(-4.5, 6.5), title="the weight and its shadow")
-    ax0.legend(fontsize=8, loc="lower left")
+    _path_panel(ax0, trend, path, {label: shadow}, noisy=bool(noise), legend="lower left", ylim=(-4.5, 6.5),
+                title="the weight and its shadow")
 
     steps = np.arange(len(path))
     raw_err = np.abs(path.astype(np.float64) - trend)

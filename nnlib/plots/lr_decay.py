@@ -21,9 +21,9 @@ def schedule_figure(base_lr=0.1, decay_steps=10, decay_rate=0.5, num_steps=50):
             label="staircase=True (drops every decay_steps)")
     for k in range(0, num_steps + 1, int(decay_steps)):
         ax.axvline(k, color="0.85", lw=0.8, zorder=0)
-    ax.set(xlabel="global step", ylabel="learning rate", xlim=(0, num_steps), ylim=(0, base_lr * 1.08),
-           title=f"lr = {base_lr:g} · {decay_rate:g}^(step / {decay_steps:g})")
-    ax.legend(fontsize=8)
+    finish_axes(ax, "best", grid=None, xlabel="global step", ylabel="learning rate", xlim=(0, num_steps),
+                ylim=(0, base_lr * 1.08),
+                title=f"lr = {base_lr:g} · {decay_rate:g}^(step / {decay_steps:g})")
     return fig
 
 
@@ -59,8 +59,8 @@ def decay_explorer_figure(base_lr=0.1, decay_rate=0.99, decay_steps=1, staircase
         if level < top:
             ax0.axhline(level, color="0.5", lw=0.8, ls=":")
             ax0.text(num_steps * 0.98, level, text, ha="right", va="top", fontsize=7, color="0.4")
-    ax0.set(xlabel="update k", ylabel="learning rate used", xlim=(0, num_steps), ylim=(0, top))
-    ax0.legend(fontsize=8, loc="lower left")
+    finish_axes(ax0, "lower left", grid=None, xlabel="update k", ylabel="learning rate used",
+                xlim=(0, num_steps), ylim=(0, top))
 
     lo, hi = _clip_limits([decayed.w, const.w])
     ax1.axhline(-1.0, color="0.6", lw=0.8, ls=":")
@@ -71,10 +71,10 @@ def decay_explorer_figure(base_lr=0.1, decay_rate=0.99, decay_steps=1, staircase
                  label=name + (" (leaves the plot)" if gone else ""))
         dist = np.maximum(np.abs(w + 1), 1e-9)
         ax2.plot(np.arange(len(w)), dist, "-", lw=1.5, color=color, label=name)
-    ax1.set(xlabel="updates", ylabel="w", xlim=(0, num_steps), ylim=(lo, hi))
-    ax1.legend(fontsize=8, loc="upper right")
+    finish_axes(ax1, "upper right", grid=None, xlabel="updates", ylabel="w", xlim=(0, num_steps),
+                ylim=(lo, hi))
     plain_log_axis(ax2)
-    ax2.set(xlabel="updates", xlim=(0, num_steps))
+    finish_axes(ax2, xlabel="updates", xlim=(0, num_steps))
     # a fixed title position (y=...) skips matplotlib's per-draw title placement, and a few
     # ticks per axis keep each frame cheap (the static explorer draws dozens of them)
     for ax, title in ((ax0, "the schedule"), (ax1, "w after each update"),
@@ -83,7 +83,6 @@ def decay_explorer_figure(base_lr=0.1, decay_rate=0.99, decay_steps=1, staircase
         ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
     ax0.yaxis.set_major_locator(MaxNLocator(5))
     ax1.yaxis.set_major_locator(MaxNLocator(5))
-    ax2.grid(alpha=0.3)
 
     def final(tr):
         return f"{float(tr.final):.4g}" if tr.diverged_at is None else "diverged"
