@@ -81,11 +81,8 @@ class BatchNorm:
     """A batch-normalization layer over the last axis of (batch, features) inputs (chapter 10).
 
     Holds ``gamma`` (ones), ``beta`` (zeros), ``moving_mean`` (zeros) and ``moving_variance``
-    (ones), as Keras initializes them. :meth:`forward` with ``training=True`` normalizes with
-    the batch statistics and updates the moving averages; with ``training=False`` it uses the
-    moving averages. :meth:`backward` returns dL/dX and stores ``dgamma`` and ``dbeta``;
-    :meth:`step` updates ``gamma`` and ``beta`` with them. It plugs into a
-    :class:`nnlib.network.Network` as a layer's normalization.
+    (ones), as Keras initializes them; :meth:`forward`, :meth:`backward` and the SGD :meth:`step`
+    let it plug into a :class:`nnlib.network.Network` as a layer's normalization.
     """
 
     def __init__(self, num_features, momentum=0.99, epsilon=1e-3):
@@ -99,16 +96,11 @@ class BatchNorm:
         self.dgamma = self.dbeta = None
         self._cache = None
 
-    @property
-    def num_features(self) -> int:
-        """How many features (columns) the layer normalizes."""
-        return self.gamma.shape[0]
-
     def forward(self, X, training: bool):
         """Normalize ``X``: batch statistics and a moving-average update if ``training``, else moving averages."""
         X = _batch("X", X)
-        if X.shape[1] != self.num_features:
-            raise ValueError(f"X must have {self.num_features} features (columns), got shape {X.shape}")
+        if X.shape[1] != len(self.gamma):
+            raise ValueError(f"X must have {len(self.gamma)} features (columns), got shape {X.shape}")
         if not isinstance(training, (bool, np.bool_)):
             raise ValueError(f"training must be True or False, got {training!r}")
         if training:
@@ -177,31 +169,26 @@ class RunningEstimate:
     moving_var: np.ndarray
 
 
-def running_estimate(momentum=0.99, batch_size=32, num_steps=600, shift_at=300, shift=2.0, seed=0):
+def running_estimate(momentum=0.99, batch_size=32, num_steps=600, shift_at=300, seed=0):
     """Track one feature's moving mean/variance over ``num_steps`` batches (chapter 10).
 
     The feature is normal with mean 1 and variance 4 (standard deviation 2); after step
-    ``shift_at`` its mean moves by ``shift``, as a layer's input does when the weights before it
+    ``shift_at`` its mean moves to 3, as a layer's input does when the weights before it
     change. Starts from Keras's moving_mean = 0, moving_variance = 1.
     """
     momentum = _momentum(momentum)
     batch_size, num_steps = positive_int("batch_size", batch_size), positive_int("num_steps", num_steps)
     shift_at = non_negative_int("shift_at", shift_at)
-    shift = float(finite_array("shift", shift))
     rng = np.random.default_rng(non_negative_int("seed", seed))
-    true_mean = np.where(np.arange(num_steps) < shift_at, 1.0, 1.0 + shift).astype(F32)
+    true_mean = np.where(np.arange(num_steps) < shift_at, 1.0, 3.0).astype(F32)
     true_var = np.full(num_steps, 4.0, F32)
     X = (rng.standard_normal((num_steps, batch_size)) * 2.0).astype(F32) + true_mean[:, None]
     bmean = X.mean(axis=1, dtype=F32)
     bvar = np.square(X - bmean[:, None]).mean(axis=1, dtype=F32)
-    mm, mv = np.empty(num_steps, F32), np.empty(num_steps, F32)
-    m, v = F32(0), F32(1)
-    one_minus = F32(1) - momentum
+    moving, history = np.array([0, 1], F32), np.empty((num_steps, 2), F32)  # (moving_mean, moving_variance)
     for t in range(num_steps):
-        m = m * momentum + bmean[t] * one_minus
-        v = v * momentum + bvar[t] * one_minus
-        mm[t], mv[t] = m, v
-    return RunningEstimate(true_mean, true_var, bmean, mm, mv)
+        history[t] = moving = update_moving(moving, (bmean[t], bvar[t]), momentum)
+    return RunningEstimate(true_mean, true_var, bmean, history[:, 0], history[:, 1])
 
 
 # --- note 001's experiment, as the chapter runs it ------------------------------------------

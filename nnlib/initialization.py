@@ -1,23 +1,18 @@
 """Chapter 9 (weight initialization): how to draw the first weights of a deep network.
 
-Read top to bottom:
-
-1. **Initializers**, in float32 numpy, with Keras's rules: :func:`compute_fans`, the general
-   :func:`variance_scaling` and its named cases :func:`glorot_uniform`, :func:`glorot_normal`,
-   :func:`he_uniform`, :func:`he_normal`, plus the N(0, 1) scheme (:func:`random_normal`) and the
-   "standard" U(-1/sqrt(n), 1/sqrt(n)) heuristic Glorot & Bengio started from (:func:`standard_uniform`).
-   Keras draws its normal initializers from a normal *truncated at two standard deviations*, whose
-   standard deviation is only :data:`TRUNCATED_STDDEV` (0.8796...) times the untruncated one, so it
-   divides by that number first; :func:`variance_scaling` does the same.
-2. **A probe**: :func:`probe` sends a batch through a deep stack of dense layers at initialization
-   and back-propagates a gradient, keeping every layer's activations and gradients
-   (the Glorot & Bengio observation, one :class:`Probe` per activation and scheme).
+1. **Initializers**, in float32 numpy, with Keras's rules: the general :func:`variance_scaling`,
+   its named cases (Glorot and He, uniform and normal), plus the N(0, 1) scheme and the
+   "standard" U(-1/sqrt(n), 1/sqrt(n)) heuristic Glorot & Bengio started from; by name in
+   :data:`SCHEMES`. Like Keras, the normal ones draw from a normal *truncated at two standard
+   deviations* and first divide by its standard deviation :data:`TRUNCATED_STDDEV` (0.8796...).
+2. **A probe**: :func:`probe` sends a batch through a deep stack at initialization and back,
+   keeping every layer's activations and gradients (the Glorot & Bengio observation).
 3. **A small trainer**: :func:`train_deep` trains a deep fully connected classifier by mini-batch
-   SGD (softmax cross-entropy), to compare activations on a real task.
+   SGD, to compare activations on a real task.
 
-Every computation is float32; nothing here imports TensorFlow. The probe and the trainer use
-:mod:`nnlib.portable` for matrix products, ``exp``, ``log``, ``tanh``, ``expm1`` and norms, so a
-training curve, which amplifies last-bit differences, comes out the same on every CPU.
+Nothing here imports TensorFlow. The probe and the trainer compute in float32 with
+:mod:`nnlib.portable`, so a training curve, which amplifies last-bit differences, comes out the
+same on every CPU.
 """
 from __future__ import annotations
 
@@ -43,7 +38,7 @@ F32 = np.float32
 #: Standard deviation of N(0, 1) truncated to [-2, 2] (Keras's constant; see :func:`truncated_stddev`).
 TRUNCATED_STDDEV = 0.87962566103423978
 MODES = ("fan_in", "fan_out", "fan_avg")
-DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")  # "normal" = truncated (Keras)
+DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform", "normal")  # normal: truncated, as Keras
 
 #: The probe's and the trainer's activations (from :mod:`nnlib.neurons_activations`, note 001's
 #: default slopes: leaky ReLU alpha 0.01 (lines 59, 75, 84), ELU alpha 1 (line 75)).
@@ -53,8 +48,6 @@ ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu")
 # --- argument checks -----------------------------------------------------------------------
 
 def _shape(shape) -> tuple[int, ...]:
-    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
-        shape = (shape,)
     try:
         dims = tuple(shape)
     except TypeError:
@@ -102,8 +95,7 @@ def init_scale(shape, scale=1.0, mode="fan_in", distribution="truncated_normal")
     """
     scale = positive_number("scale", scale)
     mode = one_of("mode", mode, MODES)
-    distribution = "truncated_normal" if distribution == "normal" else distribution
-    distribution = one_of("distribution", distribution, DISTRIBUTIONS + ("normal",))
+    distribution = one_of("distribution", distribution, DISTRIBUTIONS)
     fan_in, fan_out = compute_fans(shape)
     n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[mode]
     variance = scale / max(1.0, n)
@@ -141,24 +133,27 @@ def variance_scaling(shape, scale=1.0, mode="fan_in", distribution="truncated_no
     return (param * _truncated_standard_normal(rng, dims)).astype(F32)
 
 
-def glorot_uniform(shape, seed=0):
-    """Xavier/Glorot uniform: U(-r, r), r = sqrt(6 / (fan_in + fan_out)) (chapter 9)."""
-    return variance_scaling(shape, 1.0, "fan_avg", "uniform", seed)
+def _named(name, scale, mode, distribution, doc):
+    """A named case of :func:`variance_scaling`: ``name(shape, seed=0)`` with this docstring."""
+    def initializer(shape, seed=0):
+        return variance_scaling(shape, scale, mode, distribution, seed)
+
+    initializer.__name__ = initializer.__qualname__ = name
+    initializer.__doc__ = doc
+    return initializer
 
 
-def glorot_normal(shape, seed=0):
-    """Xavier/Glorot normal: stddev sqrt(2 / (fan_in + fan_out)), truncated as Keras does (chapter 9)."""
-    return variance_scaling(shape, 1.0, "fan_avg", "truncated_normal", seed)
-
-
-def he_uniform(shape, seed=0):
-    """He uniform: U(-r, r), r = sqrt(6 / fan_in) (chapter 9)."""
-    return variance_scaling(shape, 2.0, "fan_in", "uniform", seed)
-
-
-def he_normal(shape, seed=0):
-    """He normal: stddev sqrt(2 / fan_in), truncated as Keras does (chapter 9)."""
-    return variance_scaling(shape, 2.0, "fan_in", "truncated_normal", seed)
+glorot_uniform = _named("glorot_uniform", 1.0, "fan_avg", "uniform",
+                        "Xavier/Glorot uniform: U(-r, r), r = sqrt(6 / (fan_in + fan_out)) (chapter 9).")
+glorot_normal = _named("glorot_normal", 1.0, "fan_avg", "truncated_normal", "Xavier/Glorot normal: stddev "
+                       "sqrt(2 / (fan_in + fan_out)), truncated as Keras does (chapter 9).")
+he_uniform = _named("he_uniform", 2.0, "fan_in", "uniform",
+                    "He uniform: U(-r, r), r = sqrt(6 / fan_in) (chapter 9).")
+he_normal = _named("he_normal", 2.0, "fan_in", "truncated_normal",
+                   "He normal: stddev sqrt(2 / fan_in), truncated as Keras does (chapter 9).")
+standard_uniform = _named("standard_uniform", 1.0 / 3.0, "fan_in", "uniform",
+                          'U(-1/sqrt(fan_in), 1/sqrt(fan_in)), the "standard" heuristic of Glorot & Bengio '
+                          "(chapter 9): variance 1 / (3 fan_in).")
 
 
 def random_normal(shape, stddev=1.0, seed=0):
@@ -166,14 +161,6 @@ def random_normal(shape, stddev=1.0, seed=0):
     stddev = positive_number("stddev", stddev)
     rng = np.random.default_rng(non_negative_int("seed", seed))
     return (stddev * rng.standard_normal(_shape(shape))).astype(F32)
-
-
-def standard_uniform(shape, seed=0):
-    """U(-1/sqrt(fan_in), 1/sqrt(fan_in)), the "standard" heuristic of Glorot & Bengio (chapter 9).
-
-    Variance 1 / (3 fan_in): variance_scaling with scale 1/3, mode fan_in, uniform.
-    """
-    return variance_scaling(shape, 1.0 / 3.0, "fan_in", "uniform", seed)
 
 
 #: The schemes :func:`initialize` and :func:`probe` know, by name.
@@ -267,7 +254,6 @@ def probe(activation="tanh", scheme="glorot_uniform", depth=10, width=256, num_s
     same inputs and the same random direction for the backward pass.
     """
     one_of("activation", activation, ACTIVATIONS)
-    one_of("scheme", scheme, tuple(SCHEMES))
     depth, width = positive_int("depth", depth), positive_int("width", width)
     num_samples = positive_int("num_samples", num_samples)
     gain = positive_number("gain", gain)
@@ -284,14 +270,12 @@ def probe(activation="tanh", scheme="glorot_uniform", depth=10, width=256, num_s
             prev = f(z)
             zs.append(z)
             acts.append(prev)
-        grad_z, grad_w = [None] * depth, [None] * depth
-        g_a = r
-        for l in range(depth - 1, -1, -1):
-            g_z = g_a * df(zs[l], acts[l])
-            inputs = acts[l - 1] if l > 0 else x
-            grad_z[l] = g_z
-            grad_w[l] = portable.dot(inputs.T, g_z) / F32(num_samples)
-            g_a = portable.dot(g_z, weights[l].T)
+        inputs = [x] + acts  # layer l's input is inputs[l]
+        grad_z, grad_w, g_a = [None] * depth, [None] * depth, r
+        for l in reversed(range(depth)):
+            grad_z[l] = g_a * df(zs[l], acts[l])
+            grad_w[l] = portable.dot(inputs[l].T, grad_z[l]) / F32(num_samples)
+            g_a = portable.dot(grad_z[l], weights[l].T)
     return Probe(activation, scheme, gain, zs, acts, grad_z, grad_w)
 
 
@@ -328,8 +312,7 @@ def train_deep(X, y, X_test, y_test, activation="relu", scheme="he_normal", dept
     (seeded), in mini-batches; the loss is the mean softmax cross-entropy.
     """
     one_of("activation", activation, ACTIVATIONS)
-    one_of("scheme", scheme, tuple(SCHEMES))
-    depth, width = non_negative_int("depth", depth), positive_int("width", width)
+    depth, width = positive_int("depth", depth), positive_int("width", width)
     seed = non_negative_int("seed", seed)
     y, y_test = np.asarray(y), np.asarray(y_test)
     num_classes = int(max(np.max(y, initial=0), np.max(y_test, initial=0))) + 1
@@ -343,7 +326,7 @@ def train_deep(X, y, X_test, y_test, activation="relu", scheme="he_normal", dept
     run = DeepRun(activation, scheme, net)
 
     def gradient_norms(epoch, batch, grads):
-        if batch == 0 and depth > 0:
+        if batch == 0:
             run.first_grad.append(float(portable.norm(grads.dW[0])))
             run.last_grad.append(float(portable.norm(grads.dW[depth - 1])))
 
@@ -351,18 +334,18 @@ def train_deep(X, y, X_test, y_test, activation="relu", scheme="he_normal", dept
         run.loss.append(float(np.mean(losses)))
         run.test_acc.append(net.accuracy(X_test, y_test))
         # a unit is dead if it outputs 0 for every training example (only ReLU's can)
-        if activation == "relu" and depth > 0:
+        if activation == "relu":
             run.dead.append(float(np.mean(np.concatenate([off_units(z) for z in net.forward(X).zs[:-1]]))))
         else:
             run.dead.append(0.0)
         if all(np.isnan(a).all() for a in net.weights + net.biases):
             # diverged: every weight is NaN, so every later epoch repeats this one exactly
             # (NaN loss and gradients, the same constant predictions); skip computing them
-            for name in ("loss", "test_acc", "dead"):
-                getattr(run, name).extend(getattr(run, name)[-1:] * (num_epochs - epoch - 1))
-            if depth > 0:
-                for grads in (run.first_grad, run.last_grad):
-                    grads.extend([float("nan")] * (num_epochs - epoch - 1))
+            rest = num_epochs - epoch - 1
+            for values in (run.loss, run.test_acc, run.dead):
+                values.extend(values[-1:] * rest)
+            for grads in (run.first_grad, run.last_grad):
+                grads.extend([float("nan")] * rest)
             return True
 
     network.train(X, y, net, lr, batch_size, num_epochs, seed, on_batch=gradient_norms, on_epoch=record)
@@ -371,10 +354,9 @@ def train_deep(X, y, X_test, y_test, activation="relu", scheme="he_normal", dept
 
 # --- printing ---------------------------------------------------------------------------------
 
-def format_table(rows: dict, columns, fmt="{:>10.3g}", first_width=22) -> list[str]:
-    """Aligned text lines: a header of ``columns``, then ``label  v1  v2 ...`` per row (chapter 9)."""
-    width = len(fmt.format(0.0))
-    lines = [" " * first_width + "".join(f"{str(c):>{width}}" for c in columns)]
+def format_table(rows: dict, columns, first_width=22) -> list[str]:
+    """Aligned text: a header of ``columns``, then ``label  v1 v2 ...`` per row, ``{:>10.3g}`` (chapter 9)."""
+    lines = [" " * first_width + "".join(f"{str(c):>10}" for c in columns)]
     for label, values in rows.items():
-        lines.append(f"{label:<{first_width}}" + "".join(fmt.format(v) for v in values))
+        lines.append(f"{label:<{first_width}}" + "".join(f"{v:>10.3g}" for v in values))
     return lines

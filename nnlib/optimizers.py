@@ -1,20 +1,10 @@
 """Six update rules in float32, as Keras 3 writes them (chapter 8: momentum, AdaGrad, RMSProp, Adam).
 
-Every rule turns the gradient ``g`` of the current step into a change of the weights ``w``; all but
-plain SGD carry some state from step to step (a velocity, a sum or an average of squared
-gradients). Each rule is an update rule of chapter 4's loop :func:`nnlib.learning_rate.gd_trace`:
-a frozen dataclass whose fields are its hyperparameters, checked when it is made, and whose
-``step`` does what Keras 3's optimizer does (``keras/src/optimizers/*.py``), in the same order of
-float32 operations:
-
-- plain SGD, ``w <- w - lr*g`` (``SGD()``), is chapter 4's :class:`nnlib.learning_rate.SGD`
-- :class:`Momentum`: ``m <- momentum*m - lr*g; w <- w + m`` (``SGD(momentum=0.9)``)
-- :class:`Nesterov`: ``m <- momentum*m - lr*g; w <- w + momentum*m - lr*g``
-  (``SGD(momentum=0.9, nesterov=True)``)
-- :class:`Adagrad`: ``a <- a + g^2; w <- w - lr*g / sqrt(a + eps)`` (``Adagrad()``, ``a`` starts at 0.1)
-- :class:`RMSprop`: ``v <- rho*v + (1-rho)*g^2; w <- w - lr*g / sqrt(v + eps)`` (``RMSprop()``)
-- :class:`Adam`: ``m, v`` moving averages of ``g, g^2``; ``w <- w - alpha_t*m / (sqrt(v) + eps)``
-  with the bias correction folded into ``alpha_t = lr*sqrt(1-beta_2^t)/(1-beta_1^t)`` (``Adam()``)
+Each rule is an update rule of chapter 4's loop :func:`nnlib.learning_rate.gd_trace`: a frozen
+dataclass whose fields are its hyperparameters, checked when it is made, and whose ``step`` does
+what Keras 3's optimizer does (``keras/src/optimizers/*.py``), in the same order of float32
+operations. Plain SGD is chapter 4's :class:`nnlib.learning_rate.SGD`; the others carry some
+state from step to step (a velocity, a sum or an average of squared gradients).
 
 The first five agree with Keras bit for bit; Adam to the last bit or two, because TensorFlow's
 float32 power ``beta^t`` is not correctly rounded (see ``tests/nnlib/test_optimizers.py``). Ours
@@ -22,11 +12,9 @@ comes from :func:`nnlib.portable.power`, the same bits on every CPU (numpy's flo
 not). A step works on arrays of any shape, so one call updates many weights, or many models
 stacked along an axis (chapter 11 trains its circle networks that way).
 
-:func:`run` runs a rule by name on a gradient function, :func:`replay` on a fixed sequence of
-gradients. :data:`SURFACES` holds the chapter's three 2-D test surfaces (a ravine, Rosenbrock's
-valley, a saddle). :func:`minibatch_noise` and :func:`minibatch_sgd` measure what the batch size
-does (on softmax regression, with :mod:`nnlib.softmax`); ``mlp_*`` measure scikit-learn's
-``MLPClassifier`` (imported only when called).
+:func:`run` and :func:`replay` run a rule by name; :data:`SURFACES` holds the chapter's 2-D test
+surfaces; ``minibatch_*`` and ``mlp_*`` measure what the batch size does (softmax regression;
+scikit-learn's ``MLPClassifier``, imported only when called).
 """
 from __future__ import annotations
 
@@ -40,7 +28,7 @@ from . import _check, softmax
 from .learning_rate import SGD, Trace, gd_trace
 from .portable import power
 
-__all__ = ["NAMES", "LABELS", "DEFAULT_LR", "DEFAULTS", "RULES", "rule",
+__all__ = ["NAMES", "LABELS", "DEFAULTS", "RULES", "rule",
            "Momentum", "Nesterov", "Adagrad", "RMSprop", "Adam", "run", "replay",
            "Surface", "SURFACES", "softmax_regression_loss", "softmax_regression_grad",
            "BATCH_SIZES", "gradient_spread", "minibatch_noise", "minibatch_sgd",
@@ -51,11 +39,6 @@ F32 = np.float32
 #: How the chapter names the rules in legends and tables.
 LABELS = {"sgd": "SGD", "momentum": "momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad",
           "rmsprop": "RMSProp", "adam": "Adam"}
-
-#: Keras 3's default learning rates (``keras.optimizers.*``); the other hyperparameters' defaults
-#: are the fields' defaults of each rule below.
-DEFAULT_LR = {"sgd": 0.01, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.001, "rmsprop": 0.001,
-              "adam": 0.001}
 
 _CHECKS = {"momentum": _check.unit_interval, "rho": _check.unit_interval, "beta_1": _check.unit_interval,
            "beta_2": _check.unit_interval, "epsilon": _check.positive_number,
@@ -189,8 +172,10 @@ RULES = {"sgd": SGD, "momentum": Momentum, "nesterov": Nesterov, "adagrad": Adag
          "rmsprop": RMSprop, "adam": Adam}
 NAMES = tuple(RULES)
 
-#: Keras 3's defaults, learning rate included, per rule.
-DEFAULTS = {name: {"lr": DEFAULT_LR[name], **asdict(cls())} for name, cls in RULES.items()}
+#: Keras 3's defaults per rule: its learning rate (0.01 for the SGD family, 0.001 for the adaptive
+#: rules), then the fields' defaults of the rule.
+DEFAULTS = {name: {"lr": 0.01 if name in ("sgd", "momentum", "nesterov") else 0.001, **asdict(cls())}
+            for name, cls in RULES.items()}
 
 
 def rule(name, **hyper):
@@ -210,7 +195,7 @@ def run(name, grad: Callable, w0, lr=None, num_steps=100, **hyper) -> Trace:
     holds each weight's learning rate after every update.
     """
     r = rule(name, **hyper)
-    return gd_trace(grad, w0, DEFAULT_LR[name] if lr is None else lr, num_steps, r)
+    return gd_trace(grad, w0, DEFAULTS[name]["lr"] if lr is None else lr, num_steps, r)
 
 
 def replay(name, gradients, lr=None, **hyper) -> Trace:
@@ -242,11 +227,12 @@ class Surface:
     ylim: tuple
     min_loss: float
 
-    def loss(self, w):
-        """The loss at ``w`` (the last axis holds x and y); inf where float32 overflows."""
+    def gap(self, w):
+        """How far above its lowest value the loss is at ``w`` (the last axis holds x and y), as the
+        loss plots show it; inf where float32 overflows."""
         w = np.asarray(w, dtype=F32)
         with np.errstate(over="ignore", invalid="ignore"):
-            return self.loss_xy(w[..., 0], w[..., 1])
+            return np.asarray(self.loss_xy(w[..., 0], w[..., 1]), dtype=np.float64) - self.min_loss
 
     def paths(self, name, lrs, num_steps, **hyper):
         """The paths of rule ``name`` from :attr:`start` at every rate in ``lrs``, all at once.
@@ -255,11 +241,9 @@ class Surface:
         arrays, with the same digits as separate :func:`run` calls. After a run overflows its
         rows hold inf or nan.
         """
-        lrs = np.asarray(lrs, dtype=np.float64)
-        if lrs.ndim != 1 or not len(lrs):
-            raise ValueError(f"lrs must be a non-empty list of learning rates, got {lrs!r}")
-        if not np.all(np.isfinite(lrs) & (lrs > 0)):
-            raise ValueError(f"lrs must hold finite numbers > 0, got {lrs!r}")
+        lrs = _check.finite_array("lrs", lrs, np.float64)
+        if lrs.ndim != 1 or not len(lrs) or np.any(lrs <= 0):
+            raise ValueError(f"lrs must be a non-empty list of learning rates > 0, got {lrs!r}")
         r, lr = rule(name, **hyper), lrs.astype(F32)[:, None]
         num_steps = _check.non_negative_int("num_steps", num_steps)
         w = np.tile(np.asarray(self.start, dtype=F32), (len(lrs), 1))
@@ -300,20 +284,13 @@ class Surface:
         i = int(np.argmin(gaps[-max(1, len(gaps) // 10):].max(axis=0)))
         return float(lrs[i]), None, float(gaps[-1, i])
 
-    def gap(self, w):
-        """How far above the lowest value the loss is at ``w`` (what the loss plots show)."""
-        return np.asarray(self.loss(w), dtype=np.float64) - self.min_loss
-
-
-RAVINE_A, RAVINE_B = 1.0, 50.0
-
 
 def _ravine(x, y):
-    return F32(0.5) * (F32(RAVINE_A) * x * x + F32(RAVINE_B) * y * y)
+    return F32(0.5) * (x * x + F32(50) * y * y)
 
 
 def _ravine_grad(w):
-    return w * np.array([RAVINE_A, RAVINE_B], dtype=F32)
+    return w * np.array([1.0, 50.0], dtype=F32)
 
 
 def _rosenbrock(x, y):
@@ -403,7 +380,7 @@ def minibatch_noise(W, X, y, batch_size, num_batches=200, seed=0):
     return float(np.mean(sq)), float(np.mean(cos))
 
 
-def minibatch_sgd(X, y, batch_size, lr, num_epochs, seed=0, num_classes=None):
+def minibatch_sgd(X, y, batch_size, lr, num_epochs, seed=0):
     """Softmax regression trained by minibatch SGD from zero weights, in float32 (chapter 8).
 
     Each epoch shuffles the examples and takes ``ceil(n / batch_size)`` steps. Returns
@@ -418,8 +395,7 @@ def minibatch_sgd(X, y, batch_size, lr, num_epochs, seed=0, num_classes=None):
     batch_size = _check.batch_size(batch_size, n)
     lr32 = F32(_check.positive_number("lr", lr))
     num_epochs = _check.non_negative_int("num_epochs", num_epochs)
-    k = int(num_classes or y.max() + 1)
-    W = np.zeros((X.shape[1], k), dtype=F32)
+    W = np.zeros((X.shape[1], int(y.max()) + 1), dtype=F32)
     rng = np.random.default_rng(seed)
     losses, seconds = [softmax_regression_loss(W, X, y)], []
     for _ in range(num_epochs):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from .._check import one_of
 from . import NOTE_003, NOTE_004, Printed, formatter
 
 __all__ = ["ALPHA", "BATCH_SIZE_AUTO", "ADAPTIVE_DIVISOR", "POWER_T", "MAX_ITER", "TOL",
@@ -61,30 +62,20 @@ NUMERIC_DEFAULTS = {
 }
 
 #: Where note 003 describes each MLPClassifier parameter, and the default as it writes it
-#: (``None`` where it states none). Lines 34-65; there is no item 13, and it leaves out
-#: ``n_iter_no_change`` and ``max_fun``.
-MLP_LINES = {
+#: (``None`` where it states none): the numeric defaults above, and the rest. Lines 34-65; there
+#: is no item 13, and it leaves out ``n_iter_no_change`` and ``max_fun``.
+MLP_LINES = {name: (printed.first_line, printed.text) for name, (printed, _) in NUMERIC_DEFAULTS.items()} | {
     "hidden_layer_sizes": (34, None),
     "activation": (35, "默认relu"),
     "solver": (40, "默认adam"),
-    "alpha": (45, ALPHA.text),
     "batch_size": (46, "默认’auto’"),
     "learning_rate": (47, "默认constant"),
-    "power_t": (51, POWER_T.text),
-    "max_iter": (52, MAX_ITER.text),
     "random_state": (53, "默认None"),
     "shuffle": (54, "默认True"),
-    "tol": (55, TOL.text),
-    "learning_rate_init": (56, LEARNING_RATE_INIT.text),
     "verbose": (57, "默认False"),
     "warm_start": (58, "默认False"),
-    "momentum": (59, MOMENTUM.text),
     "nesterovs_momentum": (60, "默认True"),
     "early_stopping": (61, "默认False"),
-    "validation_fraction": (62, VALIDATION_FRACTION.text),
-    "beta_1": (63, BETA_1.text),
-    "beta_2": (64, BETA_2.text),
-    "epsilon": (65, EPSILON.text),
     "n_iter_no_change": (None, None),
     "max_fun": (None, None),
 }
@@ -92,19 +83,12 @@ MLP_LINES = {
 
 # --- our values in the notes' formats ----------------------------------------------------------
 
-def _short_e(x: float) -> str:
-    """``1e-4`` rather than Python's ``1e-04``."""
-    mantissa, exponent = f"{x:.0e}".split("e")
-    return f"{mantissa}e{int(exponent)}"
-
-
 def format_default(name: str, value) -> str:
     """A numeric MLPClassifier default as note 003 writes it, e.g. ``默认0.0001`` (chapter 8)."""
-    if name not in NUMERIC_DEFAULTS:
-        raise ValueError(f"name must be one of {list(NUMERIC_DEFAULTS)}, got {name!r}")
-    fmt = NUMERIC_DEFAULTS[name][1]
-    if fmt.endswith("{:e}"):
-        return fmt[:-4] + _short_e(value)
+    fmt = NUMERIC_DEFAULTS[one_of("name", name, tuple(NUMERIC_DEFAULTS))][1]
+    if fmt.endswith("{:e}"):  # 1e-4 rather than Python's 1e-04
+        mantissa, exponent = f"{value:.0e}".split("e")
+        return f"{fmt[:-4]}{mantissa}e{int(exponent)}"
     return fmt.format(value)
 
 

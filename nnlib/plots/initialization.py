@@ -35,8 +35,7 @@ def spread_figure(probes):
         color = styles.setdefault(key, COLORS[len(styles) % len(COLORS)])
         layers = np.arange(1, p.depth + 1)
         for row, values in enumerate((p.act_std(), p.grad_std())):
-            ax = axes[row, col]
-            ax.plot(layers, np.maximum(values, 1e-30), "-o", color=color, ms=3, lw=1.4, label=key)
+            axes[row, col].plot(layers, np.maximum(values, 1e-30), "-o", color=color, ms=3, lw=1.4, label=key)
     for col, act in enumerate(acts):
         for row, what in enumerate(("activations", "gradients dL/dz")):
             ax = axes[row, col]
@@ -51,7 +50,7 @@ def spread_figure(probes):
     return fig
 
 
-def _hist_lines(ax, arrays, bins=None, cmap_name="viridis"):
+def _hist_lines(ax, arrays, bins=None):
     """One histogram line per layer; without ``bins``, 60 bins over the middle 99 % of the values."""
     import matplotlib
 
@@ -59,7 +58,7 @@ def _hist_lines(ax, arrays, bins=None, cmap_name="viridis"):
         lo = min(float(np.percentile(v[::7], 0.5)) for v in arrays if v.size)
         hi = max(float(np.percentile(v[::7], 99.5)) for v in arrays if v.size)
         bins = np.linspace(np.floor(lo), np.ceil(hi), 61)
-    cmap = matplotlib.colormaps[cmap_name]
+    cmap = matplotlib.colormaps["viridis"]
     n = len(arrays)
     centers = (bins[:-1] + bins[1:]) / 2
     for k, values in enumerate(arrays):
@@ -107,13 +106,10 @@ def ranking_figure(runs: dict):
     """
     fig, (ax0, ax1) = new_figure(2, height=3.8)
     for (label, rs), color in zip(runs.items(), COLORS):
-        acc = np.array([r.test_acc for r in rs])
-        loss = np.array([r.loss for r in rs])
-        epochs = np.arange(1, acc.shape[1] + 1)
-        ax0.plot(epochs, acc.mean(0), "-o", color=color, ms=3, lw=1.6, label=label)
-        ax0.fill_between(epochs, acc.min(0), acc.max(0), color=color, alpha=0.15, lw=0)
-        ax1.plot(epochs, loss.mean(0), "-o", color=color, ms=3, lw=1.6, label=label)
-        ax1.fill_between(epochs, loss.min(0), loss.max(0), color=color, alpha=0.15, lw=0)
+        epochs = np.arange(1, len(rs[0].loss) + 1)
+        for ax, values in ((ax0, np.array([r.test_acc for r in rs])), (ax1, np.array([r.loss for r in rs]))):
+            ax.plot(epochs, values.mean(0), "-o", color=color, ms=3, lw=1.6, label=label)
+            ax.fill_between(epochs, values.min(0), values.max(0), color=color, alpha=0.15, lw=0)
     plain_log_axis(ax1)
     finish_axes(ax0, "lower right", xlabel="epoch", ylabel="test accuracy", ylim=(0, 1),
                 title="test accuracy")
@@ -144,9 +140,8 @@ def init_explorer_figure(depth=10, activation="tanh", scheme="glorot_uniform", g
     if hi / lo < 100:  # keep nearly flat lines looking flat
         mid = np.sqrt(lo * hi)
         ax0.set_ylim(mid / 10, mid * 10)
-    ax0.grid(alpha=0.3)
-    ax0.set(xlabel="layer (1 = next to the input)", ylabel="standard deviation",
-            title="spread per layer (log scale)")
+    finish_axes(ax0, xlabel="layer (1 = next to the input)", ylabel="standard deviation",
+                title="spread per layer (log scale)")
     ax0.legend(fontsize=7.5, loc="best", framealpha=0.6)
     picks = sorted({1, max(1, (depth + 1) // 2), depth})
     grid = np.linspace(-4, 4, 161)

@@ -22,7 +22,7 @@ def _grid(name, n=120):
     x = np.linspace(*s.xlim, n, dtype=np.float32)
     y = np.linspace(*s.ylim, n, dtype=np.float32)
     X, Y = np.meshgrid(x, y)
-    return X, Y, np.asarray(s.loss_xy(X, Y), dtype=np.float64) - s.min_loss
+    return X, Y, s.gap(np.stack([X, Y], axis=-1))
 
 
 def _contours(ax, s):
@@ -86,13 +86,12 @@ def explorer_figure(optimizer="momentum", lr=0.01, beta_1=0.9, beta_2=0.99, surf
     hyper = {"momentum": {"momentum": beta_1}, "nesterov": {"momentum": beta_1},
              "rmsprop": {"rho": beta_2}, "adam": {"beta_1": beta_1, "beta_2": beta_2}}.get(optimizer, {})
     tr = opt.run(optimizer, s.grad, start, lr, num_steps, **hyper)
-    ref = opt.run("sgd", s.grad, start, lr, num_steps)
     fig, (ax0, ax1) = new_figure(2, width=10.0, height=4.2, left=0.07, bottom=0.13, top=0.82, wspace=0.22)
     _contours(ax0, s)
     color = COLORS[opt.NAMES.index(optimizer)]
     label = opt.LABELS[optimizer]
     if optimizer != "sgd":
-        _run(ax0, ax1, s, ref, "0.55", "SGD, same lr", faint=True)
+        _run(ax0, ax1, s, opt.run("sgd", s.grad, start, lr, num_steps), "0.55", "SGD, same lr", faint=True)
     _run(ax0, ax1, s, tr, color, label)
     ax0.plot(*start, "ks", ms=6)
     ax0.legend(fontsize=8, loc="lower right", framealpha=0.9)
