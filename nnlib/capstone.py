@@ -1,11 +1,5 @@
-"""Chapter 13 (capstone): one network trained once per technique, the runs written out.
-
-- :func:`train_loop`: what ``model.fit`` does (shuffle, batch, gradient, optimizer step), written
-  out as one traced function per epoch; :func:`run` trains the capstone's seven models with it,
-  because ``fit`` spends most of a short run building its own machinery;
-- :func:`run`: one capstone model, chapter 12's :func:`nnlib.training.digit_network` with the
-  options each step switches on (He init, batch norm, Adam, learning-rate decay, EMA, L2);
-- :func:`scores`: what ``model.evaluate`` reports, from one forward pass.
+"""Chapter 13 (capstone): note 004's network trained once per technique, with ``model.fit``'s loop
+written out (:func:`train_loop`) and ``model.evaluate``'s scores from one forward pass.
 
 TensorFlow and Keras are imported inside the functions that need them, after ``nnlib.tf_setup()``.
 """

@@ -10,12 +10,10 @@ These are Keras 3's ``keras.regularizers.L1(lam)`` and ``L2(lam)``. TensorFlow 1
 ``tf.contrib.layers.l2_regularizer(scale)``, which the notes use, was ``scale * sum(w ** 2) / 2``,
 so ``l2_regularizer(0.01)`` is ``L2(0.005)`` (:func:`keras_l2_from_tf1`).
 
-The example of note 000 (the course code's ``generateds.py``/``forward.py``/``backward.py``):
-300 points from ``np.random.RandomState(2).randn(300, 2)``, labelled 1 (red) inside the circle
-``x0² + x1² < 2``; a 2-11-1 network, ReLU hidden layer, linear output, MSE loss, Adam at 1e-4,
-batches of 30 taken in order, 40000 steps. :func:`train_circle_nets` trains many such networks
-at once (one per penalty), in float32 numpy, stacked along a leading "model" axis: that is what
-makes 40000 steps affordable inside a notebook.
+The example of note 000 (the course code's ``generateds.py``/``forward.py``/``backward.py``) is
+:func:`circle_data` and a 2-11-1 network; :func:`train_circle_nets` trains one per penalty at once,
+in float32 numpy, stacked along a leading "model" axis: that makes the note's 40000 Adam steps
+affordable inside a notebook.
 """
 from __future__ import annotations
 
@@ -63,18 +61,16 @@ def l2_grad(w, lam):
 
 def penalty(w, kind, lam):
     """The penalty of ``kind`` ('none', 'l1' or 'l2') with strength ``lam`` (chapter 11)."""
-    kind = _kind(kind)
+    kind, lam = _kind(kind), _lam(lam)
     if kind == "none":
-        _lam(lam)
         return F32(0)
     return (l1_penalty if kind == "l1" else l2_penalty)(w, lam)
 
 
 def penalty_grad(w, kind, lam):
     """The gradient of :func:`penalty` with respect to ``w`` (chapter 11)."""
-    kind = _kind(kind)
+    kind, lam = _kind(kind), _lam(lam)
     if kind == "none":
-        _lam(lam)
         return np.zeros_like(_check.finite_array("w", w))
     return (l1_grad if kind == "l1" else l2_grad)(w, lam)
 
@@ -107,19 +103,18 @@ def circle_data(num_points=300, seed=2):
     return X.astype(F32), y.astype(F32)
 
 
-def init_circle_net(seed=0, hidden=11, num_models=1):
-    """Weights of ``num_models`` 2-hidden-1 networks: w ~ N(0, 1) as ``tf.random_normal``, b = 0.01 (chapter 11).
+def init_circle_net(seed=0, num_models=1):
+    """Weights of ``num_models`` 2-11-1 networks: w ~ N(0, 1) as ``tf.random_normal``, b = 0.01 (chapter 11).
 
-    Returns a dict of stacked float32 arrays ``w1 (M, 2, H)``, ``b1 (M, H)``, ``w2 (M, H, 1)``,
+    Returns a dict of stacked float32 arrays ``w1 (M, 2, 11)``, ``b1 (M, 11)``, ``w2 (M, 11, 1)``,
     ``b2 (M, 1)``. Every model starts from the same seeded weights, so models differ only in
     their penalty.
     """
     rng = np.random.default_rng(_check.non_negative_int("seed", seed))
-    hidden = _check.positive_int("hidden", hidden)
     m = _check.positive_int("num_models", num_models)
-    w1 = rng.standard_normal((2, hidden)).astype(F32)
-    w2 = rng.standard_normal((hidden, 1)).astype(F32)
-    return {"w1": np.repeat(w1[None], m, 0), "b1": np.full((m, hidden), 0.01, F32),
+    w1 = rng.standard_normal((2, 11)).astype(F32)
+    w2 = rng.standard_normal((11, 1)).astype(F32)
+    return {"w1": np.repeat(w1[None], m, 0), "b1": np.full((m, 11), 0.01, F32),
             "w2": np.repeat(w2[None], m, 0), "b2": np.full((m, 1), 0.01, F32)}
 
 
@@ -134,25 +129,22 @@ def circle_forward(params, X):
 
 def _specs(penalties):
     try:
-        specs = [(_kind(k), _lam(l)) for k, l in penalties]
-    except (TypeError, ValueError) as err:
-        if isinstance(err, ValueError) and "must" in str(err):
-            raise
+        pairs = [(kind, lam) for kind, lam in penalties]
+    except (TypeError, ValueError):  # not iterable, or not pairs
         raise ValueError(f"penalties must be a list of (kind, lam) pairs, got {penalties!r}") from None
-    if not specs:
+    if not pairs:
         raise ValueError(f"penalties must list at least one (kind, lam) pair, got {penalties!r}")
-    return specs
+    return [(_kind(kind), _lam(lam)) for kind, lam in pairs]
 
 
-def train_circle_nets(X, y, penalties, lr=1e-4, batch_size=30, num_steps=40000, beta_1=0.9,
-                      beta_2=0.999, epsilon=1e-8, record_every=0, seed=0):
+def train_circle_nets(X, y, penalties, lr=1e-4, batch_size=30, num_steps=40000, record_every=0, seed=0):
     """Train one 2-11-1 network per ``(kind, lam)`` in ``penalties`` with Adam on MSE + penalty (chapter 11).
 
     Batches are taken in order, ``X[(i*batch_size) % n : ... + batch_size]`` as note 000's loop
     does; the penalty applies to ``w1`` and ``w2`` (not the biases), Keras's convention (an L2
     given as TF1's ``l2_regularizer(s)`` is ``('l2', s / 2)``). The update is chapter 8's
     :meth:`nnlib.optimizers.Adam.step` (Keras 3's order of operations) on all models at once, with
-    TF1's ``epsilon=1e-8`` by default. Matrix products go through :func:`nnlib.portable.matmul`
+    TF1's ``epsilon=1e-8``. Matrix products go through :func:`nnlib.portable.matmul`
     (a fixed order of additions), so the weights after 40000 steps are the same bits on every CPU.
     Returns ``(params, history)``: the final stacked weights and, if ``record_every > 0``, a list
     of ``(step, params copy)``.
@@ -166,7 +158,7 @@ def train_circle_nets(X, y, penalties, lr=1e-4, batch_size=30, num_steps=40000, 
     lr = F32(_check.positive_number("lr", lr))
     batch_size = _check.batch_size(batch_size, X.shape[0])
     record_every = _check.non_negative_int("record_every", record_every)
-    adam = Adam(beta_1, beta_2, epsilon)  # checks the hyperparameters
+    adam = Adam(epsilon=1e-8)
 
     m = len(specs)
     init = init_circle_net(seed, num_models=m)
@@ -192,20 +184,17 @@ def train_circle_nets(X, y, penalties, lr=1e-4, batch_size=30, num_steps=40000, 
 
     history = [(0, snapshot())] if record_every else []
     zero, two = F32(0), F32(2)
-    xts = {}
     for i in range(num_steps):
         start = (i * batch_size) % n
         xb, yb = X[start:start + batch_size], y[start:start + batch_size]
-        if start not in xts:
-            xts[start] = (np.ascontiguousarray(xb.T), F32(two / F32(xb.shape[0])))
-        xbt, scale = xts[start]
+        scale = two / F32(len(xb))
         z = matmul(xb, w1) + b1[:, None, :]
         h = np.maximum(z, zero)
         d_out = (matmul(h, w2) + b2[:, None, :] - yb) * scale   # d mean((out - y)^2) / d out
         matmul(h.transpose(0, 2, 1), d_out, out=g_w2)
         np.sum(d_out, axis=1, out=g_b2)
         d_z = matmul(d_out, w2.transpose(0, 2, 1)) * (z > zero)
-        matmul(xbt, d_z, out=g_w1)
+        matmul(xb.T, d_z, out=g_w1)
         np.sum(d_z, axis=1, out=g_b1)
         g_w1 += l1 * np.sign(w1) + l2 * w1
         g_w2 += l1 * np.sign(w2) + l2 * w2
@@ -223,8 +212,7 @@ def circle_metrics(params, X, y, penalties=None):
     acc = np.mean((out > 0.5) == (y[None] > 0.5), axis=(1, 2))
     result = {"mse": mse, "accuracy": acc}
     if penalties is not None:
-        specs = _specs(penalties)
         pen = [penalty(params["w1"][i], k, l) + penalty(params["w2"][i], k, l)
-               for i, (k, l) in enumerate(specs)]
+               for i, (k, l) in enumerate(_specs(penalties))]
         result["loss"] = mse + np.array(pen, F32)
     return result

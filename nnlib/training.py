@@ -1,14 +1,6 @@
-"""Training a Keras model in practice: a readable training log and what to look at afterwards (chapter 12).
-
-- :func:`epoch_log`: a Keras callback printing a compact table, one row per epoch (or every
-  ``every`` epochs), and, in JupyterLab, a progress bar updated in place and restored at the end,
-  so the stored output of a notebook holds only the table: no timings, nothing that changes.
-- :func:`dense_network`: the Keras models of chapters 10-13; :func:`digit_network`: note 004's 25-15-10
-  network, with the options the capstone switches on.
-- :func:`confusion_matrix`, :func:`misclassified`, :func:`format_table`, :func:`format_confusion`,
-  :func:`steps_per_epoch`: numpy helpers to read the results.
-
-Chapter 13's training loop and runs build on these in :mod:`nnlib.capstone`.
+"""Training a Keras model in practice (chapter 12): a readable training log, note 004's network and
+the Keras models of chapters 10-13, and numpy helpers to read the results. Chapter 13's training
+loop and runs build on these in :mod:`nnlib.capstone`.
 
 TensorFlow and Keras are imported inside the functions that need them, after ``nnlib.tf_setup()``.
 """
@@ -79,28 +71,20 @@ def _callback_class():
             self.seconds = 0.0
             self._handle = None
 
-        # -- the live display: shown at the start, updated per epoch, restored at the end --
         def _summary(self) -> dict:
             epochs, steps = self.params.get("epochs"), self.params.get("steps")
             return {"text/plain": f"model.fit: {epochs} epochs of {steps} gradient steps each"}
-
-        def _show(self, bundle, update=False):
-            from IPython.display import display, update_display
-
-            if update:
-                update_display(bundle, raw=True, display_id=self._handle)
-            else:
-                self._handle = display(bundle, raw=True, display_id=True).display_id
 
         def on_train_begin(self, logs=None):
             self.rows = []
             self._start = time.perf_counter()
             if self.live:
-                self._show(self._summary())
+                from IPython.display import display
+
+                self._handle = display(self._summary(), raw=True, display_id=True)
 
         def on_epoch_end(self, epoch, logs=None):
-            logs = dict(logs or {})
-            row = {"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}}
+            row = {"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}}
             self.rows.append(row)
             total = self.params.get("epochs") or epoch + 1
             columns = self._columns(row)
@@ -108,17 +92,17 @@ def _callback_class():
             if first or (epoch + 1) % self.every == 0 or epoch + 1 == total:
                 header, line = format_table([row], columns)
                 print(*([header] if first else []), line, sep="\n", flush=True)
-            if self.live and self._handle is not None:
+            if self._handle is not None:
                 metrics = "  ".join(f"{c} {row[c]:.4f}" for c in columns if c in row)
                 html = (f"<progress value='{epoch + 1}' max='{total}' style='width:20em'></progress>"
                         f" <code>{epoch + 1}/{total}  {metrics}</code>")
-                self._show({"text/plain": f"{progress_bar(epoch + 1, total)}  {metrics}", "text/html": html},
-                           update=True)
+                self._handle.update({"text/plain": f"{progress_bar(epoch + 1, total)}  {metrics}",
+                                     "text/html": html}, raw=True)
 
         def on_train_end(self, logs=None):
             self.seconds = time.perf_counter() - self._start
-            if self.live and self._handle is not None:
-                self._show(self._summary(), update=True)
+            if self._handle is not None:
+                self._handle.update(self._summary(), raw=True)
 
         def _columns(self, row) -> list[str]:
             return self.columns or [k for k in row if k not in ("epoch", "learning_rate")]
@@ -135,8 +119,9 @@ def epoch_log(columns=None, every=1):
 
     ``columns`` picks the logged metrics to print (default: all of them); ``every`` prints every
     n-th epoch (the first and the last always). The progress bar shows when running in a Jupyter
-    kernel. After ``fit``, ``.rows`` holds every epoch's metrics, ``.lines()`` the full table and
-    ``.seconds`` the wall time.
+    kernel, updated in place and replaced by a one-line summary at the end, so a notebook's stored
+    output holds only the table: no timings, nothing that changes from run to run. After ``fit``,
+    ``.rows`` holds every epoch's metrics, ``.lines()`` the full table and ``.seconds`` the wall time.
     """
     every = positive_int("every", every)
     if columns is not None:

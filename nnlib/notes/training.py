@@ -4,19 +4,18 @@ from __future__ import annotations
 from ..training import steps_per_epoch
 from . import NOTE_004, Printed
 
-__all__ = ["FIT_LOG", "FIT_LOG_REST", "NOTE_NUM_SAMPLES", "format_fit_header"]
+__all__ = ["FIT_LOG", "FIT_LOG_REST", "format_fit_header"]
 
 # --- Note 004, section 1.1: what model.fit prints for its first epoch (lines 56-57) ----------
 # The full line 57 is "157/157 [======] - 1s 1ms/step - loss: 1.5179 - accuracy: 0.5406". The
-# step count follows from the data (5000 images, Keras's default batch of 32); the time, loss and
-# accuracy come from the course's own 20x20 images, which this course does not ship.
+# step count follows from the data (line 299: 5000 images, in Keras's default batches of 32); the
+# time, loss and accuracy come from the course's own 20x20 images, which this course does not ship.
 FIT_LOG = Printed(NOTE_004, 56, "Epoch 1/40\n157/157",
                   "model.fit's progress line for the first of 40 epochs: batches done / batches per epoch")
 FIT_LOG_REST = "loss: 1.5179 - accuracy: 0.5406"
-NOTE_NUM_SAMPLES = 5000  # note 004 line 299: X is 5000x400
 
 
-def format_fit_header(num_samples=NOTE_NUM_SAMPLES, batch_size=32, num_epochs=40) -> list[str]:
+def format_fit_header(num_samples, batch_size, num_epochs) -> list[str]:
     """The first two things Keras's ``verbose=1`` log shows, in note 004's format (chapter 12)."""
     steps = steps_per_epoch(num_samples, batch_size)
     return [f"Epoch 1/{num_epochs}", f"{steps}/{steps}"]

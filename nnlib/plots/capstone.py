@@ -9,8 +9,10 @@ from . import COLORS, finish_axes, new_figure
 __all__ = ["capstone_figure", "capstone_steps_figure", "explorer"]
 
 
-def _accuracy_bars(ax, names, acc, step, err=None, color=None):
-    """Bars of the test accuracies (%) of steps 0..``step`` (``step`` in colour) on axes fixed by all."""
+def _accuracy_bars(ax, results, step, err=None, color=None):
+    """Bars of the test accuracies (%) of runs 0..``step`` (``step`` in colour) on axes fixed by all."""
+    names = [r["name"] for r in results]
+    acc = np.array([r["accuracy"] for r in results], dtype=float) * 100
     rows = np.arange(len(names))[::-1]
     shown = slice(0, step + 1)
     ax.barh(rows[shown], acc[shown], color=color or ["0.75"] * step + [COLORS[0]], xerr=err,
@@ -19,16 +21,15 @@ def _accuracy_bars(ax, names, acc, step, err=None, color=None):
         ax.text(a + (err or 0) + 0.3, r, f"{a:.1f}%", va="center", fontsize=8)
     ax.set_yticks(rows, names, fontsize=8)
     ax.set_xlim(max(0.0, float(acc.min()) - 5), 100)
-    ax.set_ylim(-0.6, len(names) - 0.4)
+    ax.set(ylim=(-0.6, len(names) - 0.4), xlabel="test accuracy (%)")
 
 
 def capstone_figure(results):
     """Test accuracy of each capstone run (``results``: dicts with ``"name"`` and ``"accuracy"``), as bars."""
     fig, (ax,) = new_figure(1, width=7.5, height=0.4 * len(results) + 1.2, left=0.33, right=0.95, bottom=0.2,
                             top=0.88)
-    acc = np.array([r["accuracy"] for r in results], dtype=float) * 100
-    _accuracy_bars(ax, [r["name"] for r in results], acc, len(acc) - 1, color=COLORS[0])
-    ax.set(xlabel="test accuracy (%)", title="Adding the course's techniques one at a time")
+    _accuracy_bars(ax, results, len(results) - 1, color=COLORS[0])
+    ax.set_title("Adding the course's techniques one at a time")
     return fig
 
 
@@ -42,12 +43,10 @@ def capstone_steps_figure(results, step, se=None):
     """
     if not results:
         raise ValueError("results must list at least one run, got none")
-    names = [r["name"] for r in results]
     losses = [np.asarray(r["losses"], dtype=float) for r in results]
-    acc = np.array([r["accuracy"] for r in results], dtype=float) * 100
     step = int(step)
-    if not 0 <= step < len(names):
-        raise ValueError(f"step must be between 0 and {len(names) - 1}, got {step}")
+    if not 0 <= step < len(results):
+        raise ValueError(f"step must be between 0 and {len(results) - 1}, got {step}")
     fig, (ax0, ax1) = new_figure(2, width=9.5, height=3.4, left=0.07, bottom=0.16, top=0.86, wspace=0.55)
     for k in range(step + 1):
         epochs = np.arange(1, len(losses[k]) + 1)
@@ -56,9 +55,9 @@ def capstone_steps_figure(results, step, se=None):
                  marker="o" if now else None, ms=4, zorder=3 if now else 2)
     top = max(float(l.max()) for l in losses)
     finish_axes(ax0, xlabel="epoch", ylabel="mean training loss", ylim=(0, top * 1.05),
-                xlim=(0.8, max(len(l) for l in losses) + 0.2), title=f"step {step}: {names[step]}")
-    _accuracy_bars(ax1, names, acc, step, None if se is None else float(se) * 100)
-    ax1.set(xlabel="test accuracy (%)", title="test accuracy" + ("" if se is None else " ± 1 SE"))
+                xlim=(0.8, max(len(l) for l in losses) + 0.2), title=f"step {step}: {results[step]['name']}")
+    _accuracy_bars(ax1, results, step, None if se is None else float(se) * 100)
+    ax1.set_title("test accuracy" + ("" if se is None else " ± 1 SE"))
     return fig
 
 

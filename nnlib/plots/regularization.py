@@ -31,33 +31,30 @@ def circle_data_figure(X, y, X_test, y_test):
     return fig
 
 
-def boundary_figure(X, y, xx, yy, probs, titles, captions=None):
-    """The 0.5 contour of each model's output over the training points, one panel per model (chapter 11)."""
+def boundary_figure(X, y, xx, yy, probs, titles, captions):
+    """Each model's 0.5 output contour over the training points, a captioned panel per model (chapter 11)."""
     fig, axes = new_figure(len(probs), width=4.0 * len(probs), height=4.3)
-    for k, (ax, p, title) in enumerate(zip(axes, probs, titles)):
+    for ax, p, title, caption in zip(axes, probs, titles, captions):
         _points(ax, X, y, alpha=0.7, size=10, circle=True)
         ax.contour(xx, yy, p, levels=[0.5], colors="k", linewidths=1.5)
         ax.set_title(title, fontsize=10)
-        if captions:
-            ax.text(0.02, 0.02, captions[k], transform=ax.transAxes, fontsize=8,
-                    va="bottom", bbox={"fc": "white", "ec": "0.7", "alpha": 0.9})
+        ax.text(0.02, 0.02, caption, transform=ax.transAxes, fontsize=8,
+                va="bottom", bbox={"fc": "white", "ec": "0.7", "alpha": 0.9})
     return fig
 
 
 def minimizer_figure(a, lam, w_l1, w_l2):
     """Where the penalized minimum lands for a data-preferred value a: L1 snaps to 0, L2 shrinks (chapter 11)."""
-    fig, axes = new_figure(2, width=9.0, height=3.6)
-    ax = axes[0]
+    fig, (ax0, ax1) = new_figure(2, width=9.0, height=3.6)
     w = np.linspace(-2, 2, 401)
-    ax.plot(w, np.abs(w), c=COLORS[1], label="|w|  (L1)")
-    ax.plot(w, w ** 2, c=COLORS[0], label="w²  (L2)")
-    finish_axes(ax, "best", grid=None, ylim=(0, 2.2), title="the two penalties", xlabel="w")
-    ax = axes[1]
-    ax.plot(a, a, ":", c="0.5", lw=1, label="no penalty: w = a")
-    ax.plot(a, w_l1, c=COLORS[1], label=f"L1, λ = {lam:g}: exactly 0 for |a| ≤ λ")
-    ax.plot(a, w_l2, c=COLORS[0], label=f"L2, λ = {lam:g}: a / (1 + 2λ)")
-    ax.axhline(0, c="0.8", lw=0.8)
-    finish_axes(ax, "upper left", grid=None, title="minimum of (w − a)²/2 + penalty",
+    ax0.plot(w, np.abs(w), c=COLORS[1], label="|w|  (L1)")
+    ax0.plot(w, w ** 2, c=COLORS[0], label="w²  (L2)")
+    finish_axes(ax0, "best", grid=None, ylim=(0, 2.2), title="the two penalties", xlabel="w")
+    ax1.plot(a, a, ":", c="0.5", lw=1, label="no penalty: w = a")
+    ax1.plot(a, w_l1, c=COLORS[1], label=f"L1, λ = {lam:g}: exactly 0 for |a| ≤ λ")
+    ax1.plot(a, w_l2, c=COLORS[0], label=f"L2, λ = {lam:g}: a / (1 + 2λ)")
+    ax1.axhline(0, c="0.8", lw=0.8)
+    finish_axes(ax1, "upper left", grid=None, title="minimum of (w − a)²/2 + penalty",
                 xlabel="a (where the data alone would put w)", ylabel="best w")
     return fig
 
@@ -105,21 +102,20 @@ def explorer(X, y, xx, yy, results):
         key = ("none", 0.0) if lam == 0 else (kind.lower(), lam)
         r = results[key]
         base = results[("none", 0.0)]
-        fig, axes = new_figure(2, width=9.0, height=3.8, left=0.06, bottom=0.16)
-        ax = axes[0]
-        _points(ax, X, y, alpha=0.6, size=8)
-        ax.contour(xx, yy, base["probs"], levels=[0.5], colors="0.6", linewidths=1, linestyles="--")
-        ax.contour(xx, yy, r["probs"], levels=[0.5], colors="k", linewidths=1.6)
-        ax.set_title("0.5 contour (dashed: no penalty)", fontsize=9)
-        ax = axes[1]
+        fig, (ax0, ax1) = new_figure(2, width=9.0, height=3.8, left=0.06, bottom=0.16)
+        _points(ax0, X, y, alpha=0.6, size=8)
+        ax0.contour(xx, yy, base["probs"], levels=[0.5], colors="0.6", linewidths=1, linestyles="--")
+        ax0.contour(xx, yy, r["probs"], levels=[0.5], colors="k", linewidths=1.6)
+        ax0.set_title("0.5 contour (dashed: no penalty)", fontsize=9)
         x = np.arange(len(lams))
         for k, name in enumerate(("l1", "l2")):
             rows = [results[("none", 0.0) if l == 0 else (name, l)] for l in lams]
-            ax.plot(x, [q["train_acc"] for q in rows], "-o", ms=3, c=COLORS[2 * k], label=f"{name.upper()} train")
-            ax.plot(x, [q["test_acc"] for q in rows], "--s", ms=3, c=COLORS[2 * k + 1], label=f"{name.upper()} test")
-        ax.axvline(lams.index(lam), c="0.7", lw=4, alpha=0.5)
-        ax.set_xticks(x, [f"{l:g}" for l in lams], fontsize=8)
-        finish_axes(ax, "lower left", 7, grid=None, xlabel="λ (Keras convention)", ylim=(0.55, 1.0),
+            for j, (which, style) in enumerate((("train", "-o"), ("test", "--s"))):
+                ax1.plot(x, [q[f"{which}_acc"] for q in rows], style, ms=3, c=COLORS[2 * k + j],
+                         label=f"{name.upper()} {which}")
+        ax1.axvline(lams.index(lam), c="0.7", lw=4, alpha=0.5)
+        ax1.set_xticks(x, [f"{l:g}" for l in lams], fontsize=8)
+        finish_axes(ax1, "lower left", 7, grid=None, xlabel="λ (Keras convention)", ylim=(0.55, 1.0),
                     title="accuracy of every trained network", title_size=9)
         w = np.asarray(r["w"]).ravel()
         zeros = int(np.sum(np.abs(w) < 1e-3))

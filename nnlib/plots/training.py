@@ -12,8 +12,7 @@ __all__ = ["history_figure", "prediction_figure", "confusion_figure", "mistakes_
 
 def _image(ax, pixels):
     ax.imshow(np.asarray(pixels).reshape(28, 28), cmap="gray_r", vmin=0, vmax=1)
-    ax.set_xticks([])
-    ax.set_yticks([])
+    ax.set(xticks=[], yticks=[])
 
 
 def history_figure(rows, title="Training log"):
@@ -43,9 +42,8 @@ def prediction_figure(images, probs, y_true):
         k = int(np.argmax(p))
         bars.bar(range(10), p, color=[COLORS[2] if j == y else (COLORS[1] if j == k else "0.7")
                                      for j in range(10)])
-        bars.set_ylim(0, 1)
+        bars.set(ylim=(0, 1), yticks=[])
         bars.set_xticks(range(10), [str(j) for j in range(10)], fontsize=7)
-        bars.set_yticks([])
         ax.set_title(f"true {y}, says {k}\np = {p[k]:.2f}", fontsize=9)
     return fig
 
@@ -58,11 +56,9 @@ def confusion_figure(cm):
     off = cm.astype(float).copy()
     np.fill_diagonal(off, np.nan)
     ax.imshow(off, cmap="Reds")
-    for i in range(cm.shape[0]):
-        for j in range(cm.shape[1]):
-            if cm[i, j]:
-                ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=8,
-                        color="black" if i != j else COLORS[2], weight="bold" if i == j else None)
+    for i, j in zip(*np.nonzero(cm)):
+        ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=8,
+                color="black" if i != j else COLORS[2], weight="bold" if i == j else None)
     ax.set(xlabel="predicted digit", ylabel="true digit", title="Confusion matrix (test set)",
            xticks=range(cm.shape[1]), yticks=range(cm.shape[0]))
     return fig
