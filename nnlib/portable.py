@@ -9,16 +9,10 @@ the next.
 
 Everything here is built from operations that IEEE 754 rounds exactly and that numpy performs one
 at a time (``+``, ``-``, ``*``, ``/``, ``sqrt``, ``rint``, ``ldexp``, ``frexp``, comparisons),
-in an order fixed by this code, never by the CPU:
-
-- :func:`dot` (2-D) and :func:`matmul` (stacks) round each product ``A[i, k] * B[k, j]`` to
-  float32 and add them in increasing ``k`` (pairwise when the result has one column). Slower
-  than BLAS, so only the trainers whose printed curves depend on the last bits use them.
-- :func:`exp`, :func:`log`, :func:`tanh`, :func:`sigmoid` evaluate in float64 with a fixed
-  polynomial and round once to float32: within one float32 ulp of the true value, and the same
-  bits everywhere.
-- :func:`norm` is ``sqrt(sum(x * x))`` with numpy's pairwise sum (whose order is fixed in its C
-  source) instead of BLAS's ``dot``.
+in an order fixed by this code, never by the CPU: :func:`dot` and :func:`matmul` add float32
+products in increasing ``k``; :func:`exp`, :func:`log`, :func:`tanh` and :func:`sigmoid` evaluate
+fixed polynomials in float64 and round once. The products are slower than BLAS, so only the
+trainers whose printed curves depend on the last bits use them.
 
 ``tests/nnlib/test_portable.py`` checks the accuracy against numpy and, in subprocesses with other
 ``OPENBLAS_CORETYPE`` and ``NPY_DISABLE_CPU_FEATURES`` settings, that the bits do not move.
@@ -199,7 +193,7 @@ def matmul(A, B, out=None):
 
 
 def norm(x):
-    """Euclidean norm of all entries, sqrt(sum(x * x)) in float32 without BLAS (chapter 9)."""
+    """Euclidean norm of all entries: sqrt of numpy's pairwise sum of x * x, a fixed order (chapter 9)."""
     x = np.asarray(x, dtype=F32).ravel()
     return F32(np.sqrt(np.add.reduce(x * x)))
 

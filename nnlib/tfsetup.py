@@ -4,8 +4,11 @@
 """
 from __future__ import annotations
 
+import logging
 import os
 import random
+
+from ._check import non_negative_int
 
 # What TensorFlow reads from the environment when it is first imported. Set before the import:
 # TF_CPP_MIN_LOG_LEVEL=3 silences the C++ INFO/WARNING lines (cpu_feature_guard, ...);
@@ -24,13 +27,9 @@ def tf_setup(seed: int = 0):
     Seeds Python's ``random``, numpy and TensorFlow through ``keras.utils.set_random_seed`` and
     turns on op determinism, so a chapter's TensorFlow numbers are the same on every run.
     """
-    from ._check import non_negative_int
-
     seed = non_negative_int("seed", seed)
     for key, value in QUIET_ENV.items():
         os.environ.setdefault(key, value)
-    import logging
-
     import tensorflow as tf  # noqa: E402  (after the environment is set)
     from absl import logging as absl_logging  # absl-py: a dependency of TensorFlow
 

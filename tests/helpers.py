@@ -77,18 +77,22 @@ def markdown_text(path: Path) -> str:
     return " ".join(source(path).split())
 
 
+def output_texts(out: dict, mime_types=("text/plain",)):
+    """The texts one stored output shows: its stream, or its data of each of ``mime_types``."""
+    if out["output_type"] == "stream":
+        yield "".join(out["text"])  # a string, or the list of lines nbformat may store
+    for key in mime_types:
+        if key in out.get("data", {}):
+            yield "".join(out["data"][key])
+
+
 def stored_text(path: Path) -> list[str]:
     """All text a notebook's stored outputs show (streams and text/plain), as lines."""
     lines: list[str] = []
     for cell in load(path)["cells"]:
         for out in cell.get("outputs", []):
-            if out["output_type"] == "stream":
-                text = out["text"]
-            elif "data" in out and "text/plain" in out["data"]:
-                text = out["data"]["text/plain"]
-            else:
-                continue
-            lines.extend("".join(text).splitlines() if isinstance(text, list) else text.splitlines())
+            for text in output_texts(out):
+                lines.extend(text.splitlines())
     return lines
 
 

@@ -7,16 +7,6 @@ library writes there (deprecation notices, progress bars) is not what a chapter 
 from __future__ import annotations
 
 
-def pytest_collection_modifyitems(session, config, items):
-    seen = set()
-    for item in items:
-        parent = getattr(item, "parent", None)
-        if parent is None or id(parent) in seen or not hasattr(parent, "skip_compare"):
-            continue
-        seen.add(id(parent))
-        parent.skip_compare = tuple(parent.skip_compare) + ("stderr",)
-
-
 # Longest first. Under pytest-xdist with ``--dist loadscope --no-loadscope-reorder`` each module or
 # notebook goes whole to one worker, in collection order (without ``--no-loadscope-reorder``
 # xdist puts the modules with the most tests first instead), so a long module collected last keeps
@@ -36,13 +26,13 @@ SECONDS = {
 }
 
 
-def _longest_first(items) -> None:
+def pytest_collection_modifyitems(session, config, items):
+    """nbval does not compare the stderr stream; the longest modules and notebooks run first."""
+    seen = set()
+    for item in items:
+        parent = getattr(item, "parent", None)
+        if parent is None or id(parent) in seen or not hasattr(parent, "skip_compare"):
+            continue
+        seen.add(id(parent))
+        parent.skip_compare = tuple(parent.skip_compare) + ("stderr",)
     items.sort(key=lambda item: -SECONDS.get(item.path.name, 0))   # stable: order within a module kept
-
-
-_stderr_rule = pytest_collection_modifyitems
-
-
-def pytest_collection_modifyitems(session, config, items):  # noqa: F811  (one hook, two rules)
-    _stderr_rule(session, config, items)
-    _longest_first(items)

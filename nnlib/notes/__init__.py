@@ -1,13 +1,9 @@
 """What the five study notes printed, transcribed number for number, with file and line.
 
 The notes live in ``shared/seeds/`` beside the repository (course material, not part of it).
-Each :class:`Printed` block copies what a note printed (whole output lines, or the exact number
-as it appears in a sentence), the file, and the line its first row is on. A chapter shows the
-note's values next to its own; the document ledger (``tests/ledger.py``, run by each
-``tests/chapters/test_NN_<slug>.py``) checks every digit against a fresh computation, against the
-chapter's stored output, and, where ``shared/seeds`` is present, against the note itself.
-
-One submodule per chapter (``nnlib.notes.learning_rate``, ...); this module holds what they share.
+A chapter shows a note's :class:`Printed` values next to its own, and the document ledger
+(``tests/ledger.py``) checks every digit. One submodule per chapter (``nnlib.notes.learning_rate``,
+...); this module holds what they share.
 """
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import NOISE, load, notebooks, source
+from tests.helpers import NOISE, load, notebooks, output_texts, source
 
 NOTEBOOKS = notebooks()
 IDS = [p.name for p in NOTEBOOKS]
@@ -17,15 +17,6 @@ def _outputs(nb):
     for i, cell in enumerate(nb["cells"]):
         for out in cell.get("outputs", []):
             yield i, cell, out
-
-
-def _texts(out):
-    if out["output_type"] == "stream":
-        yield out["text"] if isinstance(out["text"], str) else "".join(out["text"])
-    for key in ("text/plain", "text/html"):
-        if key in out.get("data", {}):
-            val = out["data"][key]
-            yield val if isinstance(val, str) else "".join(val)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
@@ -40,7 +31,7 @@ def test_no_errors_stderr_or_noise_in_stored_outputs(path):
     for i, cell, out in _outputs(load(path)):
         assert out["output_type"] != "error", f"cell {i} stored an error: {out.get('ename')}"
         assert out.get("name") != "stderr", f"cell {i} stored stderr: {out['text'][:200]!r}"
-        for text in _texts(out):
+        for text in output_texts(out, ("text/plain", "text/html")):
             for pattern, what in NOISE:
                 m = pattern.search(text)
                 assert not m, f"cell {i} shows {what}: {text[max(0, m.start() - 60):m.end() + 60]!r}"
@@ -62,7 +53,7 @@ def test_live_widget_cells_are_marked_for_the_book_and_nbval(path):
 def test_every_explorer_has_a_kernel_free_version(path):
     if ".live()" not in source(path, "code"):
         pytest.skip("no explorer in this chapter")
-    html = [t for _, _, o in _outputs(load(path)) if "text/html" in o.get("data", {}) for t in _texts(o)]
+    html = [t for _, _, o in _outputs(load(path)) for t in output_texts(o, ("text/html",))]
     assert any('class="nnlib-explorer"' in h and "<img data-key=" in h for h in html)
 
 

@@ -16,7 +16,7 @@ to show that the test fails when an explorer stops responding.
 Each copy is cut to what its live explorer needs (:func:`explorer_slice`): the cells that define
 the names the ``.live()`` cell reads, and recursively the names those cells read. nbval already
 runs every cell of every chapter; running them all again in Lab would add minutes and no
-information about the explorer. ``explorer_only=False`` keeps whole notebooks.
+information about the explorer.
 """
 from __future__ import annotations
 
@@ -208,11 +208,9 @@ def explorer_slice(nb: dict) -> dict:
 
 
 @contextlib.contextmanager
-def lab_server(source: Path = SOURCE, explorer_only: bool = True):
-    """This venv's JupyterLab over a temporary copy of ``source``; yields a :class:`Lab`.
-
-    With ``explorer_only``, each notebook of the copy is cut by :func:`explorer_slice`.
-    """
+def lab_server(source: Path = SOURCE):
+    """This venv's JupyterLab over a temporary copy of ``source``, each notebook cut by
+    :func:`explorer_slice`; yields a :class:`Lab`."""
     if not sorted(Path(source).glob("*.ipynb")):
         pytest.fail(f"no notebooks in {source}", pytrace=False)
     tmp = Path(tempfile.mkdtemp(prefix="nnlib-lab-"))
@@ -220,10 +218,9 @@ def lab_server(source: Path = SOURCE, explorer_only: bool = True):
         root = tmp / "root"
         shutil.copytree(source, root / "chapters",
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-        if explorer_only:
-            for path in sorted((root / "chapters").glob("*.ipynb")):
-                nb = json.loads(path.read_text(encoding="utf-8"))
-                path.write_text(json.dumps(explorer_slice(nb), indent=1), encoding="utf-8")
+        for path in sorted((root / "chapters").glob("*.ipynb")):
+            nb = json.loads(path.read_text(encoding="utf-8"))
+            path.write_text(json.dumps(explorer_slice(nb), indent=1), encoding="utf-8")
         env = dict(os.environ)
         for var, sub in [("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data"),
                          ("JUPYTER_RUNTIME_DIR", "runtime"), ("JUPYTERLAB_SETTINGS_DIR", "settings"),
