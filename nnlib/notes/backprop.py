@@ -8,7 +8,7 @@ the square): :func:`format_formula` prints our computation graph back as that fo
 
 The numbers of the course's optional lab (back propagation with a computation graph, course 2
 week 2 of the Machine Learning Specialization that note 004 follows, lines 30-33) are not in any
-note; ``tests/test_documents_autodiff.py`` checks them against a fresh computation.
+note; ``tests/chapters/test_05_backprop.py`` checks them against a fresh computation.
 """
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ LEAKY_CODE = Printed(NOTE_001, 84, "return tf.maximum(0.01 * z, z, name=name)",
                      "the note's leaky_relu in TensorFlow 1")
 
 #: Note 001 line 75: the order it recommends for hidden layers, best first (no digits: checked
-#: by ``tests/test_documents_init.py``, not by the ledger).
+#: by ``tests/chapters/test_09_initialization.py``, not by the ledger).
 RANKING = ("elu", "leaky_relu", "relu", "tanh", "sigmoid")
 RANKING_TEXT = "ELU > leaky ReLU(及其变体)> ReLU > tanh > sigmoid"
 
