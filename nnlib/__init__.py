@@ -27,7 +27,6 @@ Below them, used by several chapters:
 - :mod:`nnlib.plots`      the figures the chapters draw, one submodule per chapter
 - :mod:`nnlib.notes`      what the five study notes printed, with file and line, one submodule per chapter
 - :mod:`nnlib.tfsetup`    :func:`tf_setup`, a quiet, seeded, deterministic TensorFlow
-- :mod:`nnlib.execute`    re-execute notebooks in place in fresh kernels (``make execute``)
 
 Importing nnlib imports numpy only; TensorFlow is imported by :func:`tf_setup` when a chapter asks.
 """
