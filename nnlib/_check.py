@@ -23,9 +23,7 @@ def positive_number(name: str, value) -> float:
 
 def non_negative_int(name: str, value) -> int:
     """Return ``value`` as an int if it is an integer >= 0, else raise ValueError."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer >= 0, got {value!r} ({type(value).__name__})")
-    if value < 0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
         raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
     return int(value)
 

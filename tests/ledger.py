@@ -17,7 +17,7 @@ and checks that every block ``nnlib.notes.<slug>`` transcribes is in ``LEDGER`` 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from nnlib.notes import Printed, shows
@@ -38,7 +38,6 @@ class Entry:
     notebook: str
     compute: Callable[[], list[str]]
     comment: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 class TestLedger:

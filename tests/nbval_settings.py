@@ -28,11 +28,6 @@ SECONDS = {
 
 def pytest_collection_modifyitems(session, config, items):
     """nbval does not compare the stderr stream; the longest modules and notebooks run first."""
-    seen = set()
-    for item in items:
-        parent = getattr(item, "parent", None)
-        if parent is None or id(parent) in seen or not hasattr(parent, "skip_compare"):
-            continue
-        seen.add(id(parent))
-        parent.skip_compare = tuple(parent.skip_compare) + ("stderr",)
+    for notebook in {item.parent for item in items if hasattr(item.parent, "skip_compare")}:
+        notebook.skip_compare = tuple(notebook.skip_compare) + ("stderr",)
     items.sort(key=lambda item: -SECONDS.get(item.path.name, 0))   # stable: order within a module kept

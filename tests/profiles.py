@@ -34,13 +34,11 @@ PROFILES: dict[str, dict[str, str]] = {
 }
 
 
-def environ(name: str, base: dict[str, str] | None = None) -> dict[str, str]:
-    """``base`` (default ``os.environ``) with profile ``name`` applied."""
+def environ(name: str) -> dict[str, str]:
+    """``os.environ`` with profile ``name`` applied."""
     if name not in PROFILES:
         raise ValueError(f"unknown CPU profile {name!r}; known: {', '.join(PROFILES)}")
-    env = dict(os.environ if base is None else base)
-    env.update(PROFILES[name])
-    return env
+    return {**os.environ, **PROFILES[name]}
 
 
 def main(argv: list[str]) -> int:

@@ -29,25 +29,20 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(os.environ.get("NNLIB_ARTIFACTS", ROOT / "_build" / "screenshots"))
 
 
-def require_chromium() -> str:
-    """The browser's path, or a loud failure that says how to get it."""
-    path = shutil.which(CHROMIUM) or (CHROMIUM if Path(CHROMIUM).exists() else None)
+def launch(playwright, *extra_args):
+    """A headless Chromium from Debian, with a fresh profile (``extra_args`` after ours); without
+    the browser, a loud failure that says how to get it."""
+    path = shutil.which(CHROMIUM)
     if not path:
         pytest.fail(
             f"BROWSER TESTS CANNOT RUN: no Chromium at {CHROMIUM}. As root, `make test` installs it "
             "(apt-get install chromium); otherwise install Debian's chromium package or set "
             "NNLIB_CHROMIUM to a Chromium binary.", pytrace=False)
-    return path
-
-
-def launch(playwright, *extra_args):
-    """A headless Chromium from Debian, with a fresh profile (``extra_args`` after ours)."""
-    return playwright.chromium.launch(executable_path=require_chromium(), args=[*CHROMIUM_ARGS, *extra_args],
-                                      headless=True)
+    return playwright.chromium.launch(executable_path=path, args=[*CHROMIUM_ARGS, *extra_args])
 
 
 def free_port() -> int:
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
+    with socket.socket() as s:  # IPv4, TCP
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
@@ -64,14 +59,12 @@ def serve(directory: Path = HTML):
         pytest.fail(f"{directory} has no index.html: build the book first (`make book`).",
                     pytrace=False)
     handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:  # closed on exit
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            yield f"http://127.0.0.1:{server.server_address[1]}"
+        finally:
+            server.shutdown()
 
 
 # -- the book's kernel-free explorers (nnlib.explore.Explorer.static) ---------------------------

@@ -75,10 +75,10 @@ class Lab:
             body = resp.read()
         return json.loads(body) if body else None
 
-    def shutdown_kernels(self, name: str | None = None) -> None:
-        """Shut down the session (and kernel) of notebook ``name``, or every session."""
+    def shutdown_kernels(self, name: str) -> None:
+        """Shut down the session (and kernel) of notebook ``name``."""
         for s in self.api("/api/sessions"):
-            if name is None or Path(s["path"]).name == name:
+            if Path(s["path"]).name == name:
                 self.api(f"/api/sessions/{s['id']}", method="DELETE")
 
     def log_tail(self, lines: int = 30) -> str:
@@ -211,7 +211,7 @@ def explorer_slice(nb: dict) -> dict:
 def lab_server(source: Path = SOURCE):
     """This venv's JupyterLab over a temporary copy of ``source``, each notebook cut by
     :func:`explorer_slice`; yields a :class:`Lab`."""
-    if not sorted(Path(source).glob("*.ipynb")):
+    if not any(Path(source).glob("*.ipynb")):
         pytest.fail(f"no notebooks in {source}", pytrace=False)
     tmp = Path(tempfile.mkdtemp(prefix="nnlib-lab-"))
     try:
@@ -303,10 +303,8 @@ def accept_kernel_dialog(page) -> bool:
         page.keyboard.press("Escape")
         time.sleep(1)
         if dialog.count():
-            try:
+            with contextlib.suppress(PlaywrightTimeout):
                 dialog.first.locator(".jp-mod-accept").click(timeout=5_000)
-            except PlaywrightTimeout:
-                pass
             time.sleep(0.5)
     return True
 
@@ -375,10 +373,8 @@ def run_all(page, timeout: float = RUN_TIMEOUT) -> float:
             menu(page, "Edit", "Clear Outputs of All Cells")
             menu(page, "Run", "Run All Cells")
             reruns, asked_again, stalled_since = reruns + 1, True, None
-            try:
+            with contextlib.suppress(PlaywrightTimeout):
                 page.wait_for_function(started, timeout=20_000, polling=250)
-            except PlaywrightTimeout:
-                pass
         state = page.evaluate(_PROGRESS_JS)
         running = any("*" in p for p in state["prompts"])
         pending = sum(not re.fullmatch(r"\[\d+\]:", p) for p in state["prompts"])
@@ -449,17 +445,12 @@ _FIGURE_JS = """(cell) => {
 }"""
 
 
-def figure(cell) -> dict | None:
-    """The live figure (the last image in the cell's output): its ``src`` and whether it loaded."""
-    return cell.evaluate(_FIGURE_JS)
-
-
 def wait_figure(cell, timeout: float = MOVE_TIMEOUT) -> dict:
-    """Wait until the live cell shows a loaded figure."""
-    handle = cell.element_handle()
+    """Wait until the live cell shows a loaded figure (the last image in the cell's output); return
+    its ``src`` and whether it loaded."""
     cell.page.wait_for_function(f"(cell) => {{ const f = ({_FIGURE_JS})(cell); return f && f.loaded; }}",
-                                arg=handle, timeout=timeout * 1000)
-    return figure(cell)
+                                arg=cell.element_handle(), timeout=timeout * 1000)
+    return cell.evaluate(_FIGURE_JS)
 
 
 def figure_png(cell) -> bytes:
@@ -471,9 +462,10 @@ def move(page, cell, key: str = "ArrowRight") -> str:
     """Move the live widget's first slider with the keyboard (or change its first drop-down).
 
     Returns a description of what was moved. The slider handle is focused and ``key`` pressed, as
-    a reader does (ArrowLeft instead when the slider already sits at its maximum). A drop-down gets its next option (the previous one at the end of the list)
-    through Playwright's ``select_option``, which fires the same input / change events as a
-    reader's choice (headless Chromium ignores arrow keys on a closed ``<select>``).
+    a reader does (ArrowLeft instead when the slider already sits at its maximum). A drop-down gets
+    its next option (the previous one at the end of the list) through Playwright's
+    ``select_option``, which fires the same input / change events as a reader's choice (headless
+    Chromium ignores arrow keys on a closed ``<select>``).
     """
     handle = cell.locator(".jp-OutputArea .widget-slider .noUi-handle").first
     if handle.count():
@@ -497,15 +489,13 @@ def move(page, cell, key: str = "ArrowRight") -> str:
     raise AssertionError(f"the live explorer shows no slider or drop-down: {controls(cell)}")
 
 
-def wait_figure_change(cell, before: dict, timeout: float = MOVE_TIMEOUT) -> dict:
+def wait_figure_change(cell, before: dict, timeout: float = MOVE_TIMEOUT) -> None:
     """Wait until the live figure's image is a new, loaded one (``src`` differs from ``before``)."""
-    handle = cell.element_handle()
     try:
         cell.page.wait_for_function(
             f"([cell, old]) => {{ const f = ({_FIGURE_JS})(cell); "
             f"return f && f.loaded && f.src !== old; }}",
-            arg=[handle, before["src"]], timeout=timeout * 1000, polling=100)
+            arg=[cell.element_handle(), before["src"]], timeout=timeout * 1000, polling=100)
     except PlaywrightTimeout:
         raise AssertionError(f"the live figure did not change within {timeout} s of moving the "
                              f"control (explorer not responding?)") from None
-    return figure(cell)

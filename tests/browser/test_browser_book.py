@@ -129,9 +129,6 @@ class Visit:
         self.page.wait_for_function("() => Array.from(document.images).every(i => i.complete)",
                                     timeout=30_000)
 
-    def close(self):
-        self.page.close()
-
 
 @pytest.fixture
 def visit(context, base_url):
@@ -144,7 +141,7 @@ def visit(context, base_url):
 
     yield _open
     for v in opened:
-        v.close()
+        v.page.close()
 
 
 def _output_problems(page) -> list[str]:

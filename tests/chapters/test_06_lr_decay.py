@@ -87,7 +87,6 @@ def test_only_the_float32_rate_reproduces_every_digit():
     f32 = _run_with_schedule(lambda k: lr_decay.exponential_decay(0.1, k, 1, 0.99, True))
     f64 = _run_with_schedule(lambda k: 0.1 * 0.99 ** k)
     assert sum(a == b for a, b in zip(f32, printed)) == 19
-    assert sum(a != b for a, b in zip(f64, printed)) == 5
     wrong = [k for k, (a, b) in enumerate(zip(f64, printed)) if a != b]
     assert wrong == [5, 8, 10, 12, 18]
 

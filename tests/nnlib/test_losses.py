@@ -71,7 +71,6 @@ def test_yogurt_data_is_the_scripts_draw():
     np.testing.assert_array_equal(X, X64.astype(F32))
     np.testing.assert_array_equal(noise, noise64)
     np.testing.assert_array_equal(y[:, 0], (X64[:, 0] + X64[:, 1] + noise64).astype(F32))
-    assert np.all(np.abs(noise) <= 0.05)
 
 
 def _tf_linear_sgd(tf, keras, X, y, w0, loss_fn, num_steps, lr=0.001, batch_size=8):
@@ -103,13 +102,6 @@ def test_linear_sgd_matches_tensorflow_bit_for_bit(tf, keras):
         _tf_linear_sgd(tf, keras, X, y, w0, cp_tf, 60))
 
 
-def test_linear_sgd_history_starts_at_w0():
-    X, y = losses.yogurt_data()
-    h = losses.linear_sgd(X, y, losses.YOGURT_W0, 0.001, 50, loss="cost_profit", cost=1, profit=9)
-    assert h.shape == (51, 2) and h.dtype == F32
-    np.testing.assert_array_equal(h[0], losses.YOGURT_W0.ravel())
-
-
 # --- cross-entropy -------------------------------------------------------------------------
 
 def test_cross_entropy_matches_keras(keras):
@@ -137,7 +129,6 @@ def test_cross_entropy_at_the_edges_clips_like_keras(keras):
 def test_cross_entropy_bases():
     """Bases e and 10 on note 000's numbers: tests/chapters/test_02_losses.py."""
     assert float(losses.cross_entropy([1, 0], [0.5, 0.5], base=2)) == pytest.approx(1.0)
-    assert losses.cross_entropy([[1, 0], [0, 1]], [[0.6, 0.4], [0.8, 0.2]]).shape == (2,)
 
 
 # --- binary cross-entropy ----------------------------------------------------------------------
@@ -217,4 +208,4 @@ def test_bad_input_raises_a_clear_value_error(call, match):
 def test_divergence_is_a_result():
     X, y = losses.yogurt_data()
     h = losses.linear_sgd(X, y, losses.YOGURT_W0, 50.0, 200)
-    assert h.shape == (201, 2) and not np.all(np.isfinite(h[-1]))
+    assert h.shape == (201, 2) and h.dtype == F32 and not np.all(np.isfinite(h[-1]))

@@ -60,8 +60,6 @@ def test_extreme_logits_give_exact_losses(tf):
         assert sparse_categorical_cross_entropy([label], z)[0] == expected
     np.testing.assert_array_equal(softmax(z), [[1, 0, 0]])
     np.testing.assert_array_equal(log_softmax(z), [[0, -1e4, -2e4]])
-    # the naive formula overflows here; the shifted one does not
-    assert np.all(np.isfinite(softmax(np.float32([1000, 1001, 1002]))))
 
 
 def test_probabilities_form_a_distribution_and_ignore_a_shift():
@@ -87,20 +85,19 @@ def test_the_trainers_loss_and_gradient_match_tensorflow(tf):
     np.testing.assert_allclose(grad, (softmax(z.numpy()) - np.eye(4)[y]) / 5, atol=1e-7)
 
 
-def test_label_forms_keras_accepts():
-    z = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 5.0]], np.float32)
-    ref = sparse_categorical_cross_entropy(np.array([2, 0]), z)
-    assert ref.shape == (2,)
-    np.testing.assert_array_equal(sparse_categorical_cross_entropy([[2], [0]], z), ref)   # (m, 1)
-    np.testing.assert_array_equal(sparse_categorical_cross_entropy([2.0, 0.0], z), ref)   # whole floats
-    np.testing.assert_array_equal(sparse_categorical_cross_entropy(np.int32([2, 0]), z), ref)
-    assert sparse_categorical_cross_entropy(1, z[0]).shape == ()                           # one example
-    z3 = np.zeros((2, 4, 3), np.float32)                                                   # sequences
-    np.testing.assert_allclose(sparse_categorical_cross_entropy(np.zeros((2, 4), int), z3), np.log(3))
-
-
 Z = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 5.0]], np.float32)
 P = np.array([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]], np.float32)
+
+
+def test_label_forms_keras_accepts():
+    ref = sparse_categorical_cross_entropy(np.array([2, 0]), Z)
+    assert ref.shape == (2,)
+    np.testing.assert_array_equal(sparse_categorical_cross_entropy([[2], [0]], Z), ref)   # (m, 1)
+    np.testing.assert_array_equal(sparse_categorical_cross_entropy([2.0, 0.0], Z), ref)   # whole floats
+    np.testing.assert_array_equal(sparse_categorical_cross_entropy(np.int32([2, 0]), Z), ref)
+    assert sparse_categorical_cross_entropy(1, Z[0]).shape == ()                           # one example
+    z3 = np.zeros((2, 4, 3), np.float32)                                                   # sequences
+    np.testing.assert_allclose(sparse_categorical_cross_entropy(np.zeros((2, 4), int), z3), np.log(3))
 
 
 @pytest.mark.parametrize("call, words", [
