@@ -3,8 +3,26 @@
 nbval compares every output field of every cell. We do not compare the stderr stream: what a
 library writes there (deprecation notices, progress bars) is not what a chapter is about, and
 ``tests/book/test_notebooks_clean.py`` separately fails if a stored notebook holds any stderr at all.
+A kernel that dies while starting is started again; the longest notebooks and modules run first.
 """
 from __future__ import annotations
+
+import nbval.kernel
+
+_start_new_kernel = nbval.kernel.start_new_kernel
+
+
+def _start_with_retry(*args, **kwargs):
+    """jupyter_client picks a kernel's ports, frees them, then starts the kernel: with many kernels
+    starting at once, another one can take a port first and the new kernel dies at start ("Kernel
+    died before replying to kernel_info", jupyter/jupyter_client#154). Then start it once more."""
+    try:
+        return _start_new_kernel(*args, **kwargs)
+    except RuntimeError:
+        return _start_new_kernel(*args, **kwargs)
+
+
+nbval.kernel.start_new_kernel = _start_with_retry
 
 
 # Longest first. Under pytest-xdist with ``--dist loadscope --no-loadscope-reorder`` each module or
