@@ -3,11 +3,13 @@
 The part is the chapter's last level-2 section, titled exactly "From the notes" (so its id is
 ``from-the-notes``). Everything under its heading goes into an HTML ``<details>`` element, so
 the part is closed until the reader opens it, with or without JavaScript, and print shows the
-summary only. A small script opens the part when the address points inside it (an errata-page
+summary only. Printed lines there may be as wide as the notes printed them: they wrap. A small script opens the part when the address points inside it (an errata-page
 link, the page's table of contents), so every link still lands on its target. Listed in
 ``_config.yml`` under ``sphinx: local_extensions``.
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 from docutils import nodes
 
@@ -32,6 +34,7 @@ CSS = """
 details.nnlib-notes-part > summary { cursor: pointer; font-weight: 600; margin: 0.5em 0 1em; }
 details.nnlib-notes-part > summary:focus-visible { outline: 3px solid #1a73e8; outline-offset: 2px; }
 details.nnlib-notes-part[open] > summary { margin-bottom: 1.5em; }
+details.nnlib-notes-part .cell_output pre { white-space: pre-wrap; overflow-wrap: anywhere; }
 """
 
 
@@ -47,7 +50,13 @@ def _collapse(app, doctree, docname):
         section.append(nodes.raw("", "</details>", format="html"))
 
 
+def _static(app):
+    app.config.html_static_path.append(str(Path(__file__).parent / "static"))
+
+
 def setup(app):
+    app.connect("builder-inited", _static)
+    app.add_css_file("course.css")  # _ext/static/course.css: code, outputs and tables fit the page
     app.connect("doctree-resolved", _collapse)
     app.add_js_file(None, body=OPEN_JS)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -189,7 +189,10 @@ class Value:
 
 
 def one_neuron(x=-2.0, y=2.0, w=2.0, b=8.0) -> dict:
-    """Note 004's graph for J = 1/2 (wx + b - y)^2, as named Values x, w, c, b, a, y, d, J (chapter 5)."""
+    """Note 004's graph for J = 1/2 (wx + b - y)^2, as named Values x, w, c, b, a, y, d, J (chapter 5).
+
+    ``a = c + b`` is the prediction y_hat = wx + b, ``y`` the label, ``d = a - y`` the error.
+    """
     x, y, w, b = (Value(v, name) for v, name in ((x, "x"), (y, "y"), (w, "w"), (b, "b")))
     c = w * x
     a = c + b
@@ -266,19 +269,19 @@ def numerical_grad(f, params, eps: float = 1e-3) -> list[float]:
 def gradient_cost(sizes) -> dict:
     """Count the work for all derivatives of one example's cost, by backprop and by slopes (chapter 5).
 
-    The :class:`ValueNetwork` of ``glorot_network(sizes, "tanh", seed=0)`` gets one fixed example;
-    the cost is ``1/2 sum (out - t)^2``.
+    The :class:`ValueNetwork` of ``glorot_network(sizes, "tanh", seed=0)`` gets one fixed example
+    ``x`` with label ``y``; the cost is ``1/2 sum (y_hat - y)^2`` over the outputs ``y_hat``.
     Returns ``P`` (parameters), ``N`` (operation nodes of one forward pass), ``backward``
     (chain-rule steps of one backward pass), ``slopes`` (operations of :func:`numerical_grad`:
     one forward pass per parameter, plus the first) and ``max_diff`` (largest |slope - grad|).
     """
     net = ValueNetwork(glorot_network(sizes, "tanh", seed=0))
     params = net.parameters()
-    x = [math.sin(1.0 + i) for i in range(net.sizes[0])]   # a fixed example: inputs and targets
-    t = [math.cos(1.0 + k) for k in range(net.sizes[-1])]
+    x = [math.sin(1.0 + i) for i in range(net.sizes[0])]   # a fixed example: inputs and labels
+    y = [math.cos(1.0 + k) for k in range(net.sizes[-1])]
 
     def cost():
-        return 0.5 * reduce(operator.add, ((o - tk) ** 2 for o, tk in zip(net(x), t)))
+        return 0.5 * reduce(operator.add, ((y_hat - yk) ** 2 for y_hat, yk in zip(net(x), y)))
 
     with count_ops() as by_backprop:
         cost().backward()

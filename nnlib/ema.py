@@ -3,11 +3,13 @@
 A moving average keeps a *shadow* copy of each weight and pulls it a little towards the weight
 after every update: ``shadow <- decay * shadow + (1 - decay) * w``. TensorFlow's
 ``tf.train.ExponentialMovingAverage(decay, num_updates=n)`` lowers the decay while few updates
-have been made, ``min(decay, (1 + n) / (10 + n))``, and computes the step as
+have been made, ``min(decay, (1 + n) / (10 + n))`` (the *decay ramp*; not the learning-rate
+warm-up of schedules), and computes the step as
 ``shadow -= (1 - decay) * (shadow - w)``, all in float32. :class:`ExponentialMovingAverage`
 does exactly that, so its digits are TensorFlow's.
 
-Keras optimizers (``use_ema=True``) keep a different average, without the warm-up: :func:`keras_ema_path`.
+Keras optimizers (``use_ema=True``) keep a different average, without the decay ramp:
+:func:`keras_ema_path`.
 """
 from __future__ import annotations
 
@@ -45,8 +47,8 @@ def effective_decay(decay, num_updates=None):
 class ExponentialMovingAverage:
     """Shadow copies of weights, updated like ``tf.train.ExponentialMovingAverage`` (chapter 7).
 
-    ``decay`` is the target decay (TF's ``decay``); ``num_updates`` is the update count used
-    for the warm-up, or ``None`` for no warm-up. Set ``ema.num_updates = k`` between calls,
+    ``decay`` is the target decay (TF's ``decay``); ``num_updates`` is the update count that
+    sets the decay ramp, or ``None`` for no ramp. Set ``ema.num_updates = k`` between calls,
     as a training loop advances TF's ``global_step``. :meth:`apply` takes a dict of named
     weights or a list of weights; a weight seen for the first time gets a shadow equal to its
     current value (TensorFlow 2 does the same; TF1 graphs used the variable's initial value).
@@ -59,7 +61,7 @@ class ExponentialMovingAverage:
 
     @property
     def num_updates(self):
-        """The update count that sets the warm-up, or ``None``."""
+        """The update count that sets the decay ramp, or ``None``."""
         return self._num_updates
 
     @num_updates.setter
@@ -110,14 +112,16 @@ def _path(name, path) -> np.ndarray:
     return arr
 
 
-def ema_path(path, decay, warmup=True) -> np.ndarray:
+def ema_path(path, decay, ramp=True, *, warmup=None) -> np.ndarray:
     """TensorFlow's shadow along a path of weights ``path[t]``, shape (T, ...) (chapter 7).
 
-    Step t applies the average with ``num_updates = t`` (the warm-up) or with no warm-up
-    (``warmup=False``); the shadow starts at ``path[0]``. ``out[t]`` is the shadow after step t.
+    Step t applies the average with ``num_updates = t`` (the decay ramp) or with the full
+    decay throughout (``ramp=False``); the shadow starts at ``path[0]``. ``out[t]`` is the
+    shadow after step t. ``warmup`` is the old name of ``ramp``, still accepted.
     """
     path = _path("path", path)
-    decays = effective_decay(decay, np.arange(len(path)) if warmup else None)
+    ramp = ramp if warmup is None else warmup
+    decays = effective_decay(decay, np.arange(len(path)) if ramp else None)
     one_minus = F32(1) - np.broadcast_to(decays, (len(path),))  # TF: 1.0 - decay, in float32
     out = np.empty_like(path)
     shadow = path[0].copy()
@@ -131,7 +135,7 @@ def keras_ema_path(path, ema_momentum) -> np.ndarray:
     """The average a Keras optimizer with ``use_ema=True`` keeps along ``path[t]`` (chapter 7).
 
     ``path[t]`` is the weight after optimizer step t; the first step copies it, later steps
-    compute ``m * average + (1 - m) * w`` in float32 (Keras's order). No warm-up.
+    compute ``m * average + (1 - m) * w`` in float32 (Keras's order). No decay ramp.
     """
     path = _path("path", path)
     m = F32(_check.unit_interval("ema_momentum", ema_momentum, include_one=True))

@@ -163,8 +163,8 @@ def linear_sgd(X, y, w0, lr, num_steps, batch_size=8, loss="mse", cost=None, pro
     ``loss`` is ``"mse"`` (:func:`mse`) or ``"cost_profit"`` (:func:`cost_profit_loss`, with
     ``cost`` and ``profit``). Step ``i`` uses rows ``start:start + batch_size`` with
     ``start = (i * batch_size) % n``, as note 000's scripts did, and TensorFlow's arithmetic:
-    ``y_pred = X_b·w`` (products added feature by feature), ``d`` = the loss's gradient with
-    respect to ``y_pred``, the weight gradient ``X_b^T·d`` summed row after row, then
+    ``y_hat = X_b·w`` (products added feature by feature), ``d`` = the loss's gradient with
+    respect to ``y_hat``, the weight gradient ``X_b^T·d`` summed row after row, then
     ``w <- w - g*lr``. Returns the weights after every step, shape ``(num_steps + 1, d)``;
     row 0 is ``w0``.
     """
@@ -200,8 +200,8 @@ def linear_sgd(X, y, w0, lr, num_steps, batch_size=8, loss="mse", cost=None, pro
         for i in range(num_steps):
             start = (i * batch_size) % n
             xb, yb = X[start:start + batch_size], y[start:start + batch_size]
-            y_pred = add(xb * w, axis=1, keepdims=True)   # x1*w1 + x2*w2 (+ ...), in order
-            g = add(xb * grad(yb, y_pred), axis=0)        # rows added one after another
+            y_hat = add(xb * w, axis=1, keepdims=True)    # x1*w1 + x2*w2 (+ ...), in order
+            g = add(xb * grad(yb, y_hat), axis=0)         # rows added one after another
             w = w - g * lr32
             history[i + 1] = w
     return history

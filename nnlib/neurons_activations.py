@@ -3,7 +3,8 @@
 A neuron computes ``f(sum_i x_i w_i + b)``; a dense layer ``f(X @ W + b)``. Here, in float32 numpy:
 the activations and their derivatives (TensorFlow's formulas; the table every numpy network of
 the course uses), layer and parameter counts, folding linear layers into one, and the dying-ReLU
-demonstration on a one-hidden-layer :class:`nnlib.network.Network`.
+demonstration on dense networks (:class:`nnlib.network.Network`) with one or more
+hidden layers.
 """
 from __future__ import annotations
 
@@ -228,17 +229,31 @@ def toy_regression(n=256, n_in=8, seed=1):
     return X, ((y - y.mean()) / y.std()).astype(F32)
 
 
-def init_mlp(n_in, units, activation="relu", alpha=None, out_scale=1.0, seed=0) -> network.Network:
-    """A :class:`nnlib.network.Network` input -> ``units`` hidden -> one linear output, MSE loss (chapter 1).
+def init_mlp(n_in, units, activation="relu", alpha=None, out_scale=1.0, seed=0,
+             dot=None) -> network.Network:
+    """A :class:`nnlib.network.Network` input -> hidden layer(s) -> one linear output, MSE (chapter 1).
 
-    He-normal hidden weights N(0, 2 / n_in), zero biases, N(0, out_scale^2 / units) output weights.
+    ``units`` is the width of the one hidden layer, or a list of widths, one per hidden layer.
+    He-normal hidden weights N(0, 2 / fan_in), zero biases, N(0, out_scale^2 / units) output
+    weights; ``dot`` multiplies matrices (default numpy's ``@``; :func:`nnlib.portable.dot` for
+    the same bits on every CPU).
     """
-    n_in, units = positive_int("n_in", n_in), positive_int("units", units)
+    n_in = positive_int("n_in", n_in)
+    widths = [units] if isinstance(units, numbers.Integral) else list(units) if \
+        isinstance(units, (list, tuple)) else None
+    if not widths or any(isinstance(u, bool) or not isinstance(u, numbers.Integral) or u < 1
+                         for u in widths):
+        raise ValueError(f"units must be an integer >= 1 or a list of them (one per hidden "
+                         f"layer), got {units!r}")
     out_scale = positive_number("out_scale", out_scale)
     rng = np.random.default_rng(non_negative_int("seed", seed))
-    W1 = (rng.standard_normal((n_in, units)) * np.sqrt(2.0 / n_in)).astype(F32)
-    W2 = (rng.standard_normal((units, 1)) * (out_scale / np.sqrt(units))).astype(F32)
-    return network.Network([W1, W2], [np.zeros(units, F32), np.zeros(1, F32)], activation, alpha)
+    fan_in = [n_in] + widths[:-1]
+    weights = [(rng.standard_normal((a, b)) * np.sqrt(2.0 / a)).astype(F32)
+               for a, b in zip(fan_in, widths)]
+    weights.append((rng.standard_normal((widths[-1], 1))
+                    * (out_scale / np.sqrt(widths[-1]))).astype(F32))
+    biases = [np.zeros(b, F32) for b in widths] + [np.zeros(1, F32)]
+    return network.Network(weights, biases, activation, alpha, dot=dot)
 
 
 def off_units(Z) -> np.ndarray:
@@ -256,8 +271,9 @@ def off_units(Z) -> np.ndarray:
 class DeadUnitRun:
     """A training run: loss and share of "off" hidden units before each step, and the end state (chapter 1).
 
-    ``ever_off`` marks the units that were off for every input at some recorded step, ``off``
-    those off at the last one; ``revived`` counts units that were off and came back.
+    ``ever_off`` marks the units (of the watched hidden layer) that were off for every input at
+    some recorded step, ``off`` those off at the last one; ``revived`` counts units that were
+    off and came back.
     """
 
     loss: np.ndarray
@@ -273,19 +289,26 @@ class DeadUnitRun:
         return int(np.sum(self.ever_off & ~self.off))
 
 
-def train(X, y, net: network.Network, lr=0.01, num_steps=100) -> DeadUnitRun:
+def train(X, y, net: network.Network, lr=0.01, num_steps=100, layer=0, frozen=0) -> DeadUnitRun:
     """Full-batch gradient descent on the mean squared error, as Keras SGD does it (chapter 1).
 
-    Records, before every step and after the last, the loss and the share of first-layer hidden
-    units that are off for every input. ``net`` is not modified; a run that overflows stops (a
-    result). The steps are :func:`nnlib.network.train`'s, with one full batch per epoch.
+    Records, before every step and after the last, the loss and the share of hidden units of
+    hidden layer ``layer`` (0: the first) that are off for every input. ``frozen`` layers at
+    the bottom keep their weights (their gradients are set to 0 before each update). ``net`` is
+    not modified; a run that overflows stops (a result). The steps are
+    :func:`nnlib.network.train`'s, with one full batch per epoch.
     """
     if not isinstance(net, network.Network):
         raise ValueError(f"net must be an nnlib.network.Network (see init_mlp), got {type(net).__name__}")
     num_steps = non_negative_int("num_steps", num_steps)
+    hidden = len(net.weights) - 1
+    layer, frozen = non_negative_int("layer", layer), non_negative_int("frozen", frozen)
+    if layer >= hidden or frozen > len(net.weights):
+        raise ValueError(f"need layer < {hidden} (hidden layers) and frozen <= {len(net.weights)} "
+                         f"(layers), got layer={layer}, frozen={frozen}")
     net = net.copy()
     losses, off, diverged = [], [], []
-    ever_off = np.zeros(net.sizes[1], bool)
+    ever_off = np.zeros(net.sizes[layer + 1], bool)
     now_off = ever_off.copy()
 
     def record(step, _, grads):
@@ -293,9 +316,11 @@ def train(X, y, net: network.Network, lr=0.01, num_steps=100) -> DeadUnitRun:
             diverged.append(step)
             return True
         losses.append(grads.loss)
-        now_off[:] = off_units(grads.forward.zs[0])
+        now_off[:] = off_units(grads.forward.zs[layer])
         ever_off[:] |= now_off
         off.append(np.mean(now_off))
+        for g in grads.dW[:frozen] + grads.db[:frozen]:  # network.train then adds lr * 0
+            g[...] = 0
         return step == num_steps  # the last record comes after the last step
 
     network.train(X, y, net, lr, num_epochs=num_steps + 1, on_batch=record)

@@ -17,7 +17,7 @@ __all__ = ["ALPHA", "BATCH_SIZE_AUTO", "ADAPTIVE_DIVISOR", "POWER_T", "MAX_ITER"
            "LEARNING_RATE_INIT", "MOMENTUM", "EARLY_STOPPING_SHARE", "VALIDATION_FRACTION",
            "BETA_1", "BETA_2", "EPSILON", "BATCH_SIZES", "ADAM_LR", "NUMERIC_DEFAULTS",
            "MLP_LINES", "format_default", "format_batch_rule", "format_share", "format_divisor",
-           "format_sizes", "format_power_of_ten"]
+           "format_sizes", "format_power_of_ten", "item_number"]
 
 # --- Note 003, "sklearn 神经网络 MLPClassifier简单应用与参数说明": the defaults it states ------------
 
@@ -79,6 +79,16 @@ MLP_LINES = {name: (printed.first_line, printed.text) for name, (printed, _) in 
     "n_iter_no_change": (None, None),
     "max_fun": (None, None),
 }
+
+
+def item_number(name: str):
+    """The number of the item of note 003's list that describes MLPClassifier parameter ``name``,
+    or None where the list leaves it out; the list has no item 13 (chapter 8)."""
+    line = MLP_LINES[one_of("name", name, tuple(MLP_LINES))][0]
+    if line is None:
+        return None
+    k = sorted(first for first, _ in MLP_LINES.values() if first).index(line)
+    return k + 1 + (k >= 12)
 
 
 # --- our values in the notes' formats ----------------------------------------------------------

@@ -164,10 +164,10 @@ def cost_figure(rows):
     fig, (ax0, ax1) = new_figure(2, height=3.5, bottom=0.15, top=0.84, wspace=0.3)
     ax0.loglog(P, slopes, "s", color=COLORS[1], ms=6,
                label="slopes, counted: (P + 1) forward passes")
-    ax0.loglog(P, N * P, "--", color=COLORS[1], lw=1, label="note 004: N × P")
+    ax0.loglog(P, N * P, "--", color=COLORS[1], lw=1, label="estimate: N × P")
     ax0.loglog(P, backward, "o", color=COLORS[0], ms=6,
                label="backprop, counted: backward steps")
-    ax0.loglog(P, N + P, "--", color=COLORS[0], lw=1, label="note 004: N + P")
+    ax0.loglog(P, N + P, "--", color=COLORS[0], lw=1, label="estimate: N + P")
     plain_log_axis(ax0)
     finish_axes(ax0, "upper left", 7.5, xlabel="parameters P", ylabel="steps (log scale)",
                 title="steps for all P derivatives")

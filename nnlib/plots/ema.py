@@ -1,4 +1,4 @@
-"""Chapter 7 (EMA): the warm-up, a weight's noisy path with its shadow, the note's run, training curves."""
+"""Chapter 7 (EMA): the decay ramp, a weight's noisy path with its shadow, the note's run, training curves."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,10 +7,10 @@ from .. import ema as _ema
 from .. import explore
 from . import COLORS, finish_axes, new_figure, plain_log_axis
 
-__all__ = ["warmup_figure", "shadow_figure", "note_run_figure", "training_figure", "ema_explorer_figure", "explorer"]
+__all__ = ["ramp_figure", "shadow_figure", "note_run_figure", "training_figure", "ema_explorer_figure", "explorer"]
 
 
-def warmup_figure():
+def ramp_figure():
     """Left: TF's effective decay against n for three decays; right: how much the start value still
     weighs at decay 0.99 (chapter 7)."""
     fig, (ax0, ax1) = new_figure(2)
@@ -24,10 +24,10 @@ def warmup_figure():
 
     decay = 0.99
     steps = np.arange(0, 601)
-    with_warmup = np.cumprod(_ema.effective_decay(decay, steps).astype(np.float64))
+    with_ramp = np.cumprod(_ema.effective_decay(decay, steps).astype(np.float64))
     without = float(np.float32(decay)) ** (steps + 1.0)
-    ax1.plot(steps, without, color=COLORS[1], lw=1.8, label=f"no warm-up: {decay:g}^(t+1)")
-    ax1.plot(steps, np.maximum(with_warmup, 1e-7), color=COLORS[0], lw=1.8, label="with warm-up")
+    ax1.plot(steps, without, color=COLORS[1], lw=1.8, label=f"no ramp: {decay:g}^(t+1)")
+    ax1.plot(steps, np.maximum(with_ramp, 1e-7), color=COLORS[0], lw=1.8, label="with the decay ramp")
     plain_log_axis(ax1)
     ax1.axhline(0.01, color="0.6", lw=0.8, ls=":")
     finish_axes(ax1, "lower left", xlabel="updates t", ylabel="share of the start value", ylim=(1e-6, 2),
@@ -46,11 +46,11 @@ def _path_panel(ax, trend, path, shadows: dict, noisy=True, **finish):
     finish_axes(ax, xlabel="updates t", ylabel="value", **finish)
 
 
-def shadow_figure(decays=(0.8, 0.95), noise=1.0, warmup=False, num_steps=300):
+def shadow_figure(decays=(0.8, 0.95), noise=1.0, ramp=False, num_steps=300):
     """One noisy weight and its shadows for a few decays (chapter 7)."""
     trend, path = _ema.demo_path(num_steps, noise)
     fig, (ax,) = new_figure(1, width=9.0, height=3.6)
-    _path_panel(ax, trend, path, {f"shadow, decay {d:g}": _ema.ema_path(path, d, warmup=warmup)
+    _path_panel(ax, trend, path, {f"shadow, decay {d:g}": _ema.ema_path(path, d, ramp=ramp)
                                   for d in decays}, legend="upper right",
                 title="a weight that drifts from 5 to −1 with noise, and its moving averages")
     return fig
@@ -90,12 +90,12 @@ def training_figure(history: dict, x):
     return fig
 
 
-def ema_explorer_figure(decay=0.99, noise=1.0, warmup=True, num_steps=300):
+def ema_explorer_figure(decay=0.99, noise=1.0, ramp=True, num_steps=300):
     """The EMA explorer: a noisy weight, its shadow, and how far each is from the noise-free path (chapter 7)."""
     trend, path = _ema.demo_path(num_steps, noise)
-    shadow = _ema.ema_path(path, decay, warmup=warmup)
+    shadow = _ema.ema_path(path, decay, ramp=ramp)
     fig, (ax0, ax1) = new_figure(2)
-    label = f"shadow, decay {decay:g}" + (" + warm-up" if warmup else "")
+    label = f"shadow, decay {decay:g}" + (" + decay ramp" if ramp else "")
     _path_panel(ax0, trend, path, {label: shadow}, noisy=bool(noise), legend="lower left", ylim=(-4.5, 6.5),
                 title="the weight and its shadow")
 
@@ -111,8 +111,8 @@ def ema_explorer_figure(decay=0.99, noise=1.0, warmup=True, num_steps=300):
 
     half = len(path) // 2
     rms = lambda e: float(np.sqrt(np.mean(e ** 2)))  # noqa: E731
-    d_end = float(_ema.effective_decay(decay, len(path) - 1 if warmup else None))
-    fig.suptitle(f"decay {decay:g}{', warm-up on' if warmup else ', no warm-up'}, noise {noise:g}: "
+    d_end = float(_ema.effective_decay(decay, len(path) - 1 if ramp else None))
+    fig.suptitle(f"decay {decay:g}{', decay ramp on' if ramp else ', no decay ramp'}, noise {noise:g}: "
                  f"RMS distance, first 30 steps: w {rms(raw_err[:30]):.2f}, shadow {rms(ema_err[:30]):.2f}; "
                  f"second half: w {rms(raw_err[half:]):.2f}, shadow {rms(ema_err[half:]):.2f}\n"
                  f"decay used at the last step {d_end:.3f}: the shadow averages about "
@@ -121,10 +121,10 @@ def ema_explorer_figure(decay=0.99, noise=1.0, warmup=True, num_steps=300):
 
 
 def explorer():
-    """Chapter 7's explorer: decay, noise, warm-up and the number of updates (chapter 7)."""
+    """Chapter 7's explorer: decay, noise, the decay ramp and the number of updates (chapter 7)."""
     return explore.Explorer("ema", ema_explorer_figure, [
         explore.slider("decay", 0.5, 0.999, 0.001, 0.99, grid=(0.5, 0.9, 0.97, 0.99, 0.999), label="decay"),
         explore.slider("noise", 0.0, 2.0, 0.1, 1.0, grid=(0.0, 0.5, 1.0), label="noise"),
-        explore.toggle("warmup", True, label="warm-up (num_updates = t)"),
+        explore.toggle("ramp", True, label="decay ramp (num_updates = t)"),
         explore.int_slider("num_steps", 50, 1000, 300, grid=(300,), step=50, label="updates"),
     ])

@@ -9,7 +9,8 @@ from .. import explore
 from .. import optimizers as opt
 from . import COLORS, finish_axes, new_figure, plain_log_axis
 
-__all__ = ["surface_figure", "explorer_figure", "explorer", "batch_figure", "loss_curves_figure"]
+__all__ = ["surface_figure", "explorer_figure", "explorer", "batch_figure", "loss_curves_figure",
+           "practice_figure"]
 
 #: Contour levels of the gap above the minimum, per surface (geometric, so the valley floor shows).
 LEVELS = {"ravine": (0.01, 40.0), "rosenbrock": (0.05, 2000.0), "saddle": (0.005, 6.0)}
@@ -149,4 +150,27 @@ def loss_curves_figure(curves: dict, xlabel="epoch", ylabel="training loss", tit
     plain_log_axis(ax)
     finish_axes(ax, "best", xlabel=xlabel + (" (log)" if loglog else ""), ylabel=ylabel + " (log)",
                 title=title, title_size=10)
+    return fig
+
+
+def practice_figure(train_loss: dict, val_error: dict, chosen=None):
+    """Left: training loss per epoch; right: validation error per epoch, both log (chapter 8).
+
+    Both map a label to its values per epoch (from 1); ``chosen`` is ``(label, epoch)``, the
+    setting and epoch picked on validation data, marked on the right.
+    """
+    fig, axes = new_figure(2, width=9.0, height=3.6, left=0.08, right=0.98, bottom=0.15,
+                           top=0.88, wspace=0.28)
+    for ax, curves, ylabel in [(axes[0], train_loss, "training loss"),
+                               (axes[1], val_error, "validation error")]:
+        for (label, y), color in zip(curves.items(), COLORS * 2):
+            y = np.asarray(y, dtype=float)
+            ax.plot(np.arange(1, len(y) + 1), y, "-", color=color, lw=1.6, label=label)
+        plain_log_axis(ax, fmt="g")
+        finish_axes(ax, "best" if ax is axes[0] else None, xlabel="epoch",
+                    ylabel=ylabel + " (log)")
+    if chosen is not None:
+        label, epoch = chosen
+        axes[1].axvline(epoch, color="0.4", ls=":", lw=1)
+        axes[1].set_title(f"chosen: {label}, {epoch} epochs", fontsize=10)
     return fig

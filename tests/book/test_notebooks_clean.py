@@ -58,16 +58,6 @@ def test_every_explorer_has_a_kernel_free_version(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_follows_the_chapter_template(path):
-    """GUIDE.md: idea, from the notes, reproduce, (errata), explore, under the hood, summary,
-    exercises with hidden solutions, terms."""
-    md = source(path)
-    for needle in ("From the notes", "## Reproduce", "## Explore", "## Under the hood", "## Summary",
-                   "## Exercises", ":class: dropdown", "## Terms", "中文"):
-        assert needle in md, f"{path.name} lacks {needle!r}"
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_no_widget_state_is_stored(path):
     """Widget state would make the book load a widget manager from a CDN for dead widgets."""
     assert "widgets" not in load(path).get("metadata", {})

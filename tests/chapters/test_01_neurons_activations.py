@@ -115,3 +115,80 @@ def test_a_large_learning_rate_kills_relu_units_and_not_leaky_0_2_or_elu():
         runs = [act.train(X, y, n, lr=0.1, num_steps=300) for n in start(name, alpha)]
         assert all(r.off_share.max() == 0 for r in runs), name
         assert max(r.loss[-1] for r in runs) < min(r.loss[-1] for r in hot), name
+
+
+def _markdown(part="main"):
+    """The chapter's Markdown before (main) or after (notes) its '## From the notes' heading."""
+    from tests.helpers import source
+
+    main, _, notes_part = source(CHAPTERS / NOTEBOOK).partition("\n## From the notes")
+    return main if part == "main" else notes_part
+
+
+def _deep_runs():
+    """The chapter's two-hidden-layer runs: 50 steps, then 300 with layer 1 learning / frozen."""
+    from nnlib import portable
+
+    X, y = act.toy_regression()
+    for s in (0, 1, 2):
+        start = act.init_mlp(8, [64, 64], "relu", out_scale=0.1, seed=s, dot=portable.dot)
+        warm = act.train(X, y, start, lr=0.1, num_steps=50, layer=1)
+        free = act.train(X, y, warm.net, lr=0.1, num_steps=300, layer=1)
+        held = act.train(X, y, warm.net, lr=0.1, num_steps=300, layer=1, frozen=1)
+        yield X, y, warm, free, held
+
+
+def test_a_dead_unit_comes_back_only_when_its_inputs_can_change():
+    """Issue 14: 'dead for good' holds where a unit's inputs cannot change (a first hidden layer,
+    frozen layers below); above a learning layer a dead unit can revive (chapter 9 sees it too)."""
+    back_free, rows = 0, []
+    for s, (X, y, warm, free, held) in enumerate(_deep_runs()):
+        dead = warm.off
+        assert dead.sum() > 16
+        assert held.revived == 0 and np.all(held.off[dead])          # frozen below: stays dead
+        np.testing.assert_array_equal(warm.net.weights[1][:, dead], held.net.weights[1][:, dead])
+        np.testing.assert_array_equal(warm.net.weights[0], held.net.weights[0])
+        back_free += int(np.sum(dead & ~free.off))
+        rows.append(f"{s:>4} {dead.sum():>5} {int(np.sum(dead & ~free.off)):>17} "
+                    f"{int(np.sum(dead & ~held.off)):>15}")
+        # exercise 5: no first-layer unit is off, with layer 1 learning or frozen
+        for net in (free.net, held.net):
+            assert act.train(X, y, net, lr=0.1, num_steps=0).off.sum() == 0
+    assert back_free > 0                                              # learning below: some revive
+    stored = "\n".join(stored_text(CHAPTERS / NOTEBOOK))
+    assert "\n".join(rows) in stored
+    main = _markdown()
+    assert "recovers far better" not in main
+    import re
+
+    for sentence in re.split(r"(?<=\.)\s", main.replace("\n", " ")):   # 'for good' only where
+        if "for good" in sentence:                                     # the inputs cannot change
+            assert any(w in sentence for w in ("first", "only if", "come back")), sentence
+    summary = main.split("## Summary", 1)[1].split("## Exercises", 1)[0].replace("\n", " ")
+    assert "only if its inputs cannot change" in summary and "09_initialization.ipynb" in summary
+
+
+def test_leaky_0_2_and_elu_never_go_dead_in_the_chapter_table():
+    """Issue 14: alpha = 0.2 'never goes dead' (no unit off at any step), not 'recovers better'."""
+    stored = "\n".join(stored_text(CHAPTERS / NOTEBOOK))
+    for row in ("leaky α=0.2    0.1 |   0.0   0.0   0.0 |         0 |",
+                "ELU α=1        0.1 |   0.0   0.0   0.0 |         0 |",
+                "leaky α=0.01   0.1 |  81.2  25.0  57.8 |         6 |"):
+        assert row in stored, row
+    main = _markdown().replace("\n", " ")
+    assert "**never** had a unit off for every input" in main and "only 6 of them" in main
+
+
+def test_elu_with_alpha_1_is_c1_not_smooth():
+    """Issue 14: ELU (alpha = 1) has a continuous slope but its second derivative jumps 1 -> 0 at 0."""
+    h = 1e-4
+    df = lambda z: float(act.derivative("elu", np.float64(z), 1.0))  # noqa: E731
+    assert abs(df(-h) - df(h)) < 1e-3                                   # C^1: no kink
+    assert abs((df(0) - df(-h)) / h - 1) < 1e-2 and (df(h) - df(0)) / h == 0   # f'' jumps
+    import re
+
+    for sentence in re.split(r"(?<=[.;:])\s", _markdown().replace("\n", " ")):
+        if "ELU" in sentence and "smooth" in sentence:
+            assert "C^1" in sentence and "not smooth" in sentence, sentence
+    box = _markdown("notes").split("(errata-01-elu-smooth)=", 1)[1].split("(errata-", 1)[0]
+    assert "C^1" in box and "not smooth" in box and "$\\alpha = 1$" in box

@@ -3,6 +3,7 @@ the chapter states about the notes and the scripts behind them (see its errata).
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 
 from nnlib import losses
 from nnlib.notes import losses as notes
-from tests.helpers import CHAPTERS, markdown_text, note_text, stored_text
+from tests.helpers import CHAPTERS, markdown_text, note_text, output_texts, source, stored_text
 from tests.ledger import Entry, TestLedger  # noqa: F401  (TestLedger: the ledger checks, run on LEDGER)
 
 NOTEBOOK = "02_losses.ipynb"
@@ -117,19 +118,182 @@ def test_the_custom_runs_jitter_around_the_exact_minimum():
         assert np.abs(final - w.ravel()).max() < 0.015
 
 
+def _cells():
+    from tests.helpers import load
+    return load(CHAPTERS / NOTEBOOK)["cells"]
+
+
+def _main_and_part():
+    """The chapter's Markdown and code before "## From the notes", and its notes' part."""
+    main, part, in_part = [], [], False
+    for cell in _cells():
+        src = "".join(cell["source"])
+        if cell["cell_type"] == "markdown" and re.search(r"(?m)^## From the notes\s*$", src):
+            in_part = True
+        (part if in_part else main).append(cell)
+    return main, part
+
+
+def _outputs(cells):
+    return [line for c in cells for o in c.get("outputs", []) for t in output_texts(o)
+            for line in t.splitlines()]
+
+
 def test_the_summation_orders_table_prints_no_blas_row_and_its_prose_matches():
     """Chapter 2's order-of-summation table: every row is a fixed order (no BLAS, whose order
     depends on the CPU), and the sentence under it describes the stored digits."""
-    stored = stored_text(CHAPTERS / "02_losses.ipynb")
-    rows = {line[:38].strip(): line[38:].split() for line in stored
+    stored = stored_text(CHAPTERS / NOTEBOOK)
+    rows = {line[:27].strip(): line[27:].split() for line in stored
             if line.startswith(("row after row", "last row first", "pairwise", "four running sums"))}
     assert not any("BLAS" in line for line in stored)
     assert len(rows) == 5
-    exact = rows["row after row (TensorFlow, nnlib)"]
+    exact = rows["row after row (TF, nnlib)"]
     assert exact[2] == exact[5] == "0)"
     moved = [k for k, v in rows.items() if "float64" not in k and v[2] != "0)"]
-    assert moved == ["last row first", "pairwise: (r1 + r2) + (r3 + r4) ..."]
-    lanes = rows["four running sums, then added"]
+    assert moved == ["last row first", "pairwise (r1+r2)+(r3+r4).."]
+    lanes = rows["four running sums"]
     assert lanes[0] == exact[0] and lanes[3] != exact[3]
-    md = markdown_text(CHAPTERS / "02_losses.ipynb")
+    md = markdown_text(CHAPTERS / NOTEBOOK)
     assert "(last row first and pairwise do)" in md and "and the four running sums)" in md
+
+
+def test_the_forensics_sit_in_the_notes_part():
+    """Issue 14: the order of the sums, the errata, the scripts' 8-digit values, the ledger
+    comparison and the TF1 mapping are about reproducing the notes: they belong to the part."""
+    main, part = _main_and_part()
+    main_md = "\n".join("".join(c["source"]) for c in main if c["cell_type"] == "markdown")
+    part_md = "\n".join("".join(c["source"]) for c in part if c["cell_type"] == "markdown")
+    for heading in ("### Why every digit matches: the order of the sums", "### Errata",
+                    "### From TensorFlow 1 to TensorFlow 2"):
+        assert heading in part_md and heading not in main_md, heading
+    assert "(losses-sum-order)=" in part_md
+    assert not re.findall(r"(?m)^:::\{admonition\} Errata", main_md)
+    main_code = "\n".join("".join(c["source"]) for c in main if c["cell_type"] == "code")
+    assert "nnlib.notes" not in main_code and "SCRIPT_PRINTED" not in main_code
+    assert not any(".txt:" in line for line in _outputs(main))
+
+
+def test_labels_are_y_and_predictions_y_hat():
+    """Issue 14: the chapter wrote the label as `y\\_` (MathJax: y with a subscript minus) and used
+    y for the prediction. Labels are y, predictions y-hat, in formulas, prose and our code names;
+    the notes' part says once how the TF1 code spells them."""
+    md = source(CHAPTERS / NOTEBOOK)
+    assert "y\\_" not in md, "the label is written y\\_ (renders as y with a subscript minus)"
+    math = re.findall(r"\$\$(.*?)\$\$|\$([^$]+)\$", md, flags=re.S)
+    assert not [m for pair in math for m in pair if re.search(r"y_(?![{a-zA-Z0-9])", m)]
+    main, part = _main_and_part()
+    main_md = "\n".join("".join(c["source"]) for c in main if c["cell_type"] == "markdown")
+    for formula in (r"\mathrm{MSE}(y, \hat y) = \frac{1}{n}\sum_{i=1}^{n} \bigl(\hat y_i - y_i\bigr)^2",
+                    r"\mathrm{COST}\,(\hat y_i - y_i) & \text{if } \hat y_i > y_i",
+                    r"H(y, \hat y) = -\sum_{k} y_k \log \hat y_k",
+                    r"L(y, \hat y) = -y\log \hat y - (1 - y)\log(1 - \hat y)"):
+        assert formula in main_md, formula
+    assert "**label** $y$" in main_md and "**prediction** $\\hat y$" in main_md
+    # our code: y and y_hat; TF1's y_ only where the part quotes the notes
+    main_code = "\n".join("".join(c["source"]) for c in main if c["cell_type"] == "code")
+    assert "y_hat" in main_code and not re.search(r"\by_(?!\w)", main_code)
+    part_md = " ".join("".join(c["source"]) for c in part if c["cell_type"] == "markdown")
+    assert part_md.count("spells the label `y_` and the prediction `y`") == 1
+
+
+def test_in_practice_chooses_on_validation_and_reads_the_test_set_once():
+    """The stored validation table picks the candidate the text names; the test accuracy is
+    printed for that candidate only, and the prose quotes the table's numbers."""
+    main, _ = _main_and_part()
+    out = _outputs(main)
+    table = {}
+    for line in out:
+        m = re.fullmatch(r"(mse|softmax_ce)\s+([\d.]+)\s+([\d. ]+?)\s{3}([\d.]+)", line)
+        if m:
+            table[(m[1], float(m[2]))] = (list(map(float, m[3].split())), float(m[4]))
+    assert len(table) == 6
+    for k, (accs, mean) in table.items():
+        assert f"{np.mean(accs):.3f}" == f"{mean:.3f}", k
+    best = max(table, key=lambda k: table[k][1])
+    assert f"chosen on validation: loss {best[0]}, lr {best[1]}" in out
+    assert sum(line.startswith("its test accuracy") for line in out) == 1
+    ce = {lr: table[("softmax_ce", lr)][1] for lr in (0.1, 0.3, 1.0)}
+    se = {lr: table[("mse", lr)][1] for lr in (0.1, 0.3, 1.0)}
+    assert all(ce[lr] > se[lr] for lr in ce)                 # "ahead at every rate"
+    assert max(se, key=se.get) == 1.0 and max(ce, key=ce.get) == 0.3
+    assert round(100 * (max(ce.values()) - max(se.values())), 1) == 2.6
+    md = markdown_text(CHAPTERS / NOTEBOOK)
+    assert f"(mean {se[1.0]:.3f})" in md and f"(mean {ce[0.3]:.3f})" in md
+    assert f"{min(table[('softmax_ce', 1.0)][0]):.3f}" in md
+
+
+# --- the exercises' solutions: every number they quote -------------------------------------------
+
+def test_exercise_1_cost_2_profit_3():
+    assert losses.target_quantile(2, 3) == pytest.approx(0.6)
+    assert 32 * (1 - losses.target_quantile(2, 3)) == pytest.approx(12.8)
+    X, y = losses.yogurt_data()
+    w = final_weights("cost_profit", 3000, 2, 3)
+    assert [f"{v:.3f}" for v in w] == ["1.027", "0.983"]
+    assert int(np.sum(X.astype(np.float64) @ w.astype(np.float64) < y[:, 0])) == 12
+
+
+def test_exercise_2_bits():
+    assert [f"{losses.cross_entropy([1, 0], p, base=2):.3f}" for p in ([0.6, 0.4], [0.8, 0.2])] \
+        == ["0.737", "0.322"]
+
+
+def test_exercise_3_cross_entropy_crosses_zero_ten_times_sooner():
+    x = np.linspace(-2, 2, 9)
+    y = (x > 0).astype(float)
+    steps = {}
+    for kind in ("ce", "se"):
+        w = -4.0
+        for step in range(1, 201):
+            y_hat = 1 / (1 + np.exp(-w * x))
+            g = np.mean((y_hat - y) * x) if kind == "ce" else np.mean(2 * (y_hat - y) * y_hat * (1 - y_hat) * x)
+            w -= 0.5 * g
+            if w > 0:
+                steps[kind] = step
+                break
+    assert steps["ce"] <= 10 and 90 <= steps["se"] < 100   # "within about 10", "close to 100"
+
+
+def test_exercise_4_every_summation_order_gives_the_same_mse_run():
+    X, y = losses.yogurt_data()
+    final = np.float32(notes.SCRIPT_PRINTED["mse"]["printed"]["final"])
+
+    def pairwise(p):
+        while len(p) > 1:
+            p = p[0::2] + p[1::2]
+        return p[0]
+
+    def four_lanes(p):
+        lanes = [np.add.reduce(p[j::4], axis=0) for j in range(4)]
+        return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+
+    for batch_sum in (lambda p: np.add.reduce(p, axis=0), lambda p: np.add.reduce(p[::-1], axis=0),
+                      pairwise, four_lanes):
+        w, lr = losses.YOGURT_W0.ravel().copy(), np.float32(0.001)
+        for i in range(20000):
+            s = (i * 8) % 32
+            xb, yb = X[s:s + 8], y[s:s + 8]
+            y_hat = np.add.reduce(xb * w, axis=1, keepdims=True)
+            d = -(np.float32(0.125) * ((yb - y_hat) * np.float32(2)))
+            w = w - batch_sum(xb * d) * lr
+        np.testing.assert_array_equal(w, final)
+
+
+def test_exercise_5_fit_with_a_summed_keras_loss_matches_linear_sgd(tf, keras):
+    class CostProfit(keras.losses.Loss):
+        def __init__(self, cost, profit):
+            super().__init__(name="cost_profit", reduction="sum")
+            self.cost, self.profit = cost, profit
+
+        def call(self, y_true, y_pred):
+            over = tf.greater(y_pred, y_true)
+            return tf.where(over, (y_pred - y_true) * self.cost, (y_true - y_pred) * self.profit)
+
+    X, y = losses.yogurt_data()
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(
+        1, use_bias=False, kernel_initializer=keras.initializers.Constant(losses.YOGURT_W0))])
+    model.compile(optimizer=keras.optimizers.SGD(0.001), loss=CostProfit(1, 9))
+    model.fit(tf.data.Dataset.from_tensor_slices((X, y)).batch(8).repeat(), epochs=1,
+              steps_per_epoch=3000, shuffle=False, verbose=0)
+    np.testing.assert_array_equal(model.layers[0].kernel.numpy().ravel(),
+                                  final_weights("cost_profit", 3000, 1, 9))

@@ -16,7 +16,7 @@ import pytest
 from nnlib.backprop import Value, gradient_cost, numerical_grad, one_neuron
 from nnlib.notes import NOTE_000, NOTE_003, NOTE_004, shows
 from nnlib.notes import backprop as notes_autodiff
-from tests.helpers import CHAPTERS, changed_digits, note_line, stored_text
+from tests.helpers import CHAPTERS, changed_digits, load, note_line, stored_text
 from tests.ledger import Entry, TestLedger  # noqa: F401  (TestLedger: the ledger checks, run on LEDGER)
 
 NOTEBOOK = "05_backprop.ipynb"
@@ -124,3 +124,83 @@ def test_backward_computes_gradients_and_changes_no_parameter():
     before = {k: v.data for k, v in g.items()}
     g["J"].backward()
     assert {k: v.data for k, v in g.items()} == before
+
+
+# --- notation (issue 14): ŷ for the prediction, y for the label ---------------------------------------
+def _main_path_and_part():
+    from tests.book.lesson import PART
+    from tests.helpers import source
+
+    md = source(CHAPTERS / NOTEBOOK)
+    return md.split(PART, 1)
+
+
+def test_the_prediction_is_y_hat_and_the_label_y():
+    """The cost reads ½(ŷ − y)², the network's cost ½‖ŷ − y‖²; no 'out' and 't' (the old spelling)."""
+    main, part = _main_path_and_part()
+    assert r"J(w, b) = \tfrac12\,(\hat y - y)^2" in main
+    assert r"\lVert\hat y - y\rVert^2" in main
+    assert not re.search(r"\\text\{out\}|\bout - t\b|- t\\rVert|\btarget t\b", main)
+    code = "\n".join("".join(c["source"]) for c in load(CHAPTERS / NOTEBOOK)["cells"]
+                     if c["cell_type"] == "code")
+    assert "y_hat" in code and "Y_hat" in code
+    assert not re.search(r"\bT\b\s*=|, T\b|\bti\b", code)
+    # said once, in the notes' part: how the TensorFlow 1 code spells them
+    assert "spells the label `y_` and the prediction `y`" in part
+
+
+def test_gradient_cost_names_the_label_y():
+    import inspect
+
+    from nnlib import backprop
+
+    src = inspect.getsource(backprop.gradient_cost)
+    assert "y_hat - y" in src and "out - t" not in src
+
+
+# --- the exercises' numbers ---------------------------------------------------------------------------
+def test_solution_1_gives_dJ_dw_minus_6():
+    g = one_neuron(x=3.0, y=1.0, w=-1.0, b=2.0)
+    g["J"].backward()
+    assert (g["c"].data, g["a"].data, g["d"].data, g["J"].data) == (-3, -1, -2, 2)
+    assert (g["d"].grad, g["a"].grad, g["b"].grad, g["c"].grad, g["w"].grad) == (-2, -2, -2, -2, -6)
+
+
+def test_solution_2_sigmoid_derivative_matches_tensorflow(tf):
+    import math
+
+    from nnlib.backprop import Value as V
+
+    v = V(0.3)
+    z = v * 2
+    s = 1.0 / (1.0 + math.exp(-z.data))
+    out = V._node(s, "sigmoid", (z,), (s * (1.0 - s),))
+    out.backward()
+    t = tf.Variable(0.3, dtype=tf.float64)
+    with tf.GradientTape() as tape:
+        tf_out = tf.sigmoid(t * 2)
+    assert abs(v.grad - tape.gradient(tf_out, t).numpy()) < 1e-15
+    assert f"{v.grad:.4f}" == "0.4576"
+
+
+def test_solution_3_central_slope_is_66_up_to_about_2_5e_12():
+    w, eps = Value(3.0), 0.001
+    up = ((2 + 3 * Value(3.0 + eps)) ** 2).data
+    down = ((2 + 3 * Value(3.0 - eps)) ** 2).data
+    err = abs((up - down) / (2 * eps) - 66)
+    assert 1e-12 < err < 5e-12, err
+    assert w.data == 3.0
+
+
+def test_solution_4_a_parameter_used_twice():
+    w = Value(2.0)
+    J = 0.5 * (w * -2.0 + w - 2.0) ** 2
+    J.backward()
+    assert w.grad == 4.0
+
+
+def test_the_chapter_quotes_the_solutions_numbers():
+    main, _ = _main_path_and_part()
+    solutions = main.split("## Exercises", 1)[1].split("\n## What to read next", 1)[0]
+    for number in ("-6.0", "0.4576", r"2.5\times10^{-12}", "`4.0`"):
+        assert number in solutions, number

@@ -99,8 +99,8 @@ def test_1_644_is_a_sum_of_rounded_terms_and_the_shadow_rounds_to_1_645():
     assert "%.3f" % (float(d) * 1.644 + (1 - float(d)) * 10) == "2.328"
 
 
-def test_the_warmup_as_line_204_writes_it_would_be_no_warmup():
-    """002 line 204, min{decay(1+n/10+n)}, read literally is >= 1: no warm-up, first run 0.01."""
+def test_the_ramp_as_note_002_writes_it_would_be_no_ramp():
+    """002 line 204, min{decay(1+n/10+n)}, read literally is >= 1: no decay ramp, first run 0.01."""
     assert all(min(0.99, 1 + n / 10 + n) == 0.99 for n in range(1000))  # the run: exercise 3's answer
 
 
@@ -115,7 +115,7 @@ def test_the_textbook_order_changes_digits_from_the_fifth_print():
     assert differ == [5, 6, 7, 8, 9]
 
 
-def test_where_the_warmup_stops_capping_the_decay():
+def test_where_the_decay_ramp_stops_capping_the_decay():
     n = np.arange(20_000)
     first = {d: int(np.argmax(ema.effective_decay(d, n) >= F32(d))) for d in (0.9, 0.99, 0.999)}
     assert first == {0.9: 80, 0.99: 890, 0.999: 8990}
@@ -139,9 +139,17 @@ def test_exercise_answers():
     while 10 - avg.apply([10.0])[0] >= 0.1:
         runs += 1
     assert runs == 53 == math.floor(math.log(91) / math.log(110 / 101)) + 1
-    # 3: without the warm-up
-    no_warmup = note_run(0.99, lambda step: None)
-    assert ["%.4f" % v for v in no_warmup[1:4]] == ["0.0100", "0.1099", "0.2088"]
+    # 3: without the decay ramp (0.0100, 0.1099, 0.2088, ..., 0.6887 after the seventh 10)
+    no_ramp = note_run(0.99, lambda step: None)
+    assert ["%.4f" % v for v in no_ramp[1:4]] == ["0.0100", "0.1099", "0.2088"]
+    assert "%.4f" % no_ramp[-1] == "0.6887" and len(no_ramp) == 9
+    # the worked example of "The shadow weight": decay 0.9, start 0, weight 1
+    avg = ema.ExponentialMovingAverage(0.9)
+    avg.apply([0.0])
+    shadows = [float(avg.apply([1.0])[0]) for _ in range(30)]
+    assert ["%.4f" % v for v in shadows[:4]] == ["0.1000", "0.1900", "0.2710", "0.3439"]
+    assert next(t for t, v in enumerate(shadows, 1) if 1 - v < 0.1) == 22
+    assert round(math.log(10) / -math.log(0.9), 1) == 21.9
 
 
 def test_keras3_variables_break_tf_ema_and_their_value_works(tf):
@@ -196,3 +204,60 @@ def test_exercise_4_a_keras_warmup_by_setting_ema_momentum_each_eager_step(tf):
         w.assign(raw)
     for got, want in theirs:
         np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+# --- issue 14: the chapter as a lesson ---------------------------------------------------------
+
+def _cells():
+    from tests.helpers import CHAPTERS, load
+
+    return load(CHAPTERS / NOTEBOOK)["cells"]
+
+
+def _text(cell):
+    from tests.helpers import output_texts
+
+    outs = [t for o in cell.get("outputs", []) for t in output_texts(o)]
+    return "".join(cell["source"]) + "\n" + "\n".join(outs)
+
+
+def _split_at_the_notes_part():
+    """(main path cells, notes' part cells)."""
+    cells = _cells()
+    k = next(i for i, c in enumerate(cells)
+             if c["cell_type"] == "markdown" and "\n## From the notes" in "\n" + "".join(c["source"]))
+    return cells[:k], cells[k:]
+
+
+def test_the_decay_ramp_is_not_called_warm_up():
+    """TensorFlow's num_updates ramp of the EMA decay is the 'decay ramp' throughout; the chapter
+    says once, and only once, that it is not the learning-rate warm-up (issue 14)."""
+    import re
+
+    text = "\n".join(_text(c) for c in _cells())
+    warm = re.findall(r"(?i)warm[- ]?up", text)
+    assert len(warm) == 1, f"'warm-up' {len(warm)} times: the chapter's word is 'decay ramp'"
+    sentence = re.search(r"[^.]*warm-up[^.]*\.", text).group(0)
+    assert "not the learning-rate" in sentence, sentence
+    assert "## The decay ramp (num_updates)" in text
+    assert "| decay ramp (num_updates) | 由 num_updates 控制的衰减率 |" in text  # the glossary's row
+
+
+def test_the_print_format_is_in_the_notes_part():
+    """numpy's legacy printing explains the notes' digits: forensics, so after '## From the notes'."""
+    main, part = _split_at_the_notes_part()
+    for cell in main:
+        src = "".join(cell["source"])
+        assert "legacy=" not in src and "print format" not in src.lower(), src[:80]
+    assert any("### The print format" in "".join(c["source"]) for c in part)
+    assert any('legacy="1.25"' in "".join(c["source"]) for c in part)
+
+
+def test_in_practice_reads_the_test_set_once():
+    """The raw-or-averaged choice is made on validation data; only the chosen weights see X_test."""
+    main, _ = _split_at_the_notes_part()
+    uses = [line for c in main if c["cell_type"] == "code"
+            for line in "".join(c["source"]).splitlines() if "X_test" in line]
+    assert "data.digits()" in uses[0], uses  # set aside first
+    evaluations = [u for u in uses if "metrics(" in u]
+    assert len(evaluations) == 1 and "current_weights()[chosen]" in evaluations[0], uses

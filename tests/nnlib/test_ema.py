@@ -11,8 +11,8 @@ def _random_run(rng):
     """A random decay, random weights of two shapes, and a random num_updates schedule."""
     decay = float(rng.choice([rng.uniform(0.0, 1.0), 1 - 10 ** rng.uniform(-4, -0.5)]))
     num_steps = int(rng.integers(1, 25))
-    warmup = bool(rng.integers(0, 2))
-    counts = np.cumsum(rng.integers(0, 30, size=num_steps)) if warmup else None
+    ramp = bool(rng.integers(0, 2))
+    counts = np.cumsum(rng.integers(0, 30, size=num_steps)) if ramp else None
     values = [(rng.normal(0, 10 ** rng.uniform(-3, 2), size=()).astype(np.float32),
                rng.normal(0, 1, size=(3, 2)).astype(np.float32)) for _ in range(num_steps)]
     return decay, counts, values
@@ -32,7 +32,7 @@ def test_matches_tf_train_exponential_moving_average_bit_for_bit(tf):
             np.testing.assert_array_equal(sb, theirs[1][k], err_msg=f"decay={decay}, step {k}")
 
 
-def test_effective_decay_is_tensorflows_float32_warmup(tf):
+def test_effective_decay_is_tensorflows_float32_decay_ramp(tf):
     n = np.array([0, 1, 2, 9, 10, 99, 100, 891, 10_000, 123_456_789])
     for decay in (0.9, 0.99, 0.999, 0.5):
         expected = tf.minimum(tf.constant(decay, tf.float32),
@@ -55,9 +55,9 @@ def test_shadow_starts_at_the_first_value_and_keeps_structure_and_dtype():
 
 def test_ema_path_is_the_class_step_by_step(tf):
     trend, path = ema.demo_path(50, 0.7, seed=3)
-    for warmup in (True, False):
-        theirs = reference.tf_ema_path(path, 0.95, np.arange(len(path)) if warmup else None)
-        np.testing.assert_array_equal(ema.ema_path(path, 0.95, warmup=warmup), theirs, err_msg=str(warmup))
+    for ramp in (True, False):
+        theirs = reference.tf_ema_path(path, 0.95, np.arange(len(path)) if ramp else None)
+        np.testing.assert_array_equal(ema.ema_path(path, 0.95, ramp=ramp), theirs, err_msg=str(ramp))
     assert trend.shape == path.shape == (50,) and path.dtype == np.float32
     np.testing.assert_array_equal(ema.demo_path(50, 0.7, seed=3)[1], path)
     np.testing.assert_allclose(ema.demo_path(10, 0.0)[1], ema.demo_path(10, 0.0)[0], rtol=1e-6)
@@ -102,3 +102,19 @@ def test_bad_arguments_name_the_argument_and_the_value(call, words):
     with pytest.raises(ValueError) as err:
         call()
     assert words in str(err.value)
+
+
+def test_the_decay_ramp_is_called_so_and_warmup_stays_an_alias():
+    """Issue 14: the num_updates ramp is the 'decay ramp', not a (learning-rate) warm-up."""
+    import inspect
+
+    from nnlib.plots import ema as ema_plots
+
+    path = ema.demo_path(40, 0.5, seed=1)[1]
+    np.testing.assert_array_equal(ema.ema_path(path, 0.9, warmup=False), ema.ema_path(path, 0.9, ramp=False))
+    assert not np.array_equal(ema.ema_path(path, 0.9), ema.ema_path(path, 0.9, ramp=False))
+    toggle = [c for c in ema_plots.explorer().controls if c.kind == "toggle"]
+    assert [(c.name, c.label) for c in toggle] == [("ramp", "decay ramp (num_updates = t)")]
+    for module in (ema, ema_plots):
+        words = inspect.getsource(module).lower().count("warm-up")
+        assert words == (1 if module is ema else 0), module.__name__  # ema: "not the ... warm-up"

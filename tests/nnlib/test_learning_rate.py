@@ -101,3 +101,49 @@ def test_quadratic_grad_is_tensorflows_order(tf):
         loss = tf.square(w + 1)
     assert tape.gradient(loss, w).numpy() == learning_rate.quadratic_grad(np.float32(0.1234567))
     assert loss.numpy() == learning_rate.quadratic_loss(np.float32(0.1234567))
+
+
+@pytest.mark.parametrize("lr", [0.2, 1.0, 1.05])
+def test_the_explorer_legend_shows_the_colour_of_its_line(lr):
+    """The explorer colours a run by its regime; its legend must show that colour, not the
+    default blue (the legend was once drawn before the lines were recoloured)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex
+
+    from nnlib.plots import COLORS
+    from nnlib.plots import learning_rate as plots
+
+    fig = plots.lr_explorer_figure(lr=lr)
+    try:
+        expected = {"converges": COLORS[2], "oscillates": COLORS[4], "diverges": COLORS[1]}
+        for ax in fig.axes:
+            legend = ax.get_legend()
+            if legend is None:
+                continue
+            lines = {line.get_label(): line for line in ax.lines}
+            for handle, text in zip(legend.legend_handles, legend.get_texts()):
+                line = lines[text.get_text()]
+                assert to_hex(handle.get_color()) == to_hex(line.get_color()), text.get_text()
+                assert to_hex(line.get_color()) == expected[learning_rate.regime(lr)]
+        assert any(ax.get_legend() for ax in fig.axes)
+    finally:
+        plt.close(fig)
+
+
+def test_the_figure_of_several_runs_gives_each_legend_entry_its_line_colour():
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex
+
+    from nnlib.plots import learning_rate as plots
+
+    runs = {f"lr = {lr:g}": learning_rate.gd_trace(learning_rate.quadratic_grad, 5.0, lr, 18)
+            for lr in (0.2, 1.0, 0.001)}
+    fig = plots.descent_figure(runs)
+    try:
+        legend = fig.axes[0].get_legend()
+        lines = {line.get_label(): line for line in fig.axes[0].lines}
+        colours = [to_hex(h.get_color()) for h in legend.legend_handles]
+        assert colours == [to_hex(lines[t.get_text()].get_color()) for t in legend.get_texts()]
+        assert len(set(colours)) == 3
+    finally:
+        plt.close(fig)

@@ -174,6 +174,28 @@ def test_leaky_units_can_come_back():
     assert run.revived > 0 and np.any(np.diff(run.off_share) < 0)
 
 
+def test_init_mlp_takes_several_hidden_layers_and_a_dot():
+    from nnlib import portable
+
+    net = act.init_mlp(3, [5, 4], "tanh", seed=2, dot=portable.dot)
+    assert net.sizes == [3, 5, 4, 1] and net.dot is portable.dot
+    # one hidden layer as an int or a one-item list: the same draws
+    a, b = act.init_mlp(3, 5, seed=1), act.init_mlp(3, [5], seed=1)
+    assert all(np.array_equal(p, q) for p, q in zip(a.keras_weights(), b.keras_weights()))
+
+
+def test_train_watches_any_hidden_layer_and_freezes_the_bottom_ones():
+    X, y = act.toy_regression(n=64, n_in=4, seed=0)
+    net = act.init_mlp(4, [6, 5], seed=0)
+    run = act.train(X, y, net, lr=0.05, num_steps=10, layer=1, frozen=1)
+    assert run.ever_off.shape == run.off.shape == (5,)
+    np.testing.assert_array_equal(run.net.weights[0], net.weights[0])   # frozen
+    np.testing.assert_array_equal(run.net.biases[0], net.biases[0])
+    assert not np.array_equal(run.net.weights[1], net.weights[1])       # learning
+    free = act.train(X, y, net, lr=0.05, num_steps=10, layer=1)
+    assert not np.array_equal(free.net.weights[0], net.weights[0])
+
+
 def test_off_units():
     Z = np.array([[1.0, -1.0, 0.0], [-2.0, -3.0, 0.0]])
     assert act.off_units(Z).tolist() == [False, True, True]
@@ -218,6 +240,8 @@ def test_init_and_data_are_seeded():
     (lambda: act.init_mlp(0, 3), "n_in must be an integer >= 1, got 0"),
     (lambda: act.init_mlp(2, 3, seed=-1), "seed must be an integer >= 0, got -1"),
     (lambda: act.init_mlp(2, 3, "relu6"), "name must be one of"),
+    (lambda: act.init_mlp(2, [3, 0]), "units must be an integer >= 1 or a list of them"),
+    (lambda: act.init_mlp(2, "3"), "units must be an integer >= 1 or a list of them"),
 ])
 def test_bad_input_names_the_argument_and_the_value(call, words):
     with pytest.raises(ValueError) as err:
@@ -231,6 +255,9 @@ def test_bad_input_names_the_argument_and_the_value(call, words):
     (dict(X=np.ones((10, 3))), "X must have shape (n, 2), got (10, 3)"),
     (dict(y=np.ones((9, 1))), "y must have shape (10, 1) to match X, got (9, 1)"),
     (dict(net="net"), "net must be an nnlib.network.Network"),
+    (dict(layer=1), "need layer < 1 (hidden layers) and frozen <= 2 (layers), got layer=1"),
+    (dict(frozen=3), "got layer=0, frozen=3"),
+    (dict(layer=-1), "layer must be an integer >= 0, got -1"),
 ])
 def test_train_rejects_bad_arguments(kwargs, words):
     args = dict(net=act.init_mlp(2, 4), X=np.ones((10, 2)), y=np.ones((10, 1)), lr=0.1, num_steps=3) | kwargs
