@@ -20,12 +20,12 @@ def softmax_figure(z):
     fig, (ax0, ax1) = new_figure(2, height=3.4)
     k = np.arange(len(z))
     ax0.bar(k - 0.2, z, width=0.4, color=GREY, label="logit z_j")
-    ax0.bar(k + 0.2, a, width=0.4, color=COLORS[0], label="softmax a_j")
+    ax0.bar(k + 0.2, a, width=0.4, color=COLORS[0], label="softmax ŷ_j")
     for j in k:
         ax0.annotate(f"{a[j]:.3f}", (j + 0.2, a[j]), ha="center", va="bottom", fontsize=8)
     ax0.axhline(0, color="0.3", lw=0.8)
     ax0.set_xticks(k, [f"class {j + 1}" for j in k])
-    finish_axes(ax0, "best", grid=None, title=f"softmax of z: the a_j sum to {a.sum():.6f}")
+    finish_axes(ax0, "best", grid=None, title=f"softmax of z: the ŷ_j sum to {a.sum():.6f}")
 
     t = np.linspace(-8, 8, 161).astype(np.float32)
     pair = softmax(np.stack([t, np.zeros_like(t)], axis=1))[:, 0]
@@ -85,7 +85,7 @@ def stability_figure():
     plain_log_axis(ax1)
     finish_axes(ax1, xlabel="logit gap d", ylabel="|computed − exact|", xlim=(0, dmax), ylim=(1e-9, 1e3),
                 title="error against the exact log(1 + e^d)")
-    fig.suptitle("The same loss, −log a_1 = log(1 + e^d), computed four ways in float32", fontsize=10)
+    fig.suptitle("The same loss, −log ŷ_1 = log(1 + e^d), computed four ways in float32", fontsize=10)
     return fig
 
 

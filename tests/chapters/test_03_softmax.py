@@ -11,7 +11,7 @@ import numpy as np
 from nnlib.notes import NOTE_000, NOTE_004, shows
 from nnlib.notes import softmax as notes_softmax
 from nnlib.softmax import EPSILON, log_softmax, softmax, sparse_categorical_cross_entropy
-from tests.helpers import CHAPTERS, changed_digits, note_line, note_text, stored_text
+from tests.helpers import CHAPTERS, changed_digits, note_line, note_text, source, stored_text
 from tests.ledger import Entry, TestLedger  # noqa: F401  (TestLedger: the ledger checks, run on LEDGER)
 
 NOTEBOOK = "03_softmax.ipynb"
@@ -102,3 +102,100 @@ def test_keras_loss_from_probabilities_is_capped_and_its_gradient_vanishes(tf):
         loss = keras.losses.sparse_categorical_crossentropy(np.array([0]), tf.nn.softmax(logits))
     assert f"{loss.numpy()[0]:.6f}" == "16.118095" == f"{-np.log(np.float32(EPSILON)):.6f}"
     assert np.all(tape.gradient(loss, logits).numpy() == 0)
+
+
+def _tiny_model(keras, tail, loss, run_eagerly=False):
+    """The chapter's tiny model: logits [0, 100] for the input [1, 0], then ``tail`` layers."""
+    dense = keras.layers.Dense(2, activation=tail if isinstance(tail, str) else None)
+    layers = [keras.Input((2,)), dense] + ([] if isinstance(tail, str) else list(tail))
+    model = keras.Sequential(layers)
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss=loss, run_eagerly=run_eagerly)
+    dense.set_weights([np.array([[0, 100], [0, 0]], np.float32), np.zeros(2, np.float32)])
+    return model
+
+
+def test_keras_looks_through_a_softmax_output_layer_in_fit_and_evaluate(tf):
+    """Issue 14: a softmax output layer with from_logits=False is NOT capped at 16.1 in fit or
+    evaluate (Keras uses the logits it attached, ``_keras_logits``); only a plain array is."""
+    import keras
+
+    x, y = np.array([[1.0, 0.0]], np.float32), np.array([0])
+    for tail in ("softmax", [keras.layers.Softmax()], [keras.layers.Activation("softmax")]):
+        model = _tiny_model(keras, tail, keras.losses.SparseCategoricalCrossentropy())
+        assert abs(model.evaluate(x, y, verbose=0) - 100) < 1e-3
+        w0 = model.layers[0].get_weights()[0][0].copy()
+        assert abs(model.fit(x, y, verbose=0).history["loss"][0] - 100) < 1e-3
+        step = model.layers[0].get_weights()[0][0] - w0
+        np.testing.assert_allclose(step, [0.01, -0.01], atol=1e-4)  # the from-logits gradient (-1, 1)
+    probs = model.predict(x, verbose=0)
+    assert not hasattr(probs, "_keras_logits")
+    capped = keras.losses.sparse_categorical_crossentropy(y, probs).numpy()[0]
+    assert f"{capped:.6f}" == "16.118095" == f"{-np.log(np.float32(EPSILON)):.6f}"
+    stored = stored_text(CHAPTERS / NOTEBOOK)
+    for row in ("Dense(2, activation='softmax')   100.000  100.000   [+0.010 -0.010]",
+                "Dense(2), then Softmax()         100.000  100.000   [+0.010 -0.010]"):
+        assert row in stored, row
+    assert any(line.endswith("the same loss on that array: 16.118") for line in stored)
+    md = " ".join(source(CHAPTERS / NOTEBOOK).split())
+    assert ("Keras looks through a softmax output layer: the loss is computed from its logits, "
+            "so it is not capped.") in md
+
+
+def test_exercise_5_where_keras_stops_recognising_the_softmax(tf):
+    """Solution 5: tf.nn.softmax in a Lambda is recognised in the graph (100), not eagerly
+    (16.118); a softmax written out by hand never is (nan unshifted, 16.118 shifted)."""
+    import keras
+
+    x, y = np.array([[1.0, 0.0]], np.float32), np.array([0])
+
+    def by_hand(t):
+        return tf.exp(t) / tf.reduce_sum(tf.exp(t), -1, keepdims=True)
+
+    def shifted(t):
+        return by_hand(t - tf.reduce_max(t, -1, keepdims=True))
+
+    loss = keras.losses.SparseCategoricalCrossentropy()
+    found = {}
+    for name, fn in (("tf.nn.softmax", tf.nn.softmax), ("by hand", by_hand), ("shifted", shifted)):
+        for eager in (False, True):
+            model = _tiny_model(keras, [keras.layers.Lambda(fn)], loss, run_eagerly=eager)
+            found[name, eager] = f"{model.evaluate(x, y, verbose=0):.3f}"
+    assert found == {("tf.nn.softmax", False): "100.000", ("tf.nn.softmax", True): "16.118",
+                     ("by hand", False): "nan", ("by hand", True): "nan",  # exp(100) overflows
+                     ("shifted", False): "16.118", ("shifted", True): "16.118"}
+
+
+def test_exercise_1_and_2_numbers():
+    """Solutions 1 and 2 quote these numbers."""
+    z = np.float32([2, 1, 0.1])
+    shown = {T: np.array2string(softmax(z / np.float32(T)), precision=3, floatmode="fixed")
+             for T in (0.5, 1, 5)}
+    assert shown == {0.5: "[0.864 0.117 0.019]", 1: "[0.659 0.242 0.099]", 5: "[0.400 0.327 0.273]"}
+    y_hat = np.float32([0.98, 0.01, 0.01])
+    assert f"{sparse_categorical_cross_entropy(0, y_hat):.3f}" == "0.564"
+    assert f"{sparse_categorical_cross_entropy(0, y_hat, from_logits=False):.3f}" == "0.020"
+    assert f"{sparse_categorical_cross_entropy(0, np.float32([1, 0, 0])):.3f}" == "0.551"
+    assert f"{np.log(np.e + 2) - 1:.3f}" == "0.551"
+
+
+def test_in_practice_numbers_the_text_quotes():
+    """The prose of 'In practice' quotes the validation and test lines the cells print."""
+    stored = stored_text(CHAPTERS / NOTEBOOK)
+    for row in ("validation     0.963       0.975  0.1307", "chosen on validation: T = 1.25",
+                "test, T = 1.00: accuracy 0.976, confidence 0.974, loss 0.0999",
+                "test, T = 1.25: accuracy 0.976, confidence 0.964, loss 0.0982"):
+        assert row in stored, row
+    assert round(270 * (1 - 0.963)) == 10
+
+
+def test_the_chapter_is_a_lesson():
+    """tests/book/test_lesson.py's checks, on this chapter (goals, order, provenance, 77 columns)."""
+    from tests.book import test_lesson
+
+    path = CHAPTERS / NOTEBOOK
+    for check in (test_lesson.test_goals_first_and_the_notes_part_last,
+                  test_lesson.test_goals_name_three_to_five_things_the_reader_can_do,
+                  test_lesson.test_main_path_is_mostly_about_the_subject,
+                  test_lesson.test_no_note_line_numbers_in_reader_facing_text,
+                  test_lesson.test_code_and_main_path_output_fit_the_column):
+        check(path)
