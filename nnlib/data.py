@@ -14,7 +14,8 @@ import numpy as np
 
 from ._check import non_negative_int, one_of
 
-__all__ = ["Split", "SPLITS", "mnist_arrays", "mnist_sample", "digits_arrays", "digits", "split"]
+__all__ = ["Split", "ThreeWay", "SPLITS", "mnist_arrays", "mnist_sample", "digits_arrays", "digits",
+           "digits_with_validation", "split"]
 
 #: How :func:`split` draws the test set: scikit-learn's ``train_test_split`` or per class.
 SPLITS = ("sklearn", "per_class")
@@ -25,6 +26,17 @@ class Split(NamedTuple):
 
     X: np.ndarray
     y: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+class ThreeWay(NamedTuple):
+    """Training, validation and test images and labels: choose on validation, read test once (chapter 1)."""
+
+    X: np.ndarray
+    y: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
     X_test: np.ndarray
     y_test: np.ndarray
 
@@ -116,3 +128,11 @@ def digits(test_size=0.25, seed=0, method="sklearn", standardized=False) -> Spli
         mean, std = X.mean(axis=0), X.std(axis=0) + np.float32(1e-3)
         X, X_test = (X - mean) / std, (X_test - mean) / std
     return Split(X, y, X_test, y_test)
+
+
+def digits_with_validation(validation_size=0.2, seed=0) -> ThreeWay:
+    """The digits in three parts, 1077 / 270 / 450 by default (chapters 1-8): :func:`digits`'
+    test set, set aside first, and a stratified ``validation_size`` of its training part
+    (:func:`split` with ``seed``)."""
+    X, y, X_test, y_test = digits()
+    return ThreeWay(*split(X, y, validation_size, seed), X_test, y_test)

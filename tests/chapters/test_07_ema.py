@@ -258,6 +258,6 @@ def test_in_practice_reads_the_test_set_once():
     main, _ = _split_at_the_notes_part()
     uses = [line for c in main if c["cell_type"] == "code"
             for line in "".join(c["source"]).splitlines() if "X_test" in line]
-    assert "data.digits()" in uses[0], uses  # set aside first
+    assert "data.digits_with_validation()" in uses[0], uses  # set aside first
     evaluations = [u for u in uses if "metrics(" in u]
     assert len(evaluations) == 1 and "current_weights()[chosen]" in evaluations[0], uses

@@ -249,7 +249,7 @@ def test_epochs_and_settings_are_chosen_on_validation_and_the_test_set_is_read_o
     code = [(i, s) for i, (s, c) in enumerate(cells[:part]) if c["cell_type"] == "code"]
     uses_test = [i for i, s in code if "X_test" in s or "y_test" in s]
     loads, scores = uses_test[0], uses_test[1:]
-    assert "data.digits()" in cells[loads][0] and "data.split(" in cells[loads][0]
+    assert "data.digits_with_validation()" in cells[loads][0]
     assert len(scores) == 1, f"the test set is read in cells {scores}"
     chooses = next(i for i, s in code if "best = max(" in s and "X_val" in s)
     assert loads < chooses < scores[0]

@@ -35,6 +35,16 @@ def test_digits_default_split():
     assert X.dtype == np.float32 and 0.0 <= X.min() and X.max() == 1.0
 
 
+def test_digits_with_validation_holds_out_the_same_test_set_and_splits_the_rest():
+    parts = data.digits_with_validation()
+    X, y, X_test, y_test = data.digits()
+    assert [len(p) for p in parts] == [1077, 1077, 270, 270, 450, 450]
+    np.testing.assert_array_equal(parts.X_test, X_test)
+    for ours, theirs in zip(parts[:4], data.split(X, y, 0.2, 0)):
+        np.testing.assert_array_equal(ours, theirs)
+    assert np.bincount(parts.y_val).min() >= 26  # stratified: every digit validated
+
+
 # --- small helpers -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("n, b, steps", [(5000, 32, 157), (4000, 32, 125), (32, 32, 1), (33, 32, 2), (1, 200, 1)])
