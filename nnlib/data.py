@@ -15,7 +15,7 @@ import numpy as np
 from ._check import non_negative_int, one_of
 
 __all__ = ["Split", "ThreeWay", "SPLITS", "mnist_arrays", "mnist_sample", "digits_arrays", "digits",
-           "digits_with_validation", "split"]
+           "digits_with_validation", "mnist_with_validation", "split"]
 
 #: How :func:`split` draws the test set: scikit-learn's ``train_test_split`` or per class.
 SPLITS = ("sklearn", "per_class")
@@ -99,6 +99,14 @@ def mnist_sample(test_size=0.2, seed=0) -> Split:
     return split((X / 255.0).astype(np.float32), y, test_size, seed)
 
 
+def mnist_with_validation(test_size=1000, validation_size=0.2, seed=0) -> ThreeWay:
+    """The MNIST sample in three parts, 3200 / 800 / 1000 by default (chapters 10, 12, 13):
+    :func:`mnist_sample`'s test set, set aside first, and a stratified ``validation_size`` of its
+    training part (:func:`split` with ``seed``)."""
+    X, y, X_test, y_test = mnist_sample(test_size, seed)
+    return ThreeWay(*split(X, y, validation_size, seed), X_test, y_test)
+
+
 def digits_arrays():
     """scikit-learn's 1797 8x8 digits as ``X`` (1797 x 64, float32, 0..16) and ``y`` (chapters 9, 12).
 
@@ -130,9 +138,9 @@ def digits(test_size=0.25, seed=0, method="sklearn", standardized=False) -> Spli
     return Split(X, y, X_test, y_test)
 
 
-def digits_with_validation(validation_size=0.2, seed=0) -> ThreeWay:
-    """The digits in three parts, 1077 / 270 / 450 by default (chapters 1-8): :func:`digits`'
+def digits_with_validation(validation_size=0.2, seed=0, method="sklearn") -> ThreeWay:
+    """The digits in three parts, 1077 / 270 / 450 by default (chapters 1-9): :func:`digits`'
     test set, set aside first, and a stratified ``validation_size`` of its training part
-    (:func:`split` with ``seed``)."""
-    X, y, X_test, y_test = digits()
-    return ThreeWay(*split(X, y, validation_size, seed), X_test, y_test)
+    (:func:`split` with ``seed`` and ``method``)."""
+    X, y, X_test, y_test = digits(method=method)
+    return ThreeWay(*split(X, y, validation_size, seed, method), X_test, y_test)

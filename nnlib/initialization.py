@@ -16,6 +16,7 @@ same on every CPU.
 """
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ __all__ = [
     "TRUNCATED_STDDEV", "MODES", "DISTRIBUTIONS", "ACTIVATIONS",
     "SCHEMES", "truncated_stddev", "compute_fans", "init_scale", "variance_scaling",
     "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "random_normal",
-    "standard_uniform", "initialize", "Probe", "probe", "DeepRun", "train_deep", "format_table",
+    "standard_uniform", "initialize", "Probe", "probe", "DeepRun", "train_deep", "format_layers",
 ]
 
 F32 = np.float32
@@ -190,8 +191,9 @@ class Probe:
 
     ``z[l]`` and ``a[l]`` are layer l+1's pre-activations and activations (samples x units);
     ``grad_z[l]`` the back-propagated gradient dL/dz per sample; ``grad_w[l]`` dL/dW of the
-    layer's kernel, averaged over the batch. The loss is ``mean over samples of r . a_top`` with
-    a fixed random direction ``r``, so every sample starts the backward pass with a N(0, 1) vector.
+    layer's kernel, averaged over the batch (computed on first use). The loss is ``mean over
+    samples of r . a_top`` with a fixed random direction ``r``, so every sample starts the
+    backward pass with a N(0, 1) vector; ``x`` holds the inputs.
     """
 
     activation: str
@@ -200,7 +202,14 @@ class Probe:
     z: list = field(repr=False)
     a: list = field(repr=False)
     grad_z: list = field(repr=False)
-    grad_w: list = field(repr=False)
+    x: np.ndarray = field(repr=False)
+
+    @functools.cached_property
+    def grad_w(self) -> list:
+        """dL/dW of each layer's kernel, averaged over the samples: ``input.T @ dL/dz / samples``."""
+        inputs = [self.x] + self.a[:-1]  # layer l's input
+        with np.errstate(over="ignore", invalid="ignore"):
+            return [portable.dot(a.T, g) / F32(len(self.x)) for a, g in zip(inputs, self.grad_z)]
 
     @property
     def depth(self) -> int:
@@ -270,13 +279,12 @@ def probe(activation="tanh", scheme="glorot_uniform", depth=10, width=256, num_s
             prev = f(z)
             zs.append(z)
             acts.append(prev)
-        inputs = [x] + acts  # layer l's input is inputs[l]
-        grad_z, grad_w, g_a = [None] * depth, [None] * depth, r
+        grad_z, g_a = [None] * depth, r
         for l in reversed(range(depth)):
             grad_z[l] = g_a * df(zs[l], acts[l])
-            grad_w[l] = portable.dot(inputs[l].T, grad_z[l]) / F32(num_samples)
-            g_a = portable.dot(grad_z[l], weights[l].T)
-    return Probe(activation, scheme, gain, zs, acts, grad_z, grad_w)
+            if l:  # dL/da of the layer below (the input's is not needed)
+                g_a = portable.dot(grad_z[l], weights[l].T)
+    return Probe(activation, scheme, gain, zs, acts, grad_z, x)
 
 
 # --- 3. a small trainer: deep fully connected classifier, mini-batch SGD ----------------------
@@ -285,23 +293,43 @@ def probe(activation="tanh", scheme="glorot_uniform", depth=10, width=256, num_s
 class DeepRun:
     """Per-epoch record of :func:`train_deep` (chapter 9).
 
-    ``loss``: mean training cross-entropy over the epoch's batches; ``test_acc`` after the epoch;
-    ``dead``: share of hidden units that output 0 for every training example (only ReLU can have
-    them); ``first_grad``/``last_grad``: the norm of the first and the last hidden kernel's
-    gradient on the epoch's first batch; ``net``: the trained :class:`nnlib.network.Network`.
+    ``loss``: mean training cross-entropy over the epoch's batches; ``val_acc``: accuracy on the
+    held-out set after the epoch; ``dead``: share of hidden units that output 0 for every
+    training example (only ReLU can have them); ``off``: which units those are, a boolean
+    ``depth x width`` array per epoch (row l: hidden layer l + 1); ``first_grad``/``last_grad``:
+    the norm of the first and the last hidden kernel's gradient on the epoch's first batch;
+    ``net``: the trained :class:`nnlib.network.Network`.
     """
 
     activation: str
     scheme: str
     net: network.Network = field(repr=False)
     loss: list = field(default_factory=list)
-    test_acc: list = field(default_factory=list)
+    val_acc: list = field(default_factory=list)
     dead: list = field(default_factory=list)
+    off: list = field(default_factory=list, repr=False)
     first_grad: list = field(default_factory=list)
     last_grad: list = field(default_factory=list)
 
+    def dead_per_layer(self, epoch=-1) -> np.ndarray:
+        """Number of dead units in each hidden layer after ``epoch`` (default: the last)."""
+        return self.off[epoch].sum(axis=1)
 
-def train_deep(X, y, X_test, y_test, activation="relu", scheme="he_normal", depth=10, width=64, gain=1.0,
+    def ever_dead_per_layer(self) -> np.ndarray:
+        """Per hidden layer: how many units were dead after at least one epoch."""
+        return np.any(self.off, axis=0).sum(axis=1)
+
+    def revived_per_layer(self) -> np.ndarray:
+        """Per hidden layer: how many units were dead after one epoch and alive after a later one."""
+        was_dead = np.zeros_like(self.off[0])
+        revived = np.zeros_like(self.off[0])
+        for off in self.off:
+            revived |= was_dead & ~off
+            was_dead |= off
+        return revived.sum(axis=1)
+
+
+def train_deep(X, y, X_val, y_val, activation="relu", scheme="he_normal", depth=10, width=64, gain=1.0,
                lr=0.05, batch_size=32, num_epochs=5, seed=0) -> DeepRun:
     """Train ``depth`` hidden layers of ``width`` units + a softmax output by plain SGD (chapter 9).
 
@@ -309,40 +337,49 @@ def train_deep(X, y, X_test, y_test, activation="relu", scheme="he_normal", dept
     biases start at 0 (Keras's defaults for everything but the hidden kernels). The network is a
     :class:`nnlib.network.Network` with :func:`nnlib.portable.dot` products, trained by
     :func:`nnlib.network.train`: each epoch visits the training set once in a shuffled order
-    (seeded), in mini-batches; the loss is the mean softmax cross-entropy.
+    (seeded), in mini-batches; the loss is the mean softmax cross-entropy. After every epoch the
+    accuracy on the held-out ``X_val``, ``y_val`` is recorded.
     """
     one_of("activation", activation, ACTIVATIONS)
     depth, width = positive_int("depth", depth), positive_int("width", width)
     seed = non_negative_int("seed", seed)
-    y, y_test = np.asarray(y), np.asarray(y_test)
-    num_classes = int(max(np.max(y, initial=0), np.max(y_test, initial=0))) + 1
+    y, y_val = np.asarray(y), np.asarray(y_val)
+    num_classes = int(max(np.max(y, initial=0), np.max(y_val, initial=0))) + 1
     sizes = [np.shape(X)[-1]] + [width] * depth + [num_classes]
     weights = [initialize(scheme, (sizes[k], sizes[k + 1]), seed * 1000 + k, gain) for k in range(depth)]
     weights.append(glorot_uniform((sizes[-2], sizes[-1]), seed * 1000 + depth))
     net = network.Network(weights, [np.zeros(n, F32) for n in sizes[1:]], activation, loss="softmax_ce",
                           dot=portable.dot)
     X, y = net.check(X, y)
-    X_test, y_test = net.check(X_test, y_test, "X_test", "y_test")
+    X_val, y_val = net.check(X_val, y_val, "X_val", "y_val")
     run = DeepRun(activation, scheme, net)
+
+    def diverged():
+        return np.isnan(net.weights[0].flat[0]) and all(np.isnan(a).all() for a in net.weights + net.biases)
 
     def gradient_norms(epoch, batch, grads):
         if batch == 0:
             run.first_grad.append(float(portable.norm(grads.dW[0])))
             run.last_grad.append(float(portable.norm(grads.dW[depth - 1])))
+        elif diverged():
+            # every weight turned NaN during this epoch: the rest of it only computes NaN, and
+            # its mean loss is NaN whatever comes; record the epoch now, as it would end
+            return record(epoch, [grads.loss])
 
     def record(epoch, losses):
         run.loss.append(float(np.mean(losses)))
-        run.test_acc.append(net.accuracy(X_test, y_test))
+        run.val_acc.append(net.accuracy(X_val, y_val))
         # a unit is dead if it outputs 0 for every training example (only ReLU's can)
         if activation == "relu":
-            run.dead.append(float(np.mean(np.concatenate([off_units(z) for z in net.forward(X).zs[:-1]]))))
+            run.off.append(np.array([off_units(z) for z in net.forward(X).zs[:-1]]))
         else:
-            run.dead.append(0.0)
-        if all(np.isnan(a).all() for a in net.weights + net.biases):
+            run.off.append(np.zeros((depth, width), bool))
+        run.dead.append(float(np.mean(run.off[-1])))
+        if diverged():
             # diverged: every weight is NaN, so every later epoch repeats this one exactly
             # (NaN loss and gradients, the same constant predictions); skip computing them
             rest = num_epochs - epoch - 1
-            for values in (run.loss, run.test_acc, run.dead):
+            for values in (run.loss, run.val_acc, run.dead, run.off):
                 values.extend(values[-1:] * rest)
             for grads in (run.first_grad, run.last_grad):
                 grads.extend([float("nan")] * rest)
@@ -354,9 +391,19 @@ def train_deep(X, y, X_test, y_test, activation="relu", scheme="he_normal", dept
 
 # --- printing ---------------------------------------------------------------------------------
 
-def format_table(rows: dict, columns, first_width=22) -> list[str]:
-    """Aligned text: a header of ``columns``, then ``label  v1 v2 ...`` per row, ``{:>10.3g}`` (chapter 9)."""
-    lines = [" " * first_width + "".join(f"{str(c):>10}" for c in columns)]
-    for label, values in rows.items():
-        lines.append(f"{label:<{first_width}}" + "".join(f"{v:>10.3g}" for v in values))
+def format_layers(columns: dict, title="layer", fmt="{:>10.3g}") -> list[str]:
+    """Aligned text, one row per layer and one column per entry of ``columns`` (chapter 9).
+
+    ``columns`` maps a short heading (at most 9 characters) to one value per layer; the first
+    line is ``title`` and the headings, then ``layer 1``, ``layer 2``, ... with the values
+    (the first column is 10 characters wide, or wider for a long ``title``).
+    """
+    values = [np.asarray(v, dtype=float) for v in columns.values()]
+    if not values or len({len(v) for v in values}) != 1:
+        raise ValueError(f"columns must hold equally long sequences, one value per layer, got "
+                         f"lengths {[len(v) for v in values]}")
+    first = max(10, len(title) + 1)
+    lines = [f"{title:<{first}}" + "".join(f"{str(h):>10}" for h in columns)]
+    for layer in range(len(values[0])):
+        lines.append(f"{'layer ' + str(layer + 1):<{first}}" + "".join(fmt.format(v[layer]) for v in values))
     return lines

@@ -64,7 +64,9 @@ def _hist_lines(ax, arrays, bins=None):
     for k, values in enumerate(arrays):
         counts, _ = np.histogram(values, bins=bins)
         share = counts / max(1, values.size)
-        ax.plot(centers, share, color=cmap(k / max(1, n - 1) * 0.9), lw=1.1)
+        # light (viridis 0.9, yellow-green) for layer 1, dark (viridis 0, purple) for the top
+        shade = 0.9 * (1 - k / max(1, n - 1))
+        ax.plot(centers, share, color=cmap(shade), lw=1.1, label=f"layer {k + 1}")
 
 
 def histogram_grid_figure(probes, what="activations"):
@@ -93,6 +95,9 @@ def histogram_grid_figure(probes, what="activations"):
         ax.set_title(f"{ACT_LABELS[p.activation]}, {_label(p)}", fontsize=9)
         ax.tick_params(labelsize=7)
         ax.set_yticks([])
+    first = axes[0, 0].get_lines()
+    axes[0, 0].legend([first[0], first[-1]], [first[0].get_label(), first[-1].get_label()],
+                      fontsize=7, loc="upper right", handlelength=1.2, framealpha=0.6)
     head = "activations" if what == "activations" else "back-propagated gradients"
     fig.suptitle(f"Histograms of the {head} of each layer at initialization "
                  f"(light: layer 1 → dark: layer {probes[0].depth})", fontsize=11)
@@ -100,19 +105,19 @@ def histogram_grid_figure(probes, what="activations"):
 
 
 def ranking_figure(runs: dict):
-    """Left: test accuracy per epoch; right: training loss (log); mean over seeds, band = min-max (chapter 9).
+    """Left: validation accuracy per epoch; right: training loss (log); mean over seeds, band = min-max (chapter 9).
 
     ``runs`` maps a label to a list of :class:`nnlib.initialization.DeepRun` (one per seed).
     """
     fig, (ax0, ax1) = new_figure(2, height=3.8)
     for (label, rs), color in zip(runs.items(), COLORS):
         epochs = np.arange(1, len(rs[0].loss) + 1)
-        for ax, values in ((ax0, np.array([r.test_acc for r in rs])), (ax1, np.array([r.loss for r in rs]))):
+        for ax, values in ((ax0, np.array([r.val_acc for r in rs])), (ax1, np.array([r.loss for r in rs]))):
             ax.plot(epochs, values.mean(0), "-o", color=color, ms=3, lw=1.6, label=label)
             ax.fill_between(epochs, values.min(0), values.max(0), color=color, alpha=0.15, lw=0)
     plain_log_axis(ax1)
-    finish_axes(ax0, "lower right", xlabel="epoch", ylabel="test accuracy", ylim=(0, 1),
-                title="test accuracy")
+    finish_axes(ax0, "lower right", xlabel="epoch", ylabel="validation accuracy", ylim=(0, 1),
+                title="validation accuracy")
     finish_axes(ax1, xlabel="epoch", ylabel="training loss (log scale)", title="mean training cross-entropy")
     return fig
 

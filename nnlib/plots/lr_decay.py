@@ -6,7 +6,8 @@ import numpy as np
 from .. import explore, learning_rate, lr_decay
 from . import COLORS, finish_axes, new_figure, plain_log_axis
 
-__all__ = ["schedule_figure", "decay_explorer_figure", "noisy_runs_figure", "explorer"]
+__all__ = ["schedule_figure", "decay_explorer_figure", "noisy_runs_figure", "training_figure",
+           "explorer"]
 
 
 def schedule_figure(base_lr=0.1, decay_steps=10, decay_rate=0.5, num_steps=50):
@@ -108,6 +109,35 @@ def noisy_runs_figure(traces: dict, title=None):
     plain_log_axis(ax, ticks=[0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20], fmt="g")
     finish_axes(ax, "best", xlabel="updates", ylabel="RMS of |w + 1| (log scale)", xlim=(0, len(rms) - 1),
                 title=title, title_size=10)
+    return fig
+
+
+def training_figure(rates: dict, val_losses: dict, title=None):
+    """A network trained under several schedules, one colour each (chapter 6).
+
+    Left: the learning rate of every epoch (``rates``: label -> one rate per epoch). Right: the
+    validation loss after every epoch (``val_losses``: label -> one loss per epoch), log scale.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    fig, (ax0, ax1) = new_figure(2, width=9.0, height=3.4, left=0.08, right=0.98, top=0.84,
+                                 wspace=0.28)
+    top = 1.6 * max(float(np.max(lrs)) for lrs in rates.values())  # room for the legend
+    for (label, lrs), color in zip(rates.items(), COLORS):
+        lrs = np.asarray(lrs, dtype=np.float64)
+        ax0.step(np.arange(len(lrs) + 1), np.append(lrs, lrs[-1]), where="post", color=color,
+                 lw=1.6, label=label)
+        loss = np.asarray(val_losses[label], dtype=np.float64)
+        ax1.plot(np.arange(1, len(loss) + 1), loss, "-o", ms=2.5, lw=1.4, color=color, label=label)
+    finish_axes(ax0, "upper right", grid=None, xlabel="epoch", ylabel="learning rate",
+                xlim=(0, len(lrs)), ylim=(0, top), title="the schedules", title_size=10)
+    plain_log_axis(ax1, ticks=[0.1, 0.15, 0.2, 0.3, 0.5, 1, 2], fmt="g")
+    finish_axes(ax1, xlabel="epochs trained", ylabel="validation loss (log scale)",
+                xlim=(0.5, len(loss) + 0.5), title="loss on the validation set", title_size=10)
+    for ax in (ax0, ax1):
+        ax.xaxis.set_major_locator(MaxNLocator(6, integer=True))
+    if title:
+        fig.suptitle(title, fontsize=10)
     return fig
 
 

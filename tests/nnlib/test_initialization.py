@@ -193,11 +193,11 @@ def test_a_diverged_run_is_not_computed_further_and_records_the_same_as_running_
     X, y, X_test, y_test = data.digits(method="per_class", standardized=True)
     r = initialization.train_deep(X, y, X_test, y_test, "elu", "he_normal", depth=10, width=64, lr=0.2,
                                   batch_size=32, num_epochs=3, seed=0)
-    assert np.isnan(r.loss).all() and len(r.test_acc) == len(r.dead) == len(r.first_grad) == 3
+    assert np.isnan(r.loss).all() and len(r.val_acc) == len(r.dead) == len(r.first_grad) == 3
     assert all(np.isnan(w).all() for w in r.net.weights)
     one = initialization.train_deep(X, y, X_test, y_test, "elu", "he_normal", depth=10, width=64, lr=0.2,
                                     batch_size=32, num_epochs=1, seed=0)
-    assert r.test_acc == one.test_acc * 3 and r.dead == one.dead * 3
+    assert r.val_acc == one.val_acc * 3 and r.dead == one.dead * 3
     assert np.isnan(r.first_grad[1:]).all()
 
 
@@ -211,7 +211,91 @@ def test_train_deep_is_the_same_bits_under_another_cpu_profile():
 
     code = ("from nnlib import data, initialization; X, y, Xt, yt = data.digits(method=\"per_class\", standardized=True); "
             "r = initialization.train_deep(X, y, Xt, yt, 'relu', 'he_normal', depth=10, width=64, lr=0.2, "
-            "batch_size=32, num_epochs=2, seed=0); print(repr((r.loss, r.test_acc, r.dead, r.first_grad)))")
+            "batch_size=32, num_epochs=2, seed=0); print(repr((r.loss, r.val_acc, r.dead, r.first_grad)))")
     runs = {name: subprocess.run([sys.executable, "-c", code], env=environ(name), capture_output=True,
                                  text=True, timeout=300, check=True).stdout for name in ("machine", "foreign")}
     assert runs["machine"] == runs["foreign"] and runs["machine"].startswith("([")
+
+
+def test_the_probes_weight_gradients_are_input_transpose_times_dl_dz():
+    """grad_w is computed on first use; it is input.T @ dL/dz / samples, layer by layer."""
+    p = initialization.probe("relu", "he_normal", depth=3, width=8, num_samples=6, seed=1)
+    inputs = [p.x] + p.a[:-1]
+    for a, g, gw in zip(inputs, p.grad_z, p.grad_w):
+        np.testing.assert_allclose(gw, a.astype(np.float64).T @ g / 6, rtol=1e-5, atol=1e-7)
+    assert p.grad_w is p.grad_w  # computed once
+
+
+# --- dead units per layer, and the tables ---------------------------------------------------
+
+def _run_with(off):
+    run = initialization.DeepRun("relu", "he_normal", net=None)
+    run.off = [np.array(o, bool) for o in off]
+    return run
+
+
+def test_dead_and_revived_units_per_layer():
+    # two hidden layers of three units, three epochs
+    run = _run_with([[[1, 0, 0], [1, 1, 0]],
+                     [[1, 0, 0], [0, 1, 1]],
+                     [[1, 0, 0], [0, 0, 1]]])
+    assert run.dead_per_layer().tolist() == [1, 1]
+    assert run.dead_per_layer(0).tolist() == [1, 2]
+    assert run.ever_dead_per_layer().tolist() == [1, 3]
+    # layer 2: unit 0 back after epoch 2, unit 1 after epoch 3; unit 2 died late, stays dead
+    assert run.revived_per_layer().tolist() == [0, 2]
+
+
+def test_a_unit_that_dies_again_counts_once():
+    run = _run_with([[[1]], [[0]], [[1]], [[0]]])
+    assert run.ever_dead_per_layer().tolist() == [1] and run.revived_per_layer().tolist() == [1]
+
+
+def test_format_layers_puts_one_layer_per_row_within_the_column():
+    lines = initialization.format_layers({"N(0, 1)": [9.34, 102.0], "He N": [0.827, 0.765]},
+                                         title="relu")
+    assert lines == ["relu         N(0, 1)      He N",
+                     "layer 1         9.34     0.827",
+                     "layer 2          102     0.765"]
+    wide = initialization.format_layers({c: np.ones(10) for c in "abcd"}, title="sigmoid, U(±1/√n)")
+    assert len({len(line) for line in wide}) == 1 and len(wide[0]) <= 77
+    with pytest.raises(ValueError, match="equally long"):
+        initialization.format_layers({"a": [1, 2], "b": [1]})
+
+
+# --- the histogram grids: light is layer 1, dark the top layer, as the title says ------------
+
+def _luminance(rgba):
+    r, g, b = rgba[:3]
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+@pytest.mark.parametrize("what", ["activations", "gradients"])
+def test_histogram_grid_colours_layer_1_light_and_the_top_layer_dark(what):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgba
+
+    from nnlib.plots.initialization import histogram_grid_figure
+
+    depth = 5
+    probes = [initialization.probe(a, s, depth=depth, width=16, num_samples=40)
+              for a in ("tanh", "relu") for s in ("glorot_uniform", "he_normal")]
+    fig = histogram_grid_figure(probes, what=what)
+    try:
+        assert f"light: layer 1 → dark: layer {depth}" in fig._suptitle.get_text()
+        for ax in fig.axes:
+            lines = ax.get_lines()
+            assert [ln.get_label() for ln in lines] == [f"layer {k}" for k in range(1, depth + 1)]
+            shades = [_luminance(to_rgba(ln.get_color())) for ln in lines]
+            assert all(a > b for a, b in zip(shades, shades[1:])), f"{ax.get_title()}: {shades}"
+            assert shades[0] > 0.5 > shades[-1]  # light, dark
+        legend = fig.axes[0].get_legend()
+        assert [t.get_text() for t in legend.get_texts()] == ["layer 1", f"layer {depth}"]
+        first = fig.axes[0].get_lines()
+        for handle, line in zip(legend.legend_handles, (first[0], first[-1])):
+            assert to_rgba(handle.get_color()) == to_rgba(line.get_color())
+    finally:
+        plt.close(fig)

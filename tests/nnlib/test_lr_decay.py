@@ -167,3 +167,26 @@ def test_without_a_c_library_the_exact_power_rounded_once_is_within_two_ulps(mon
     assert fallback.dtype == np.float32
     ulps = np.abs(fallback.view(np.int32).astype(np.int64) - with_powf.view(np.int32).astype(np.int64))
     assert ulps.max() <= 2  # powf itself is within one unit in the last place
+
+
+def test_training_figure_draws_each_schedule_in_both_panels_with_room_for_the_legend():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from nnlib.plots import lr_decay as decay_plots
+
+    rates = {"constant 0.5": [0.5] * 4, "0.5 · 0.9^epoch": [0.5, 0.45, 0.405, 0.3645]}
+    losses = {"constant 0.5": [0.4, 0.2, 0.3, 0.2], "0.5 · 0.9^epoch": [0.4, 0.2, 0.15, 0.14]}
+    fig = decay_plots.training_figure(rates, losses, title="t")
+    try:
+        ax0, ax1 = fig.axes
+        assert [l.get_label() for l in ax0.get_lines()] == list(rates)
+        assert [l.get_label() for l in ax1.get_lines()] == list(rates)
+        assert np.allclose(ax1.get_lines()[1].get_ydata(), losses["0.5 · 0.9^epoch"])
+        assert np.allclose(ax1.get_lines()[1].get_xdata(), [1, 2, 3, 4])  # epochs trained
+        assert ax0.get_ylim()[1] == pytest.approx(0.8) and ax1.get_yscale() == "log"
+        assert [c.get_color() for c in ax0.get_lines()] == [c.get_color() for c in ax1.get_lines()]
+    finally:
+        plt.close(fig)

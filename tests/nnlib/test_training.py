@@ -43,6 +43,15 @@ def test_digits_with_validation_holds_out_the_same_test_set_and_splits_the_rest(
     for ours, theirs in zip(parts[:4], data.split(X, y, 0.2, 0)):
         np.testing.assert_array_equal(ours, theirs)
     assert np.bincount(parts.y_val).min() >= 26  # stratified: every digit validated
+    per_class = data.digits_with_validation(method="per_class")  # chapter 9's
+    np.testing.assert_array_equal(per_class.y_test, data.digits(method="per_class").y_test)
+
+
+def test_mnist_with_validation_holds_out_the_same_test_set():
+    parts = data.mnist_with_validation()
+    assert [len(p) for p in parts[::2]] == [3200, 800, 1000]
+    np.testing.assert_array_equal(parts.y_test, data.mnist_sample(1000, 0).y_test)
+    assert np.bincount(parts.y_val).min() >= 60
 
 
 # --- small helpers -----------------------------------------------------------------------------
