@@ -118,9 +118,8 @@ class BatchNorm:
         if self._cache is None:
             raise ValueError("backward needs a forward call first, got none")
         X, mean, var, training = self._cache
-        dY = _batch("dY", dY)
-        if dY.shape != X.shape:
-            raise ValueError(f"dY must have the shape of the last forward input {X.shape}, got {dY.shape}")
+        if np.shape(dY) != X.shape:
+            raise ValueError(f"dY must be shaped like the last forward input {X.shape}, got {np.shape(dY)}")
         dX, self.dgamma, self.dbeta = batch_norm_backward(dY, X, mean, var, self.gamma,
                                                           self.epsilon, training)
         return dX
@@ -176,7 +175,6 @@ def running_estimate(momentum=0.99, batch_size=32, num_steps=600, shift_at=300, 
     ``shift_at`` its mean moves to 3, as a layer's input does when the weights before it
     change. Starts from Keras's moving_mean = 0, moving_variance = 1.
     """
-    momentum = _momentum(momentum)
     batch_size, num_steps = positive_int("batch_size", batch_size), positive_int("num_steps", num_steps)
     shift_at = non_negative_int("shift_at", shift_at)
     rng = np.random.default_rng(non_negative_int("seed", seed))
@@ -227,13 +225,15 @@ def note_model(bn=True, momentum=0.9, sizes=(784, 300, 100, 10), activation="elu
                          norm_logits=True, bias_before_norm=True)
 
 
-def train_side_by_side(models, lrs, X, y, X_test, y_test, batch_size, num_epochs, seed=0):
-    """Train several Keras models with plain SGD on the same batches; test accuracy per epoch (chapter 10).
+def train_side_by_side(models, lrs, X, y, X_val, y_val, batch_size, num_epochs, seed=0):
+    """Train Keras models with plain SGD on the same batches; held-out accuracy per epoch (chapter 10).
 
     The models become branches of one Keras model with one summed loss, so TensorFlow traces a
     single training step. Branches share no weights, so each branch's gradient is that of its
     own loss; with plain SGD at rate 1, a loss weight ``lr`` is exactly a learning rate ``lr``.
-    Returns an array (num_epochs, len(models)) of test accuracies, inference mode.
+    Returns an array (num_epochs, len(models)) of accuracies on ``(X_val, y_val)`` in inference
+    mode: validation data in the chapter's main path, the test set in its reproduction of note
+    001's script (which prints the test accuracy after every epoch).
     """
     import keras
 
@@ -249,8 +249,8 @@ def train_side_by_side(models, lrs, X, y, X_test, y_test, batch_size, num_epochs
 
     class _TestAccuracy(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
-            outs = both(X_test, training=False)
-            acc.append([float(np.mean(np.argmax(np.asarray(o), axis=1) == y_test)) for o in outs])
+            outs = both(X_val, training=False)
+            acc.append([float(np.mean(np.argmax(np.asarray(o), axis=1) == y_val)) for o in outs])
 
     keras.utils.set_random_seed(non_negative_int("seed", seed))
     both.fit(X, [y] * len(models), batch_size=batch_size, epochs=num_epochs, verbose=0,
@@ -272,20 +272,20 @@ def sigmoid_network(sizes, bn=True, momentum=0.9, seed=0) -> network.Network:
     return network.glorot_network(sizes, "sigmoid", loss="softmax_ce", norms=norms, seed=seed)
 
 
-def train_sigmoid_network(X, y, X_test, y_test, widths, bn=True, momentum=0.9, lr=0.01, batch_size=100,
+def train_sigmoid_network(X, y, X_val, y_val, widths, bn=True, momentum=0.9, lr=0.01, batch_size=100,
                           num_epochs=5, seed=0):
-    """Train a :func:`sigmoid_network` with plain SGD; returns the test accuracy after each epoch (chapter 10).
+    """Train a :func:`sigmoid_network` with plain SGD; validation accuracy after each epoch (chapter 10).
 
     :func:`nnlib.network.train` with mini-batches of ``batch_size`` (at least 2: batch statistics
     need two examples), shuffled by ``seed``; accuracy in inference mode (moving averages).
     """
-    X, X_test = _batch("X", X), _batch("X_test", X_test)
+    X, X_val = _batch("X", X), _batch("X_val", X_val)
     if non_negative_int("batch_size", batch_size) < 2:
         raise ValueError(f"batch_size must be >= 2 (batch statistics need two examples), got {batch_size!r}")
-    num_classes = int(max(np.max(y), np.max(y_test))) + 1
+    num_classes = int(max(np.max(y), np.max(y_val))) + 1
     net = sigmoid_network([X.shape[1], *widths, num_classes], bn, momentum, seed)
-    X_test, y_test = net.check(X_test, y_test, "X_test", "y_test")
+    X_val, y_val = net.check(X_val, y_val, "X_val", "y_val")
     acc = []
     network.train(X, y, net, lr, batch_size, num_epochs, seed,
-                  on_epoch=lambda epoch, losses: acc.append(net.accuracy(X_test, y_test)))
+                  on_epoch=lambda epoch, losses: acc.append(net.accuracy(X_val, y_val)))
     return np.array(acc)

@@ -428,17 +428,16 @@ def _blobs(n, seed=0):
     return rng.normal(size=(n, 4)) + y[:, None], y
 
 
-def mlp_updates_per_epoch(n_samples, batch_size="auto"):
+def mlp_updates_per_epoch(n_samples):
     """How many weight updates MLPClassifier (Adam) makes in one epoch on ``n_samples`` (chapter 8).
 
-    Read from the Adam solver's step counter after one epoch on random data.
+    Read from the Adam solver's step counter after one epoch on random data, ``batch_size='auto'``.
     """
     from sklearn.neural_network import MLPClassifier
 
     n_samples = _check.non_negative_int("n_samples", n_samples)
     X, y = _blobs(n_samples)
-    clf = _quiet_fit(MLPClassifier(hidden_layer_sizes=(4,), batch_size=batch_size, max_iter=1,
-                                   random_state=0), X, y)
+    clf = _quiet_fit(MLPClassifier(hidden_layer_sizes=(4,), max_iter=1, random_state=0), X, y)
     return int(clf._optimizer.t)
 
 

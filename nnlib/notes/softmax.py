@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from . import NOTE_004, Printed, formatter
 
-__all__ = ["QUIZ_LOSS", "format_log_a", "ROUNDOFF", "ROUNDOFF_SOURCE", "format_roundoff"]
+__all__ = ["QUIZ_LOSS", "format_log_a", "ROUNDOFF", "format_roundoff"]
 
 # --- Note 004, section 3 quiz, question 2: 4 classes, the true class is class 3 ----------------
 # The answer line (235) lost its check mark in the scrape; it is the only option not marked ×.
@@ -16,10 +16,8 @@ format_log_a = formatter("-log(a_{})",
 
 # --- The round-off example of the course that note 004 follows --------------------------------
 # Note 004 (line 208) describes the round-off error in words only; the two numbers come from the
-# course's optional softmax lab (C2_W2, "Machine Learning Specialization", lines 30-33 of the
+# course's optional softmax lab (C2_W2, Coursera "Machine Learning Specialization", lines 30-33 of the
 # note name the course). They are not in any note, so they are not a ledger entry:
 # tests/chapters/test_03_softmax.py checks them against a fresh computation and the chapter.
-ROUNDOFF_SOURCE = ("the optional softmax lab of the course note 004 follows "
-                   "(Coursera Machine Learning Specialization, course 2, week 2)")
 ROUNDOFF = ("0.000200000000000000", "0.000199999999999978")
 format_roundoff = formatter("{:.18f}", "A float with 18 decimals, as the course lab printed it (chapter 3).")

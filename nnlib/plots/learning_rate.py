@@ -32,18 +32,17 @@ def descent_figure(traces: dict, wlim=(-8.0, 6.5), title=None, colors=None):
     return fig
 
 
-def loss_curves_figure(curves: dict, title=None, chance=None):
+def loss_curves_figure(curves: dict, chance, title=None):
     """Training loss against update for several learning rates, one line each (chapter 4).
 
-    ``curves`` maps a legend label to the losses, one per update; ``chance``, if given, draws the
-    loss of a model that knows nothing (``ln 10`` for ten classes) as a dotted line.
+    ``curves`` maps a legend label to the losses, one per update; ``chance`` is drawn as a dotted
+    line: the loss of a model that knows nothing (``ln 10`` for ten classes).
     """
     fig, (ax,) = new_figure(1, width=7.0, height=3.4)
     for (label, loss), color in zip(curves.items(), COLORS):
         ax.plot(np.arange(len(loss)), np.asarray(loss, dtype=np.float64), "-", color=color,
                 lw=1.5, label=label)
-    if chance is not None:
-        ax.axhline(chance, color="0.4", ls=":", lw=1.2, label=f"chance ({chance:.3f})")
+    ax.axhline(chance, color="0.4", ls=":", lw=1.2, label=f"chance ({chance:.3f})")
     plain_log_axis(ax, ticks=[0.03, 0.1, 0.3, 1, 3], fmt="g")
     low = min(float(np.nanmin(loss)) for loss in curves.values())
     ax.set_ylim(low / 4, 6)   # room below the curves for the legend

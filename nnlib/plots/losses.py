@@ -47,8 +47,7 @@ def yogurt_paths_figure(runs: dict, minima: dict):
         last = h[-tail:]
         ax1.plot(last[:, 0], last[:, 1], ".", color=color, ms=2, alpha=0.5)
         ax1.plot(*h[-1], "o", color=color, ms=7, mec="k", label=f"{label}: last step")
-        if label in minima:
-            ax1.plot(*np.ravel(minima[label]), "*", color=color, ms=14, mec="k")
+        ax1.plot(*np.ravel(minima[label]), "*", color=color, ms=14, mec="k")
     start = np.asarray(next(iter(runs.values())))[0]
     ax0.plot(*start, "ks", ms=6, label="start")
     ax0.plot(1, 1, "k+", ms=10, mew=2, label="x1 + x2 (no noise)")

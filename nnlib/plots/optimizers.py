@@ -153,7 +153,7 @@ def loss_curves_figure(curves: dict, xlabel="epoch", ylabel="training loss", tit
     return fig
 
 
-def practice_figure(train_loss: dict, val_error: dict, chosen=None):
+def practice_figure(train_loss: dict, val_error: dict, chosen):
     """Left: training loss per epoch; right: validation error per epoch, both log (chapter 8).
 
     Both map a label to its values per epoch (from 1); ``chosen`` is ``(label, epoch)``, the
@@ -169,8 +169,7 @@ def practice_figure(train_loss: dict, val_error: dict, chosen=None):
         plain_log_axis(ax, fmt="g")
         finish_axes(ax, "best" if ax is axes[0] else None, xlabel="epoch",
                     ylabel=ylabel + " (log)")
-    if chosen is not None:
-        label, epoch = chosen
-        axes[1].axvline(epoch, color="0.4", ls=":", lw=1)
-        axes[1].set_title(f"chosen: {label}, {epoch} epochs", fontsize=10)
+    label, epoch = chosen
+    axes[1].axvline(epoch, color="0.4", ls=":", lw=1)
+    axes[1].set_title(f"chosen: {label}, {epoch} epochs", fontsize=10)
     return fig

