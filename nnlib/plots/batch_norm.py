@@ -24,8 +24,9 @@ def normalize_figure(X, Y):
     return fig
 
 
-def accuracy_figure(curves: dict, title=None, updates_per_epoch=None, reference=None, ylim=(0.0, 1.0)):
-    """Test accuracy per epoch, one line per run (chapter 10).
+def accuracy_figure(curves: dict, title=None, updates_per_epoch=None, reference=None, ylim=(0.0, 1.0),
+                    ylabel="test accuracy"):
+    """Accuracy per epoch on held-out data (``ylabel`` names which), one line per run (chapter 10).
 
     With ``updates_per_epoch`` a second panel puts the same curves against the number of SGD
     updates, with ``reference`` (label -> (updates, accuracies)) drawn as open squares.
@@ -37,7 +38,7 @@ def accuracy_figure(curves: dict, title=None, updates_per_epoch=None, reference=
         axes[0].plot(epochs, acc, "-o", ms=3, color=color, label=label)
         if updates_per_epoch:
             axes[1].plot(epochs * updates_per_epoch, acc, "-", color=color, label=label)
-    finish_axes(axes[0], "lower right", title=title, title_size=10, xlabel="epoch", ylabel="test accuracy",
+    finish_axes(axes[0], "lower right", title=title, title_size=10, xlabel="epoch", ylabel=ylabel,
                 ylim=ylim)
     if updates_per_epoch:
         for label, (x, val) in (reference or {}).items():

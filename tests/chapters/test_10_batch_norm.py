@@ -9,6 +9,9 @@ same lines from the built Keras model).
 """
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pytest
 
 from nnlib import batch_norm
@@ -66,3 +69,142 @@ def test_line_99_counts_four_learned_parameters_but_keras_trains_two(keras):
     layer.build((None, 3))
     assert [v.path.split("/")[-1] for v in layer.trainable_weights] == ["gamma", "beta"]
     assert [v.path.split("/")[-1] for v in layer.non_trainable_weights] == ["moving_mean", "moving_variance"]
+
+
+# --- issue 14: the chapter as a lesson ---------------------------------------------------------
+
+F32 = np.float32
+X4 = np.array([[1.0], [2.0], [3.0], [6.0]], F32)  # the worked example's batch of four
+
+
+def _cells():
+    from tests.helpers import CHAPTERS, load
+
+    return load(CHAPTERS / NOTEBOOK)["cells"]
+
+
+def _main_path():
+    """The cells before '## From the notes'."""
+    cells = _cells()
+    k = next(i for i, c in enumerate(cells)
+             if c["cell_type"] == "markdown" and "\n## From the notes" in "\n" + "".join(c["source"]))
+    return cells[:k]
+
+
+def test_the_worked_example_of_the_four_equations():
+    mean, var = batch_norm.moments(X4)
+    assert (mean[0], var[0]) == (3.0, 3.5)
+    ones, zeros = np.ones(1, F32), np.zeros(1, F32)
+    x_hat = batch_norm.normalize(X4, mean, var, ones, zeros).ravel()
+    assert [f"{v:.4f}" for v in x_hat] == ["-1.0689", "-0.5344", "0.0000", "1.6033"]
+    assert f"{np.sqrt(3.501):.4f}" == "1.8711"
+    assert f"{x_hat.std():.5f}" == f"{np.sqrt(3.5 / 3.501):.5f}" == "0.99986"
+    z = batch_norm.normalize(X4, mean, var, 2 * ones, zeros + 0.5).ravel()
+    assert [f"{v:.4f}" for v in z] == ["-1.6378", "-0.5689", "0.5000", "3.7067"]
+
+
+def test_the_worked_example_of_the_gradient():
+    bn = batch_norm.BatchNorm(1)
+    bn.forward(X4, training=True)
+    g = np.array([[1.0], [0.0], [0.0], [0.0]], F32)
+    dx = bn.backward(g).ravel()
+    assert [f"{v:.4f}" for v in dx] == ["0.2482", "-0.2099", "-0.1336", "0.0954"]
+    s = 1 / np.sqrt(3.501)
+    by_hand = s * (1 - 0.25 - 1.0688922 ** 2 / 4)
+    assert f"{s:.4f}" == "0.5344" and f"{1 - 0.25 - 1.0688922 ** 2 / 4:.4f}" == "0.4644"
+    assert f"{by_hand:.4f}" == "0.2482"
+    assert abs(float(dx.sum())) < 1e-6
+    assert bn.moving_variance[0] == pytest.approx(1.025)
+    bn.forward(X4, training=False)
+    assert [f"{v:.4f}" for v in bn.backward(g).ravel()] == ["0.9872", "0.0000", "0.0000", "0.0000"]
+    assert f"{1 / np.sqrt(1.026):.4f}" == "0.9872"
+
+
+def test_how_long_the_moving_averages_remember_their_start():
+    """'Training mode and inference mode', the Explore text and the summary: 44, 459, 4603 updates
+    until the start weighs below 1 %, 28.7 epochs of 16 updates; 35-37 % left after 1/(1-m)."""
+    to_1 = {m: math.ceil(math.log(0.01) / math.log(m)) for m in (0.9, 0.99, 0.999)}
+    assert to_1 == {0.9: 44, 0.99: 459, 0.999: 4603}
+    assert 0.99 ** 458 > 0.01 > 0.99 ** 459 and 0.9 ** 43 > 0.01 > 0.9 ** 44
+    assert f"{459 / (3200 // 200):.1f}" == "28.7"
+    assert [f"{m ** round(1 / (1 - m)):.0%}" for m in (0.9, 0.99, 0.999)] == ["35%", "37%", "37%"]
+
+
+def test_exercise_1_a_batch_of_one_gives_beta_and_no_gradient():
+    bn = batch_norm.BatchNorm(3)
+    bn.beta = np.array([0.5, -1.0, 2.0], F32)
+    out = bn.forward(np.array([[4.0, -7.0, 100.0]], F32), training=True)
+    np.testing.assert_array_equal(out, bn.beta[None, :])
+    np.testing.assert_array_equal(bn.backward(np.ones((1, 3), F32)), 0.0)
+
+
+def test_exercise_2_a_bias_before_batch_norm_cancels():
+    X = np.random.default_rng(0).normal(2, 3, size=(16, 4)).astype(F32)
+    bn = batch_norm.BatchNorm(4)
+    plain = bn.forward(X, training=True)
+    shifted = bn.forward(X + F32(5.0), training=True)
+    np.testing.assert_allclose(shifted, plain, atol=1e-5)
+    assert np.all(bn.backward(np.ones_like(X)) == pytest.approx(0, abs=1e-6))
+
+
+def test_exercise_3_steps_until_the_moving_mean_passes_0_9():
+    assert math.log(10) / -math.log(0.99) == pytest.approx(229.1, abs=0.05)
+    assert math.ceil(math.log(10) / -math.log(0.99)) == 230
+    assert math.ceil(math.log(10) / -math.log(0.9)) == 22
+    assert round(math.log(10) / -math.log(0.9), 1) == 21.9
+    for momentum, step in ((0.99, 239), (0.9, 21)):
+        r = batch_norm.running_estimate(momentum, 200, 400, shift_at=400)
+        above = r.moving_mean > 0.9
+        assert int(np.argmax(above)) + 1 == step  # the first step above 0.9
+    assert -math.log(0.99) * 0.99 ** 230 == pytest.approx(0.001, abs=0.0001)  # the slope near step 230
+
+
+def test_exercise_4_batch_norm_in_inference_mode_folds_into_the_dense_layer():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(10, 5)).astype(F32)
+    W, b = rng.normal(size=(5, 4)).astype(F32), rng.normal(size=4).astype(F32)
+    bn = batch_norm.BatchNorm(4, momentum=0.5)
+    bn.gamma = rng.uniform(0.5, 2, 4).astype(F32)
+    bn.beta = rng.normal(size=4).astype(F32)
+    for _ in range(3):  # moving statistics away from 0 and 1
+        bn.forward(rng.normal(1, 2, size=(32, 5)).astype(F32) @ W + b, training=True)
+    a = bn.gamma / np.sqrt(bn.moving_variance + bn.epsilon)
+    W_fold, b_fold = W * a, (b - bn.moving_mean) * a + bn.beta
+    np.testing.assert_allclose(x @ W_fold + b_fold, bn.forward(x @ W + b, training=False),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_the_main_path_reads_the_test_set_once_and_chooses_on_validation():
+    """Issue 14: every comparison in the main path is on validation data; one cell reads the
+    test set, after the choice."""
+    code = ["".join(c["source"]) for c in _main_path() if c["cell_type"] == "code"]
+    split = "X, y, X_val, y_val, X_test, y_test = data.mnist_with_validation()"
+    reads = [i for i, src in enumerate(code)
+             if "X_test" in src.replace(split, "").replace("len(X_test)", "")]
+    assert len(reads) == 1, f"{len(reads)} main-path cells read the test set"
+    reader = code[reads[0]]
+    assert "chosen = max(final" in reader and reader.index("chosen") < reader.index("X_test")
+    assert "data.mnist_with_validation()" in "\n".join(code)
+    assert any("train_side_by_side(" in src and "X_val, y_val" in src for src in code)
+    assert any("net.accuracy(X_val, y_val)" in src for src in code)
+
+
+def test_the_moving_average_start_is_said_plainly_not_as_warm_up():
+    """The moving averages start at 0 and 1 and need about 1/(1 - momentum) updates to forget it;
+    the chapter says so without 'warm-up' (a word kept for learning-rate warm-up)."""
+    import re
+
+    text = "\n".join("".join(c["source"]) for c in _cells())
+    assert not re.search(r"(?i)warm[- ]?up", text)
+    assert "remembers about $1/(1-\\text{momentum})$ updates" in text
+    assert "starts `moving_mean` at 0 and `moving_variance` at 1" in text
+
+
+def test_the_printed_accuracies_of_in_practice_are_validation_accuracies():
+    from tests.helpers import output_texts
+
+    outs = ["\n".join(t for o in c.get("outputs", []) for t in output_texts(o)) for c in _main_path()]
+    text = "\n".join(outs)
+    assert "test accuracy after each epoch" not in text
+    assert "train 3200, validation 800, test 1000" in text
+    assert text.count("test accuracy") == 1  # the one reading, after the choice
