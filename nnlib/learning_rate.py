@@ -11,17 +11,27 @@ whose fields are its hyperparameters, with three methods: ``init(w)``, the state
 ``step(w, g, state, t, lr)``, one update (``t`` counts from 1), returning ``(w, state)``; and
 ``rate(state, t, lr)``, each weight's learning rate after that update. :class:`SGD` is the plain
 rule; the loop returns a :class:`Trace`.
+
+Beyond one weight (the chapter's later sections): :func:`quadratic_rates` and :func:`contraction`
+give the learning rates a quadratic bowl allows and how fast each converges, :func:`bowl` makes a
+2-D bowl with given curvatures; :func:`double_well_loss` and :func:`plateau_loss` (with their
+gradients) are the 1-D pictures of a local minimum and a plateau; :func:`example_gradients` and
+:func:`gradient_noise` measure how far a mini-batch gradient strays from the full one; and
+:func:`lr_range_test` runs the learning-rate range test on a network of :mod:`nnlib.network`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, ClassVar
+from typing import Callable, ClassVar, NamedTuple
 
 import numpy as np
 
 from . import _check
 
-__all__ = ["SGD", "Trace", "gd_trace", "quadratic_loss", "quadratic_grad", "regime"]
+__all__ = ["SGD", "Trace", "gd_trace", "quadratic_loss", "quadratic_grad", "regime",
+           "QuadraticRates", "quadratic_rates", "contraction", "Bowl", "bowl",
+           "double_well_loss", "double_well_grad", "plateau_loss", "plateau_grad",
+           "example_gradients", "GradientNoise", "gradient_noise", "RangeTest", "lr_range_test"]
 
 F32 = np.float32
 
@@ -145,3 +155,240 @@ def regime(lr) -> str:
     if np.isclose(factor, 1.0, rtol=0, atol=1e-12):
         return "oscillates"
     return "converges" if factor < 1 else "diverges"
+
+
+
+# --- many weights: a quadratic bowl -----------------------------------------------------------
+
+def _eigenvalues(eigenvalues) -> np.ndarray:
+    lam = _check.finite_array("eigenvalues", eigenvalues, np.float64).ravel()
+    if not lam.size or np.any(lam <= 0):
+        raise ValueError(f"eigenvalues must be one or more curvatures > 0, got {eigenvalues!r}")
+    return lam
+
+
+class QuadraticRates(NamedTuple):
+    """What a quadratic bowl allows: the largest stable rate, the best fixed rate, its factor (chapter 4)."""
+
+    lr_max: float   #: 2 / lambda_max: at or above it the steepest direction does not shrink
+    lr_best: float  #: 2 / (lambda_min + lambda_max): the slowest direction shrinks fastest
+    rate: float     #: (kappa - 1) / (kappa + 1): the factor per step at lr_best
+    kappa: float    #: lambda_max / lambda_min, the condition number
+
+
+def quadratic_rates(eigenvalues) -> QuadraticRates:
+    """For a bowl whose Hessian has these eigenvalues: ``2/λmax``, ``2/(λmin+λmax)``, ``(κ-1)/(κ+1)``, ``κ`` (chapter 4)."""
+    lam = _eigenvalues(eigenvalues)
+    lo, hi = float(lam.min()), float(lam.max())
+    kappa = hi / lo
+    return QuadraticRates(2.0 / hi, 2.0 / (lo + hi), (kappa - 1.0) / (kappa + 1.0), kappa)
+
+
+def contraction(lr, eigenvalues) -> float:
+    """``max_i |1 - lr * λ_i|``: the factor by which the slowest direction shrinks per step (chapter 4).
+
+    Below 1 gradient descent converges on the bowl; at or above 1 it does not.
+    """
+    lr = _check.positive_number("lr", lr)
+    return float(np.max(np.abs(1.0 - lr * _eigenvalues(eigenvalues))))
+
+
+@dataclass(frozen=True, eq=False)
+class Bowl:
+    """The 2-D bowl ``L(w) = ½ wᵀHw`` (minimum at 0) with Hessian ``H = Q diag(λ) Qᵀ`` (chapter 4).
+
+    ``eigenvalues`` are the curvatures, ``Q``'s columns the eigen-directions (float64);
+    :meth:`grad` is ``Hw`` in float32, written as two multiply-adds (the same bits on every CPU).
+    """
+
+    eigenvalues: np.ndarray
+    Q: np.ndarray
+    H: np.ndarray
+
+    def loss(self, w):
+        """½ wᵀHw for each w along the last axis (float64)."""
+        w = np.asarray(w, dtype=np.float64)
+        Hw = w[..., :1] * self.H[0] + w[..., 1:] * self.H[1]
+        return 0.5 * np.sum(w * Hw, axis=-1)
+
+    def grad(self, w):
+        """``Hw`` in float32, for w of shape (..., 2)."""
+        w = np.asarray(w, dtype=F32)
+        H = self.H.astype(F32)
+        return w[..., :1] * H[0] + w[..., 1:] * H[1]
+
+    def coordinates(self, w):
+        """w in the eigen-directions: ``u = Qᵀw`` (float64), one column per direction."""
+        w = np.asarray(w, dtype=np.float64)
+        return w[..., :1] * self.Q[0] + w[..., 1:] * self.Q[1]
+
+
+def bowl(eigenvalues, angle=0.0) -> Bowl:
+    """A 2-D :class:`Bowl` with curvatures ``eigenvalues`` along directions turned by ``angle`` degrees (chapter 4)."""
+    lam = _eigenvalues(eigenvalues)
+    if lam.size != 2:
+        raise ValueError(f"eigenvalues must be two curvatures for a 2-D bowl, got {eigenvalues!r}")
+    a = np.deg2rad(float(_check.finite_array("angle", angle, np.float64)))
+    Q = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    return Bowl(lam, Q, (Q * lam) @ Q.T)
+
+
+# --- beyond the bowl: a local minimum and a plateau (1-D pictures) ----------------------------
+
+def double_well_loss(w):
+    """``(w² - 1)² + 0.3 w`` in float32: a lower minimum near -1.04, a higher one near 0.96 (chapter 4)."""
+    w = np.asarray(w, dtype=F32)
+    return np.square(w * w - F32(1)) + F32(0.3) * w
+
+
+def double_well_grad(w):
+    """Its gradient ``4w(w² - 1) + 0.3`` in float32 (chapter 4)."""
+    w = np.asarray(w, dtype=F32)
+    return F32(4) * w * (w * w - F32(1)) + F32(0.3)
+
+
+def plateau_loss(w):
+    """``(σ(w) - 1)²`` in float32: almost flat for very negative w (a saturated sigmoid) (chapter 4)."""
+    from .portable import sigmoid
+
+    return np.square(sigmoid(np.asarray(w, dtype=F32)) - F32(1))
+
+
+def plateau_grad(w):
+    """Its gradient ``2(σ(w) - 1)σ(w)(1 - σ(w))``, about ``-2eʷ`` on the plateau (chapter 4)."""
+    from .portable import sigmoid
+
+    s = sigmoid(np.asarray(w, dtype=F32))
+    return F32(2) * (s - F32(1)) * s * (F32(1) - s)
+
+
+# --- mini-batches: how noisy is the gradient ---------------------------------------------------
+
+def _softmax_network(net):
+    from .network import Network
+
+    if not isinstance(net, Network) or net.loss != "softmax_ce" or any(n is not None for n in net.norms):
+        raise ValueError("net must be an nnlib.network.Network with loss='softmax_ce' and no "
+                         f"normalization layers, got {net!r}")
+    return net
+
+
+def _flat(grads) -> np.ndarray:
+    return np.concatenate([g.ravel() for g in list(grads.dW) + list(grads.db)]).astype(np.float64)
+
+
+def example_gradients(net, X, y) -> np.ndarray:
+    """Every example's own gradient of its loss, one row each, in float64 (chapter 4).
+
+    ``net`` is a softmax cross-entropy :class:`nnlib.network.Network`; a row holds the weights'
+    gradients layer by layer, then the biases' (the order of ``dW + db``). Their mean is the
+    full-batch gradient. The backward pass per example is chapter 5's, written with one row per
+    example: ``δ = softmax(z) - onehot(y)`` at the output, ``δ W_kᵀ ⊙ f'(z)`` below it, and
+    ``∂ℓ/∂W = aᵀδ`` as an outer product per example.
+    """
+    from . import neurons_activations, softmax
+
+    net = _softmax_network(net)
+    X, y = net.check(X, y)
+    fwd = net.forward(X)
+    delta = softmax.softmax(fwd.zs[-1]).astype(np.float64)
+    delta[np.arange(len(y)), y] -= 1.0
+    dW, db = [], []
+    for k in range(len(net.weights) - 1, -1, -1):
+        if k < len(net.weights) - 1:
+            delta = (delta @ net.weights[k + 1].T.astype(np.float64)) * neurons_activations.derivative(
+                net.activation, fwd.zs[k], net.alpha).astype(np.float64)
+        a = fwd.acts[k].astype(np.float64)
+        dW.insert(0, (a[:, :, None] * delta[:, None, :]).reshape(len(y), -1))
+        db.insert(0, delta)
+    return np.concatenate(dW + db, axis=1)
+
+
+class GradientNoise(NamedTuple):
+    """How far mini-batch gradients stray from the full gradient ``g`` (chapter 4).
+
+    ``noise``: the mean of ``|g_B - g|²`` over the batches; ``bias``: ``|mean of g_B - g|²``,
+    which shrinks like ``noise / num_batches`` when ``g_B`` is unbiased; ``cosine``: the mean
+    cosine between ``g_B`` and ``g``.
+    """
+
+    noise: float
+    bias: float
+    cosine: float
+
+
+def gradient_noise(net, X, y, batch_size, num_batches=200, seed=0) -> GradientNoise:
+    """Draw ``num_batches`` mini-batches of ``batch_size`` examples without replacement and compare
+    each one's gradient with the full-batch gradient of ``net`` on ``(X, y)`` (chapter 4)."""
+    net = _softmax_network(net)
+    X, y = net.check(X, y)
+    batch_size = _check.batch_size(batch_size, len(y))
+    num_batches = _check.positive_int("num_batches", num_batches)
+    rng = np.random.default_rng(_check.non_negative_int("seed", seed))
+    full = _flat(net.gradients(X, y))
+    gs = np.stack([_flat(net.gradients(X[idx], y[idx]))
+                   for idx in (rng.choice(len(y), batch_size, replace=False)
+                               for _ in range(num_batches))])
+    dist = np.sum((gs - full) ** 2, axis=1)
+    cos = gs @ full / (np.linalg.norm(gs, axis=1) * np.linalg.norm(full))
+    return GradientNoise(float(dist.mean()), float(np.sum((gs.mean(axis=0) - full) ** 2)),
+                         float(cos.mean()))
+
+
+# --- choosing the learning rate: the range test ------------------------------------------------
+
+class RangeTest(NamedTuple):
+    """A learning-rate range test: ``lr[k]`` is the rate of update k, ``loss[k]`` the training loss
+    just before it (chapter 4). A run that overflows ends at its first non-finite loss."""
+
+    lr: np.ndarray
+    loss: np.ndarray
+
+    @property
+    def lowest(self) -> tuple[float, float]:
+        """``(lr, loss)`` where the recorded loss is lowest: its update made no more progress after it."""
+        k = int(np.nanargmin(np.where(np.isfinite(self.loss), self.loss, np.nan)))
+        return float(self.lr[k]), float(self.loss[k])
+
+    @property
+    def blowup(self) -> float | None:
+        """The rate of the first update after the lowest loss whose loss is above the starting loss
+        (``None`` if none): the rate at which training has been undone."""
+        k = int(np.nanargmin(np.where(np.isfinite(self.loss), self.loss, np.nan)))
+        above = np.nonzero(~(self.loss[k:] <= self.loss[0]))[0]
+        return float(self.lr[k + above[0]]) if len(above) else None
+
+
+def lr_range_test(X, y, net, lr_min=1e-3, lr_max=10.0, num_steps=100, batch_size=None, seed=0) -> RangeTest:
+    """Train ``net`` (a copy) with a rate growing by a constant factor per update, from ``lr_min``
+    to ``lr_max`` over ``num_steps`` updates, recording the loss before each (chapter 4).
+
+    Plain gradient descent on the whole of ``(X, y)`` (``batch_size=None``) or on mini-batches of
+    ``batch_size`` drawn without replacement. The rates are float32, ``lr_min * r**k`` with
+    ``r = (lr_max / lr_min)**(1 / (num_steps - 1))``: Keras's ``ExponentialDecay`` with
+    ``decay_steps=1`` and ``decay_rate=r > 1``. Stops at the first non-finite loss.
+    """
+    lr_min = _check.positive_number("lr_min", lr_min)
+    lr_max = _check.positive_number("lr_max", lr_max)
+    if lr_max <= lr_min:
+        raise ValueError(f"lr_max must be larger than lr_min, got lr_min={lr_min!r}, lr_max={lr_max!r}")
+    num_steps = _check.positive_int("num_steps", num_steps)
+    if num_steps < 2:
+        raise ValueError(f"num_steps must be an integer >= 2, got {num_steps!r}")
+    net = _softmax_network(net).copy()
+    X, y = net.check(X, y)
+    if batch_size is not None:
+        batch_size = _check.batch_size(batch_size, len(y))
+    rng = np.random.default_rng(_check.non_negative_int("seed", seed))
+    lrs = (lr_min * (lr_max / lr_min) ** (np.arange(num_steps) / (num_steps - 1))).astype(F32)
+    losses = []
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for lr in lrs:
+            idx = slice(None) if batch_size is None else rng.choice(len(y), batch_size, replace=False)
+            grads = net.gradients(X[idx], y[idx])
+            losses.append(float(grads.loss))
+            if not np.isfinite(grads.loss):
+                break
+            for p, g in zip(net.weights + net.biases, grads.dW + grads.db):
+                p -= lr * g
+    return RangeTest(lrs[:len(losses)], np.array(losses))
