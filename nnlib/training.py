@@ -15,13 +15,35 @@ import numpy as np
 
 from ._check import non_negative_int, non_negative_number, positive_int
 
-__all__ = ["steps_per_epoch", "format_table", "progress_bar", "epoch_log", "dense_network", "digit_network",
-           "confusion_matrix", "format_confusion", "misclassified"]
+__all__ = ["steps_per_epoch", "early_stopping_epochs", "format_table", "progress_bar", "epoch_log",
+           "dense_network", "digit_network", "confusion_matrix", "format_confusion", "misclassified"]
 
 
 def steps_per_epoch(num_samples, batch_size=32) -> int:
     """Gradient steps in one epoch: ``ceil(num_samples / batch_size)``; Keras's default batch is 32 (chapter 12)."""
     return math.ceil(positive_int("num_samples", num_samples) / positive_int("batch_size", batch_size))
+
+
+def early_stopping_epochs(values, patience) -> tuple[int, int]:
+    """Epochs ``fit`` runs, and the best epoch (from 1), when Keras's ``EarlyStopping(patience=...)``
+    watches a loss that takes ``values`` after epochs 1, 2, ... (chapter 12).
+
+    Keras's rule with its defaults (``mode="min"``, ``min_delta=0``): an epoch improves when its
+    value is below the best so far; the run stops after ``patience`` epochs in a row without an
+    improvement, or when ``values`` runs out.
+    """
+    values = [float(v) for v in values]
+    patience = non_negative_int("patience", patience)
+    if not values or not all(math.isfinite(v) for v in values):
+        raise ValueError(f"values must be a non-empty list of finite numbers, got {values!r}")
+    best, best_epoch, wait = math.inf, 0, 0
+    for epoch, value in enumerate(values):
+        wait += 1
+        if value < best:
+            best, best_epoch, wait = value, epoch, 0
+        elif wait >= patience and epoch > 0:
+            return epoch + 1, best_epoch + 1
+    return len(values), best_epoch + 1
 
 
 def _cell(value, width: int) -> str:

@@ -15,15 +15,18 @@ def _image(ax, pixels):
     ax.set(xticks=[], yticks=[])
 
 
-def history_figure(rows, title="Training log"):
-    """Loss (left) and accuracy (right) per epoch, training and test, from an epoch log's rows."""
+def history_figure(rows, title="Training log", best=None):
+    """Loss (left) and accuracy (right) per epoch, training and validation, from an epoch log's
+    rows; ``best``, an epoch, is marked by a dotted line (chapter 12)."""
     fig, (ax0, ax1) = new_figure(2, height=3.2)
     for ax, key in ((ax0, "loss"), (ax1, "accuracy")):
-        for prefix, color, label in (("", COLORS[0], "training"), ("val_", COLORS[1], "test")):
+        for prefix, color, label in (("", COLORS[0], "training"), ("val_", COLORS[1], "validation")):
             have = [r for r in rows if prefix + key in r]
             if have:
                 ax.plot([r["epoch"] for r in have], [r[prefix + key] for r in have], color=color,
                         label=label, marker="o" if len(have) < len(rows) else None, ms=4)
+        if best is not None:
+            ax.axvline(best, color="0.4", ls=":", lw=1.2, label=f"epoch {best}")
         finish_axes(ax, "best", xlabel="epoch", title=key)
     fig.suptitle(title)
     return fig

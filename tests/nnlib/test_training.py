@@ -61,6 +61,37 @@ def test_steps_per_epoch(n, b, steps):
     assert training.steps_per_epoch(n, b) == steps
 
 
+@pytest.mark.parametrize("values, patience, expected", [
+    ([3, 2, 1, 2, 3, 4, 5], 2, (5, 3)), ([3, 2, 1, 2, 3, 4, 5], 5, (7, 3)),
+    ([1, 1, 1], 1, (2, 1)), ([5, 4, 3, 2], 1, (4, 4)), ([2, 3, 1, 4, 5], 2, (5, 3))])
+def test_early_stopping_epochs(values, patience, expected):
+    assert training.early_stopping_epochs(values, patience) == expected
+
+
+def test_early_stopping_epochs_follows_keras(tf):
+    """Keras's EarlyStopping, fed the same losses epoch by epoch, stops at the same epoch."""
+    import keras
+
+    class Dummy:
+        stop_training = False
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        values = (1 + np.cumsum(rng.normal(-0.05, 0.1, 30))).tolist()
+        patience = int(rng.integers(0, 6))
+        stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience)
+        dummy = Dummy()
+        stop.set_model(dummy)
+        stop.on_train_begin()
+        ran = 0
+        for epoch, v in enumerate(values):
+            stop.on_epoch_end(epoch, {"val_loss": v})
+            ran = epoch + 1
+            if dummy.stop_training:
+                break
+        assert training.early_stopping_epochs(values, patience) == (ran, stop.best_epoch + 1)
+
+
 def test_format_table_and_progress_bar():
     lines = training.format_table([{"epoch": 1, "loss": 1.23456}, {"epoch": 10, "loss": 0.5, "acc": 0.25}],
                                   ["loss", "acc"])
@@ -127,6 +158,9 @@ BAD_CALLS = [
     *[(lambda n=n, b=b: training.steps_per_epoch(n, b), "must be an integer >= 1")
       for n, b in [(0, 32), (100, 0), (1.5, 32), (100, True)]],
     (lambda: training.progress_bar(41, 40), "done must be at most"),
+    (lambda: training.early_stopping_epochs([1.0], -1), "patience must be"),
+    (lambda: training.early_stopping_epochs([], 2), "values must be"),
+    (lambda: training.early_stopping_epochs([1.0, float("nan")], 2), "values must be"),
     (lambda: training.confusion_matrix(np.array([0, 10]), np.array([0, 1])), "below num_classes"),
     (lambda: training.confusion_matrix(np.array([0, -1]), np.array([0, 1])), "class indices"),
     (lambda: training.confusion_matrix(np.array([0.5, 1]), np.array([0, 1])), "class indices"),
