@@ -10,6 +10,12 @@ respect to that node. That walk is backpropagation.
 The same idea as karpathy/micrograd, written for this course: plain Python floats (float64),
 one class. :class:`ValueNetwork` is the course's dense network made of Values; :func:`numerical_grad`
 and :func:`count_ops` set backprop against one slope per parameter (note 004's N + P against N x P).
+
+The second half works on whole matrices, as real networks do: forward and reverse mode through
+a dense network (:func:`jvp`, :func:`vjp`, :func:`input_jacobian`), the memory the backward pass
+needs (:func:`memory_cost`), how gradient norms grow or shrink with depth
+(:func:`gradient_norms_through_depth`), and gradient-norm clipping in float32 as Keras 3's
+optimizers do it (:func:`global_norm`, :func:`clip_by_norm`, :func:`clip_by_global_norm`).
 """
 from __future__ import annotations
 
@@ -22,10 +28,13 @@ from functools import reduce
 
 import numpy as np
 
-from ._check import one_of, positive_number
+from ._check import one_of, positive_int, positive_number
+from . import network
 from .network import Network, glorot_network
 
-__all__ = ["Value", "OpCount", "count_ops", "one_neuron", "ValueNetwork", "numerical_grad", "gradient_cost"]
+__all__ = ["Value", "OpCount", "count_ops", "one_neuron", "ValueNetwork", "numerical_grad", "gradient_cost",
+           "jvp", "vjp", "input_jacobian", "memory_cost", "gradient_norms_through_depth",
+           "global_norm", "clip_by_norm", "clip_by_global_norm", "train_clipped"]
 
 
 @dataclass
@@ -290,3 +299,230 @@ def gradient_cost(sizes) -> dict:
     return {"sizes": tuple(net.sizes), "P": len(params), "N": by_backprop.forward,
             "backward": by_backprop.backward, "slopes": by_slopes.forward,
             "max_diff": max(abs(s - p.grad) for s, p in zip(slopes, params))}
+
+
+# --- backpropagation on matrices (chapter 5, second half) -----------------------------------------
+F32, F64 = np.float32, np.float64
+_F64_ACTIVATIONS = {  # f(z) and f'(z) in float64, for the checks against TensorFlow in float64
+    "tanh": (np.tanh, lambda z: 1.0 - np.tanh(z) ** 2),
+    "relu": (lambda z: np.maximum(z, 0.0), lambda z: (z > 0).astype(F64)),
+}
+
+
+def _f64_network(net) -> tuple:
+    if not isinstance(net, Network):
+        raise ValueError(f"net must be an nnlib.network.Network, got {type(net).__name__}")
+    if any(norm is not None for norm in net.norms):
+        raise ValueError("net must have no normalization layers (chapter 10) for jvp, vjp and input_jacobian")
+    f, df = _F64_ACTIVATIONS[one_of("net.activation", net.activation, tuple(_F64_ACTIVATIONS))]
+    return [W.astype(F64) for W in net.weights], [b.astype(F64) for b in net.biases], f, df
+
+
+def _inputs(net, X, name="X"):
+    X = np.asarray(X, dtype=F64)
+    if X.ndim != 2 or X.shape[1] != net.sizes[0] or not np.all(np.isfinite(X)):
+        raise ValueError(f"{name} must be a finite array of shape (n, {net.sizes[0]}), got shape {X.shape}")
+    return X
+
+
+def jvp(net, X, V):
+    """Forward mode, in float64: the outputs for inputs ``X`` and their tangents for input tangents ``V`` (chapter 5).
+
+    Every pre-activation ``z`` travels with its tangent ``dz`` (a directional derivative): for
+    ``z = a W + b`` the tangent is ``da W``, through ``a = f(z)`` it is ``f'(z) * dz``. One pass gives
+    the derivative of every output along one input direction per row of ``V``.
+    """
+    Ws, bs, f, df = _f64_network(net)
+    a, da = _inputs(net, X), _inputs(net, V, "V")
+    if da.shape != a.shape:
+        raise ValueError(f"V must have the shape of X {a.shape}, got {da.shape}")
+    for k, (W, b) in enumerate(zip(Ws, bs)):
+        z, dz = a @ W + b, da @ W
+        if k == len(Ws) - 1:
+            return z, dz
+        a, da = f(z), df(z) * dz
+
+
+def vjp(net, X, G):
+    """Reverse mode, in float64: the gradient with respect to the inputs ``X`` of ``sum(G * outputs)`` (chapter 5).
+
+    The forward pass stores every ``z``; the backward pass starts from ``delta = G`` (one row per
+    example) and applies ``delta_prev = (delta W^T) * f'(z_prev)`` layer by layer. One pass gives the
+    derivative of one output combination with respect to every input.
+    """
+    Ws, bs, f, df = _f64_network(net)
+    a = _inputs(net, X)
+    zs = []
+    for k, (W, b) in enumerate(zip(Ws, bs)):
+        zs.append(a @ W + b)
+        a = zs[-1] if k == len(Ws) - 1 else f(zs[-1])
+    delta = np.asarray(G, dtype=F64)
+    if delta.shape != a.shape:
+        raise ValueError(f"G must have the shape of the outputs {a.shape}, got {delta.shape}")
+    for k in range(len(Ws) - 1, 0, -1):
+        delta = (delta @ Ws[k].T) * df(zs[k - 1])
+    return delta @ Ws[0].T
+
+
+def input_jacobian(net, x, mode="reverse"):
+    """The Jacobian d outputs / d inputs of ``net`` at one example ``x``, and the passes it took (chapter 5).
+
+    ``mode="forward"``: one :func:`jvp` per input (a column each); ``"reverse"``: one :func:`vjp`
+    per output (a row each). Returns ``(J, passes)`` with ``J`` of shape (outputs, inputs), float64.
+    """
+    one_of("mode", mode, ("forward", "reverse"))
+    x = _inputs(net, np.reshape(np.asarray(x, dtype=F64), (1, -1)), "x")
+    n_in, n_out = net.sizes[0], net.sizes[-1]
+    if mode == "forward":
+        cols = [jvp(net, x, np.eye(n_in)[i:i + 1])[1][0] for i in range(n_in)]
+        return np.stack(cols, axis=1), n_in
+    rows = [vjp(net, x, np.eye(n_out)[j:j + 1])[0] for j in range(n_out)]
+    return np.stack(rows, axis=0), n_out
+
+
+def memory_cost(sizes, batch_size, itemsize=4) -> dict:
+    """Bytes of the parameters, and of what :class:`nnlib.network.Network` keeps for backward (chapter 5).
+
+    For a batch of ``batch_size`` examples the forward pass stores, per hidden layer of width
+    ``n``, the pre-activations ``z`` and the activations ``a`` (2 n numbers per example) and, for
+    the output layer, its ``z`` (the outputs themselves). The input batch is counted apart
+    (``inputs``): the caller holds it anyway. ``itemsize``: 4 for float32.
+    """
+    sizes = [positive_int("sizes", n) for n in sizes]
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must list at least two integers >= 1 (input, ..., output), got {sizes}")
+    batch_size, itemsize = positive_int("batch_size", batch_size), positive_int("itemsize", itemsize)
+    params = sum(m * n + n for m, n in zip(sizes[:-1], sizes[1:]))
+    per_example = 2 * sum(sizes[1:-1]) + sizes[-1]
+    return {"params": params * itemsize, "activations": per_example * batch_size * itemsize,
+            "inputs": sizes[0] * batch_size * itemsize, "per_example": per_example * itemsize}
+
+
+def gradient_norms_through_depth(depth, width=64, scale=1.0, activation="relu", batch_size=64, seed=0):
+    """How the backward signal's size changes layer by layer in a deep dense stack, float64 (chapter 5).
+
+    ``depth`` layers ``z_k = a_{k-1} W_k`` of ``width`` units (no biases), Glorot-uniform weights
+    times ``scale``, inputs drawn from N(0, 1). A random ``delta`` at the top is sent back by
+    ``delta_prev = (delta W^T) * f'(z_prev)``: a product of one Jacobian per layer. Returns
+    ``norms[k]``, the root-mean-square over the batch of ``||delta_k|| / ||delta_depth||``,
+    for k = 0 (the input) .. depth; ``norms[depth]`` is 1.
+    """
+    depth, width = positive_int("depth", depth), positive_int("width", width)
+    batch_size = positive_int("batch_size", batch_size)
+    scale = positive_number("scale", scale)
+    f, df = _F64_ACTIVATIONS[one_of("activation", activation, tuple(_F64_ACTIVATIONS))]
+    rng = np.random.default_rng(seed)
+    limit = scale * math.sqrt(6.0 / (2 * width))
+    Ws = [rng.uniform(-limit, limit, (width, width)) for _ in range(depth)]
+    a, zs = rng.normal(size=(batch_size, width)), []
+    for W in Ws:
+        zs.append(a @ W)
+        a = f(zs[-1])
+    delta = rng.normal(size=(batch_size, width))
+    top = np.linalg.norm(delta, axis=1)
+    norms = [1.0]
+    for k in range(depth - 1, -1, -1):
+        delta = delta * df(zs[k]) @ Ws[k].T
+        norms.append(float(np.sqrt(np.mean((np.linalg.norm(delta, axis=1) / top) ** 2))))
+    return np.array(norms[::-1])
+
+
+def _grad_arrays(grads):
+    if isinstance(grads, np.ndarray) or not isinstance(grads, (list, tuple)) or not grads:
+        raise ValueError(f"grads must be a non-empty list of arrays, got {type(grads).__name__}")
+    try:
+        return [np.asarray(g, dtype=F32) for g in grads]
+    except (TypeError, ValueError):
+        raise ValueError("grads must be a list of arrays of numbers") from None
+
+
+def _sum_of_squares(arrays) -> F32:
+    """sum(g**2) over every entry, rounded once to float32.
+
+    The squares of float32 numbers are exact in float64, and numpy's pairwise float64 sum (a fixed
+    order) is within about 1e-12 relative of the exact sum, far below float32's rounding step.
+    """
+    total = 0.0
+    for g in arrays:
+        total += float(np.add.reduce(np.square(g.astype(F64)).ravel()))
+    with np.errstate(over="ignore"):
+        return F32(total)
+
+
+def global_norm(grads) -> F32:
+    """The Euclidean norm of all entries of all arrays in ``grads``, float32 (chapter 5).
+
+    As Keras 3's ``global_norm``: ``sqrt`` of the sum of squares. The sum is added in float64 and
+    rounded once to float32, so it is the same on every CPU; Keras adds in float32, in the order
+    of its kernels, so the two can differ in the last bits. NaN in, NaN out; a sum beyond
+    float32's range gives inf, as in Keras.
+    """
+    return F32(np.sqrt(_sum_of_squares(_grad_arrays(grads))))
+
+
+def clip_by_norm(g, clipnorm):
+    """One gradient array rescaled to norm at most ``clipnorm``, float32 (chapter 5): Keras's ``clipnorm``.
+
+    Keras 3's formula: ``g * clipnorm / max(||g||, clipnorm)``, in float32. Below the threshold
+    it is bit for bit Keras's result; above it, within the few ulp by which the norms differ
+    (see :func:`global_norm`). The optimizer applies it to each weight array on its own.
+    """
+    clipnorm = F32(positive_number("clipnorm", clipnorm))
+    (g,) = _grad_arrays([g])
+    norm = F32(np.sqrt(_sum_of_squares([g])))
+    with np.errstate(over="ignore", invalid="ignore"):
+        return (g * clipnorm) / np.maximum(norm, clipnorm)
+
+
+def clip_by_global_norm(grads, clipnorm):
+    """All gradient arrays rescaled together so their :func:`global_norm` is at most ``clipnorm`` (chapter 5).
+
+    Keras 3's ``global_clipnorm``, in float32: ``scale = clipnorm * min(1 / norm, 1 / clipnorm)``,
+    plus ``norm - norm`` (NaN when the norm is inf or NaN: such a step is not rescued), and every
+    array times ``scale``. One factor for all arrays, so the direction of the step is kept.
+    Below the threshold bit for bit Keras's result; above it within a few ulp.
+    """
+    c = positive_number("clipnorm", clipnorm)
+    arrays = _grad_arrays(grads)
+    norm = F32(np.sqrt(_sum_of_squares(arrays)))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        # as Keras: 1 / clipnorm is a Python (float64) division, rounded to float32 afterwards
+        scale = F32(c) * np.minimum(F32(1) / norm, F32(1.0 / c)) + (norm - norm)
+        return [g * scale for g in arrays]
+
+
+def train_clipped(X, y, net, lr, batch_size, num_epochs, clipnorm=None, seed=0, X_val=None, y_val=None) -> dict:
+    """Mini-batch SGD (:func:`nnlib.network.train`) with every step's gradients clipped to global norm
+    ``clipnorm`` (None: no clipping) (chapter 5).
+
+    Records the global gradient norm of every update before clipping (``norms``), and the
+    validation accuracy after every epoch (``val``, when ``X_val`` and ``y_val`` are given). A
+    loss or norm that is not finite ends the run there: the divergence is the result
+    (``diverged_at``: the update, counted from 1, or None).
+    """
+    if clipnorm is not None:
+        clipnorm = positive_number("clipnorm", clipnorm)
+    norms, val, diverged = [], [], []
+
+    def on_batch(epoch, batch, grads):
+        arrays = grads.dW + grads.db
+        norm = float(global_norm(arrays))
+        norms.append(norm)
+        if not (math.isfinite(norm) and math.isfinite(float(grads.loss))):
+            diverged.append(len(norms))
+            return True
+        if clipnorm is not None:
+            for g, clipped in zip(arrays, clip_by_global_norm(arrays, clipnorm)):
+                g[...] = clipped          # the trainer's update reads these arrays next
+        return False
+
+    def on_epoch(epoch, losses):
+        if X_val is not None:
+            val.append(net.accuracy(X_val, y_val))
+        return False
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        network.train(X, y, net, lr=lr, batch_size=batch_size, num_epochs=num_epochs, seed=seed,
+                      on_batch=on_batch, on_epoch=on_epoch)
+    return {"norms": np.array(norms), "val": np.array(val),
+            "diverged_at": diverged[0] if diverged else None}

@@ -1,5 +1,7 @@
 """Chapter 5 (backpropagation): the one-neuron computation graph with values and gradients,
-the explorer figure, finite-difference error against the step, and the cost of both methods."""
+the explorer figure, finite-difference error against the step, and the cost of both methods;
+then, on matrices: the Jacobian filled by forward and reverse mode, the memory of stored
+activations, gradient norms through depth, and a run rescued by gradient clipping."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,7 +11,8 @@ from ..backprop import one_neuron
 from . import COLORS, finish_axes, new_figure, plain_log_axis
 
 __all__ = ["FORWARD", "BACKWARD", "draw_graph", "graph_figure", "backprop_explorer_figure",
-           "slope_error_figure", "cost_figure", "explorer"]
+           "slope_error_figure", "cost_figure", "jacobian_figure", "memory_figure", "depth_figure",
+           "clipping_figure", "explorer"]
 
 FORWARD, BACKWARD = COLORS[0], COLORS[1]  # values flow forward in blue, gradients backward in red
 
@@ -174,6 +177,96 @@ def cost_figure(rows):
     ax1.plot(P, slopes / (N + backward), "o-", color=COLORS[3], ms=5)
     finish_axes(ax1, xlabel="parameters P", ylabel="slopes ÷ (forward + backward)",
                 title="how many times more work the slopes take")
+    return fig
+
+
+def jacobian_figure(J, column, row):
+    """The Jacobian d outputs / d inputs, with one column (a forward-mode pass) and one row (a
+    reverse-mode pass) framed (chapter 5)."""
+    from matplotlib.patches import Rectangle
+
+    J = np.asarray(J)
+    n_out, n_in = J.shape
+    fig, (ax,) = new_figure(1, width=9.0, height=2.9, left=0.07, right=0.9, bottom=0.17, top=0.8)
+    lim = float(np.abs(J).max()) or 1.0
+    im = ax.imshow(J, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto", interpolation="nearest")
+    ax.add_patch(Rectangle((column - 0.5, -0.5), 1, n_out, fill=False, ec=FORWARD, lw=2.4))
+    ax.add_patch(Rectangle((-0.5, row - 0.5), n_in, 1, fill=False, ec=COLORS[4], lw=2.4))
+    ax.set(xlabel=f"input (pixel) i = 0 … {n_in - 1}", ylabel="output j")
+    ax.set_yticks(range(n_out))
+    ax.tick_params(labelsize=7)
+    ax.set_title(f"∂ŷ_j/∂x_i: forward mode fills one column per pass (blue frame, i = {column}: "
+                 f"{n_in} passes in all);\nreverse mode one row per pass (orange frame, j = {row}: "
+                 f"{n_out} passes in all)", fontsize=9)
+    fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02)
+    return fig
+
+
+def memory_figure(batch_sizes, rows):
+    """Bytes kept for the backward pass against the batch size, next to the parameters' bytes (chapter 5).
+
+    ``rows``: ``(label, params_bytes, bytes_per_example)`` per network.
+    """
+    b = np.asarray(batch_sizes, dtype=float)
+    fig, (ax,) = new_figure(1, width=6.6, height=3.4, left=0.13, right=0.97, bottom=0.15, top=0.88)
+    for k, (label, params, per_example) in enumerate(rows):
+        color = COLORS[k % len(COLORS)]
+        ax.loglog(b, per_example * b, "-", color=color, lw=2, label=f"{label}: activations")
+        ax.loglog(b, np.full_like(b, params), "--", color=color, lw=1.2, label=f"{label}: parameters")
+    plain_log_axis(ax)
+    plain_log_axis(ax, "x", fmt="g", ticks=[1, 10, 100, 1000])
+    finish_axes(ax, "upper left", 7.5, xlabel="batch size", ylabel="bytes (float32)",
+                title="memory kept for the backward pass")
+    return fig
+
+
+def depth_figure(curves, predicted=None):
+    """Size of the gradient ||g_k|| / ||g_L|| arriving at each layer k of a deep stack (chapter 5).
+
+    ``curves``: label -> norms for k = 0 .. L (from :func:`nnlib.backprop.gradient_norms_through_depth`);
+    ``predicted``: label -> per-layer factor ρ, drawn as the dashed line ρ^(L − k).
+    """
+    fig, (ax,) = new_figure(1, width=6.8, height=3.6, left=0.13, right=0.97, bottom=0.14, top=0.89)
+    for k, (label, norms) in enumerate(curves.items()):
+        norms = np.asarray(norms)
+        L = len(norms) - 1
+        layers = np.arange(L + 1)
+        color = COLORS[k % len(COLORS)]
+        ax.semilogy(layers, norms, "o-", color=color, ms=3, lw=1.5, label=label)
+        if predicted and label in predicted:
+            ax.semilogy(layers, predicted[label] ** (L - layers), "--", color=color, lw=1)
+    plain_log_axis(ax, numticks=8)
+    finish_axes(ax, "lower right", 7.5, xlabel="layer k (0: the input; the loss is above the last)",
+                ylabel="||g_k|| / ||g_L||  (g = ∂L/∂a)",
+                title="the gradient sent back through L layers (dashed: ρ^(L−k))")
+    return fig
+
+
+def clipping_figure(runs, num_updates_shown=60):
+    """A run that explodes and the same run with gradient-norm clipping (chapter 5).
+
+    ``runs``: label -> list (one per seed) of dicts with ``norms`` (the global gradient norm before
+    clipping, per update; NaN ends a run) and ``val`` (validation accuracy after each epoch, or
+    empty for a run that ended in NaN).
+    """
+    fig, (ax0, ax1) = new_figure(2, height=3.5, bottom=0.15, top=0.84, wspace=0.3)
+    for k, (label, seeds) in enumerate(runs.items()):
+        color = COLORS[k % len(COLORS)]
+        for s, r in enumerate(seeds):
+            norms = np.asarray(r["norms"], dtype=float)[:num_updates_shown]
+            ok = np.isfinite(norms)
+            ax0.semilogy(np.flatnonzero(ok) + 1, norms[ok], "-", color=color, lw=1.2, alpha=0.85,
+                         label=label if s == 0 else None)
+            if not ok.all():
+                ax0.plot([np.flatnonzero(~ok)[0] + 1], [norms[ok][-1]], "x", color=color, ms=9, mew=2)
+            if len(r["val"]):
+                ax1.plot(np.arange(1, len(r["val"]) + 1), r["val"], "o-", color=color, ms=3.5, lw=1.2,
+                         label=label if s == 0 else None)
+    plain_log_axis(ax0, numticks=8)
+    finish_axes(ax0, "center right", 7.5, xlabel="update", ylabel="global gradient norm (before clipping)",
+                title="× : the loss became NaN")
+    finish_axes(ax1, "lower right", 7.5, xlabel="epoch", ylabel="validation accuracy",
+                ylim=(0, 1), title="runs that survive (3 seeds each)")
     return fig
 
 

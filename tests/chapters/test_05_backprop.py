@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
+from nnlib import backprop, data, network, portable
 from nnlib.backprop import Value, gradient_cost, numerical_grad, one_neuron
 from nnlib.notes import NOTE_000, NOTE_003, NOTE_004, shows
 from nnlib.notes import backprop as notes_autodiff
@@ -204,3 +206,115 @@ def test_the_chapter_quotes_the_solutions_numbers():
     solutions = main.split("## Exercises", 1)[1].split("\n## What to read next", 1)[0]
     for number in ("-6.0", "0.4576", r"2.5\times10^{-12}", "`4.0`"):
         assert number in solutions, number
+
+
+# --- issue 15: matrix form, memory, forward vs reverse mode, depth, clipping ----------------------------
+def _stored(prefix):
+    from tests.helpers import stored_line
+
+    return stored_line(CHAPTERS / NOTEBOOK, prefix)
+
+
+def _exercises():
+    main, _ = _main_path_and_part()
+    return main.split("## Exercises", 1)[1].split("\n## What to read next", 1)[0]
+
+
+def test_the_memory_table_and_the_text_agree_with_memory_cost():
+    main, _ = _main_path_and_part()
+    rows = {"digits 64-32-10": ([64, 32, 10], 33), "MNIST 784-512-512-10": ([784, 512, 512, 10], 326),
+            "deep 784-256×20-10": ([784] + [256] * 20 + [10], 142)}
+    for name, (sizes, cross) in rows.items():
+        m = backprop.memory_cost(sizes, 128)
+        assert m["params"] // m["per_example"] + 1 == cross
+        assert m["per_example"] * (cross - 1) <= m["params"] < m["per_example"] * cross
+        line = _stored(name)
+        for number in (f"{m['params']:,}", f"{m['per_example']:,}", f"{m['activations']:,}", f"from {cross}"):
+            assert number in line, (name, number)
+    assert "from a batch of 33" in main and "from 142" in main and "batch of 326" in main
+    assert "the parameters from a batch of 142" in main          # the summary
+
+
+def test_the_matrix_form_and_both_modes_are_checked_in_the_chapter():
+    assert _stored("  largest relative difference below 1e-12")
+    assert _stored("Jacobian 10 × 64: forward mode 64 passes, reverse mode 10 passes")
+    assert _stored("the two agree within 1e-12: True")
+    assert _stored("ForwardAccumulator (column 36), GradientTape (row 3):")
+    assert _stored("  the same as nnlib within 1e-12: True")
+    assert _stored("gradient of a scalar: 1 reverse pass = 64 forward passes, within 1e-12: True")
+
+
+def test_the_depth_table_matches_rho_s_over_root_2():
+    expected = {"ReLU, scale 1 (Glorot)": ("relu", 1.0, "0.70", "2e-05"),
+                "ReLU, scale √2 (He)": ("relu", np.sqrt(2.0), "0.99", "6e-01"),
+                "ReLU, scale 2": ("relu", 2.0, "1.39", "2e+04"),
+                "tanh, scale 1 (Glorot)": ("tanh", 1.0, "0.94", "2e-01")}
+    for label, (act, s, rho, ratio) in expected.items():
+        norms = backprop.gradient_norms_through_depth(30, 64, scale=s, activation=act, seed=0)
+        assert f"{norms[0] ** (1 / 30):.2f}" == rho and f"{norms[0]:.0e}" == ratio
+        assert _stored(label).split()[-3:][0] == rho and _stored(label).split()[-1] == ratio
+        if act == "relu":   # the measured factor is within 3 % of the prediction s / sqrt 2
+            assert abs(float(rho) - s / np.sqrt(2)) < 0.03 * s
+
+
+def _deep_net(seed):
+    net = network.glorot_network([64] + [64] * 8 + [10], "relu", loss="softmax_ce", dot=portable.dot,
+                                 seed=seed)
+    for W in net.weights:
+        W *= np.float32(2.0)
+    return net
+
+
+def _rescue(c):
+    X, y, X_val, y_val, X_test, y_test = data.digits_with_validation()
+    nets = [_deep_net(s) for s in (0, 1, 2)]
+    runs = [backprop.train_clipped(X, y, n, lr=0.1, batch_size=32, num_epochs=5, clipnorm=c, seed=s,
+                                   X_val=X_val, y_val=y_val) for n, s in zip(nets, (0, 1, 2))]
+    return runs, [n.accuracy(X_test, y_test) for n in nets]
+
+
+def test_without_clipping_every_seed_explodes_and_with_it_every_seed_trains():
+    plain, _ = _rescue(None)
+    assert [r["diverged_at"] for r in plain] == [5, 4, 4]
+    assert all(np.nanmax(r["norms"]) > 1e6 for r in plain)
+    assert _stored("no clipping  ").split()[-3:] == ["NaN@5", "NaN@4", "NaN@4"]
+    clipped, test = _rescue(5.0)
+    val = [f"{r['val'][-1]:.3f}" for r in clipped]
+    assert all(r["diverged_at"] is None for r in clipped) and val == ["0.919", "0.885", "0.826"]
+    assert _stored("global_clipnorm 5  ").split()[-3:] == val
+    assert [f"{a:.3f}" for a in test] == ["0.924", "0.896", "0.818"]
+    assert _stored("global_clipnorm 5, test accuracy").split()[-3:] == ["0.924", "0.896", "0.818"]
+    # clipped to 5, the norm before clipping stays far from the unclipped runs' blow-up
+    assert all(np.max(r["norms"]) < 200 for r in clipped)
+
+
+def test_solution_10_clipping_at_1_is_safe_but_slower():
+    runs, _ = _rescue(1.0)
+    val = [f"{r['val'][-1]:.3f}" for r in runs]
+    assert all(r["diverged_at"] is None for r in runs) and val == ["0.811", "0.774", "0.722"]
+    assert all(min(r["norms"]) > 1.0 for r in runs)   # every step was clipped
+    assert "0.811, 0.774 and 0.722" in _exercises() and "0.919, 0.885 and 0.826" in _exercises()
+
+
+def test_solutions_5_to_9_quote_what_the_cell_prints():
+    ex = _exercises()
+    assert _stored("5: rank").endswith("one example 1, batch of 16 8")
+    m = backprop.memory_cost([784, 1024, 1024, 1024, 10], 256)
+    assert (m["params"], m["activations"], m["params"] // m["per_example"] + 1) == (11_653_160, 6_301_696, 474)
+    assert m["params"] // 4 == 2_913_290 and m["per_example"] == 24_616
+    for number in ("2{,}913{,}290", "11,653,160", "6,301,696", "24,616", "474"):
+        assert number in ex, number
+    assert _stored("6: ") == "6: parameters 11,653,160 B, activations 6,301,696 B, more from batch 474"
+    assert _stored("7: ") == "7: forward mode 3 passes, reverse mode 50"
+    s8 = np.sqrt(2) * 10 ** (-1 / 15)
+    r8 = backprop.gradient_norms_through_depth(30, 64, scale=s8, seed=0)[0]
+    assert f"{s8:.2f}" == "1.21" and f"{r8:.0e}" == "6e-03" and r"6\times10^{-3}" in ex
+    assert _stored("9: clipnorm") == "9: clipnorm: norms 5 5, global 7.07"
+    assert _stored("9: global_clipnorm") == "9: global_clipnorm: norms 3 4, global 5.00"
+
+
+def test_keras_agreement_is_printed_as_the_bound_the_unit_tests_check():
+    assert _stored("c =   100") == "c =   100: clipnorm exact           global_clipnorm exact"
+    for c in ("10", "1"):
+        line = _stored(f"c = {c:>5}")
+        assert line.count("below 8 ulp") == 2, line

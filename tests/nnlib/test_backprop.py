@@ -3,6 +3,11 @@
 Both sides compute in float64 (nnlib's Values are Python floats; the TensorFlow tensors are made
 float64), so gradients agree to about 1e-15 relative; the tolerance below (1e-10) only leaves
 room for a different order of the same operations inside TensorFlow's gradient kernels.
+
+The second half tests the matrix functions: jvp / vjp against tf.autodiff.ForwardAccumulator and
+GradientTape (float64, within 1e-12), memory_cost against the arrays a forward pass keeps, the
+depth factor s/sqrt(2), and gradient clipping in float32 against Keras 3's ``clipnorm`` and
+``global_clipnorm``: bit for bit where clipping does not act, within CLIP_ULP = 8 ulp where it does.
 """
 from __future__ import annotations
 
@@ -11,8 +16,10 @@ import math
 import numpy as np
 import pytest
 
+from nnlib import backprop as bp
 from nnlib.backprop import Value, ValueNetwork, count_ops, gradient_cost, numerical_grad, one_neuron
 from nnlib.network import glorot_network
+from nnlib.portable import ulps
 
 RTOL, ATOL = 1e-10, 1e-12
 
@@ -267,3 +274,173 @@ def test_bad_arguments_raise_value_error_naming_them(make, match):
 
 def test_numpy_scalars_are_accepted():
     assert (Value(np.float32(0.5)) * np.float64(2.0)).data == 1.0
+
+
+# --- matrices: forward and reverse mode, memory, depth, clipping (the chapter's second half) ---------
+# Keras 3 adds the squares of a gradient in float32 in its kernels' order; nnlib adds them in float64
+# and rounds once. Where clipping acts, the clipped arrays therefore agree within CLIP_ULP ulp of each
+# entry (largest seen: 5 ulp on arrays of up to 16,000 entries); where it does not act, bit for bit.
+CLIP_ULP = 8
+
+
+def _random_grads(rng):
+    shapes = [(int(rng.integers(1, 300)), int(rng.integers(1, 50))), (int(rng.integers(1, 50)),),
+              (int(rng.integers(1, 2000)),)]
+    scale = 10 ** rng.uniform(-3, 3)
+    return [(rng.normal(size=s) * scale).astype(np.float32) for s in shapes]
+
+
+def _keras_clipped(tf, keras, grads, **clipping):
+    """Minus the weights after one Keras SGD step (lr 1) from zero: the clipped gradients, exactly."""
+    ws = [keras.Variable(np.zeros_like(g)) for g in grads]
+    keras.optimizers.SGD(learning_rate=1.0, **clipping).apply_gradients(
+        zip([tf.constant(g) for g in grads], ws))
+    return [-w.numpy() for w in ws]
+
+
+def test_clipping_matches_keras_clipnorm_and_global_clipnorm(tf, keras):
+    rng = np.random.default_rng(0)
+    worst = {"clipnorm": 0.0, "global_clipnorm": 0.0}
+    for _ in range(40):
+        grads = _random_grads(rng)
+        norm = float(bp.global_norm(grads))
+        for c in (norm * 10 ** rng.uniform(-2, -0.1), norm * 10 ** rng.uniform(0.1, 2)):
+            ours = {"clipnorm": [bp.clip_by_norm(g, c) for g in grads],
+                    "global_clipnorm": bp.clip_by_global_norm(grads, c)}
+            for kind, mine in ours.items():
+                theirs = _keras_clipped(tf, keras, grads, **{kind: c})
+                gap = max(ulps(m, t) for m, t in zip(mine, theirs))
+                if c > norm:   # no clipping: the same float32 formula, bit for bit
+                    assert all(np.array_equal(m, t) for m, t in zip(mine, theirs)), kind
+                worst[kind] = max(worst[kind], gap)
+    assert max(worst.values()) <= CLIP_ULP, worst
+
+
+def test_global_norm_matches_keras_within_a_few_ulp(tf, keras):
+    from keras.src.optimizers.base_optimizer import global_norm as keras_global_norm
+
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        grads = _random_grads(rng)
+        assert ulps(bp.global_norm(grads), keras_global_norm([tf.constant(g) for g in grads]).numpy()) <= 4
+
+
+def test_clipping_keeps_or_changes_the_direction_as_the_chapter_says():
+    g = [np.full(4, 1.5, np.float32), np.full(16, 1.0, np.float32)]   # norms 3 and 4, global 5
+    per_array = [bp.clip_by_norm(a, 1.0) for a in g]
+    together = bp.clip_by_global_norm(g, 1.0)
+    assert [float(bp.global_norm([a])) for a in per_array] == [1.0, 1.0]
+    np.testing.assert_allclose([float(bp.global_norm([a])) for a in together], [0.6, 0.8], rtol=1e-6)
+    flat = lambda arrays: np.concatenate([a.ravel() for a in arrays]).astype(np.float64)  # noqa: E731
+    cos = flat(per_array) @ flat(g) / (np.linalg.norm(flat(per_array)) * 5.0)
+    assert f"{cos:.4f}" == "0.9899"
+    assert bp.clip_by_norm(np.zeros(3), 1.0).tolist() == [0.0, 0.0, 0.0]   # a zero gradient stays zero
+
+
+def test_a_non_finite_norm_is_not_rescued_as_in_keras(tf, keras):
+    grads = [np.array([np.inf, 1.0], np.float32), np.ones(2, np.float32)]
+    ours = bp.clip_by_global_norm(grads, 1.0)
+    theirs = _keras_clipped(tf, keras, grads, global_clipnorm=1.0)
+    assert all(np.isnan(a).all() for a in ours) and all(np.isnan(a).all() for a in theirs)
+    big = [np.full(4, 3e19, np.float32)]        # finite entries whose squares overflow float32
+    assert np.isinf(bp.global_norm(big))
+    assert np.isnan(bp.clip_by_global_norm(big, 1.0)[0]).all()
+
+
+def test_jvp_and_vjp_match_forward_accumulator_and_gradient_tape(tf, keras):
+    for activation in ("tanh", "relu"):
+        net = glorot_network([5, 7, 3], activation, seed=4)
+        model = keras.Sequential([keras.Input((5,), dtype="float64"),
+                                  keras.layers.Dense(7, activation=activation, dtype="float64"),
+                                  keras.layers.Dense(3, dtype="float64")])
+        model.set_weights([p.astype(np.float64) for p in net.keras_weights()])
+        rng = np.random.default_rng(5)
+        X, V, G = rng.normal(size=(4, 5)), rng.normal(size=(4, 5)), rng.normal(size=(4, 3))
+        out, dout = bp.jvp(net, X, V)
+        x = tf.constant(X)
+        with tf.autodiff.ForwardAccumulator(x, tf.constant(V)) as acc:
+            y = model(x)
+        np.testing.assert_allclose(out, y.numpy(), rtol=0, atol=1e-12)
+        np.testing.assert_allclose(dout, acc.jvp(y).numpy(), rtol=0, atol=1e-12)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            s = tf.reduce_sum(model(x) * G)
+        np.testing.assert_allclose(bp.vjp(net, X, G), tape.gradient(s, x).numpy(), rtol=0, atol=1e-12)
+
+
+def test_input_jacobian_both_modes_agree_and_count_their_passes():
+    net = glorot_network([3, 16, 50], "tanh", seed=0)
+    J_fwd, n_fwd = bp.input_jacobian(net, [0.1, 0.2, 0.3], "forward")
+    J_rev, n_rev = bp.input_jacobian(net, [0.1, 0.2, 0.3], "reverse")
+    assert (n_fwd, n_rev) == (3, 50) and J_fwd.shape == J_rev.shape == (50, 3)
+    np.testing.assert_allclose(J_fwd, J_rev, rtol=0, atol=1e-13)
+    # the Jacobian predicts a small step: F(x + h v) - F(x) ~ h J v
+    x, v, h = np.array([[0.1, 0.2, 0.3]]), np.array([1.0, -2.0, 0.5]), 1e-6
+    step = (bp.jvp(net, x + h * v, np.zeros((1, 3)))[0] - bp.jvp(net, x, np.zeros((1, 3)))[0])[0] / h
+    np.testing.assert_allclose(step, J_rev @ v, rtol=1e-4, atol=1e-8)
+
+
+@pytest.mark.parametrize("sizes, batch", [([64, 32, 10], 32), ([784, 512, 512, 10], 128),
+                                          ([784] + [256] * 20 + [10], 7), ([3, 1], 1)])
+def test_memory_cost_counts_the_arrays_a_forward_pass_keeps(sizes, batch):
+    m = bp.memory_cost(sizes, batch)
+    net = glorot_network(sizes, seed=0)
+    fwd = net.forward(np.zeros((batch, sizes[0]), np.float32))
+    kept = {id(a): a.nbytes for a in fwd.zs + fwd.acts[1:]}
+    assert sum(kept.values()) == m["activations"] == m["per_example"] * batch
+    assert m["params"] == sum(p.nbytes for p in net.keras_weights())
+    assert m["inputs"] == fwd.acts[0].nbytes
+
+
+@pytest.mark.parametrize("scale", [1.0, np.sqrt(2.0), 2.0])
+def test_relu_gradient_norms_change_by_about_scale_over_root_2_per_layer(scale):
+    norms = bp.gradient_norms_through_depth(30, 64, scale=scale, activation="relu", seed=0)
+    assert norms.shape == (31,) and norms[-1] == 1.0
+    rho = norms[0] ** (1 / 30)
+    assert abs(rho - scale / np.sqrt(2)) < 0.03 * scale, rho
+    if scale != np.sqrt(2.0):   # monotone: vanishing below sqrt 2, exploding above
+        steps = np.diff(np.log(norms))
+        assert (steps > 0).all() if scale < np.sqrt(2) else (steps < 0).all()
+
+
+def test_train_clipped_records_norms_clips_and_stops_on_nan():
+    from nnlib import data, network
+
+    X, y, X_val, y_val, *_ = data.digits_with_validation()
+    def deep(seed):
+        net = network.glorot_network([64] + [32] * 6 + [10], "relu", loss="softmax_ce", seed=seed)
+        for W in net.weights:
+            W *= np.float32(2.5)
+        return net
+    plain = bp.train_clipped(X, y, deep(1), lr=0.1, batch_size=32, num_epochs=2, seed=1)
+    assert plain["diverged_at"] is not None and len(plain["norms"]) == plain["diverged_at"]
+    assert not np.isfinite(plain["norms"][-1]) or plain["norms"].max() > 1e6
+    clipped = bp.train_clipped(X, y, deep(1), lr=0.1, batch_size=32, num_epochs=2, clipnorm=5.0, seed=1,
+                               X_val=X_val, y_val=y_val)
+    assert clipped["diverged_at"] is None and len(clipped["val"]) == 2
+    assert len(clipped["norms"]) == 2 * -(-len(X) // 32) and np.isfinite(clipped["norms"]).all()
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: bp.clip_by_norm(np.ones(3), 0), r"clipnorm must be a finite number > 0, got 0.0"),
+    (lambda: bp.clip_by_global_norm([np.ones(3)], -1.0), r"clipnorm must be a finite number > 0"),
+    (lambda: bp.clip_by_global_norm(np.ones(3), 1.0), r"grads must be a non-empty list of arrays"),
+    (lambda: bp.global_norm([]), r"grads must be a non-empty list of arrays, got list"),
+    (lambda: bp.memory_cost([784], 32), r"sizes must list at least two integers"),
+    (lambda: bp.memory_cost([784, 10], 0), r"batch_size must be an integer >= 1, got 0"),
+    (lambda: bp.jvp(glorot_network([3, 2], "tanh"), np.ones((1, 4)), np.ones((1, 4))),
+     r"X must be a finite array of shape \(n, 3\)"),
+    (lambda: bp.jvp(glorot_network([3, 2], "tanh"), np.ones((1, 3)), np.ones((2, 3))),
+     r"V must have the shape of X"),
+    (lambda: bp.vjp(glorot_network([3, 2], "sigmoid"), np.ones((1, 3)), np.ones((1, 2))),
+     r"net.activation must be one of \('tanh', 'relu'\), got 'sigmoid'"),
+    (lambda: bp.input_jacobian(glorot_network([3, 2], "tanh"), [1, 2, 3], "sideways"),
+     r"mode must be one of \('forward', 'reverse'\)"),
+    (lambda: bp.gradient_norms_through_depth(0), r"depth must be an integer >= 1, got 0"),
+    (lambda: bp.gradient_norms_through_depth(3, activation="elu"), r"activation must be one of"),
+    (lambda: bp.train_clipped(np.ones((2, 3)), np.zeros(2, int), glorot_network([3, 2], loss="softmax_ce"),
+                              0.1, 1, 1, clipnorm=0), r"clipnorm must be a finite number > 0"),
+])
+def test_bad_arguments_of_the_matrix_functions_raise_value_error(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
