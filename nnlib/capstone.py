@@ -1,5 +1,7 @@
 """Chapter 13 (capstone): note 004's network trained once per technique, with ``model.fit``'s loop
-written out (:func:`train_loop`) and ``model.evaluate``'s scores from one forward pass.
+written out (:func:`train_loop`), ``model.evaluate``'s scores from one forward pass, and two
+models compared on the same images by the images one gets right and the other wrong
+(:func:`gained_lost`, :func:`clear_gain`).
 
 TensorFlow and Keras are imported inside the functions that need them, after ``nnlib.tf_setup()``.
 """
@@ -13,7 +15,7 @@ import numpy as np
 from ._check import non_negative_int, positive_int, positive_number
 from .training import digit_network, steps_per_epoch
 
-__all__ = ["epoch_orders", "train_loop", "run", "scores"]
+__all__ = ["epoch_orders", "train_loop", "run", "scores", "gained_lost", "clear_gain"]
 
 
 def epoch_orders(num_samples, num_epochs, seed=0) -> list[np.ndarray]:
@@ -32,7 +34,7 @@ def _model_and_data(model, X, y):
     X = np.asarray(X, dtype=np.float32)
     y = np.asarray(y)
     if X.ndim < 2 or y.ndim != 1 or len(X) != len(y) or len(X) == 0:
-        raise ValueError(f"X must be (samples, features) and y (samples,), got {X.shape} and {y.shape}")
+        raise ValueError(f"X and y must be (n, features) and (n,), got {X.shape} and {y.shape}")
     return X, y
 
 
@@ -135,11 +137,39 @@ def scores(model, X, y) -> dict:
     ``argmax`` predictions equal to ``y``. That is what ``model.evaluate`` reports for a model
     compiled with ``SparseCategoricalCrossentropy(from_logits=True)`` and ``metrics=["accuracy"]``,
     with one difference: ``evaluate``'s loss also adds the layers' regularization losses (an L2
-    penalty), which are not a property of the test data. Returns ``{"loss": ..., "accuracy": ...}``.
+    penalty), which are not a property of the test data. Returns ``{"loss": ..., "accuracy": ...,
+    "right": ...}``, ``right`` a boolean array: which images the model classifies right.
     """
     from .softmax import sparse_categorical_cross_entropy
 
     X, y = _model_and_data(model, X, y)
     logits = np.asarray(model(X, training=False), dtype=np.float32)
     loss = sparse_categorical_cross_entropy(y, logits, from_logits=True).mean(dtype=np.float32)
-    return {"loss": float(loss), "accuracy": float(np.mean(logits.argmax(axis=1) == y))}
+    right = logits.argmax(axis=1) == y
+    return {"loss": float(loss), "accuracy": float(np.mean(right)), "right": right}
+
+
+def gained_lost(right_before, right_after) -> tuple[int, int]:
+    """Images a second model gets right that a first got wrong, and the reverse (chapter 13).
+
+    ``right_before`` and ``right_after`` are boolean arrays over the same images (``scores``'s
+    ``"right"``). Images both get right, or both wrong, say nothing about which model is better;
+    the difference in images right is ``gained - lost``. Returns ``(gained, lost)``.
+    """
+    before, after = (np.asarray(r) for r in (right_before, right_after))
+    if before.dtype != bool or after.dtype != bool or before.ndim != 1 or before.shape != after.shape:
+        raise ValueError(f"right_before and right_after must be boolean arrays of one length, got "
+                         f"{before.dtype}{before.shape} and {after.dtype}{after.shape}")
+    return int(np.sum(after & ~before)), int(np.sum(before & ~after))
+
+
+def clear_gain(gained, lost, z=2.0) -> bool:
+    """Whether ``gained - lost`` exceeds ``z`` standard deviations of chance, sqrt(gained + lost) (chapter 13).
+
+    If the two models were equally good, each image only one of them gets right would be as likely
+    to favour either: ``gained - lost`` is then a sum of ``gained + lost`` steps of +1 or -1, with
+    mean 0 and standard deviation ``sqrt(gained + lost)`` (the sign test; McNemar's test in its
+    normal approximation). With ``z = 2``, chance goes that far in about one comparison in 40.
+    """
+    gained, lost = non_negative_int("gained", gained), non_negative_int("lost", lost)
+    return gained - lost > positive_number("z", z) * np.sqrt(gained + lost)

@@ -1,4 +1,4 @@
-"""Chapter 13 (capstone): the seven runs' test accuracies, and the explorer over the steps."""
+"""Chapter 13 (capstone): the seven runs' validation accuracies, and the explorer over the steps."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,7 +10,7 @@ __all__ = ["capstone_figure", "capstone_steps_figure", "explorer"]
 
 
 def _accuracy_bars(ax, results, step, err=None, color=None):
-    """Bars of the test accuracies (%) of runs 0..``step`` (``step`` in colour) on axes fixed by all."""
+    """Bars of the validation accuracies (%) of runs 0..``step`` (``step`` in colour) on axes fixed by all."""
     names = [r["name"] for r in results]
     acc = np.array([r["accuracy"] for r in results], dtype=float) * 100
     rows = np.arange(len(names))[::-1]
@@ -21,24 +21,26 @@ def _accuracy_bars(ax, results, step, err=None, color=None):
         ax.text(a + (err or 0) + 0.3, r, f"{a:.1f}%", va="center", fontsize=8)
     ax.set_yticks(rows, names, fontsize=8)
     ax.set_xlim(max(0.0, float(acc.min()) - 5), 100)
-    ax.set(ylim=(-0.6, len(names) - 0.4), xlabel="test accuracy (%)")
+    ax.set(ylim=(-0.6, len(names) - 0.4), xlabel="validation accuracy (%)")
 
 
 def capstone_figure(results):
-    """Test accuracy of each capstone run (``results``: dicts with ``"name"`` and ``"accuracy"``), as bars."""
+    """Validation accuracy of each capstone run (``results``: dicts with ``"name"``, ``"accuracy"``
+    and optionally ``"kept"``), as bars: kept runs in colour, dropped ones grey (chapter 13)."""
     fig, (ax,) = new_figure(1, width=7.5, height=0.4 * len(results) + 1.2, left=0.33, right=0.95, bottom=0.2,
                             top=0.88)
-    _accuracy_bars(ax, results, len(results) - 1, color=COLORS[0])
-    ax.set_title("Adding the course's techniques one at a time")
+    colors = [COLORS[0] if r.get("kept", True) else "0.75" for r in results]
+    _accuracy_bars(ax, results, len(results) - 1, color=colors)
+    ax.set_title("Adding techniques one at a time (grey: dropped)")
     return fig
 
 
 def capstone_steps_figure(results, step, se=None):
     """Capstone explorer (chapter 13): training loss per epoch of runs 0..``step`` (``step`` in
-    colour, earlier ones grey), and their test accuracies with ± ``se`` (one standard error).
+    colour, earlier ones grey), and their validation accuracies with ± ``se`` (one standard error).
 
     ``results`` lists the runs in order, each a dict with ``"name"``, ``"losses"`` (mean training
-    loss per epoch) and ``"accuracy"`` (on the test set). The axes are fixed by all the runs, so
+    loss per epoch) and ``"accuracy"`` (on the validation set). The axes are fixed by all the runs, so
     frames for different steps line up.
     """
     if not results:
@@ -57,7 +59,7 @@ def capstone_steps_figure(results, step, se=None):
     finish_axes(ax0, xlabel="epoch", ylabel="mean training loss", ylim=(0, top * 1.05),
                 xlim=(0.8, max(len(l) for l in losses) + 0.2), title=f"step {step}: {results[step]['name']}")
     _accuracy_bars(ax1, results, step, None if se is None else float(se) * 100)
-    ax1.set_title("test accuracy" + ("" if se is None else " ± 1 SE"))
+    ax1.set_title("validation accuracy" + ("" if se is None else " ± 1 SE"))
     return fig
 
 

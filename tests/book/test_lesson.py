@@ -12,11 +12,7 @@ import pytest
 from tests.book.lesson import PART, measure
 from tests.helpers import load, notebooks, output_texts, source
 
-# Issue 14 turns the chapters into lessons one by one; the chapters not yet turned keep the old
-# template (checked at the end of this file) until every chapter is in LESSONS.
-LESSONS = {"01", "02", "03", "04", "05", "07", "08"}
-ALL = notebooks()
-NOTEBOOKS = [p for p in ALL if p.name[:2] in LESSONS]
+NOTEBOOKS = notebooks()
 IDS = [p.name.split("_")[0] for p in NOTEBOOKS]
 # The text column at 1280 px holds 77 monospace characters (GUIDE.md, measured on the built book).
 COLUMN = 77
@@ -83,13 +79,3 @@ def test_code_and_main_path_output_fit_the_column(path):
                              if len(line) > COLUMN]
     assert not wide, f"{path.name}: {len(wide)} lines wider than {COLUMN}: {wide[:4]}"
 
-
-OLD = [p for p in ALL if p.name[:2] not in LESSONS]
-
-
-@pytest.mark.parametrize("path", OLD, ids=[p.name.split("_")[0] for p in OLD])
-def test_chapters_not_yet_turned_into_lessons_keep_the_old_template(path):
-    md = source(path)
-    for needle in ("From the notes", "## Reproduce", "## Explore", "## Under the hood", "## Summary",
-                   "## Exercises", ":class: dropdown", "## Terms", "中文"):
-        assert needle in md, f"{path.name} lacks {needle!r}"

@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.book.test_lesson import LESSONS
 from tests.browser import ARTIFACTS, HTML, VISIBLE_FRAME_JS, launch, move, serve
 from tests.helpers import NOISE, toc_files
 
@@ -253,8 +252,7 @@ def test_page(visit, page_name):
     problems = _output_problems(page) + _math_problems(page) + _image_problems(page)
     if page_name in CHAPTERS:
         problems += _explorer_problems(page)
-    if page_name not in CHAPTERS or page_name.split("/")[-1][:2] in LESSONS:  # issue 14, in progress
-        problems += _cut_off_problems(page)  # last: it opens every <details>
+    problems += _cut_off_problems(page)  # last: it opens every <details>
     problems += v.errors + [f"request off 127.0.0.1: {url}" for url in v.outside]
     assert not problems, f"{page_name}:\n  " + "\n  ".join(problems)
 

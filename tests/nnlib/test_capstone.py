@@ -82,6 +82,67 @@ def test_scores_match_evaluate_apart_from_the_penalty(tf, options):
         assert penalty > 0.01
 
 
+# --- gained_lost and clear_gain: two models compared on the same images ------------------------
+
+def test_gained_lost_counts_the_two_kinds_of_disagreement():
+    before = np.array([True, True, False, False, True, False])
+    after = np.array([True, False, True, True, True, False])
+    assert capstone.gained_lost(before, after) == (2, 1)
+    assert capstone.gained_lost(after, before) == (1, 2)
+    assert capstone.gained_lost(before, before) == (0, 0)
+    # gained - lost is the change in images right, whatever the images both get right or wrong
+    rng = np.random.default_rng(0)
+    a, b = rng.random(500) < 0.8, rng.random(500) < 0.85
+    g, l = capstone.gained_lost(a, b)
+    assert g - l == b.sum() - a.sum() and isinstance(g, int)
+
+
+@pytest.mark.parametrize("gained, lost, clear", [
+    (73, 46, True),      # chapter 13's first decision: 27 > 2 sqrt(119) = 21.8
+    (61, 40, True),      # 21 > 2 sqrt(101) = 20.1, just
+    (60, 40, False),     # 20 < 2 sqrt(100) = 20: not more than 2 sigma
+    (0, 0, False), (4, 0, False), (5, 0, True), (46, 73, False),
+])
+def test_clear_gain_is_the_two_sigma_sign_test(gained, lost, clear):
+    assert capstone.clear_gain(gained, lost) == clear
+
+
+def test_clear_gain_matches_the_binomial_tail():
+    """Under 'equally good' each disagreement is a fair coin; 2 sigma is about a 1-in-40 event."""
+    from math import comb
+
+    d = 100
+    tail = sum(comb(d, k) for k in range(d + 1) if capstone.clear_gain(k, d - k)) / 2 ** d
+    assert 0.01 < tail < 0.03
+    assert capstone.clear_gain(30, 10, z=3) and not capstone.clear_gain(30, 10, z=4)
+
+
+def test_scores_says_which_images_are_right(tf):
+    import keras
+
+    X, y, X_test, y_test = data.digits()
+    keras.utils.set_random_seed(0)
+    net = training.digit_network(num_inputs=64)
+    s = capstone.scores(net, X_test, y_test)
+    logits = np.asarray(net(X_test, training=False))
+    assert s["right"].dtype == bool and s["right"].shape == y_test.shape
+    np.testing.assert_array_equal(s["right"], logits.argmax(axis=1) == y_test)
+    assert s["accuracy"] == pytest.approx(s["right"].mean())
+
+
+def test_the_capstone_figures_say_validation():
+    from nnlib.plots import capstone as plots
+
+    results = [{"name": n, "losses": [1.0, 0.5], "accuracy": a, "kept": k}
+               for n, a, k in (("a", 0.8, True), ("b", 0.85, False))]
+    (ax,) = plots.capstone_figure(results).axes
+    assert ax.get_xlabel() == "validation accuracy (%)"
+    colors = [tuple(p.get_facecolor()) for p in ax.patches]
+    assert colors[0] != colors[1]          # kept in colour, dropped grey
+    ax0, ax1 = plots.capstone_steps_figure(results, 1, se=0.01).axes
+    assert ax1.get_xlabel() == "validation accuracy (%)" and "validation" in ax1.get_title()
+
+
 # --- argument errors ---------------------------------------------------------------------------
 
 def _net():
@@ -103,17 +164,22 @@ BAD_CALLS = [
     (lambda: _loop(num_epochs=-1), "num_epochs must be"),
     (lambda: _loop(batch_size=0), "batch_size must be"),
     (lambda: _loop(seed=-2), "seed must be"),
-    (lambda: _loop(y=np.zeros((5, 2))), "X must be"),
+    (lambda: _loop(y=np.zeros((5, 2))), "X and y must be"),
     (lambda: _loop(optimizer="adam"), "optimizer must be"),
     (lambda: _loop(model="net"), "model must be"),
     (lambda: capstone.scores("net", np.zeros((3, 64)), np.zeros(3, int)), "model must be"),
-    (lambda: capstone.scores(_net(), np.zeros((3, 64)), np.zeros(4, int)), "X must be"),
+    (lambda: capstone.scores(_net(), np.zeros((3, 64)), np.zeros(4, int)), "X and y must be"),
     (lambda: capstone.scores(_net(), np.zeros((3, 64)), np.array([0, 1, 10])), r"class indices in \[0, 9\]"),
     (lambda: capstone.run(_X8, _Y64, lr_decay=1.5), "lr_decay must be"),
     (lambda: capstone.run(_X8, _Y64, ema=0), "ema must be"),
     (lambda: capstone.run(_X8, _Y64, sgd_lr=-1), "sgd_lr must be"),
     (lambda: capstone.run(_X8, _Y64, seed=-1), "seed must be"),
     (lambda: capstone.run(np.zeros(64), _Y64), "X must be"),
+    (lambda: capstone.gained_lost([1, 0], [True, False]), "right_before and right_after must be"),
+    (lambda: capstone.gained_lost(np.ones(3, bool), np.ones(4, bool)), "must be boolean arrays"),
+    (lambda: capstone.clear_gain(-1, 3), "gained must be"),
+    (lambda: capstone.clear_gain(3, 1.5), "lost must be"),
+    (lambda: capstone.clear_gain(3, 1, z=0), "z must be"),
 ]
 
 
