@@ -15,6 +15,16 @@ float64 ``pow`` rounded to float32 differs from ``powf`` in a few cases per thou
 TensorFlow on the CPU flushes float32 results below 1.2e-38 (subnormal numbers) to zero, so we
 do too. On a whole tensor of steps TensorFlow switches to a vectorised ``pow`` that may differ
 from ``powf`` in the last bit or two; an optimizer asks for one step at a time.
+
+The chapter's other schedules follow Keras 3 the same way: :func:`piecewise_constant`
+(``PiecewiseConstantDecay``, the step schedule) returns one of its float32 values exactly;
+:func:`cosine_decay` (``CosineDecay``, with or without a linear warm-up) does Keras's float32
+operations in Keras's order, with the C library's float32 ``cosf``, which rounds as
+TensorFlow's CPU kernel does for one value (on a tensor of steps TensorFlow's vectorised cosine
+may differ by up to one ulp of the base rate). :class:`ReduceLROnPlateau` is Keras's callback of that name as a
+small object for a numpy loop, and :func:`train_scheduled` is the course's mini-batch SGD
+(:func:`nnlib.network.train`) with a rate that may change at every update;
+:func:`train_scheduled_together` runs several of those trainings side by side, bit for bit.
 """
 from __future__ import annotations
 
@@ -23,12 +33,17 @@ import ctypes.util
 import functools
 from typing import Callable
 
+import math
+import numbers
+
 import numpy as np
 
 from . import _check
 from .learning_rate import Trace, gd_trace
 
-__all__ = ["exponential_decay", "decayed_gd_trace", "step_budget"]
+__all__ = ["exponential_decay", "decayed_gd_trace", "step_budget", "piecewise_constant",
+           "cosine_decay", "ReduceLROnPlateau", "train_scheduled", "train_scheduled_together",
+           "rate_sums", "noisy_quadratic_rms"]
 
 F32 = np.float32
 _TINY = np.finfo(F32).tiny  # the smallest normal float32, 1.1754944e-38
@@ -50,6 +65,29 @@ def _c_powf():
         fn.restype, fn.argtypes = ctypes.c_float, [ctypes.c_float, ctypes.c_float]
         return fn
     return None
+
+
+@functools.lru_cache(maxsize=None)
+def _c_cosf():
+    """The C library's ``cosf(float)``, or None where it cannot be loaded."""
+    for name in filter(None, (ctypes.util.find_library("m"), ctypes.util.find_library("c"))):
+        try:
+            fn = ctypes.CDLL(name).cosf
+        except (OSError, AttributeError):
+            continue
+        fn.restype, fn.argtypes = ctypes.c_float, [ctypes.c_float]
+        return fn
+    return None
+
+
+def _cos32(x: np.ndarray) -> np.ndarray:
+    """``cos(x)`` for float32 ``x``, rounded as C's ``cosf`` rounds it (one call per distinct x)."""
+    cosf = _c_cosf()
+    if cosf is None:  # no C library: the float64 cosine rounded once (nearly always the same)
+        return np.cos(x.astype(np.float64)).astype(F32)
+    values, where = np.unique(x, return_inverse=True)
+    out = np.array([cosf(v) for v in values.tolist()], dtype=F32)
+    return out[where].reshape(x.shape)
 
 
 def _pow32(rate: np.float32, p: np.ndarray) -> np.ndarray:
@@ -120,3 +158,323 @@ def step_budget(base_lr, decay_steps, decay_rate, num_steps, staircase=False) ->
     num_steps = _check.non_negative_int("num_steps", num_steps)
     lrs = exponential_decay(base_lr, np.arange(num_steps), decay_steps, decay_rate, staircase)
     return float(np.sum(lrs.astype(np.float64)))
+
+
+# --- the other common schedules (Keras 3 equivalents) --------------------------------------------
+
+def _scalar_or_array(x: np.ndarray):
+    return x[()] if x.ndim == 0 else x
+
+
+def piecewise_constant(step, boundaries, values):
+    """The step schedule: ``values[i]`` while ``boundaries[i-1] < step <= boundaries[i]`` (chapter 6).
+
+    ``values[0]`` up to and including step ``boundaries[0]``, ``values[-1]`` after the last
+    boundary; one more value than boundaries, boundaries whole numbers in increasing order.
+    Matches ``keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)`` bit for
+    bit: Keras adds ``value * (step in range)`` over the ranges, which leaves the one float32
+    value of the step's range unchanged.
+    """
+    steps = _check_steps(step)
+    if isinstance(boundaries, (str, bytes)) or not hasattr(boundaries, "__len__"):
+        raise ValueError(f"boundaries must be a list of whole numbers, got {boundaries!r}")
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+        raise ValueError(f"values must be a list of positive numbers, got {values!r}")
+    bounds = [_check.non_negative_int(f"boundaries[{i}]", b) for i, b in enumerate(boundaries)]
+    if not bounds or any(b >= c for b, c in zip(bounds, bounds[1:])):
+        raise ValueError(f"boundaries must be one or more whole numbers in increasing order, "
+                         f"got {list(boundaries)!r}")
+    if len(values) != len(bounds) + 1:
+        raise ValueError(f"values must have one more entry than boundaries ({len(bounds) + 1}), "
+                         f"got {len(values)}")
+    vals = np.array([F32(_check.positive_number(f"values[{i}]", v)) for i, v in enumerate(values)],
+                    dtype=F32)
+    # side="left": a step equal to a boundary still belongs to the range below it
+    idx = np.searchsorted(np.array(bounds, dtype=np.float64), steps.astype(np.float64), side="left")
+    return _scalar_or_array(vals[idx])
+
+
+def cosine_decay(base_lr, step, decay_steps, alpha=0.0, warmup_target=None, warmup_steps=0):
+    """Cosine decay, optionally after a linear warm-up, in float32 as Keras computes it (chapter 6).
+
+    Without warm-up: ``base_lr * ((1 - alpha) * (1 + cos(pi * t / decay_steps)) / 2 + alpha)``
+    with ``t = min(step, decay_steps)``: from ``base_lr`` down to ``alpha * base_lr``. With
+    ``warmup_target``: the rate climbs in a straight line from ``base_lr`` at step 0 to
+    ``warmup_target`` at ``warmup_steps``, then the cosine runs from ``warmup_target`` over the
+    next ``decay_steps`` steps. Matches ``keras.optimizers.schedules.CosineDecay(base_lr,
+    decay_steps, alpha, warmup_target=..., warmup_steps=...)`` called at one step bit for bit
+    (``cos`` from the C library's float32 ``cosf``, as TensorFlow's CPU kernel); on a tensor of
+    steps TensorFlow's vectorised cosine may differ by an ulp or two.
+    """
+    base = F32(_check.positive_number("base_lr", base_lr))
+    steps = _check_steps(step)
+    ds = F32(_check.positive_number("decay_steps", decay_steps))
+    alpha = _check.unit_interval("alpha", alpha, include_one=True)
+    if warmup_target is not None:
+        target = F32(_check.positive_number("warmup_target", warmup_target))
+    ws = F32(_check.non_negative_number("warmup_steps", warmup_steps))
+    if warmup_target is None and warmup_steps:
+        raise ValueError(f"warmup_steps needs a warmup_target (the rate to climb to), got "
+                         f"warmup_steps={warmup_steps!r} and warmup_target=None")
+
+    def decay(t, start):
+        frac = t / ds
+        cosine = F32(0.5) * (F32(1.0) + _cos32(F32(math.pi) * frac))
+        return start * (F32(1.0 - alpha) * cosine + F32(alpha))
+
+    t = steps.astype(F32)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        if warmup_target is None:
+            lr = decay(np.minimum(t, ds), base)
+        else:
+            t = np.minimum(t, ds + ws)
+            warm = (target - base) * (t / ws) + base if ws > 0 else np.zeros_like(t)
+            lr = np.where(t < ws, warm, decay(t - ws, target)).astype(F32)
+    return _scalar_or_array(np.asarray(lr, dtype=F32))
+
+
+class ReduceLROnPlateau:
+    """Keras's ``ReduceLROnPlateau`` rule for a numpy training loop (chapter 6).
+
+    Call :meth:`update` once per epoch with the monitored loss (lower is better). A loss
+    counts as an improvement when it is below the best so far by more than ``min_delta``
+    (compared in float32, as Keras does). After ``patience`` epochs in a row without one, the
+    rate is multiplied by ``factor`` (not below ``min_lr``), the count restarts, and for
+    ``cooldown`` epochs no epoch counts as waiting. ``lr`` is the rate for the next epoch,
+    float32 as an optimizer stores it. Defaults are Keras's.
+    """
+
+    def __init__(self, lr, factor=0.1, patience=10, min_delta=1e-4, cooldown=0, min_lr=0.0):
+        self.lr = F32(_check.positive_number("lr", lr))
+        factor = _check.positive_number("factor", factor)
+        if factor >= 1:
+            raise ValueError(f"factor must be a number in (0, 1), got {factor!r}")
+        self.factor = factor
+        self.patience = _check.non_negative_int("patience", patience)
+        self.min_delta = abs(_check.finite_array("min_delta", min_delta, np.float64).item())
+        self.cooldown = _check.non_negative_int("cooldown", cooldown)
+        self.min_lr = _check.non_negative_number("min_lr", min_lr)
+        self.best = None
+        self.wait = 0
+        self.cooldown_counter = 0
+        self.epochs = 0        # how many losses update() has seen
+        self.reductions = []   # the epochs (0-based) after which the rate was cut
+
+    def update(self, loss) -> np.float32:
+        """Record one epoch's monitored ``loss``; returns the rate for the next epoch."""
+        if isinstance(loss, bool) or not isinstance(loss, (numbers.Real, np.floating)):
+            raise ValueError(f"loss must be a number, got {loss!r}")
+        loss = float(loss)
+        epoch, self.epochs = self.epochs, self.epochs + 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self.best is None or F32(loss + self.min_delta) < F32(self.best):
+            self.best = loss
+            self.wait = 0
+        elif self.cooldown_counter <= 0:
+            self.wait += 1
+            if self.wait >= self.patience and float(self.lr) > F32(self.min_lr):
+                self.lr = F32(max(float(self.lr) * self.factor, self.min_lr))
+                self.reductions.append(epoch)
+                self.cooldown_counter = self.cooldown
+                self.wait = 0
+        return self.lr
+
+
+def train_scheduled(X, y, net, lr, batch_size, num_epochs, seed=0, on_epoch=None) -> np.ndarray:
+    """Mini-batch SGD whose rate may change at every update; returns the rates used (chapter 6).
+
+    The batches, the order of the updates and the arithmetic are those of
+    :func:`nnlib.network.train` (one ``default_rng(seed)`` permutation per epoch): with a
+    constant rate the two give the same bits. ``lr`` is a function of the global step (the
+    number of updates made so far) or an array with one rate per update. After every epoch
+    ``on_epoch(epoch, losses)`` is called with the epoch's batch losses; it may change what
+    ``lr`` returns next (reduce-on-plateau does), and returning True stops training.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from .network import Network
+
+    if not isinstance(net, Network):
+        raise ValueError(f"net must be an nnlib.network.Network, got {type(net).__name__}")
+    X, y = net.check(X, y)
+    batch_size = _check.batch_size(batch_size, len(X))
+    num_epochs = _check.non_negative_int("num_epochs", num_epochs)
+    per_epoch = -(-len(X) // batch_size)
+    if callable(lr):
+        rate_at = lr
+    else:
+        rates = _check.finite_array("lr", lr)
+        if rates.ndim != 1 or len(rates) < per_epoch * num_epochs or np.any(rates < 0):
+            raise ValueError(f"lr must be a function of the step or {per_epoch * num_epochs} rates "
+                             f">= 0 (one per update), got an array of shape {rates.shape}")
+        rate_at = rates.__getitem__
+    rng = np.random.default_rng(_check.non_negative_int("seed", seed))
+    used = []
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), threadpool_limits(1, "blas"):
+        for epoch in range(num_epochs):
+            order = rng.permutation(len(X))
+            losses = []
+            for start in range(0, len(X), batch_size):
+                idx = order[start:start + batch_size]
+                grads = net._gradients(X[idx], y[idx])
+                losses.append(grads.loss)
+                rate = F32(rate_at(len(used)))
+                if not (np.isfinite(rate) and rate >= 0):
+                    raise ValueError(f"the rate at step {len(used)} must be a finite number >= 0, "
+                                     f"got {rate!r}")
+                used.append(rate)
+                for p, g in zip(net.weights + net.biases, grads.dW + grads.db):
+                    p -= rate * g
+                for norm in net.norms:
+                    if norm is not None:
+                        norm.step(rate)
+            if on_epoch is not None and on_epoch(epoch, losses):
+                break
+    return np.array(used, dtype=F32)
+
+
+
+def train_scheduled_together(X, y, nets, lrs, batch_size, num_epochs, seeds, on_epoch=None) -> np.ndarray:
+    """Several :func:`train_scheduled` runs side by side, the same bits as one at a time (chapter 6).
+
+    ``nets`` are networks of one shape and activation with the ``"softmax_ce"`` loss, products by
+    :func:`nnlib.portable.dot` and no normalization layers; ``lrs`` and ``seeds`` give each its
+    rates (a function of the step or an array, as for :func:`train_scheduled`) and its shuffling
+    seed. Every update is done for all of them at once, on stacked arrays, with the operations of
+    ``train_scheduled`` in the same order (``portable.dot`` on a stack is ``np.einsum`` over a
+    leading axis, which adds the products in the same order), so each network ends with the bits
+    ``train_scheduled`` gives it alone (``tests/nnlib/test_lr_decay.py`` checks this), in a
+    fraction of the time: the cost of a small network's update is mostly Python's, paid once.
+    The networks are trained in place (their arrays become views of the stacks). After every
+    epoch ``on_epoch(i, epoch, losses)`` is called for network ``i`` with its batch losses; it
+    may change what ``lrs[i]`` returns next (its return value is ignored: all runs train for
+    ``num_epochs``). Returns the rates used, one row per network.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from . import portable
+    from .network import Network
+    from .softmax import _log_softmax
+
+    nets = list(nets)
+    if not nets or not all(isinstance(n, Network) for n in nets):
+        raise ValueError("nets must be a non-empty list of nnlib.network.Network")
+    first = nets[0]
+    for i, net in enumerate(nets):
+        if (net.sizes != first.sizes or net.activation != first.activation or net.alpha != first.alpha
+                or net.loss != "softmax_ce" or net.dot is not portable.dot
+                or any(norm is not None for norm in net.norms)):
+            raise ValueError(f"nets[{i}] must have the sizes and activation of nets[0], the softmax_ce "
+                             f"loss, dot=portable.dot and no normalization layers")
+    X, y = first.check(X, y)
+    batch_size = _check.batch_size(batch_size, len(X))
+    num_epochs = _check.non_negative_int("num_epochs", num_epochs)
+    per_epoch = -(-len(X) // batch_size)
+    if len(lrs) != len(nets) or len(seeds) != len(nets):
+        raise ValueError(f"lrs and seeds must give one entry per network ({len(nets)}), got "
+                         f"{len(lrs)} and {len(seeds)}")
+    rate_at = []
+    for i, lr in enumerate(lrs):
+        if callable(lr):
+            rate_at.append(lr)
+            continue
+        rates = _check.finite_array(f"lrs[{i}]", lr)
+        if rates.ndim != 1 or len(rates) < per_epoch * num_epochs or np.any(rates < 0):
+            raise ValueError(f"lrs[{i}] must be a function of the step or {per_epoch * num_epochs} "
+                             f"rates >= 0 (one per update), got an array of shape {rates.shape}")
+        rate_at.append(rates.__getitem__)
+    rngs = [np.random.default_rng(_check.non_negative_int(f"seeds[{i}]", s)) for i, s in enumerate(seeds)]
+    R, L = len(nets), len(first.weights)
+    Ws = [np.stack([net.weights[k] for net in nets]).astype(F32) for k in range(L)]
+    bs = [np.stack([net.biases[k] for net in nets]).astype(F32)[:, None, :] for k in range(L)]
+    for r, net in enumerate(nets):   # the networks see the stacks' updates
+        net.weights = [W[r] for W in Ws]
+        net.biases = [b[r, 0] for b in bs]
+    f, df = first._f, first._df
+
+    def mul(A, B):   # portable.dot on each slice of the stacks
+        return np.einsum("rik,rkj->rij", np.ascontiguousarray(A), np.ascontiguousarray(B), optimize=False)
+
+    run = np.arange(R)[:, None]
+    used = np.zeros((R, per_epoch * num_epochs), dtype=F32)
+    step = 0
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), threadpool_limits(1, "blas"):
+        for epoch in range(num_epochs):
+            orders = np.stack([rng.permutation(len(X)) for rng in rngs])
+            losses = [[] for _ in range(R)]
+            for start in range(0, len(X), batch_size):
+                idx = orders[:, start:start + batch_size]
+                acts, zs = [X[idx]], []
+                for k in range(L):                     # forward, as Network._forward
+                    z = mul(acts[-1], Ws[k])
+                    z += bs[k]
+                    zs.append(z)
+                    acts.append(z if k == L - 1 else f(z))
+                rows = np.arange(idx.shape[1])[None, :]
+                labels = y[idx]
+                logp = _log_softmax(acts[-1])           # the loss, as softmax._cross_entropy_and_grad
+                g = portable.exp(logp)
+                g[run, rows, labels] -= F32(1)
+                batch_loss = -np.mean(logp[run, rows, labels], axis=1)
+                g = (g / F32(idx.shape[1])).astype(F32)
+                dW, db = [None] * L, [None] * L
+                for k in range(L - 1, -1, -1):         # backward, as Network.backward
+                    if k < L - 1:
+                        g = g * df(zs[k], acts[k + 1])
+                    dW[k] = mul(np.swapaxes(acts[k], 1, 2), g)
+                    db[k] = g.sum(axis=1, keepdims=True)
+                    if k > 0:
+                        g = mul(g, np.swapaxes(Ws[k], 1, 2))
+                rate = np.array([rate_at[r](step) for r in range(R)], dtype=F32)
+                if not np.all(np.isfinite(rate) & (rate >= 0)):
+                    raise ValueError(f"the rates at step {step} must be finite numbers >= 0, got {rate!r}")
+                used[:, step] = rate
+                for r in range(R):
+                    losses[r].append(float(batch_loss[r]))
+                for p, gp in zip(Ws + bs, dW + db):
+                    p -= rate[:, None, None] * gp
+                step += 1
+            if on_epoch is not None:
+                for r in range(R):
+                    on_epoch(r, epoch, losses[r])
+    return used
+
+
+def rate_sums(lrs):
+    """The two sums of the Robbins–Monro conditions for a sequence of rates: ``(sum lr, sum lr**2)`` (chapter 6)."""
+    lrs = _check.finite_array("lrs", lrs, np.float64).ravel()
+    return float(np.sum(lrs)), float(np.sum(lrs ** 2))
+
+
+def noisy_quadratic_rms(lrs, w0, noise=4.0, seed=0) -> np.ndarray:
+    """RMS of ``|w + 1|`` after every update of noisy descent on ``(w + 1)^2``, several schedules at once (chapter 6).
+
+    ``lrs`` has one row of rates per schedule (update k uses ``lrs[:, k]``), ``w0`` one start per
+    run. Every update draws one float32 standard normal number per run from
+    ``numpy.random.default_rng(seed)`` and adds ``noise`` times it to the gradient ``2 (w + 1)``;
+    every schedule sees the same draws. The arithmetic is that of
+    :func:`nnlib.learning_rate.gd_trace` with such a noisy gradient, so each row of the result
+    is what ``gd_trace`` gives, without keeping every ``w``. Returns float64 of shape
+    ``(num_updates + 1, num_schedules)``.
+    """
+    rates = _check.finite_array("lrs", lrs)
+    if rates.ndim != 2 or rates.shape[1] < 1 or np.any(rates < 0):
+        raise ValueError(f"lrs must be a 2-D array of rates >= 0 (one row per schedule), got shape "
+                         f"{rates.shape}")
+    w = np.broadcast_to(_check.finite_array("w0", w0).ravel(), (rates.shape[0], np.size(w0))).copy()
+    sigma = F32(_check.non_negative_number("noise", noise))
+    rng = np.random.default_rng(_check.non_negative_int("seed", seed))
+    from .learning_rate import quadratic_grad
+
+    def rms(w):
+        return np.sqrt(np.mean((w.astype(np.float64) + 1) ** 2, axis=1))
+
+    out = [rms(w)]
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(rates.shape[1]):
+            g = quadratic_grad(w) + sigma * rng.standard_normal(w.shape[1], dtype=F32)
+            w = (w - rates[:, k, None] * g).astype(F32)
+            out.append(rms(w))
+    return np.array(out)

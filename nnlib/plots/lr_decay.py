@@ -7,7 +7,10 @@ from .. import explore, learning_rate, lr_decay
 from . import COLORS, finish_axes, new_figure, plain_log_axis
 
 __all__ = ["schedule_figure", "decay_explorer_figure", "noisy_runs_figure", "training_figure",
-           "explorer"]
+           "robbins_monro_figure", "schedules_figure", "scaling_figure", "explorer"]
+
+# seven schedules share one figure in "In practice": the course's six colours and two more
+PALETTE = COLORS + ["#17becf", "#7f7f7f"]
 
 
 def schedule_figure(base_lr=0.1, decay_steps=10, decay_rate=0.5, num_steps=50):
@@ -112,32 +115,111 @@ def noisy_runs_figure(traces: dict, title=None):
     return fig
 
 
-def training_figure(rates: dict, val_losses: dict, title=None):
+def training_figure(rates: dict, val_losses: dict, title=None, train_losses=None):
     """A network trained under several schedules, one colour each (chapter 6).
 
-    Left: the learning rate of every epoch (``rates``: label -> one rate per epoch). Right: the
-    validation loss after every epoch (``val_losses``: label -> one loss per epoch), log scale.
+    Left: the learning rate of every epoch (``rates``: label -> one rate per epoch, or one per
+    update, drawn over the epochs). Right: the validation loss after every epoch
+    (``val_losses``: label -> one loss per epoch), log scale. With ``train_losses`` (label ->
+    the mean batch loss of every epoch) a middle panel shows the training loss the same way.
     """
     from matplotlib.ticker import MaxNLocator
 
-    fig, (ax0, ax1) = new_figure(2, width=9.0, height=3.4, left=0.08, right=0.98, top=0.84,
-                                 wspace=0.28)
+    panels = 2 if train_losses is None else 3
+    fig, axes = new_figure(panels, width=4.5 * panels, height=3.4 if panels == 2 else 3.6,
+                           left=0.08 if panels == 2 else 0.055, right=0.98,
+                           top=0.84, wspace=0.28)
+    ax0, ax1 = axes[0], axes[-1]
     top = 1.6 * max(float(np.max(lrs)) for lrs in rates.values())  # room for the legend
-    for (label, lrs), color in zip(rates.items(), COLORS):
+    num_epochs = len(next(iter(val_losses.values())))
+    for (label, lrs), color in zip(rates.items(), PALETTE):
         lrs = np.asarray(lrs, dtype=np.float64)
-        ax0.step(np.arange(len(lrs) + 1), np.append(lrs, lrs[-1]), where="post", color=color,
-                 lw=1.6, label=label)
+        x = np.arange(len(lrs) + 1) * num_epochs / len(lrs)
+        ax0.step(x, np.append(lrs, lrs[-1]), where="post", color=color, lw=1.6, label=label)
         loss = np.asarray(val_losses[label], dtype=np.float64)
         ax1.plot(np.arange(1, len(loss) + 1), loss, "-o", ms=2.5, lw=1.4, color=color, label=label)
-    finish_axes(ax0, "upper right", grid=None, xlabel="epoch", ylabel="learning rate",
-                xlim=(0, len(lrs)), ylim=(0, top), title="the schedules", title_size=10)
-    plain_log_axis(ax1, ticks=[0.1, 0.15, 0.2, 0.3, 0.5, 1, 2], fmt="g")
+        if train_losses is not None:
+            tl = np.asarray(train_losses[label], dtype=np.float64)
+            axes[1].plot(np.arange(1, len(tl) + 1), tl, "-o", ms=2.5, lw=1.4, color=color,
+                         label=label)
+    finish_axes(ax0, "upper right", legend_size=8 if len(rates) < 5 else 7, grid=None,
+                xlabel="epoch", ylabel="learning rate", xlim=(0, num_epochs), ylim=(0, top),
+                title="the schedules", title_size=10)
+    ticks = [0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2]
+    plain_log_axis(ax1, ticks=ticks, fmt="g")
     finish_axes(ax1, xlabel="epochs trained", ylabel="validation loss (log scale)",
-                xlim=(0.5, len(loss) + 0.5), title="loss on the validation set", title_size=10)
-    for ax in (ax0, ax1):
+                xlim=(0.5, num_epochs + 0.5), title="loss on the validation set", title_size=10)
+    if train_losses is not None:
+        plain_log_axis(axes[1], ticks=ticks, fmt="g")
+        finish_axes(axes[1], xlabel="epochs trained", ylabel="training loss (log scale)",
+                    xlim=(0.5, num_epochs + 0.5), title="mean batch loss while training",
+                    title_size=10)
+    for ax in axes:
         ax.xaxis.set_major_locator(MaxNLocator(6, integer=True))
     if title:
         fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def robbins_monro_figure(rms: dict, predicted=None, title=None):
+    """RMS distance to the minimum against updates, both axes log scale, over many noisy runs (chapter 6).
+
+    ``rms`` maps a label to the RMS of ``|w + 1|`` after 0, 1, 2, ... updates (as
+    :func:`nnlib.lr_decay.noisy_quadratic_rms` returns them, one column per schedule);
+    ``predicted`` (optional) maps a label to ``(k, rms)`` arrays drawn dashed in black.
+    """
+    fig, (ax,) = new_figure(1, width=7.0, height=3.6, left=0.1, right=0.97, top=0.88)
+    for (label, curve), color in zip(rms.items(), COLORS):
+        curve = np.asarray(curve, dtype=np.float64)
+        ax.plot(np.arange(1, len(curve)), curve[1:], color=color, lw=1.6, label=label)
+    for label, (k, curve) in (predicted or {}).items():
+        ax.plot(k, curve, color="black", lw=1.0, ls="--", label=label)
+    plain_log_axis(ax, ticks=[0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5], fmt="g")
+    plain_log_axis(ax, axis="x", ticks=[1, 10, 100, 1000, 10000], fmt="g")
+    finish_axes(ax, "lower left", xlabel="updates (log scale)",
+                ylabel="RMS of |w + 1| (log scale)", xlim=(1, len(curve) - 1), title=title,
+                title_size=10)
+    return fig
+
+
+def schedules_figure(schedules: dict, steps_per_epoch, title=None):
+    """The rate of every update for several schedules of one run, against epochs (chapter 6).
+
+    ``schedules`` maps a label to one rate per update (a reduce-on-plateau run's rates
+    included); the x axis counts epochs of ``steps_per_epoch`` updates.
+    """
+    fig, (ax,) = new_figure(1, width=7.5, height=3.4, left=0.09, right=0.97, top=0.88)
+    top = 0.0
+    for (label, lrs), color in zip(schedules.items(), PALETTE):
+        lrs = np.asarray(lrs, dtype=np.float64)
+        ax.plot(np.arange(len(lrs)) / steps_per_epoch, lrs, color=color, lw=1.6, label=label)
+        top = max(top, float(lrs.max()))
+        num = len(lrs)
+    finish_axes(ax, "upper right", legend_size=8, grid=0.3, xlabel="epoch (updates / "
+                f"{steps_per_epoch})", ylabel="learning rate", xlim=(0, num / steps_per_epoch),
+                ylim=(0, 1.05 * top), title=title, title_size=10)
+    return fig
+
+
+def scaling_figure(val_losses: dict, title=None):
+    """Validation loss per epoch for several (batch size, rate) pairs, mean over seeds (chapter 6).
+
+    ``val_losses`` maps a label to an array of shape ``(seeds, epochs)``; the band spans the
+    seeds' smallest and largest value.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    fig, (ax,) = new_figure(1, width=7.0, height=3.4, left=0.1, right=0.97, top=0.88)
+    for (label, losses), color in zip(val_losses.items(), COLORS):
+        losses = np.asarray(losses, dtype=np.float64)
+        e = np.arange(1, losses.shape[1] + 1)
+        ax.plot(e, losses.mean(axis=0), "-o", ms=2.5, lw=1.5, color=color, label=label)
+        ax.fill_between(e, losses.min(axis=0), losses.max(axis=0), color=color, alpha=0.15, lw=0)
+    plain_log_axis(ax, ticks=[0.1, 0.2, 0.3, 0.5, 1, 2, 3], fmt="g")
+    finish_axes(ax, "upper right", xlabel="epochs (passes over the training set)",
+                ylabel="validation loss (log scale)", xlim=(0.5, losses.shape[1] + 0.5),
+                title=title, title_size=10)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return fig
 
 

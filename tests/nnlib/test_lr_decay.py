@@ -190,3 +190,363 @@ def test_training_figure_draws_each_schedule_in_both_panels_with_room_for_the_le
         assert [c.get_color() for c in ax0.get_lines()] == [c.get_color() for c in ax1.get_lines()]
     finally:
         plt.close(fig)
+
+
+# --- step, cosine, warm-up, plateau (issue 15) ---------------------------------------------------
+
+from nnlib import network, portable  # noqa: E402
+from nnlib.lr_decay import ReduceLROnPlateau, cosine_decay, piecewise_constant  # noqa: E402
+
+
+def _random_piecewise(rng):
+    n = int(rng.integers(1, 5))
+    bounds = np.sort(rng.choice(np.arange(0, 5000), size=n, replace=False)).tolist()
+    values = (10 ** rng.uniform(-4, 0, size=n + 1)).tolist()
+    return bounds, values
+
+
+def test_piecewise_constant_matches_keras_bit_for_bit(tf):
+    """Scalar steps, the boundaries themselves (which belong to the range below) and arrays."""
+    import keras
+
+    rng = np.random.default_rng(21)
+    for _ in range(30):
+        bounds, values = _random_piecewise(rng)
+        sched = keras.optimizers.schedules.PiecewiseConstantDecay(bounds, values)
+        steps = rng.integers(0, 6000, size=6).tolist() + bounds + [b + 1 for b in bounds] + [0]
+        for step in steps:
+            ours = piecewise_constant(step, bounds, values)
+            assert ours.dtype == np.float32 and ours == sched(step).numpy(), (bounds, values, step)
+        arr = np.array(steps)
+        np.testing.assert_array_equal(piecewise_constant(arr, bounds, values),
+                                      sched(tf.constant(arr)).numpy())
+
+
+def test_piecewise_constant_holds_each_value_up_to_and_including_its_boundary():
+    lr = piecewise_constant(np.arange(8), [2, 5], [0.5, 0.05, 0.005])
+    np.testing.assert_array_equal(lr, F32([0.5, 0.5, 0.5, 0.05, 0.05, 0.05, 0.005, 0.005]))
+
+
+def _random_cosines(n, seed):
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        base = float(10 ** rng.uniform(-4, 0))
+        ds = int(rng.integers(1, 5000))
+        alpha = float(rng.uniform(0, 0.5)) if i % 3 else 0.0
+        warm = (float(10 ** rng.uniform(-3, 0.3)), int(rng.integers(1, 2000))) if i % 2 else None
+        yield base, ds, alpha, warm, rng
+
+
+def test_cosine_decay_matches_keras_bit_for_bit_at_scalar_steps(tf):
+    """1200 random (schedule, step) pairs, half with a linear warm-up: exact, as the chapter says."""
+    import keras
+
+    checked = 0
+    for base, ds, alpha, warm, rng in _random_cosines(60, seed=1):
+        if warm is None:
+            sched = keras.optimizers.schedules.CosineDecay(base, ds, alpha)
+            ours = lambda s: cosine_decay(base, s, ds, alpha)  # noqa: E731
+        else:
+            sched = keras.optimizers.schedules.CosineDecay(base, ds, alpha, warmup_target=warm[0],
+                                                           warmup_steps=warm[1])
+            ours = lambda s: cosine_decay(base, s, ds, alpha, *warm)  # noqa: E731
+        for step in rng.integers(0, 8000, size=20).tolist():
+            mine = ours(step)
+            assert mine.dtype == np.float32
+            assert mine == sched(step).numpy(), (base, ds, alpha, warm, step)
+            checked += 1
+    assert checked == 1200
+
+
+def test_cosine_decay_on_step_arrays_is_within_one_ulp_of_the_base_rate(tf):
+    """On a tensor of steps TensorFlow's vectorised cos differs from cosf by a little; the
+    bound the chapter states: one ulp of the base rate (Keras cannot take arrays with warm-up)."""
+    import keras
+
+    worst = 0.0
+    for base, ds, alpha, _, rng in _random_cosines(40, seed=2):
+        steps = rng.integers(0, 8000, size=64)
+        theirs = keras.optimizers.schedules.CosineDecay(base, ds, alpha)(tf.constant(steps)).numpy()
+        ours = cosine_decay(base, steps, ds, alpha)
+        assert ours.shape == theirs.shape and ours.dtype == np.float32
+        worst = max(worst, portable.ulps(ours, theirs, floor=base))
+        assert all(cosine_decay(base, int(s), ds, alpha) == o for s, o in zip(steps[:5], ours[:5]))
+    assert worst <= 1.0
+
+
+def test_cosine_decay_shape_warm_up_and_budget():
+    T = 1000
+    lr = cosine_decay(0.5, np.arange(T + 50), T)
+    assert lr[0] == F32(0.5) and lr[T] == 0 and np.all(lr[T:] == 0)      # held after T
+    assert np.all(np.diff(lr[:T + 1]) <= 0)
+    assert abs(lr[:T].astype(float).sum() - 0.5 * T / 2) < 0.5 + 1e-3   # budget eta_0 T / 2
+    # float32(pi) / 2 is a little above pi / 2, so the cosine there is -4e-8, not 0
+    assert abs(cosine_decay(0.5, T // 2, T) - 0.25) < 3e-8
+    assert cosine_decay(0.5, 2 * T, T, alpha=0.1) == F32(0.05)
+    warm = cosine_decay(0.01, np.arange(300), 200, warmup_target=1.0, warmup_steps=100)
+    assert warm[0] == F32(0.01) and warm[50] == F32(0.505) and warm[100] == F32(1.0)
+    assert np.all(np.diff(warm[:101]) > 0) and np.all(np.diff(warm[100:]) <= 0)
+    assert abs(warm[200] - 0.5) < 6e-8                                     # half-way down
+    # exercise 8's numbers
+    assert f"{cosine_decay(0.01, 68, 1224, warmup_target=1.0, warmup_steps=136):.3f}" == "0.505"
+    assert f"{cosine_decay(0.01, 748, 1224, warmup_target=1.0, warmup_steps=136):.3f}" == "0.500"
+
+
+def test_cosine_without_a_c_library_is_within_one_ulp(monkeypatch):
+    steps = np.arange(0, 3000, 7)
+    with_cosf = cosine_decay(0.3, steps, 2500)
+    monkeypatch.setattr(lr_decay, "_c_cosf", lambda: None)
+    assert portable.ulps(cosine_decay(0.3, steps, 2500), with_cosf, floor=0.3) <= 1
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: piecewise_constant(3, [5, 2], [1, 2, 3]), "boundaries must be one or more whole numbers in increasing order"),
+    (lambda: piecewise_constant(3, [], [1]), "boundaries must be one or more whole numbers"),
+    (lambda: piecewise_constant(3, [2.5], [1, 2]), "boundaries[0] must be an integer >= 0, got 2.5"),
+    (lambda: piecewise_constant(3, [2], [1]), "values must have one more entry than boundaries (2), got 1"),
+    (lambda: piecewise_constant(3, [2], [1, -2]), "values[1] must be a finite number > 0, got -2.0"),
+    (lambda: piecewise_constant(-1, [2], [1, 2]), "step must be finite and >= 0, got -1"),
+    (lambda: piecewise_constant(1, 5, [1, 2]), "boundaries must be a list of whole numbers, got 5"),
+    (lambda: cosine_decay(0, 1, 10), "base_lr must be a finite number > 0, got 0.0"),
+    (lambda: cosine_decay(0.1, 1, 0), "decay_steps must be a finite number > 0, got 0.0"),
+    (lambda: cosine_decay(0.1, 1, 10, alpha=1.5), "alpha must be a number in [0, 1], got 1.5"),
+    (lambda: cosine_decay(0.1, 1, 10, warmup_steps=5), "warmup_steps needs a warmup_target"),
+    (lambda: cosine_decay(0.1, 1, 10, warmup_target=-1.0, warmup_steps=5), "warmup_target must be a finite number > 0"),
+    (lambda: cosine_decay(0.1, 1, 10, warmup_target=1.0, warmup_steps=-5), "warmup_steps must be a finite number >= 0"),
+    (lambda: ReduceLROnPlateau(0.1, factor=1.0), "factor must be a number in (0, 1), got 1.0"),
+    (lambda: ReduceLROnPlateau(0.1, patience=1.5), "patience must be an integer >= 0, got 1.5"),
+    (lambda: ReduceLROnPlateau(-0.1), "lr must be a finite number > 0, got -0.1"),
+    (lambda: ReduceLROnPlateau(0.1).update("low"), "loss must be a number, got 'low'"),
+])
+def test_new_schedules_reject_bad_arguments(call, words):
+    with pytest.raises(ValueError) as err:
+        call()
+    assert words in str(err.value)
+
+
+def _keras_plateau_rates(losses, lr, **kwargs):
+    """Keras's own callback, attached to a one-weight model, fed ``losses`` as val_loss."""
+    import keras
+
+    model = keras.Sequential([keras.Input(shape=(1,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr), loss="mse")
+    cb = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", **kwargs)
+    cb.set_model(model)
+    cb.on_train_begin()
+    out = []
+    for epoch, loss in enumerate(losses):
+        cb.on_epoch_end(epoch, {"val_loss": loss})
+        out.append(F32(model.optimizer.learning_rate.numpy()))
+    return np.array(out)
+
+
+@pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # inside Keras
+def test_reduce_on_plateau_follows_keras_callback(tf):
+    """30 random settings (factor, patience, min_delta, cooldown, min_lr) on noisy loss curves."""
+    rng = np.random.default_rng(0)
+    cuts = 0
+    for _ in range(30):
+        kw = dict(factor=float(rng.uniform(0.05, 0.9)), patience=int(rng.integers(0, 4)),
+                  min_delta=float(rng.choice([0, 1e-4, 1e-2])), cooldown=int(rng.integers(0, 3)),
+                  min_lr=float(rng.choice([0, 1e-3])))
+        losses = [float(v) for v in np.round(1 / np.arange(1, 25) + rng.normal(0, 0.02, 24), 3)]
+        plateau = ReduceLROnPlateau(0.5, **kw)
+        ours = np.array([plateau.update(v) for v in losses])
+        np.testing.assert_array_equal(ours, _keras_plateau_rates(losses, 0.5, **kw), err_msg=str(kw))
+        cuts += len(plateau.reductions)
+    assert cuts > 30          # the rule did act, many times
+
+
+@pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # inside Keras
+def test_reduce_on_plateau_compares_in_float32_as_keras_does(tf):
+    """0.5 - 1e-4 - 1e-12 is an improvement on 0.5 in float64, not in float32: no reset."""
+    for eps, cut in ((1e-12, True), (1e-9, True), (1e-7, False)):
+        losses = [0.5, 0.5 - 1e-4 - eps, 0.3]
+        plateau = ReduceLROnPlateau(0.5, factor=0.5, patience=1)
+        ours = [plateau.update(v) for v in losses]
+        np.testing.assert_array_equal(ours, _keras_plateau_rates(losses, 0.5, factor=0.5, patience=1))
+        assert (ours[1] == F32(0.25)) == cut
+
+
+def test_reduce_on_plateau_the_chapters_example():
+    """The chapter's sequence: cuts after epochs 3 and 7; 0.39995 is within min_delta of 0.4."""
+    plateau = ReduceLROnPlateau(0.5, factor=0.5, patience=2)
+    rates = [plateau.update(v) for v in [0.50, 0.40, 0.41, 0.39995, 0.42, 0.30, 0.31, 0.32, 0.33]]
+    assert plateau.reductions == [3, 7] and plateau.best == 0.3
+    assert rates == [F32(r) for r in (0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.25, 0.125, 0.125)]
+    floor = ReduceLROnPlateau(0.5, factor=0.1, patience=0, min_lr=0.01)
+    assert [floor.update(1.0) for _ in range(4)] == [F32(0.5), F32(0.05), F32(0.01), F32(0.01)]
+    assert floor.reductions == [1, 2]     # not below min_lr, and no cut once there
+
+
+def _digits(n=200):
+    from nnlib import data
+
+    X, y, *_ = data.digits_with_validation()
+    return X[:n], y[:n]
+
+
+def test_train_scheduled_at_a_constant_rate_is_network_train_bit_for_bit():
+    X, y = _digits()
+    nets = [network.glorot_network([64, 16, 10], "relu", loss="softmax_ce", seed=3) for _ in range(3)]
+    network.train(X, y, nets[0], lr=0.3, batch_size=16, num_epochs=3, seed=7)
+    n = 3 * -(-len(X) // 16)
+    used = lr_decay.train_scheduled(X, y, nets[1], lambda step: 0.3, 16, 3, seed=7)
+    lr_decay.train_scheduled(X, y, nets[2], np.full(n, 0.3, F32), 16, 3, seed=7)
+    assert used.shape == (n,) and np.all(used == F32(0.3))
+    for a, b, c in zip(nets[0].weights + nets[0].biases, nets[1].weights + nets[1].biases,
+                       nets[2].weights + nets[2].biases):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
+
+
+def test_train_scheduled_uses_rate_k_at_update_k_and_lets_a_hook_change_it():
+    X, y = _digits(64)
+    net = network.glorot_network([64, 8, 10], "relu", loss="softmax_ce", seed=0)
+    rates = cosine_decay(0.01, np.arange(40), 30, warmup_target=0.4, warmup_steps=10)
+    used = lr_decay.train_scheduled(X, y, net, rates, 16, 10, seed=0)
+    np.testing.assert_array_equal(used, rates[:40])
+    plateau = ReduceLROnPlateau(0.4, factor=0.5, patience=0)
+    net = network.glorot_network([64, 8, 10], "relu", loss="softmax_ce", seed=0)
+    used = lr_decay.train_scheduled(X, y, net, lambda step: plateau.lr, 16, 4, seed=0,
+                                    on_epoch=lambda e, losses: plateau.update(10.0) and None)
+    # the loss never improves after the first epoch: the rate halves at every later epoch
+    np.testing.assert_array_equal(used.reshape(4, 4)[:, 0], F32([0.4, 0.4, 0.2, 0.1]))
+    stopped = lr_decay.train_scheduled(X, y, net, rates, 16, 10, seed=0, on_epoch=lambda e, _: e == 1)
+    assert len(stopped) == 8
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(lr=np.full(3, 0.1)), "lr must be a function of the step or 16 rates >= 0"),
+    (dict(lr=lambda step: -0.1), "the rate at step 0 must be a finite number >= 0"),
+    (dict(batch_size=0), "batch_size must be between 1 and the number of examples 64"),
+    (dict(net="net"), "net must be an nnlib.network.Network, got str"),
+])
+def test_train_scheduled_rejects_bad_arguments(kwargs, words):
+    X, y = _digits(64)
+    args = dict(net=network.glorot_network([64, 8, 10], "relu", loss="softmax_ce"), lr=0.1,
+                batch_size=16, num_epochs=4) | kwargs
+    with pytest.raises(ValueError) as err:
+        lr_decay.train_scheduled(X, y, args.pop("net"), args.pop("lr"), **args)
+    assert words in str(err.value)
+
+
+
+def test_train_scheduled_together_gives_each_network_the_bits_of_train_scheduled():
+    """Side by side, each run ends where it ends alone: weights, rates, batch losses and a
+    reduce-on-plateau hook that reads a validation loss, with different seeds and schedules,
+    three layers, a last batch smaller than the rest and other activations."""
+    X, y = _digits(150)
+    X_val, y_val = _digits(200)
+    X_val, y_val = X_val[150:], y_val[150:]
+    n = 5 * -(-len(X) // 16)
+    cases = [("relu", 0, np.full(n, 0.5, F32)), ("relu", 1, cosine_decay(1.0, np.arange(n), n)),
+             ("relu", 2, None), ("relu", 0, None), ("tanh", 1, None),
+             ("tanh", 2, cosine_decay(0.01, np.arange(n), n - 10, warmup_target=0.8, warmup_steps=10))]
+
+    def runs(activation):
+        picked = [(seed, plan) for act, seed, plan in cases if act == activation]
+        nets = [network.glorot_network([64, 12, 8, 10], activation, loss="softmax_ce",
+                                       dot=portable.dot, seed=seed) for seed, _ in picked]
+        plateaus = [ReduceLROnPlateau(0.6, factor=0.5, patience=0, min_delta=0.1) for _ in picked]
+        lrs = [plan if plan is not None else (lambda step, p=plateau: p.lr)
+               for (_, plan), plateau in zip(picked, plateaus)]
+        return picked, nets, plateaus, lrs
+
+    for activation in ("relu", "tanh"):
+        picked, nets, plateaus, lrs = runs(activation)
+        losses = [[] for _ in nets]
+
+        def hook(i, epoch, batch_losses):
+            losses[i].append(list(batch_losses))
+            plateaus[i].update(nets[i].gradients(X_val, y_val, training=False).loss)
+
+        used = lr_decay.train_scheduled_together(X, y, nets, lrs, 16, 5, [s for s, _ in picked],
+                                                 on_epoch=hook)
+        assert used.shape == (len(nets), n)
+        _, alone, alone_plateaus, alone_lrs = runs(activation)
+        for i, ((seed, _), net) in enumerate(zip(picked, alone)):
+            mine = []
+
+            def hook1(epoch, batch_losses, i=i, net=net, mine=mine):
+                mine.append(list(batch_losses))
+                alone_plateaus[i].update(net.gradients(X_val, y_val, training=False).loss)
+
+            rates = lr_decay.train_scheduled(X, y, net, alone_lrs[i], 16, 5, seed=seed, on_epoch=hook1)
+            np.testing.assert_array_equal(used[i], rates)
+            assert losses[i] == mine
+            for a, b in zip(nets[i].weights + nets[i].biases, net.weights + net.biases):
+                np.testing.assert_array_equal(a, b)
+        assert any(p.reductions for p in plateaus)      # the hook did change a rate
+
+
+@pytest.mark.parametrize("change, words", [
+    (dict(lrs=[np.full(3, 0.1, F32)] * 2), "lrs[0] must be a function of the step or 16 rates >= 0"),
+    (dict(lrs=[lambda step: 0.1, lambda step: -1.0]), "the rates at step 0 must be finite"),
+    (dict(seeds=[0]), "lrs and seeds must give one entry per network (2)"),
+    (dict(dot=None), "dot=portable.dot"),
+    (dict(sizes=[64, 9, 10]), "nets[1] must have the sizes and activation of nets[0]"),
+    (dict(loss="mse"), "the softmax_ce loss"),
+    (dict(nets=[]), "nets must be a non-empty list"),
+])
+def test_train_scheduled_together_rejects_what_it_cannot_run_side_by_side(change, words):
+    X, y = _digits(64)
+    second = network.glorot_network(change.pop("sizes", [64, 8, 10]), "relu",
+                                    loss=change.pop("loss", "softmax_ce"),
+                                    dot=change.pop("dot", portable.dot))
+    nets = [network.glorot_network([64, 8, 10], "relu", loss="softmax_ce", dot=portable.dot), second]
+    args = dict(nets=nets, lrs=[lambda step: 0.1] * 2, seeds=[0, 1]) | change
+    with pytest.raises(ValueError) as err:
+        lr_decay.train_scheduled_together(X, y, args["nets"], args["lrs"], 16, 4, args["seeds"])
+    assert words in str(err.value)
+
+def test_noisy_quadratic_rms_is_gd_trace_with_a_noisy_gradient():
+    def noisy_grad():
+        rng = np.random.default_rng(0)
+        return lambda w: gd.quadratic_grad(w) + F32(4.0) * rng.standard_normal(w.shape, dtype=F32)
+
+    w0 = np.full(200, 5.0, dtype=F32)
+    lrs = np.array([np.full(300, 0.1, F32), exponential_decay(0.1, np.arange(300), 1, 0.97)])
+    rms = lr_decay.noisy_quadratic_rms(lrs, w0)
+    assert rms.shape == (301, 2)
+    for j in range(2):
+        tr = gd.gd_trace(noisy_grad(), w0, np.append(lrs[j], lrs[j][-1]), 300)
+        np.testing.assert_array_equal(np.sqrt(np.mean((tr.w.astype(np.float64) + 1) ** 2, axis=1)),
+                                      rms[:, j])
+    with pytest.raises(ValueError, match="lrs must be a 2-D array of rates >= 0"):
+        lr_decay.noisy_quadratic_rms(np.full(5, 0.1), w0)
+
+
+def test_rate_sums():
+    assert lr_decay.rate_sums([0.5, 0.25]) == (0.75, 0.3125)
+    total, squares = lr_decay.rate_sums(1 / (np.arange(10_000) + 10.0))
+    assert f"{total:.2f}" == "6.96" and squares < 0.11
+
+
+def test_the_new_figures():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from nnlib.plots import lr_decay as decay_plots
+
+    figs = []
+    try:
+        rates = {"a": np.linspace(0.5, 0, 40), "b": np.full(40, 0.5)}
+        figs.append(decay_plots.training_figure(rates, {"a": [1, 0.5, 0.3, 0.2], "b": [1, 0.6, 0.5, 0.6]},
+                                                train_losses={"a": [1, 0.4, 0.2, 0.1], "b": [1, .5, .3, .2]}))
+        ax0, ax1, ax2 = figs[-1].axes
+        assert ax0.get_xlim() == (0, 4) and ax1.get_yscale() == "log" and ax2.get_yscale() == "log"
+        assert "validation" in ax2.get_title() and "training" in ax1.get_title()
+        figs.append(decay_plots.robbins_monro_figure({"c": np.linspace(6, 0.1, 101)},
+                                                     predicted={"p": (np.arange(10, 101), np.ones(91))}))
+        ax = figs[-1].axes[0]
+        assert ax.get_xscale() == "log" and [l.get_label() for l in ax.get_lines()] == ["c", "p"]
+        figs.append(decay_plots.schedules_figure(rates, 10))
+        assert figs[-1].axes[0].get_xlim() == (0, 4)
+        figs.append(decay_plots.scaling_figure({"B = 16": np.ones((3, 5)), "B = 64": 2 * np.ones((3, 5))}))
+        assert [l.get_label() for l in figs[-1].axes[0].get_lines()] == ["B = 16", "B = 64"]
+    finally:
+        for fig in figs:
+            plt.close(fig)
