@@ -17,7 +17,9 @@ give the learning rates a quadratic bowl allows and how fast each converges, :fu
 2-D bowl with given curvatures; :func:`double_well_loss` and :func:`plateau_loss` (with their
 gradients) are the 1-D pictures of a local minimum and a plateau; :func:`example_gradients` and
 :func:`gradient_noise` measure how far a mini-batch gradient strays from the full one; and
-:func:`lr_range_test` runs the learning-rate range test on a network of :mod:`nnlib.network`.
+:func:`lr_range_test` runs the learning-rate range test on a network of :mod:`nnlib.network`
+(:func:`lr_range_tests` on several at once), and :func:`train_side_by_side` trains a grid of
+such networks at once, each exactly as on its own.
 """
 from __future__ import annotations
 
@@ -31,7 +33,8 @@ from . import _check
 __all__ = ["SGD", "Trace", "gd_trace", "quadratic_loss", "quadratic_grad", "regime",
            "QuadraticRates", "quadratic_rates", "contraction", "Bowl", "bowl",
            "double_well_loss", "double_well_grad", "plateau_loss", "plateau_grad",
-           "example_gradients", "GradientNoise", "gradient_noise", "RangeTest", "lr_range_test"]
+           "example_gradients", "GradientNoise", "gradient_noise", "RangeTest", "lr_range_test",
+           "lr_range_tests", "train_side_by_side"]
 
 F32 = np.float32
 
@@ -359,6 +362,23 @@ class RangeTest(NamedTuple):
         return float(self.lr[k + above[0]]) if len(above) else None
 
 
+def _range_rates(lr_min, lr_max, num_steps) -> np.ndarray:
+    lr_min = _check.positive_number("lr_min", lr_min)
+    lr_max = _check.positive_number("lr_max", lr_max)
+    if lr_max <= lr_min:
+        raise ValueError(f"lr_max must be larger than lr_min, got lr_min={lr_min!r}, lr_max={lr_max!r}")
+    num_steps = _check.positive_int("num_steps", num_steps)
+    if num_steps < 2:
+        raise ValueError(f"num_steps must be an integer >= 2, got {num_steps!r}")
+    return (lr_min * (lr_max / lr_min) ** (np.arange(num_steps) / (num_steps - 1))).astype(F32)
+
+
+def _until_non_finite(lrs, losses) -> RangeTest:
+    bad = np.nonzero(~np.isfinite(losses))[0]
+    end = bad[0] + 1 if len(bad) else len(losses)
+    return RangeTest(lrs[:end], np.array(losses[:end], dtype=float))
+
+
 def lr_range_test(X, y, net, lr_min=1e-3, lr_max=10.0, num_steps=100, batch_size=None, seed=0) -> RangeTest:
     """Train ``net`` (a copy) with a rate growing by a constant factor per update, from ``lr_min``
     to ``lr_max`` over ``num_steps`` updates, recording the loss before each (chapter 4).
@@ -368,19 +388,14 @@ def lr_range_test(X, y, net, lr_min=1e-3, lr_max=10.0, num_steps=100, batch_size
     ``r = (lr_max / lr_min)**(1 / (num_steps - 1))``: Keras's ``ExponentialDecay`` with
     ``decay_steps=1`` and ``decay_rate=r > 1``. Stops at the first non-finite loss.
     """
-    lr_min = _check.positive_number("lr_min", lr_min)
-    lr_max = _check.positive_number("lr_max", lr_max)
-    if lr_max <= lr_min:
-        raise ValueError(f"lr_max must be larger than lr_min, got lr_min={lr_min!r}, lr_max={lr_max!r}")
-    num_steps = _check.positive_int("num_steps", num_steps)
-    if num_steps < 2:
-        raise ValueError(f"num_steps must be an integer >= 2, got {num_steps!r}")
+    lrs = _range_rates(lr_min, lr_max, num_steps)
     net = _softmax_network(net).copy()
     X, y = net.check(X, y)
+    if batch_size is None and _side_by_side_ok([net]):
+        return lr_range_tests(X, y, [net], lr_min, lr_max, num_steps)[0]
     if batch_size is not None:
         batch_size = _check.batch_size(batch_size, len(y))
     rng = np.random.default_rng(_check.non_negative_int("seed", seed))
-    lrs = (lr_min * (lr_max / lr_min) ** (np.arange(num_steps) / (num_steps - 1))).astype(F32)
     losses = []
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for lr in lrs:
@@ -391,4 +406,110 @@ def lr_range_test(X, y, net, lr_min=1e-3, lr_max=10.0, num_steps=100, batch_size
                 break
             for p, g in zip(net.weights + net.biases, grads.dW + grads.db):
                 p -= lr * g
-    return RangeTest(lrs[:len(losses)], np.array(losses))
+    return _until_non_finite(lrs, losses)
+
+
+def lr_range_tests(X, y, nets, lr_min=1e-3, lr_max=10.0, num_steps=100) -> list[RangeTest]:
+    """Full-batch :func:`lr_range_test` of several networks (copies) side by side, one result
+    each, the same to the last bit as testing them one by one (chapter 4). The networks must be
+    able to train side by side (see :func:`train_side_by_side`)."""
+    lrs = _range_rates(lr_min, lr_max, num_steps)
+    nets = [_softmax_network(net).copy() for net in nets]
+    _check_side_by_side(nets)
+    losses = _side_by_side(X, y, nets, np.tile(lrs, (len(nets), 1)))
+    return [_until_non_finite(lrs, row) for row in losses]
+
+
+# --- a grid of full-batch runs, side by side ---------------------------------------------------
+
+def _dot(A, B):
+    """``portable.dot(A, B)``, the same bits, as a C-contiguous array: computed as ``(B.T @ A.T).T``
+    when ``A`` has more rows than ``B`` has columns (more than one), where that is faster (the
+    loop over the long side runs innermost). Each entry is the same sum in the same order."""
+    from . import portable
+
+    if A.shape[0] > B.shape[1] > 1:
+        return np.ascontiguousarray(portable.dot(B.T, A.T).T)
+    return portable.dot(A, B)
+
+
+def _side_by_side_ok(nets) -> bool:
+    from . import portable
+
+    return bool(nets) and all(net.dot is portable.dot for net in nets) \
+        and len({tuple(net.sizes) for net in nets}) == 1 \
+        and len({(net.activation, net.alpha) for net in nets}) == 1
+
+
+def _check_side_by_side(nets):
+    if not _side_by_side_ok(nets):
+        raise ValueError("nets must be one or more softmax networks of one shape and activation "
+                         "that multiply with nnlib.portable.dot")
+
+
+def train_side_by_side(X, y, nets, lrs, num_steps) -> np.ndarray:
+    """Full-batch gradient descent on several networks at once, in place; returns the training loss
+    before each update, one row per network (chapter 4).
+
+    Each network ends exactly where ``network.train(X, y, net, lr, num_epochs=num_steps)`` takes
+    it, bit for bit, and its row holds the losses that run reports. Only the work is arranged
+    differently: the first layers of all the networks read the same ``X``, so their products are
+    one :func:`nnlib.portable.dot` with the weight matrices side by side (each entry is still the
+    same sum, in the same order), and the other products run the long way round (:func:`_dot`).
+    ``nets``: softmax networks of one shape and activation that multiply with ``portable.dot``;
+    ``lrs``: one learning rate per network.
+    """
+    nets = [_softmax_network(net) for net in nets]
+    _check_side_by_side(nets)
+    lrs = [F32(_check.positive_number("lr", lr)) for lr in lrs]
+    if len(lrs) != len(nets):
+        raise ValueError(f"lrs must give one learning rate per network ({len(nets)}), got {len(lrs)}")
+    num_steps = _check.non_negative_int("num_steps", num_steps)
+    return _side_by_side(X, y, nets, np.repeat(np.array(lrs, F32)[:, None], num_steps, axis=1))
+
+
+def _side_by_side(X, y, nets, rates) -> np.ndarray:
+    """Full-batch descent of ``nets`` (checked), in place, network r at ``rates[r, k]`` in update k."""
+    from . import portable, softmax
+
+    X, y = nets[0].check(X, y)
+    width, last = nets[0].sizes[1], len(nets[0].weights) - 1
+    f, df = nets[0]._f, nets[0]._df
+    cols = [slice(r * width, (r + 1) * width) for r in range(len(nets))]   # network r's columns
+    W1 = np.concatenate([net.weights[0] for net in nets], axis=1)
+    b1 = np.concatenate([net.biases[0] for net in nets])
+    XT = np.ascontiguousarray(X.T)
+    losses = np.empty(rates.shape)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for step in range(rates.shape[1]):
+            z1 = portable.dot(X, W1)                    # every network's first layer at once
+            z1 += b1
+            a1 = z1 if last == 0 else f(z1)
+            g1 = []
+            for r, net in enumerate(nets):              # the rest, network by network
+                lr = rates[r, step]
+                zs, acts = [z1[:, cols[r]]], [X, np.ascontiguousarray(a1[:, cols[r]])]
+                for k in range(1, last + 1):
+                    z = _dot(acts[-1], net.weights[k])
+                    z += net.biases[k]
+                    zs.append(z)
+                    acts.append(z if k == last else f(z))
+                losses[r, step], g = softmax._cross_entropy_and_grad(acts[-1], y)
+                for k in range(last, 0, -1):            # as Network.backward, then the update
+                    if k < last:
+                        g = g * df(zs[k], acts[k + 1])
+                    dW, db = _dot(acts[k].T, g), g.sum(axis=0)
+                    g = _dot(g, net.weights[k].T)
+                    net.weights[k] -= lr * dW
+                    net.biases[k] -= lr * db
+                g1.append(g)
+            g1 = np.concatenate(g1, axis=1)
+            if last > 0:
+                g1 = g1 * df(z1, a1)
+            lr1 = np.repeat(rates[:, step], width)
+            W1 -= lr1 * portable.dot(XT, g1)
+            b1 -= lr1 * g1.sum(axis=0)
+    for r, net in enumerate(nets):
+        net.weights[0][...] = W1[:, cols[r]]
+        net.biases[0][...] = b1[cols[r]]
+    return losses
