@@ -21,7 +21,7 @@ import numpy as np
 
 from . import _check
 from .optimizers import Adam
-from .portable import matmul
+from .portable import matmul, power
 
 __all__ = ["l1_penalty", "l2_penalty", "l1_grad", "l2_grad", "penalty", "penalty_grad",
            "keras_l2_from_tf1", "l1_minimizer", "l2_minimizer", "circle_data", "init_circle_net",
@@ -143,9 +143,10 @@ def train_circle_nets(X, y, penalties, lr=1e-4, batch_size=30, num_steps=40000, 
     Batches are taken in order, ``X[(i*batch_size) % n : ... + batch_size]`` as note 000's loop
     does; the penalty applies to ``w1`` and ``w2`` (not the biases), Keras's convention (an L2
     given as TF1's ``l2_regularizer(s)`` is ``('l2', s / 2)``). The update is chapter 8's
-    :meth:`nnlib.optimizers.Adam.step` (Keras 3's order of operations) on all models at once, with
-    TF1's ``epsilon=1e-8``. Matrix products go through :func:`nnlib.portable.matmul`
-    (a fixed order of additions), so the weights after 40000 steps are the same bits on every CPU.
+    :meth:`nnlib.optimizers.Adam.step` (Keras 3's order of operations), written out in place so
+    that one pass updates all models, with TF1's ``epsilon=1e-8``. The matrix products add in
+    :func:`nnlib.portable.matmul`'s fixed order, so the weights after 40000 steps are the same bits
+    on every CPU, and the same bits as a plain loop of ``matmul`` and ``Adam.step`` calls.
     Returns ``(params, history)``: the final stacked weights and, if ``record_every > 0``, a list
     of ``(step, params copy)``.
     """
@@ -162,43 +163,120 @@ def train_circle_nets(X, y, penalties, lr=1e-4, batch_size=30, num_steps=40000, 
 
     m = len(specs)
     init = init_circle_net(seed, num_models=m)
-    names = ("w1", "b1", "w2", "b2")
-    ends = np.cumsum([0] + [init[k][0].size for k in names])
-
-    def views(flat):
-        return [flat[:, a:b].reshape(init[k].shape) for k, a, b in zip(names, ends[:-1], ends[1:])]
-
-    # one flat (M, P) buffer for all parameters, and views of it per layer: Adam then updates
-    # every model with one call per step (the per-call overhead dominates here)
-    theta = np.concatenate([init[k].reshape(m, -1) for k in names], axis=1)
-    grad = np.zeros_like(theta)
-    w1, b1, w2, b2 = views(theta)
-    g_w1, g_b1, g_w2, g_b2 = views(grad)
-    l1 = np.array([l if k == "l1" else 0 for k, l in specs], F32)[:, None, None]
-    l2 = np.array([F32(2) * l if k == "l2" else 0 for k, l in specs], F32)[:, None, None]
-    state = adam.init(theta)
+    units = init["w1"].shape[2]
+    mu = m * units
     n = X.shape[0]
+    zero, two = F32(0), F32(2)
+
+    # The networks are tiny, so a step costs what its numpy calls cost. All parameters live in
+    # one flat buffer, in blocks (every model's w1[0], then w1[1], b1, w2, b2), so Adam and the
+    # penalty update every model with one call each; arrays are allocated once and operations
+    # write into them (out=); the hidden layer is laid out (example, model, unit), so that the
+    # sums over a batch are sums over the first axis. The sums add in the order
+    # nnlib.portable.matmul and np.sum add (one after another over the examples, numpy's
+    # pairwise scheme over the 11 units and over a batch's outputs), and the update is chapter
+    # 8's Adam.step written in place: the weights are the same bits as the plain loop's
+    # (tests/nnlib/test_regularization.py keeps that loop and compares).
+    theta = np.empty(4 * mu + m, F32)
+    grad = np.zeros_like(theta)
+
+    def views(flat):   # w1 (M, 2, 11), b1 (M, 11), w2 (M, 11, 1), b2 (M, 1), sharing flat's memory
+        return (flat[:2 * mu].reshape(2, m, units).transpose(1, 0, 2), flat[2 * mu:3 * mu].reshape(m, units),
+                flat[3 * mu:4 * mu].reshape(m, units, 1), flat[4 * mu:].reshape(m, 1))
+
+    names = ("w1", "b1", "w2", "b2")
+    for k, v in zip(names, views(theta)):
+        v[...] = init[k]
+    w1, b1, w2, b2 = views(theta)
+    w1_0, w1_1 = theta[None, :mu], theta[None, mu:2 * mu]           # (1, M*11): the model-unit axis
+    b1_r, w2_r = theta[None, 2 * mu:3 * mu], theta[None, 3 * mu:4 * mu]
+    w2_3 = w2_r.reshape(1, m, units)
+    b2_r = theta[None, 4 * mu:]                                    # (1, M)
+    g_w1, g_b1 = grad[:2 * mu].reshape(2, mu), grad[2 * mu:3 * mu]
+    g_w2, g_b2 = grad[3 * mu:4 * mu].reshape(m, units), grad[4 * mu:]
+    # the penalty's gradient, l1 * sign(w) + 2 * l2 * w, with coefficients 0 on the biases
+    lam1 = np.array([l if k == "l1" else 0 for k, l in specs], F32)
+    lam2 = np.array([F32(2) * l if k == "l2" else 0 for k, l in specs], F32)
+    c_l1, c_l2 = np.zeros_like(theta), np.zeros_like(theta)
+    for block in (slice(0, mu), slice(mu, 2 * mu), slice(3 * mu, 4 * mu)):
+        c_l1[block], c_l2[block] = np.repeat(lam1, units), np.repeat(lam2, units)
+    penalized = bool(c_l1.any() or c_l2.any())
+    # Adam.step's step sizes alpha_t = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t), all t at once
+    beta_1, beta_2, eps = F32(adam.beta_1), F32(adam.beta_2), F32(adam.epsilon)
+    steps = np.arange(1, num_steps + 1)
+    alphas = lr * np.sqrt(F32(1) - power(beta_2, steps)) / (F32(1) - power(beta_1, steps))
+    one_b1, one_b2 = F32(1 - adam.beta_1), F32(1 - adam.beta_2)
+    mom, vel = adam.init(theta)
+    t_a, t_b = np.empty_like(theta), np.empty_like(theta)
 
     def snapshot():
         return dict(zip(names, (v.copy() for v in (w1, b1, w2, b2))))
 
+    def batch(start):   # a batch's pieces and work arrays, made on first use
+        xb, yb = X[start:start + batch_size], y[start:start + batch_size]
+        b = len(xb)
+        z = np.empty((b, mu), F32)
+        return dict(x0=xb[:, 0, None], x1=xb[:, 1, None], x3=xb[:, :, None], yb=yb,
+                    scale=two / F32(b), z=z, h=np.empty_like(z), prod=np.empty_like(z),
+                    mask=np.empty(z.shape, bool), d_z=np.empty_like(z), out=np.empty((b, m), F32),
+                    out_t=np.empty((m, b), F32), prod_w1=np.empty((b, 2, mu), F32))
+
+    batches = {}
     history = [(0, snapshot())] if record_every else []
-    zero, two = F32(0), F32(2)
     for i in range(num_steps):
         start = (i * batch_size) % n
-        xb, yb = X[start:start + batch_size], y[start:start + batch_size]
-        scale = two / F32(len(xb))
-        z = matmul(xb, w1) + b1[:, None, :]
-        h = np.maximum(z, zero)
-        d_out = (matmul(h, w2) + b2[:, None, :] - yb) * scale   # d mean((out - y)^2) / d out
-        matmul(h.transpose(0, 2, 1), d_out, out=g_w2)
-        np.sum(d_out, axis=1, out=g_b2)
-        d_z = matmul(d_out, w2.transpose(0, 2, 1)) * (z > zero)
-        matmul(xb.T, d_z, out=g_w1)
-        np.sum(d_z, axis=1, out=g_b1)
-        g_w1 += l1 * np.sign(w1) + l2 * w1
-        g_w2 += l1 * np.sign(w2) + l2 * w2
-        theta[:], state = adam.step(theta, grad, state, i + 1, lr)
+        bt = batches.get(start)
+        if bt is None:
+            bt = batches[start] = batch(start)
+        z, h, prod, d_z, out = bt["z"], bt["h"], bt["prod"], bt["d_z"], bt["out"]
+        b = len(z)
+        # z = X w1 + b1 (matmul's k = 2 order: x0 w1[0], then + x1 w1[1]); h = relu(z)
+        np.multiply(bt["x0"], w1_0, out=z)
+        np.multiply(bt["x1"], w1_1, out=prod)
+        z += prod
+        z += b1_r
+        np.maximum(z, zero, out=h)
+        # out = h w2 + b2 - y, then * 2 / b: the gradient of the mean squared error. The sum over
+        # the units is matmul's for one column, numpy's pairwise sum over a contiguous axis
+        np.multiply(h, w2_r, out=prod)
+        np.add.reduce(prod.reshape(b, m, units), axis=-1, out=out)
+        out += b2_r
+        out -= bt["yb"]
+        out *= bt["scale"]
+        d_out = out[:, :, None]
+        # g_w2 = h^T d_out, g_w1 = X^T d_z, g_b1: sums over the examples, one after another;
+        # g_b2 = np.sum(d_out) over the examples, numpy's pairwise sum
+        np.copyto(d_z.reshape(b, m, units), d_out)           # d_out, repeated for each unit
+        np.multiply(h, d_z, out=prod)
+        np.add.reduce(prod.reshape(b, m, units), axis=0, out=g_w2)
+        np.copyto(bt["out_t"], out.T)
+        np.add.reduce(bt["out_t"], axis=1, out=g_b2)
+        d_z *= w2_r                                          # matmul's k = 1 path
+        np.greater(z, zero, out=bt["mask"])
+        np.multiply(d_z, bt["mask"], out=d_z)
+        np.multiply(bt["x3"], d_z[:, None, :], out=bt["prod_w1"])
+        np.add.reduce(bt["prod_w1"], axis=0, out=g_w1)
+        np.add.reduce(d_z, axis=0, out=g_b1)
+        # + the penalty's gradient
+        if penalized:
+            np.sign(theta, out=t_a)
+            t_a *= c_l1
+            np.multiply(c_l2, theta, out=t_b)
+            t_a += t_b
+            grad += t_a
+        # Adam: m, v move towards g, g^2; w <- w - alpha_t * m / (sqrt(v) + epsilon)
+        np.subtract(grad, mom, out=t_a)
+        t_a *= one_b1
+        mom += t_a
+        np.square(grad, out=t_a)
+        t_a -= vel
+        t_a *= one_b2
+        vel += t_a
+        np.multiply(mom, alphas[i], out=t_a)
+        np.sqrt(vel, out=t_b)
+        t_b += eps
+        t_a /= t_b
+        theta -= t_a
         if record_every and (i + 1) % record_every == 0:
             history.append((i + 1, snapshot()))
     return snapshot(), history

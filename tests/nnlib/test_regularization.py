@@ -6,6 +6,8 @@ import pytest
 
 from nnlib import reference
 from nnlib import regularization as reg
+from nnlib.optimizers import Adam
+from nnlib.portable import matmul
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +89,58 @@ def test_stacked_models_train_independently(data):
     m = reg.circle_metrics(both, X, y, [("none", 0), ("l2", 0.005)])
     assert m["loss"][0] == m["mse"][0] and m["loss"][1] > m["mse"][1]
     assert 0 <= m["accuracy"].min() <= m["accuracy"].max() <= 1
+
+
+def _plain_train(X, y, penalties, lr=1e-4, batch_size=30, num_steps=40000, record_every=0, seed=0):
+    """train_circle_nets as a plain loop: matmul and Adam.step calls, one per product and step."""
+    adam, m = Adam(epsilon=1e-8), len(penalties)
+    p = reg.init_circle_net(seed, num_models=m)
+    w1, b1, w2, b2 = (p[k] for k in ("w1", "b1", "w2", "b2"))
+    l1 = np.array([lam if kind == "l1" else 0 for kind, lam in penalties], np.float32)[:, None, None]
+    l2 = np.array([np.float32(2) * np.float32(lam) if kind == "l2" else 0
+                   for kind, lam in penalties], np.float32)[:, None, None]
+    state = [adam.init(v) for v in (w1, b1, w2, b2)]
+
+    def snap():
+        return {"w1": w1.copy(), "b1": b1.copy(), "w2": w2.copy(), "b2": b2.copy()}
+
+    history = [(0, snap())] if record_every else []
+    for i in range(num_steps):
+        start = (i * batch_size) % len(X)
+        xb, yb = X[start:start + batch_size], y[start:start + batch_size]
+        z = matmul(xb, w1) + b1[:, None, :]
+        h = np.maximum(z, np.float32(0))
+        d_out = (matmul(h, w2) + b2[:, None, :] - yb) * (np.float32(2) / np.float32(len(xb)))
+        g_w2, g_b2 = matmul(h.transpose(0, 2, 1), d_out), np.sum(d_out, axis=1)
+        d_z = matmul(d_out, w2.transpose(0, 2, 1)) * (z > 0)
+        g_w1, g_b1 = matmul(xb.T, d_z), np.sum(d_z, axis=1)
+        g_w1 = g_w1 + (l1 * np.sign(w1) + l2 * w1)
+        g_w2 = g_w2 + (l1 * np.sign(w2) + l2 * w2)
+        new = [adam.step(v, g, s, i + 1, np.float32(lr))
+               for v, g, s in zip((w1, b1, w2, b2), (g_w1, g_b1, g_w2, g_b2), state)]
+        (w1, state[0]), (b1, state[1]), (w2, state[2]), (b2, state[3]) = new
+        if record_every and (i + 1) % record_every == 0:
+            history.append((i + 1, snap()))
+    return snap(), history
+
+
+@pytest.mark.parametrize("n,penalties,batch_size,num_steps,record_every", [
+    (300, [("none", 0.0)] + [(k, lam) for k in ("l1", "l2") for lam in (0.001, 0.005, 0.01, 0.02, 0.05)],
+     30, 600, 200),
+    (10, [("l1", 0.01), ("l2", 0.1)], 3, 97, 7),       # batches of 3 and 1 (matmul's short sums)
+    (50, [("none", 0.0)], 7, 97, 0),                  # a smaller last batch
+])
+def test_training_is_the_plain_loop_bit_for_bit(data, n, penalties, batch_size, num_steps, record_every):
+    """The in-place loop adds in the plain loop's order: the same bits, every step recorded."""
+    X, y = data[0][:n], data[1][:n]
+    kwargs = dict(batch_size=batch_size, num_steps=num_steps, record_every=record_every, seed=5)
+    ours, ours_hist = reg.train_circle_nets(X, y, penalties, **kwargs)
+    plain, plain_hist = _plain_train(X, y, penalties, **kwargs)
+    assert [s for s, _ in ours_hist] == [s for s, _ in plain_hist]
+    for a, b in [(ours, plain)] + [(pa, pb) for (_, pa), (_, pb) in zip(ours_hist, plain_hist)]:
+        for k in b:
+            assert a[k].shape == b[k].shape and a[k].dtype == np.float32
+            np.testing.assert_array_equal(a[k].view(np.uint32), b[k].view(np.uint32), err_msg=k)
 
 
 _X, _Y = np.zeros((10, 2)), np.zeros((10, 1))
