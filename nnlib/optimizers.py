@@ -1,4 +1,5 @@
-"""Six update rules in float32, as Keras 3 writes them (chapter 8: momentum, AdaGrad, RMSProp, Adam).
+"""Six update rules in float32, as Keras 3 writes them (chapter 8: momentum, AdaGrad, RMSProp, Adam),
+and AdamW, Adam with decoupled weight decay (and Adam's ``amsgrad`` option).
 
 Each rule is an update rule of chapter 4's loop :func:`nnlib.learning_rate.gd_trace`: a frozen
 dataclass whose fields are its hyperparameters, checked when it is made, and whose ``step`` does
@@ -9,11 +10,14 @@ state from step to step (a velocity, a sum or an average of squared gradients).
 The first five agree with Keras bit for bit; Adam to the last bit or two, because TensorFlow's
 float32 power ``beta^t`` is not correctly rounded (see ``tests/nnlib/test_optimizers.py``). Ours
 comes from :func:`nnlib.portable.power`, the same bits on every CPU (numpy's float32 ``power`` is
-not). A step works on arrays of any shape, so one call updates many weights, or many models
+not). AdamW matches ``keras.optimizers.AdamW`` and ``amsgrad=True`` Keras's AMSGrad to the same
+bound as Adam. A step works on arrays of any shape, so one call updates many weights, or many models
 stacked along an axis (chapter 11 trains its circle networks that way).
 
 :func:`run` and :func:`replay` run a rule by name; :data:`SURFACES` holds the chapter's 2-D test
-surfaces; ``minibatch_*`` and ``mlp_*`` measure what the batch size does (softmax regression;
+surfaces, and :meth:`Surface.tune_grid` tunes a rule's rate and one more hyperparameter on them;
+``momentum_*`` is the heavy ball's and Nesterov's linear dynamics on a quadratic, one
+eigendirection at a time; ``minibatch_*`` and ``mlp_*`` measure what the batch size does (softmax regression;
 scikit-learn's ``MLPClassifier``, imported only when called).
 """
 from __future__ import annotations
@@ -26,10 +30,11 @@ import numpy as np
 
 from . import _check, softmax
 from .learning_rate import SGD, Trace, gd_trace
-from .portable import power
+from .portable import _exp64, _log64, power
 
 __all__ = ["NAMES", "LABELS", "DEFAULTS", "RULES", "rule",
-           "Momentum", "Nesterov", "Adagrad", "RMSprop", "Adam", "run", "replay",
+           "Momentum", "Nesterov", "Adagrad", "RMSprop", "Adam", "AdamW", "run", "replay",
+           "momentum_matrix", "momentum_rate", "momentum_optimal",
            "Surface", "SURFACES", "softmax_regression_loss", "softmax_regression_grad",
            "BATCH_SIZES", "gradient_spread", "minibatch_noise", "minibatch_sgd",
            "mlp_updates_per_epoch", "mlp_plateau"]
@@ -38,11 +43,18 @@ F32 = np.float32
 
 #: How the chapter names the rules in legends and tables.
 LABELS = {"sgd": "SGD", "momentum": "momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad",
-          "rmsprop": "RMSProp", "adam": "Adam"}
+          "rmsprop": "RMSProp", "adam": "Adam", "adamw": "AdamW"}
 
 _CHECKS = {"momentum": _check.unit_interval, "rho": _check.unit_interval, "beta_1": _check.unit_interval,
            "beta_2": _check.unit_interval, "epsilon": _check.positive_number,
-           "initial_accumulator_value": _check.non_negative_number}
+           "initial_accumulator_value": _check.non_negative_number,
+           "weight_decay": _check.non_negative_number, "amsgrad": lambda name, value: _flag(name, value)}
+
+
+def _flag(name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 # --- the rules: update rules of chapter 4's loop -----------------------------------------------
@@ -136,16 +148,21 @@ def _power_block(beta, start, size=4096):
 
 @dataclass(frozen=True)
 class Adam(_Rule):
-    """Adam, ``keras.optimizers.Adam`` (chapter 8); each weight's rate is ``alpha_t/(sqrt(v) + eps)``."""
+    """Adam, ``keras.optimizers.Adam`` (chapter 8); each weight's rate is ``alpha_t/(sqrt(v) + eps)``.
+
+    With ``amsgrad=True`` (AMSGrad, Reddi et al. 2018) the division uses the largest ``v`` so far,
+    so no weight's rate ever grows.
+    """
 
     beta_1: float = 0.9
     beta_2: float = 0.999
     epsilon: float = 1e-7
+    amsgrad: bool = False
     name: ClassVar[str] = "adam"
 
     def init(self, w):
-        """The two moving averages ``m`` and ``v``, at zero."""
-        return (np.zeros(np.shape(w), dtype=F32), np.zeros(np.shape(w), dtype=F32))
+        """The two moving averages ``m`` and ``v``, at zero (and AMSGrad's running maximum of ``v``)."""
+        return tuple(np.zeros(np.shape(w), dtype=F32) for _ in range(3 if self.amsgrad else 2))
 
     def alpha(self, t, lr):
         """Step ``t``'s size ``lr*sqrt(1 - beta_2^t)/(1 - beta_1^t)``, in float32 as Keras computes it.
@@ -160,17 +177,38 @@ class Adam(_Rule):
         """``m, v`` move towards ``g, g^2``; then ``w <- w - alpha_t*m / (sqrt(v) + epsilon)``."""
         m = state[0] + (g - state[0]) * F32(1 - self.beta_1)
         v = state[1] + (np.square(g) - state[1]) * F32(1 - self.beta_2)
+        if self.amsgrad:
+            v_hat = np.maximum(state[2], v)
+            return w - (m * self.alpha(t, lr)) / (np.sqrt(v_hat) + F32(self.epsilon)), (m, v, v_hat)
         return w - (m * self.alpha(t, lr)) / (np.sqrt(v) + F32(self.epsilon)), (m, v)
 
     def rate(self, state, t, lr):
-        """``alpha_t / (sqrt(v) + epsilon)``."""
-        return self.alpha(t, lr) / (np.sqrt(state[1]) + F32(self.epsilon))
+        """``alpha_t / (sqrt(v) + epsilon)`` (AMSGrad: the largest ``v`` so far)."""
+        return self.alpha(t, lr) / (np.sqrt(state[-1]) + F32(self.epsilon))
 
 
-#: The six rules, in the order the chapter introduces them (SGD is chapter 4's).
+@dataclass(frozen=True)
+class AdamW(Adam):
+    """AdamW, ``keras.optimizers.AdamW`` (chapter 8): Adam plus decoupled weight decay.
+
+    Before Adam's step every weight shrinks by ``lr * weight_decay`` of itself, ``w <- w - w*wd*lr``
+    (Keras's order), whatever its gradients; L2 in the loss would instead pass through Adam's
+    division by ``sqrt(v)``. Keras's default ``weight_decay`` is 0.004.
+    """
+
+    weight_decay: float = 0.004
+    name: ClassVar[str] = "adamw"
+
+    def step(self, w, g, state, t, lr):
+        """``w <- w - w*weight_decay*lr``, then :class:`Adam`'s step from there."""
+        return super().step(w - w * F32(self.weight_decay) * lr, g, state, t, lr)
+
+
+#: The rules by name: the six the chapter races (SGD is chapter 4's), then AdamW.
 RULES = {"sgd": SGD, "momentum": Momentum, "nesterov": Nesterov, "adagrad": Adagrad,
-         "rmsprop": RMSprop, "adam": Adam}
-NAMES = tuple(RULES)
+         "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW}
+#: The six rules the chapter's tables, surfaces and explorer race, in the order it introduces them.
+NAMES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 
 #: Keras 3's defaults per rule: its learning rate (0.01 for the SGD family, 0.001 for the adaptive
 #: rules), then the fields' defaults of the rule.
@@ -180,7 +218,7 @@ DEFAULTS = {name: {"lr": 0.01 if name in ("sgd", "momentum", "nesterov") else 0.
 
 def rule(name, **hyper):
     """Rule ``name`` with these hyperparameters and Keras's defaults for the rest, each checked (chapter 8)."""
-    known = tuple(f.name for f in fields(RULES[_check.one_of("optimizer", name, NAMES)]))
+    known = tuple(f.name for f in fields(RULES[_check.one_of("optimizer", name, tuple(RULES))]))
     unknown = set(hyper) - set(known)
     if unknown:
         raise ValueError(f"{name} takes {('lr',) + known}, got unknown argument(s) {sorted(unknown)}")
@@ -210,6 +248,53 @@ def replay(name, gradients, lr=None, **hyper) -> Trace:
     it = iter(gradients)
     return run(name, lambda w: next(it), np.zeros(gradients.shape[1:], dtype=F32), lr,
                len(gradients), **hyper)
+
+
+# --- momentum on a quadratic: one eigendirection at a time --------------------------------------
+# Along an eigendirection of curvature lam the gradient is lam*w, so a step is a 2x2 matrix acting
+# on (w, m). float64 and elementwise: the same digits on every CPU.
+
+def momentum_matrix(lr, lam, momentum, nesterov=False):
+    """The 2x2 matrix taking ``(w, m)`` to the next ``(w, m)`` along a direction of curvature ``lam`` (chapter 8).
+
+    Heavy ball (``m <- mu*m - lr*g``, ``w <- w + m``): ``[[1 - lr*lam, mu], [-lr*lam, mu]]``.
+    Nesterov (``w <- w + mu*m_new - lr*g``): ``[[1 - lr*lam*(1 + mu), mu^2], [-lr*lam, mu]]``.
+    Arguments broadcast; the matrix is on the last two axes.
+    """
+    h = np.asarray(_check.finite_array("lr", lr, np.float64) * _check.finite_array("lam", lam, np.float64))
+    mu = np.broadcast_to(_check.finite_array("momentum", momentum, np.float64), h.shape)
+    if np.any(mu < 0) or np.any(mu >= 1):
+        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+    h, mu = np.broadcast_arrays(h, mu)
+    top = (1 - h * (1 + mu), mu * mu) if nesterov else (1 - h, mu)
+    return np.stack([np.stack(top, -1), np.stack([-h, mu], -1)], -2)
+
+
+def momentum_rate(lr, lam, momentum, nesterov=False):
+    """How much one step shrinks that direction in the long run: the spectral radius of
+    :func:`momentum_matrix`, the larger ``|z|`` of ``z^2 - trace*z + det = 0`` (chapter 8).
+
+    Complex roots (under-damped: the direction oscillates) have ``|z| = sqrt(det)``; real roots
+    (over-damped) differ, and the larger one is slower. Above 1 the direction diverges.
+    """
+    a = momentum_matrix(lr, lam, momentum, nesterov)
+    tr, det = a[..., 0, 0] + a[..., 1, 1], a[..., 0, 0] * a[..., 1, 1] - a[..., 0, 1] * a[..., 1, 0]
+    root = np.sqrt((tr * tr - 4 * det).astype(complex))
+    return np.maximum(np.abs((tr + root) / 2), np.abs((tr - root) / 2))
+
+
+def momentum_optimal(lam_min, lam_max):
+    """The heavy ball's best ``(lr, momentum, rate)`` on a quadratic with these extreme curvatures (chapter 8).
+
+    Both extreme directions critically damped: ``lr = (2/(sqrt(lam_min) + sqrt(lam_max)))^2``,
+    ``momentum = ((sqrt(kappa) - 1)/(sqrt(kappa) + 1))^2``, and every direction then shrinks by
+    ``rate = sqrt(momentum) = (sqrt(kappa) - 1)/(sqrt(kappa) + 1)`` per step (Goh 2017).
+    """
+    lo, hi = (_check.positive_number(n, v) for n, v in (("lam_min", lam_min), ("lam_max", lam_max)))
+    if lo > hi:
+        raise ValueError(f"lam_min must be <= lam_max, got {lam_min!r} > {lam_max!r}")
+    root = np.sqrt(hi / lo)
+    return (2 / (np.sqrt(lo) + np.sqrt(hi))) ** 2, ((root - 1) / (root + 1)) ** 2, (root - 1) / (root + 1)
 
 
 # --- the chapter's test surfaces ---------------------------------------------------------------
@@ -284,6 +369,22 @@ class Surface:
         i = int(np.argmin(gaps[-max(1, len(gaps) // 10):].max(axis=0)))
         return float(lrs[i]), None, float(gaps[-1, i])
 
+    def tune_grid(self, name, lrs, num_steps, tol, key=None, values=(None,), **hyper):
+        """:meth:`tune` over a grid: every rate in ``lrs`` times every value of hyperparameter ``key``.
+
+        Returns ``(lr, value, steps, gap)`` of the pair that settles first (``steps`` is ``None``
+        if none settles; then the smallest end gap wins, as in :meth:`tune`); ties go to the
+        earlier value (chapter 8).
+        """
+        best = None
+        for value in values:
+            extra = {} if key is None else {key: value}
+            lr, steps, gap = self.tune(name, lrs, num_steps, tol, **hyper, **extra)
+            score = (steps is None, steps or 0, gap)
+            if best is None or score < best[0]:
+                best = (score, (lr, value, steps, gap))
+        return best[1]
+
 
 def _ravine(x, y):
     return F32(0.5) * (x * x + F32(50) * y * y)
@@ -336,7 +437,25 @@ def softmax_regression_loss(W, X, y):
 def softmax_regression_grad(W, X, y):
     """Gradient of :func:`softmax_regression_loss` with respect to ``W`` (features x classes) (chapter 8)."""
     X = np.asarray(X, dtype=F32)
-    return X.T @ softmax._cross_entropy_and_grad(X @ np.asarray(W, dtype=F32), np.asarray(y))[1]
+    return X.T @ _softmax_grad(X @ np.asarray(W, dtype=F32), np.asarray(y))
+
+
+def _softmax_grad(z, y):
+    """``(softmax(z) - onehot(y)) / n``: the bits of ``softmax._cross_entropy_and_grad(z, y)[1]``,
+    with less overhead per call (SGD with batches of 1 takes thousands of these steps).
+
+    The same float32 operations in the same order, and ``portable``'s float64 polynomials for
+    ``exp`` and ``log``. ``log`` is taken of ``sum exp(z - max z)``, which is at least 1 or NaN,
+    where :func:`nnlib.portable.log` is its polynomial ``_log64`` (its other cases are for 0,
+    inf and negative numbers). ``tests/nnlib/test_optimizers.py`` checks the bits.
+    """
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        shifted = z - z.max(axis=-1, keepdims=True)
+        total = _exp64(shifted.astype(np.float64)).astype(F32).sum(axis=-1, keepdims=True)
+        logp = shifted - _log64(total.astype(np.float64)).astype(F32)
+        grad = _exp64(logp.astype(np.float64)).astype(F32)
+    grad[np.arange(len(y)), y] -= F32(1)
+    return grad / F32(len(y))
 
 
 #: The batch sizes chapter 8 measures (and the full batch): note 003's usual 16-128, and 1.

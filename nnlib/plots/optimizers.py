@@ -10,7 +10,7 @@ from .. import optimizers as opt
 from . import COLORS, finish_axes, new_figure, plain_log_axis
 
 __all__ = ["surface_figure", "explorer_figure", "explorer", "batch_figure", "loss_curves_figure",
-           "practice_figure"]
+           "practice_figure", "momentum_figure", "adam_start_figure", "decay_figure"]
 
 #: Contour levels of the gap above the minimum, per surface (geometric, so the valley floor shows).
 LEVELS = {"ravine": (0.01, 40.0), "rosenbrock": (0.05, 2000.0), "saddle": (0.005, 6.0)}
@@ -172,4 +172,77 @@ def practice_figure(train_loss: dict, val_error: dict, chosen):
     label, epoch = chosen
     axes[1].axvline(epoch, color="0.4", ls=":", lw=1)
     axes[1].set_title(f"chosen: {label}, {epoch} epochs", fontsize=10)
+    return fig
+
+
+def momentum_figure(lr_lam, momenta, best, marks, num_steps=40):
+    """Momentum on one eigendirection (chapter 8). Left: ``w`` over the steps from ``(w, m) = (1, 0)``
+    at ``lr*lam = lr_lam`` for each momentum in ``momenta`` (a dict label -> momentum). Right: the
+    factor per step (:func:`nnlib.optimizers.momentum_rate`) against ``lr*lam`` for gradient
+    descent and for the heavy ball and Nesterov at momentum ``best``; dotted lines at ``marks``
+    (the ``lr*lam`` of a problem's extreme directions).
+    """
+    fig, (ax0, ax1) = new_figure(2, width=10.0, height=3.8, left=0.07, right=0.98, bottom=0.15,
+                                 top=0.88, wspace=0.25)
+    steps = np.arange(num_steps + 1)
+    for (label, mu), color in zip(momenta.items(), COLORS):
+        a = opt.momentum_matrix(lr_lam, 1.0, mu)
+        state, ws = np.array([1.0, 0.0]), []
+        for _ in steps:
+            ws.append(state[0])
+            state = a @ state
+        ax0.plot(steps, ws, "-o", color=color, ms=2.5, lw=1.3, label=label)
+    ax0.axhline(0, color="0.5", lw=0.8)
+    finish_axes(ax0, "upper right", xlabel="step", ylabel="w along the direction",
+                title=f"one direction, lr·λ = {lr_lam:g}", title_size=10, xlim=(0, num_steps))
+    h = np.geomspace(1e-3, 4.0, 400)
+    for (label, mu, nesterov), color in zip(
+            [("gradient descent", 0.0, False), (f"heavy ball, μ = {best:.3g}", best, False),
+             (f"Nesterov, μ = {best:.3g}", best, True)], COLORS[3:]):
+        ax1.plot(h, opt.momentum_rate(h, 1.0, mu, nesterov), "-", color=color, lw=1.5, label=label)
+    for x in marks:
+        ax1.axvline(x, color="0.4", ls=":", lw=1)
+    ax1.axhline(1, color="0.5", lw=0.8)
+    ax1.set_xscale("log")
+    plain_log_axis(ax1, axis="x", ticks=[1e-3, 1e-2, 0.1, 1.0], fmt="g")
+    finish_axes(ax1, "lower left", xlabel="lr·λ (log)", ylabel="factor per step", ylim=(0, 1.5),
+                title="how fast a direction shrinks (dotted: the ravine)", title_size=10)
+    return fig
+
+
+def adam_start_figure(steady: dict, noise: dict):
+    """Adam's first steps (chapter 8). Left: step / lr for a steady gradient, with and without the
+    bias correction; right: mean |step| / lr on pure-noise gradients, with and without warm-up.
+    Each maps a label to its values per step (from 1); log x on the left.
+    """
+    fig, (ax0, ax1) = new_figure(2, width=10.0, height=3.6, left=0.07, right=0.98, bottom=0.15,
+                                 top=0.88, wspace=0.22)
+    for ax, curves in ((ax0, steady), (ax1, noise)):
+        for (label, y), color in zip(curves.items(), COLORS):
+            y = np.asarray(y, dtype=float)
+            ax.plot(np.arange(1, len(y) + 1), y, "-", color=color, lw=1.5, label=label)
+    ax0.set_xscale("log")
+    plain_log_axis(ax0, axis="x", ticks=[1, 10, 100, 1000], fmt="g")
+    finish_axes(ax0, "upper right", xlabel="step (log)", ylabel="step / lr", ylim=(0, 7.5),
+                title="a steady gradient g = 1", title_size=10)
+    finish_axes(ax1, "upper right", xlabel="step", ylabel="mean |step| / lr", ylim=(0, 1.1),
+                title="gradients that are pure noise", title_size=10)
+    return fig
+
+
+def decay_figure(l2: dict, decoupled: dict, target):
+    """Weight decay under Adam (chapter 8): the mean weight over the steps, per gradient scale, with
+    an L2 term in the loss (left) and decoupled, AdamW (right); ``target`` is ``(1 - lr*wd)^t``.
+
+    ``l2`` and ``decoupled`` map a label (the gradient scale) to the mean weight after each step.
+    """
+    fig, axes = new_figure(2, width=10.0, height=3.6, left=0.07, right=0.98, bottom=0.15, top=0.88,
+                           wspace=0.12, sharex=True)
+    for ax, curves, title in ((axes[0], l2, "Adam, L2 term in the loss"),
+                              (axes[1], decoupled, "AdamW, decoupled weight decay")):
+        ax.plot(np.arange(len(target)), target, ":", color="0.3", lw=1.5, label="(1 − lr·wd)^t")
+        for (label, y), color in zip(curves.items(), COLORS):
+            ax.plot(np.arange(len(y)), y, "-", color=color, lw=1.4, label=label)
+        finish_axes(ax, "lower left", xlabel="step", ylim=(0, 1.05), title=title, title_size=10,
+                    ylabel="mean weight" if ax is axes[0] else None)
     return fig

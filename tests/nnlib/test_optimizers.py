@@ -24,7 +24,12 @@ CASES = [
     ("rmsprop", 0.003, {"rho": 0.73, "epsilon": 1e-5}),
     ("adam", 0.01, {}),
     ("adam", 0.07, {"beta_1": 0.8, "beta_2": 0.95, "epsilon": 1e-4}),
+    ("adam", 0.02, {"amsgrad": True}),
+    ("adamw", 0.01, {}),
+    ("adamw", 0.05, {"weight_decay": 0.3, "beta_1": 0.8}),
+    ("adamw", 0.03, {"weight_decay": 0.1, "amsgrad": True, "beta_2": 0.9}),
 ]
+POWERS = ("adam", "adamw")  # the rules that take beta^t, whose float32 power TensorFlow rounds its own way
 
 
 def _problems(seed):
@@ -78,13 +83,14 @@ def test_matches_keras_for_100_steps_on_random_problems(keras_paths, case):
     from numpy's in the last bit for about a quarter of t, and its scalar and vectorised kernels
     even differ from each other). That perturbs Adam's step size by about one part in 10^7 per
     step; after 100 steps the weights may differ by a few units in the last place of the largest
-    weight, so we allow 8 ulps of max|w| and nothing more.
+    weight, so we allow 8 ulps of max|w| and nothing more. AdamW (Adam after Keras's decoupled
+    decay ``w - w*wd*lr``) and AMSGrad (``amsgrad=True``) get the same bound, for the same reason.
     """
     name, lr, hyper = CASES[case]
     problems = _problems(_seed(name, lr))
     for p, path in zip(problems, keras_paths[case]):
         ours = _ours(p, name, lr, hyper)
-        tol = 8 * np.spacing(np.abs(ours).max()) if name == "adam" else 0  # else identical
+        tol = 8 * np.spacing(np.abs(ours).max()) if name in POWERS else 0  # else identical
         np.testing.assert_allclose(ours, path, rtol=0, atol=tol)
 
 
@@ -94,7 +100,7 @@ def test_eager_keras_agrees_too(tf):
     for (name, lr, hyper), theirs in zip(cases, _keras_paths(cases, num_steps=20, graph=False)):
         for p, path in zip(_problems(_seed(name, lr)), theirs):
             ours = _ours(p, name, lr, hyper, num_steps=20)
-            tol = 8 * np.spacing(np.abs(ours).max()) if name == "adam" else 0
+            tol = 8 * np.spacing(np.abs(ours).max()) if name in POWERS else 0
             np.testing.assert_allclose(ours, path, rtol=0, atol=tol, err_msg=name)
 
 
@@ -123,6 +129,9 @@ def test_defaults_are_keras_defaults(tf):
         for key, value in defaults.items():
             if key == "momentum":  # Keras's SGD defaults to 0.0; our momentum rules to 0.9
                 assert config["momentum"] == 0.0
+                continue
+            if key == "amsgrad":
+                assert config["amsgrad"] is value is False
                 continue
             assert config["learning_rate" if key == "lr" else key] == pytest.approx(value), (name, key)
 
@@ -229,7 +238,13 @@ def test_one_step_of_each_rule():
 
 
 @pytest.mark.parametrize("call, words", [
-    (lambda: opt.run("adamw", lambda w: w, [1.0]), "optimizer must be one of"),
+    (lambda: opt.run("adamax", lambda w: w, [1.0]), "optimizer must be one of"),
+    (lambda: opt.run("adam", lambda w: w, [1.0], amsgrad="yes"), "amsgrad must be True or False, got 'yes'"),
+    (lambda: opt.run("adamw", lambda w: w, [1.0], weight_decay=-0.1), "weight_decay must be a finite number >= 0"),
+    (lambda: opt.momentum_matrix(0.1, 1.0, 1.0), "momentum must be in [0, 1), got 1.0"),
+    (lambda: opt.momentum_rate(0.1, np.nan, 0.5), "lam must be finite"),
+    (lambda: opt.momentum_optimal(50, 1), "lam_min must be <= lam_max, got 50 > 1"),
+    (lambda: opt.momentum_optimal(0, 1), "lam_min must be a finite number > 0, got 0"),
     (lambda: opt.run("sgd", lambda w: w, [1.0], lr=-1), "lr must be a finite number > 0, got -1"),
     (lambda: opt.run("sgd", lambda w: w, [1.0], lr="0.1"), "lr must be a positive number, got '0.1'"),
     (lambda: opt.run("momentum", lambda w: w, [1.0], momentum=1.0), "momentum must be a number in [0, 1), got 1.0"),
@@ -282,6 +297,26 @@ def test_minibatch_noise_follows_one_over_b(digits):
     assert fd == pytest.approx(float(np.sum(opt.softmax_regression_grad(W, X, y) * D)), rel=1e-3)
 
 
+def test_softmax_grad_has_the_bits_of_the_softmax_module():
+    """minibatch_sgd's lean gradient is softmax._cross_entropy_and_grad's, bit for bit (NaN where it
+    has NaN), for batches of 1 to 500, logits from tiny to huge, and infinite or NaN logits."""
+    from nnlib import softmax
+
+    rng = np.random.default_rng(0)
+    for B in (1, 1, 2, 7, 16, 500):
+        for scale in (1e-3, 1.0, 30.0, 1e4, 1e30):
+            z = (rng.standard_normal((B, 10)) * scale).astype(F32)
+            y = rng.integers(0, 10, B)
+            ours, theirs = opt._softmax_grad(z, y), softmax._cross_entropy_and_grad(z, y)[1]
+            assert ours.dtype == theirs.dtype == F32
+            assert np.array_equal(ours.view(np.uint32), theirs.view(np.uint32))
+    z = np.array([[np.inf, 1, 2], [np.nan, 0, 0], [-np.inf, 0, 1], [3e38, -3e38, 0]], F32)
+    y = np.array([0, 1, 2, 0])
+    with np.errstate(invalid="ignore", over="ignore"):
+        ours, theirs = opt._softmax_grad(z, y), softmax._cross_entropy_and_grad(z, y)[1]
+    np.testing.assert_array_equal(ours, theirs)
+
+
 def test_minibatch_sgd_learns_and_reports_per_epoch(digits):
     X, y = digits
     W, losses, seconds = opt.minibatch_sgd(X, y, 64, 0.5, 3)
@@ -292,3 +327,110 @@ def test_minibatch_sgd_learns_and_reports_per_epoch(digits):
 def test_mlp_batch_size_auto_is_min_200_n():
     # 1000 samples take 5 updates and 150 one: chapter 8's ledger (tests/chapters/test_08_optimizers.py)
     assert opt.mlp_updates_per_epoch(1001) == 6
+
+
+# --- AdamW and AMSGrad without TensorFlow -------------------------------------------------------
+
+def test_adamw_is_adam_after_a_decay_of_lr_times_wd():
+    """With zero gradients Adam does not move (m = 0), so AdamW only decays: w (1 - lr*wd)^t."""
+    w0 = np.zeros(3, F32)
+    tr = opt.run("adamw", lambda w: np.zeros_like(w), np.array([1.0, -2.0, 3.0], F32), 0.01, 500,
+                 weight_decay=0.5)
+    np.testing.assert_allclose(tr.w[-1], np.array([1.0, -2.0, 3.0]) * (1 - 0.005) ** 500, rtol=1e-4)
+    # one step against the formula, in Keras's order: decay first, then Adam's step from there
+    w, g, lr = np.array([1.0, -2.0], F32), np.array([0.5, 3.0], F32), F32(0.1)
+    aw, a = opt.AdamW(weight_decay=0.2), opt.Adam()
+    decayed = w - w * F32(0.2) * lr
+    np.testing.assert_array_equal(aw.step(w, g, aw.init(w0[:2]), 1, lr)[0], a.step(decayed, g, a.init(w0[:2]), 1, lr)[0])
+    assert opt.AdamW(weight_decay=0.0).step(w, g, a.init(w), 1, lr)[0].tolist() == a.step(w, g, a.init(w), 1, lr)[0].tolist()
+
+
+def test_l2_under_adam_depends_on_the_gradient_scale_and_adamw_does_not():
+    """Chapter 8's experiment: pure-noise gradients of three sizes; Adam + L2 keeps a different share
+    of each group, AdamW keeps (1 - lr*wd)^T of all three."""
+    T, lr, wd = 300, 0.002, 1.0
+    rng = np.random.default_rng(3)
+    noise = (rng.standard_normal((T, 3, 100)) * np.array([0.01, 1.0, 100.0])[:, None]).astype(F32)
+    it = iter(noise)
+    l2 = opt.run("adam", lambda w: next(it) + F32(wd) * w, np.ones((3, 100), F32), lr, T).w[-1].mean(axis=1)
+    it = iter(noise)
+    dec = opt.run("adamw", lambda w: next(it), np.ones((3, 100), F32), lr, T, weight_decay=wd).w[-1].mean(axis=1)
+    np.testing.assert_allclose(dec, (1 - lr * wd) ** T, atol=0.02)
+    assert l2[0] < dec[0] - 0.05 and l2[2] > 0.97 and l2[0] < l2[1] < l2[2]
+
+
+def test_amsgrad_keeps_the_largest_v():
+    g = np.random.default_rng(4).normal(size=(60, 5)).astype(F32) * np.linspace(3, 0.1, 60)[:, None].astype(F32)
+    a, w = opt.Adam(amsgrad=True), np.zeros(5, F32)
+    state, vs, hats = a.init(w), [], []
+    for k, gk in enumerate(g):
+        w, state = a.step(w, gk, state, k + 1, F32(0.01))
+        vs.append(state[1])
+        hats.append(state[2])
+    np.testing.assert_array_equal(np.stack(hats), np.maximum.accumulate(np.stack(vs)))
+    assert np.any(np.stack(hats) > np.stack(vs))  # falling gradients: the maximum differs from v
+    # Reddi et al.'s example: +3 every third step, -1 otherwise; short memories send Adam the wrong way
+    g = np.where(np.arange(300) % 3 == 0, 3.0, -1.0)[:, None]
+    short = {"beta_1": 0.1, "beta_2": 0.1}
+    assert opt.replay("adam", g, 0.01, **short).w[-1, 0] > 0.3
+    assert opt.replay("adam", g, 0.01, amsgrad=True, **short).w[-1, 0] < -0.3
+
+
+# --- momentum on a quadratic ----------------------------------------------------------------------
+
+def test_momentum_matrix_is_one_step_of_the_rules():
+    """(w, m) -> matrix @ (w, m) is one step of Momentum / Nesterov on the gradient lam * w."""
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        lr, lam = rng.uniform(0.001, 0.5), rng.uniform(0.1, 20)
+        mu = float(F32(rng.uniform(0, 0.99)))  # the rules take mu in float32
+        w, m = rng.normal(size=2)
+        for rule, nesterov in ((opt.Momentum(mu), False), (opt.Nesterov(mu), True)):
+            w64, (m64,) = rule.step(np.float64(w), lam * np.float64(w), (np.float64(m),), 1, lr)
+            np.testing.assert_allclose(opt.momentum_matrix(lr, lam, mu, nesterov) @ [w, m], [w64, m64],
+                                       rtol=1e-12, atol=1e-12)
+
+
+def test_momentum_rate_regimes_and_stability_limits():
+    """mu = 0 is gradient descent (|1 - h|); under-damped directions shrink by sqrt(mu); the heavy
+    ball diverges exactly above h = 2(1 + mu), Nesterov above 2(1 + mu)/(1 + 2 mu)."""
+    h = np.geomspace(1e-3, 10, 2001)
+    np.testing.assert_allclose(opt.momentum_rate(h, 1.0, 0.0), np.abs(1 - h), rtol=1e-12, atol=1e-15)
+    for mu in (0.3, 0.5658, 0.9):
+        band = ((1 - np.sqrt(mu)) ** 2 < h) & (h < (1 + np.sqrt(mu)) ** 2)
+        np.testing.assert_allclose(opt.momentum_rate(h[band], 1.0, mu), np.sqrt(mu), rtol=1e-6)
+        assert np.all(opt.momentum_rate(h[~band & (h < 1)], 1.0, mu) > np.sqrt(mu) - 1e-9)
+        off = np.abs(h - 2 * (1 + mu)) > 1e-6
+        assert np.array_equal((opt.momentum_rate(h, 1.0, mu) > 1)[off], (h > 2 * (1 + mu))[off])
+        limit = 2 * (1 + mu) / (1 + 2 * mu)
+        off = np.abs(h - limit) > 1e-6
+        assert np.array_equal((opt.momentum_rate(h, 1.0, mu, nesterov=True) > 1)[off], (h > limit)[off])
+
+
+def test_momentum_optimal_is_goh_and_holds_on_the_ravine():
+    lr, mu, rate = opt.momentum_optimal(1.0, 50.0)
+    assert lr == pytest.approx((2 / (1 + np.sqrt(50))) ** 2) and mu == pytest.approx(((np.sqrt(50) - 1) / (np.sqrt(50) + 1)) ** 2)
+    assert rate == pytest.approx(np.sqrt(mu))
+    # both extremes critically damped, every curvature between them shrinks by sqrt(mu)
+    np.testing.assert_allclose(opt.momentum_rate(lr, np.linspace(1, 50, 50), mu), rate, rtol=1e-6)
+    for k in (10.0, 1000.0):  # beats gradient descent's best by about sqrt(kappa) in steps
+        gd = np.log((k - 1) / (k + 1))
+        assert np.log(opt.momentum_optimal(1.0, k)[2]) / gd == pytest.approx(np.sqrt(k), rel=0.05)
+    # the float32 run on the ravine: the distance shrinks by the predicted factor (t r^t: a double root)
+    s = opt.SURFACES["ravine"]
+    w = opt.run("momentum", s.grad, s.start, lr, 60, momentum=mu).w.astype(np.float64)
+    t = np.arange(61)
+    fit = np.polyfit(t[20:], np.log(np.abs(w[20:, 0]) / t[20:]), 1)[0]
+    assert np.exp(fit) == pytest.approx(rate, rel=0.01)
+    assert s.tune("momentum", (lr,), 200, 1e-4, momentum=mu)[1] == 37  # Goh's pair; AdaGrad needs 41
+    assert s.tune("adagrad", (1.0,), 200, 1e-4)[1] == 41
+
+
+def test_tune_grid_is_the_best_of_tune_over_the_values():
+    s = opt.SURFACES["ravine"]
+    lrs, mus = (0.01, 0.02, 0.05), (0.5, 0.7, 0.9)
+    lr, mu, steps, gap = s.tune_grid("momentum", lrs, 200, 1e-4, "momentum", mus)
+    each = [s.tune("momentum", lrs, 200, 1e-4, momentum=m) for m in mus]
+    assert steps == min(e[1] for e in each) and (lr, steps) == each[mus.index(mu)][:2]
+    assert s.tune_grid("sgd", (0.01, 0.02), 200, 1e-4) == (*s.tune("sgd", (0.01, 0.02), 200, 1e-4)[:1], None,
+                                                          *s.tune("sgd", (0.01, 0.02), 200, 1e-4)[1:])
