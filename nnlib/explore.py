@@ -192,10 +192,20 @@ class Explorer:
         return buf.getvalue()
 
     # -- the built book -----------------------------------------------------------------------
-    def static(self, max_frames: int = MAX_FRAMES):
-        """Render every grid combination and return HTML controls that swap them (no kernel)."""
+    def static(self, max_frames: int = MAX_FRAMES, processes: int | None = None):
+        """Render every grid combination and return HTML controls that swap them (no kernel).
+
+        The frames are drawn by ``processes`` forked workers (default: one per CPU this process
+        may use), each drawing whole frames with the same code, so the page is the same byte for
+        byte as drawn by one process (tests/nnlib/test_explore.py); ``processes=1`` draws here.
+        """
         import matplotlib.pyplot as plt
         from IPython.display import HTML
+
+        if processes is not None and (isinstance(processes, bool) or not isinstance(processes, int)
+                                      or processes < 1):
+            raise ValueError(f"processes must be None (one per CPU) or an integer >= 1, "
+                             f"got {processes!r}")
 
         # NNLIB_STATIC_FRAMES=undrawn (the test suite's second CPU profile, which compares no
         # picture bytes: tests/sanitize.cfg): every frame's figure is built but not drawn, and
@@ -235,13 +245,16 @@ class Explorer:
             parts.append(f'<label>{html.escape(c.label)} {field} '
                          f'<output data-for="{c.name}">{html.escape(c.text(c.default))}</output></label>')
         parts.append("</div>")
-        for idx in itertools.product(*(range(len(c.grid)) for c in varying)):
-            params = {**self.defaults(), **{c.name: c.grid[k] for c, k in zip(varying, idx)}}
-            if undrawn:  # build the figure (its computation runs), do not rasterize it
+        keys = list(itertools.product(*(range(len(c.grid)) for c in varying)))
+        frames = [{**self.defaults(), **{c.name: c.grid[k] for c, k in zip(varying, idx)}}
+                  for idx in keys]
+        if undrawn:  # build each figure (its computation runs), do not rasterize it
+            for params in frames:
                 plt.close(self.figure(**params))
-                data = "FRAME"
-            else:
-                data = base64.b64encode(self.png(params, compress_level=6)).decode("ascii")
+            pngs = ["FRAME"] * len(frames)
+        else:
+            pngs = self._draw(frames, processes)
+        for idx, params, data in zip(keys, frames, pngs):
             alt = html.escape(f"{self.name} explorer at " +
                               ", ".join(f"{c.label} = {c.text(params[c.name])}" for c in self.controls))
             shown = "block" if list(idx) == start else "none"
@@ -249,6 +262,40 @@ class Explorer:
                          f'style="display:{shown};max-width:100%" src="data:image/png;base64,{data}">')
         parts.append("</div>")
         return HTML("\n".join(parts))
+
+
+    def _draw(self, frames: list, processes: int | None) -> list:
+        """Each frame's PNG (zlib level 6) in base64, drawn here or by forked workers."""
+        import multiprocessing
+
+        if processes is None:
+            processes = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
+                else (os.cpu_count() or 1)
+        processes = min(processes, len(frames))
+        if processes <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+            return [_png_base64(self, params) for params in frames]
+        global _DRAWING
+        # fork: the workers inherit the explorer (its plot function may close over data that
+        # cannot be pickled) and draw with the parent's matplotlib settings; only bytes come back
+        _DRAWING = (self, frames)
+        try:
+            with multiprocessing.get_context("fork").Pool(processes) as pool:
+                return pool.map(_draw_frame, range(len(frames)),
+                                chunksize=max(1, len(frames) // (4 * processes)))
+        finally:
+            _DRAWING = None
+
+
+_DRAWING = None  # (explorer, frames) while forked workers draw them
+
+
+def _png_base64(explorer: Explorer, params: dict) -> str:
+    return base64.b64encode(explorer.png(params, compress_level=6)).decode("ascii")
+
+
+def _draw_frame(i: int) -> str:
+    explorer, frames = _DRAWING
+    return _png_base64(explorer, frames[i])
 
 
 class LiveView:

@@ -33,7 +33,7 @@ def _explorer():
 
 def test_static_renders_every_combination_once_and_shows_the_default():
     CALLS.clear()
-    html = _explorer().static().data
+    html = _explorer().static(processes=1).data   # drawn here, so the calls are counted here
     assert len(CALLS) == 4 * 2 * 2 and len(set(CALLS)) == 16
     keys = re.findall(r'<img data-key="([\d-]+)"', html)
     assert len(keys) == 16 and len(set(keys)) == 16
@@ -44,6 +44,17 @@ def test_static_renders_every_combination_once_and_shows_the_default():
     assert 'alt="demo explorer at a = 1, b = x, switch = off"' in html
     frames = re.findall(r"base64,([A-Za-z0-9+/=]+)", html)
     assert len(frames) == 16 and len(set(frames)) == 16  # every frame differs with the parameters
+
+
+def test_frames_drawn_by_forked_workers_make_the_same_page_byte_for_byte():
+    one = _explorer().static(processes=1).data
+    CALLS.clear()
+    assert _explorer().static(processes=3).data == one
+    assert CALLS == []   # every frame was drawn in a worker
+    assert _explorer().static().data == one   # the default: one worker per usable CPU
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="processes must be None"):
+            _explorer().static(processes=bad)
 
 
 def test_undrawn_frames_build_every_figure_and_sanitize_like_drawn_ones(monkeypatch):
