@@ -25,7 +25,7 @@ from .neurons_activations import layer_shapes
 from ._check import finite_array, non_negative_int, positive_int, positive_number, unit_interval
 
 __all__ = ["moments", "normalize", "update_moving", "BatchNorm", "batch_norm_backward",
-           "running_estimate", "RunningEstimate", "Experiment", "NOTE_EXPERIMENT",
+           "running_estimate", "RunningEstimate", "variance_bias", "VarianceBias", "Experiment", "NOTE_EXPERIMENT",
            "note_model", "train_side_by_side", "sigmoid_network", "train_sigmoid_network"]
 
 F32 = np.float32
@@ -183,10 +183,46 @@ def running_estimate(momentum=0.99, batch_size=32, num_steps=600, shift_at=300, 
     X = (rng.standard_normal((num_steps, batch_size)) * 2.0).astype(F32) + true_mean[:, None]
     bmean = X.mean(axis=1, dtype=F32)
     bvar = np.square(X - bmean[:, None]).mean(axis=1, dtype=F32)
-    moving, history = np.array([0, 1], F32), np.empty((num_steps, 2), F32)  # (moving_mean, moving_variance)
-    for t in range(num_steps):
-        history[t] = moving = update_moving(moving, (bmean[t], bvar[t]), momentum)
+    momentum = _momentum(momentum)
+    rest = F32(1) - momentum
+    mm, mv, history = F32(0), F32(1), np.empty((num_steps, 2), F32)  # (moving_mean, moving_variance)
+    for t, (b_m, b_v) in enumerate(zip(bmean, bvar)):  # update_moving, one float32 scalar at a time
+        mm, mv = mm * momentum + b_m * rest, mv * momentum + b_v * rest
+        history[t] = mm, mv
     return RunningEstimate(true_mean, true_var, bmean, history[:, 0], history[:, 1])
+
+
+@dataclass(frozen=True)
+class VarianceBias:
+    """Where the moving variance settles for one batch size, and what inference then sees (chapter 10)."""
+
+    batch_size: int
+    settled: float        # mean moving_variance after the burn-in
+    expected: float       # (m - 1) / m * 4, the mean of the biased batch variance
+    inference_rms: float  # root mean square of the layer's inference output on fresh inputs
+
+
+def variance_bias(batch_size, momentum=0.99, num_steps=3000, burn_in=1000, seed=0) -> VarianceBias:
+    """Run :func:`running_estimate` without a shift and measure the moving variance's bias (chapter 10).
+
+    The feature has mean 1 and variance 4; the batch variance divides by the batch size m, so its
+    mean is (m - 1) / m * 4, and the moving variance settles there. ``inference_rms`` is the root
+    mean square of the inference-mode output (x - moving_mean) / sqrt(moving_variance + eps) for a
+    fresh input x, averaged over the steps after ``burn_in``: the mean square for one step's
+    statistics is exactly (4 + (1 - moving_mean)^2) / (moving_variance + eps). In training mode
+    every batch comes out with mean square just under 1.
+    """
+    batch_size = positive_int("batch_size", batch_size)
+    if batch_size < 2:
+        raise ValueError(f"batch_size must be >= 2 (a batch of one has variance 0), got {batch_size!r}")
+    num_steps, burn_in = positive_int("num_steps", num_steps), non_negative_int("burn_in", burn_in)
+    if burn_in >= num_steps:
+        raise ValueError(f"burn_in must be < num_steps ({num_steps}), got {burn_in!r}")
+    r = running_estimate(momentum, batch_size, num_steps, shift_at=num_steps, seed=seed)
+    mm, mv = (a[burn_in:].astype(np.float64) for a in (r.moving_mean, r.moving_var))
+    square = (4.0 + (1.0 - mm) ** 2) / (mv + 1e-3)
+    return VarianceBias(batch_size, float(np.mean(mv)), (batch_size - 1) / batch_size * 4.0,
+                        float(np.sqrt(np.mean(square))))
 
 
 # --- note 001's experiment, as the chapter runs it ------------------------------------------

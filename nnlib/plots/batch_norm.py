@@ -6,7 +6,8 @@ import numpy as np
 from .. import batch_norm, explore
 from . import COLORS, finish_axes, new_figure
 
-__all__ = ["normalize_figure", "accuracy_figure", "running_estimate_figure", "explorer"]
+__all__ = ["normalize_figure", "accuracy_figure", "variance_bias_figure", "running_estimate_figure",
+           "explorer"]
 
 
 def normalize_figure(X, Y):
@@ -47,6 +48,32 @@ def accuracy_figure(curves: dict, title=None, updates_per_epoch=None, reference=
         axes[1].xaxis.set_major_formatter(lambda v, _: f"{v:g}")
         finish_axes(axes[1], "lower right", xlabel="SGD updates (log scale)", ylim=ylim,
                     title="the same runs, against updates")
+    return fig
+
+
+def variance_bias_figure(results):
+    """Left: settled moving variance against batch size, with (m-1)/m * 4; right: inference scale (chapter 10).
+
+    ``results`` is a list of :class:`nnlib.batch_norm.VarianceBias`, one per batch size.
+    """
+    m = np.array([r.batch_size for r in results], float)
+    grid = np.geomspace(m.min(), m.max(), 200)
+    fig, (ax0, ax1) = new_figure(2)
+    ax0.axhline(4.0, ls="--", color="k", lw=1, label="true variance 4")
+    ax0.plot(grid, (grid - 1) / grid * 4, color=COLORS[1], lw=1.4, label="$(m-1)/m \\cdot 4$")
+    ax0.plot(m, [r.settled for r in results], "o", color=COLORS[0], label="moving_variance, settled")
+    ax1.axhline(1.0, ls="--", color="k", lw=1, label="training mode: 1")
+    ax1.plot(grid, np.sqrt(grid / (grid - 1)), color=COLORS[1], lw=1.4, label="$\\sqrt{m/(m-1)}$")
+    ax1.plot(m, [r.inference_rms for r in results], "o", color=COLORS[0], label="inference mode")
+    for ax in (ax0, ax1):
+        ax.set_xscale("log")
+        ax.set_xticks(m)
+        ax.xaxis.set_major_formatter(lambda v, _: f"{v:g}")
+        ax.minorticks_off()
+    finish_axes(ax0, "lower right", xlabel="batch size m", ylabel="variance",
+                title="where the moving variance settles")
+    finish_axes(ax1, "upper right", xlabel="batch size m", ylabel="root mean square of the output",
+                title="the normalized output's scale")
     return fig
 
 

@@ -56,7 +56,7 @@ def test_the_note_batch_normalizes_the_logits_too():
 def test_keras_default_momentum_099_averages_100_batches_and_starts_far_off():
     """With momentum 0.99 the moving mean has covered only 1 - 0.99**k of its way after k steps."""
     r = batch_norm.running_estimate(0.99, 200, 400, 400)
-    # note 001's run has 275 steps per epoch; our 4000-image split has 20
+    # note 001's run has 275 steps per epoch; our 3200-image training set has 16
     assert r.moving_mean[19] == pytest.approx(1 - 0.99 ** 20, abs=0.05)  # about 0.18 of the true 1
     r9 = batch_norm.running_estimate(0.9, 200, 400, 400)
     assert r9.moving_mean[19] == pytest.approx(1 - 0.9 ** 20, abs=0.05)  # about 0.88
@@ -208,3 +208,56 @@ def test_the_printed_accuracies_of_in_practice_are_validation_accuracies():
     assert "test accuracy after each epoch" not in text
     assert "train 3200, validation 800, test 1000" in text
     assert text.count("test accuracy") == 1  # the one reading, after the choice
+
+
+# --- issue 16 item 2: the biased moving variance, and why batch norm helps ----------------------
+
+def _text():
+    return "\n".join("".join(c["source"]) for c in _cells())
+
+
+def test_the_bias_of_the_batch_variance_in_numbers():
+    """'The moving variance is biased low': 7/8 * 4 = 3.5; the worked batch's variance 3.5 divided
+    by m and 14/3 = 4.6667 divided by m - 1; the inference scale about 7 % at 8, under 2 % at 32."""
+    assert 7 / 8 * 4 == 3.5
+    assert f"{np.var(X4):.4f}" == "3.5000" and f"{np.var(X4, ddof=1):.4f}" == "4.6667"
+    assert f"{14 / 3:.3f}" == "4.667"
+    results = {m: batch_norm.variance_bias(m) for m in (2, 4, 8, 16, 32, 64, 200)}
+    for m, r in results.items():
+        assert abs(r.settled - r.expected) <= 0.11, m  # "to within about 0.1 at every batch size"
+        assert abs(r.inference_rms - math.sqrt(m / (m - 1))) < 0.03, m
+    assert 0.065 < results[8].inference_rms - 1 < 0.075 and 0.065 < math.sqrt(8 / 7) - 1 < 0.075
+    assert results[32].inference_rms < 1.02 and math.sqrt(32 / 31) < 1.02
+    assert results[200].inference_rms < 1.005
+    assert f"{results[8].settled:.2f}" == "3.48"  # the explorer's 'around 3.5' at batch size 8
+
+
+def test_keras_copies_the_biased_variance_with_momentum_0(keras):
+    layer = keras.layers.BatchNormalization(momentum=0.0)
+    layer(X4, training=True)
+    assert f"{float(layer.moving_variance[0]):.4f}" == "3.5000"
+
+
+def test_exercise_5_batches_of_4():
+    r = batch_norm.variance_bias(4)
+    assert r.expected == 3.0
+    assert f"{r.settled:.2f}" == "2.97" and f"{r.inference_rms:.3f}" == "1.162"
+    assert f"{math.sqrt(4 / 3):.3f}" == "1.155"
+    # the corrected update's input m/(m-1) * sigma_B^2 has mean sigma^2 = 4
+    rng = np.random.default_rng(0)
+    batches = rng.normal(1, 2, size=(20_000, 4))
+    assert np.mean(batches.var(axis=1) * 4 / 3) == pytest.approx(4.0, rel=0.02)
+    text = " ".join(_text().split())
+    for quoted in ("measures 2.97", "$\\sqrt{4/3} \\approx 1.155$; measured 1.162"):
+        assert quoted in text
+
+
+def test_internal_covariate_shift_is_the_motivation_not_a_fact():
+    """Issue 16: the chapter states ICS as the original framing, with Santurkar et al.'s evidence in
+    the main path, and never as the mechanism."""
+    main = "\n".join("".join(c["source"]) for c in _main_path())
+    assert "### Why does it help?" in main and "{cite}`santurkar2018`" in main
+    why = main[main.index("### Why does it help?"):main.index("### The choice, and the test set")]
+    assert "{cite}`ioffe2015`" in why and "hypothesis" in why and "not an established" in why
+    intro = "".join(_cells()[0]["source"])
+    assert "and those move" not in intro and "internal covariate shift" not in intro.lower()

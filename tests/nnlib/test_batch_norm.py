@@ -107,6 +107,58 @@ def test_running_estimate_follows_the_true_statistics():
     assert slow.moving_mean[199] < 0.5  # 0.999 has averaged only ~18 % of its way from 0
 
 
+def test_running_estimate_is_update_moving_step_by_step():
+    """The loop runs on float32 scalars for speed; it must equal update_moving bit for bit."""
+    f32 = np.float32
+    r = batch_norm.running_estimate(0.9, 8, 300, 150, seed=3)
+    true_mean = np.where(np.arange(300) < 150, 1.0, 3.0).astype(f32)
+    X = (np.random.default_rng(3).standard_normal((300, 8)) * 2.0).astype(f32) + true_mean[:, None]
+    bmean = X.mean(axis=1, dtype=f32)
+    bvar = np.square(X - bmean[:, None]).mean(axis=1, dtype=f32)
+    np.testing.assert_array_equal(bmean, r.batch_mean)
+    moving = np.array([0, 1], f32)
+    for t in range(300):
+        moving = batch_norm.update_moving(moving, np.array([bmean[t], bvar[t]], f32), 0.9)
+        assert (moving[0], moving[1]) == (r.moving_mean[t], r.moving_var[t])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_variance_bias_settles_at_m_minus_1_over_m_and_scales_inference(seed):
+    """Chapter 10: the moving variance of a variance-4 feature settles at (m-1)/m * 4, and the
+    inference output's root mean square is about sqrt(m/(m-1)), against 1 in training mode."""
+    for m in (2, 4, 8, 16, 32, 64, 200):
+        r = batch_norm.variance_bias(m, seed=seed)
+        assert r.expected == (m - 1) / m * 4
+        assert abs(r.settled - r.expected) < 0.15, (m, r)
+        assert abs(r.inference_rms / np.sqrt(m / (m - 1)) - 1) < 0.04, (m, r)
+    small, large = batch_norm.variance_bias(8, seed=seed), batch_norm.variance_bias(200, seed=seed)
+    assert small.settled < 3.6 < 3.9 < large.settled  # the bias is visible at 8, gone at 200
+
+
+def test_variance_bias_inference_rms_matches_a_batch_norm_layer_on_fresh_data():
+    """inference_rms is the exact mean square over fresh inputs; a BatchNorm layer on many fresh
+    draws, with the statistics of the last step, agrees."""
+    r = batch_norm.running_estimate(0.99, 8, 1500, shift_at=1500)
+    layer = batch_norm.BatchNorm(1)
+    layer.moving_mean, layer.moving_variance = r.moving_mean[-1:], r.moving_var[-1:]
+    fresh = (np.random.default_rng(5).standard_normal((200_000, 1)) * 2 + 1).astype(np.float32)
+    measured = np.sqrt(np.mean(layer.forward(fresh, training=False).astype(np.float64) ** 2))
+    exact = np.sqrt((4 + (1 - float(r.moving_mean[-1])) ** 2) / (float(r.moving_var[-1]) + 1e-3))
+    assert measured == pytest.approx(exact, rel=0.01)
+    one = batch_norm.variance_bias(8, num_steps=1500, burn_in=1499)
+    assert one.inference_rms == pytest.approx(exact, rel=1e-6)
+
+
+def test_keras_moving_variance_is_the_biased_batch_variance(keras):
+    """Chapter 10: Keras 3 applies no Bessel correction to moving_variance (momentum 0 copies it)."""
+    layer = keras.layers.BatchNormalization(momentum=0.0)
+    batch = X[:8]
+    layer(batch, training=True)
+    got = np.asarray(layer.moving_variance)
+    np.testing.assert_allclose(got, batch.var(axis=0), rtol=1e-5)
+    assert np.all(np.abs(got - batch.var(axis=0, ddof=1)) > 1e-3 * batch.var(axis=0))
+
+
 @pytest.mark.parametrize("call, match", [
     (lambda: batch_norm.BatchNorm(3, momentum=1.0), "momentum must be a number in \\[0, 1\\), got 1.0"),
     (lambda: batch_norm.BatchNorm(3, momentum="0.9"), "momentum"),
@@ -120,6 +172,9 @@ def test_running_estimate_follows_the_true_statistics():
     (lambda: batch_norm.normalize(np.ones((2, 3)), np.zeros(2), np.ones(3), np.ones(3), np.zeros(3)),
      "mean must have shape"),
     (lambda: batch_norm.running_estimate(batch_size=0), "batch_size must be an integer >= 1, got 0"),
+    (lambda: batch_norm.variance_bias(1), "batch_size must be >= 2"),
+    (lambda: batch_norm.variance_bias(8, num_steps=100, burn_in=100), "burn_in must be < num_steps"),
+    (lambda: batch_norm.variance_bias(8, momentum=1.0), "momentum must be a number in"),
 ])
 def test_bad_input_raises_a_clear_value_error(call, match):
     with pytest.raises(ValueError, match=match):
@@ -185,3 +240,24 @@ def test_chapter_10_deep_sigmoid_accuracies_do_not_depend_on_last_bits():
     runs = [batch_norm.train_sigmoid_network(Xt, y, X_val, y_val, widths=(50,) * 6, bn=True, momentum=0.9,
                                              lr=1.0, batch_size=100, num_epochs=5) for Xt in (X, nudged)]
     assert [f"{a:.3f}" for a in runs[0]] == [f"{a:.3f}" for a in runs[1]], runs
+
+
+def test_variance_bias_figure_draws_the_measured_points_and_both_curves():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from nnlib.plots import batch_norm as plots_bn
+
+    results = [batch_norm.variance_bias(m, num_steps=400, burn_in=200) for m in (2, 8, 64)]
+    fig = plots_bn.variance_bias_figure(results)
+    ax0, ax1 = fig.axes
+    points = [line for line in ax0.get_lines() if line.get_marker() == "o"][0]
+    np.testing.assert_array_equal(points.get_ydata(), [r.settled for r in results])
+    rms = [line for line in ax1.get_lines() if line.get_marker() == "o"][0]
+    np.testing.assert_array_equal(rms.get_ydata(), [r.inference_rms for r in results])
+    curve = [line for line in ax0.get_lines() if "(m-1)/m" in line.get_label()][0]
+    x, y = curve.get_data()
+    np.testing.assert_allclose(y, (x - 1) / x * 4)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
