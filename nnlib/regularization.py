@@ -1,4 +1,5 @@
-"""L1 and L2 weight penalties, and note 000's circle example (chapter 11: overfitting and regularization).
+"""L1 and L2 weight penalties, note 000's circle example, dropout, weight decay and early stopping
+(chapter 11: overfitting and regularization).
 
 A regularized loss adds a penalty on the weights to the data loss::
 
@@ -14,6 +15,11 @@ The example of note 000 (the course code's ``generateds.py``/``forward.py``/``ba
 :func:`circle_data` and a 2-11-1 network; :func:`train_circle_nets` trains one per penalty at once,
 in float32 numpy, stacked along a leading "model" axis: that makes the note's 40000 Adam steps
 affordable inside a notebook.
+
+The rest of the chapter uses the 8x8 digits: :func:`dropout` (inverted, as
+``keras.layers.Dropout``), the SGD identity "L2 is weight decay" (:func:`sgd_l2_step`,
+:func:`sgd_decay_step`), one-pixel shifts (:func:`shift_images`) and :func:`train_digits`, a
+64-hidden-10 network with dropout, L2, AdamW's decoupled decay and early stopping.
 """
 from __future__ import annotations
 
@@ -25,7 +31,9 @@ from .portable import matmul, power
 
 __all__ = ["l1_penalty", "l2_penalty", "l1_grad", "l2_grad", "penalty", "penalty_grad",
            "keras_l2_from_tf1", "l1_minimizer", "l2_minimizer", "circle_data", "init_circle_net",
-           "circle_forward", "train_circle_nets", "circle_metrics", "PENALTIES"]
+           "circle_forward", "train_circle_nets", "circle_metrics", "PENALTIES", "dropout_mask",
+           "dropout", "sgd_l2_step", "sgd_decay_step", "shift_images", "random_shifts",
+           "init_digits_net", "digits_logits", "digits_eval", "train_digits", "OPTIMIZERS"]
 
 F32 = np.float32
 PENALTIES = ("none", "l1", "l2")
@@ -294,3 +302,194 @@ def circle_metrics(params, X, y, penalties=None):
                for i, (k, l) in enumerate(_specs(penalties))]
         result["loss"] = mse + np.array(pen, F32)
     return result
+
+
+# --- dropout, decoupled weight decay, early stopping, augmentation (chapter 11, issue 16) ------
+
+def _rate(p):
+    p = _check.non_negative_number("p", p)
+    if p >= 1:
+        raise ValueError(f"p must be a drop rate in [0, 1), got {p!r}")
+    return p
+
+
+def dropout_mask(shape, p, seed=0):
+    """A keep-mask for inverted dropout: each entry True with probability ``1 - p`` (chapter 11)."""
+    p = _rate(p)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(
+        _check.non_negative_int("seed", seed))
+    return rng.random(shape) >= p
+
+
+def dropout(x, p, mask=None, training=True, seed=0):
+    """Inverted dropout (chapter 11): in training ``x / (1 - p)`` where ``mask`` keeps, else 0;
+    at inference (``training=False``) the identity.
+
+    In float32, as ``keras.layers.Dropout``: ``x`` times the float32 of ``1 / (1 - p)``, then
+    zeros where dropped. Without ``mask`` one is drawn by :func:`dropout_mask` with ``seed``.
+    """
+    x = _check.finite_array("x", x)
+    p = _rate(p)
+    if not training or p == 0:
+        return x
+    if mask is None:
+        mask = dropout_mask(x.shape, p, seed)
+    mask = np.asarray(mask)
+    if mask.shape != x.shape or mask.dtype != bool:
+        raise ValueError(f"mask must be a boolean array of shape {x.shape!r}, got "
+                         f"{mask.dtype} {mask.shape!r}")
+    return np.where(mask, x * F32(1 / (1 - p)), F32(0))
+
+
+def sgd_l2_step(w, g, lr, lam):
+    """One SGD step on data gradient ``g`` plus ``L2(lam)``'s: ``w - lr*(g + 2*lam*w)`` (chapter 11)."""
+    w, g = _check.finite_array("w", w), _check.finite_array("g", g)
+    lr = F32(_check.positive_number("lr", lr))
+    return w - lr * (g + F32(2) * _lam(lam) * w)
+
+
+def sgd_decay_step(w, g, lr, lam):
+    """The same step written as weight decay: ``(1 - 2*lr*lam)*w - lr*g`` (chapter 11)."""
+    w, g = _check.finite_array("w", w), _check.finite_array("g", g)
+    lr = F32(_check.positive_number("lr", lr))
+    return (F32(1) - F32(2) * lr * _lam(lam)) * w - lr * g
+
+
+def shift_images(X, dx, dy, side=8):
+    """Square images (rows of ``X``, ``side`` x ``side``) moved ``dx`` pixels right and ``dy``
+    down, zeros shifted in (chapter 11)."""
+    X = _check.finite_array("X", X)
+    side = _check.positive_int("side", side)
+    if X.ndim != 2 or X.shape[1] != side * side:
+        raise ValueError(f"X must have shape (n, {side * side}), got {X.shape!r}")
+    dx, dy = int(dx), int(dy)
+    if abs(dx) >= side or abs(dy) >= side:
+        raise ValueError(f"dx and dy must be below {side} in size, got {dx} and {dy}")
+    img = X.reshape(-1, side, side)
+    out = np.zeros_like(img)
+    out[:, max(dy, 0):side + min(dy, 0), max(dx, 0):side + min(dx, 0)] = \
+        img[:, max(-dy, 0):side - max(dy, 0), max(-dx, 0):side - max(dx, 0)]
+    return out.reshape(X.shape)
+
+
+def random_shifts(X, seed=0, side=8):
+    """Each image moved by its own random (dx, dy) in {-1, 0, 1}², one-pixel augmentation (chapter 11)."""
+    X = _check.finite_array("X", X)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(
+        _check.non_negative_int("seed", seed))
+    d = rng.integers(-1, 2, size=(len(X), 2))
+    out = np.empty_like(X)
+    for dx in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            rows = (d[:, 0] == dx) & (d[:, 1] == dy)
+            if rows.any():
+                out[rows] = shift_images(X[rows], dx, dy, side)
+    return out
+
+
+OPTIMIZERS = ("sgd", "adam", "adamw")
+
+
+def init_digits_net(hidden=64, seed=0):
+    """A 64-``hidden``-10 ReLU network, Glorot-uniform weights and zero biases, as Keras's Dense (chapter 11)."""
+    hidden = _check.positive_int("hidden", hidden)
+    rng = np.random.default_rng(_check.non_negative_int("seed", seed))
+    net = {}
+    for name, (n_in, n_out) in (("1", (64, hidden)), ("2", (hidden, 10))):
+        r = np.sqrt(6.0 / (n_in + n_out))
+        net["w" + name] = rng.uniform(-r, r, (n_in, n_out)).astype(F32)
+        net["b" + name] = np.zeros(n_out, F32)
+    return net
+
+
+def digits_logits(net, X):
+    """The logits of :func:`init_digits_net`'s network at inference (dropout off) (chapter 11)."""
+    from .portable import dot
+
+    X = _check.finite_array("X", X)
+    return dot(np.maximum(dot(X, net["w1"]) + net["b1"], F32(0)), net["w2"]) + net["b2"]
+
+
+def digits_eval(net, X, y):
+    """``(mean cross-entropy, accuracy)`` of the network on ``X, y`` (chapter 11)."""
+    from .softmax import _cross_entropy_and_grad
+
+    z = digits_logits(net, X)
+    loss, _ = _cross_entropy_and_grad(z, np.asarray(y))
+    return loss, float(np.mean(z.argmax(axis=1) == np.asarray(y)))
+
+
+def train_digits(X, y, X_val, y_val, hidden=64, optimizer="sgd", lr=0.1, num_epochs=30,
+                 batch_size=32, p=0.0, lam=0.0, weight_decay=0.0, augment=False, patience=None,
+                 record_train=False, seed=0):
+    """Train a 64-``hidden``-10 ReLU net on the 8x8 digits with softmax cross-entropy (chapter 11).
+
+    Regularizers: dropout at rate ``p`` on the hidden layer (:func:`dropout`), ``L2(lam)`` on both
+    weight matrices added to the gradient, AdamW's decoupled ``weight_decay`` (``optimizer`` is
+    'sgd', 'adam' or 'adamw': chapter 8's :mod:`nnlib.optimizers` rules), one-pixel
+    :func:`random_shifts` of every batch (``augment``), and early stopping: with ``patience``,
+    stop once the validation loss has not improved for that many epochs and return the best
+    epoch's weights. Products are :func:`nnlib.portable.dot`'s, so runs are the same bits on
+    every CPU. Returns a dict: ``net`` (final, or best with ``patience``), ``history`` (per
+    epoch: training loss (dropout off; NaN unless ``record_train``), validation loss, validation accuracy), ``best_epoch``, ``epochs_run``,
+    ``state`` (the optimizer's state per weight, after the last step).
+    """
+    from .optimizers import SGD, AdamW
+    from .portable import dot
+    from .portable import exp
+
+    X, X_val = _check.finite_array("X", X), _check.finite_array("X_val", X_val)
+    y, y_val = np.asarray(y), np.asarray(y_val)
+    optimizer = _check.one_of("optimizer", optimizer, OPTIMIZERS)
+    lr = F32(_check.positive_number("lr", lr))
+    num_epochs = _check.non_negative_int("num_epochs", num_epochs)
+    batch_size = _check.batch_size(batch_size, len(X))
+    p, lam = _rate(p), _lam(lam)
+    wd = _check.non_negative_number("weight_decay", weight_decay)
+    if wd and optimizer != "adamw":
+        raise ValueError(f"weight_decay needs optimizer='adamw', got {optimizer!r}")
+    if patience is not None:
+        patience = _check.positive_int("patience", patience)
+    rule = {"sgd": SGD(), "adam": Adam(), "adamw": AdamW(weight_decay=wd)}[optimizer]
+    net = init_digits_net(hidden, seed)
+    state = {k: rule.init(v) for k, v in net.items()}
+    rng = np.random.default_rng(_check.non_negative_int("seed", seed) + 1000)
+    scale = F32(1 / (1 - p)) if p else None
+    history, best, best_loss, best_epoch, t = [], None, np.inf, 0, 0
+    for epoch in range(1, num_epochs + 1):
+        order = rng.permutation(len(X))
+        for s in range(0, len(X), batch_size):
+            idx = order[s:s + batch_size]
+            xb = random_shifts(X[idx], rng) if augment else X[idx]
+            z1 = dot(xb, net["w1"]) + net["b1"]
+            h = np.maximum(z1, F32(0))
+            if p:
+                keep = rng.random(h.shape) >= p
+                h = np.where(keep, h * scale, F32(0))
+            z2 = dot(h, net["w2"]) + net["b2"]
+            e = exp(z2 - z2.max(axis=1, keepdims=True))   # softmax - onehot, over the batch
+            dz = e / e.sum(axis=1, keepdims=True)
+            dz[np.arange(len(idx)), y[idx]] -= F32(1)
+            dz /= F32(len(idx))
+            grads = {"w2": dot(h.T, dz), "b2": dz.sum(axis=0)}
+            dh = dot(dz, net["w2"].T)
+            if p:
+                dh = np.where(keep, dh * scale, F32(0))
+            dh = dh * (z1 > 0)
+            grads["w1"], grads["b1"] = dot(xb.T, dh), dh.sum(axis=0)
+            t += 1
+            for k in net:
+                g = grads[k]
+                if lam and k[0] == "w":
+                    g = g + F32(2) * lam * net[k]
+                net[k], state[k] = rule.step(net[k], g.astype(F32), state[k], t, lr)
+        val_loss, val_acc = digits_eval(net, X_val, y_val)
+        train_loss = digits_eval(net, X, y)[0] if record_train else np.nan
+        history.append((train_loss, val_loss, val_acc))
+        if val_loss < best_loss:
+            best_loss, best_epoch = val_loss, epoch
+            best = {k: v.copy() for k, v in net.items()}
+        elif patience is not None and epoch - best_epoch >= patience:
+            break
+    return {"net": best if patience is not None else net, "history": history,
+            "best_epoch": best_epoch, "epochs_run": len(history), "state": state}

@@ -7,7 +7,8 @@ from .. import explore
 from . import COLORS, finish_axes, new_figure
 
 __all__ = ["circle_data_figure", "boundary_figure", "minimizer_figure", "weight_histogram_figure",
-           "steps_figure", "explorer"]
+           "steps_figure", "dropout_mean_figure", "decay_ratio_figure", "early_stopping_figure",
+           "dropout_sweep_figure", "explorer"]
 
 
 def _points(ax, X, y, alpha=0.8, size=12, circle=False):
@@ -86,6 +87,62 @@ def steps_figure(X, y, xx, yy, probs_by_step, steps, titles):
             handles.append(Line2D([], [], color=color, lw=1.3, label=f"{step} steps"))
         ax.set_title(title, fontsize=10)
         ax.legend(handles=handles, fontsize=7, loc="upper right")
+    return fig
+
+
+def dropout_mean_figure(counts, errors, p):
+    """The largest relative error of the mean of dropout's outputs against the number of masks,
+    with the standard error sqrt(p/(1 - p)/k) of one entry (chapter 11)."""
+    fig, (ax,) = new_figure(1, width=6.0, height=3.4)
+    counts = np.asarray(counts, float)
+    ax.loglog(counts, errors, "o-", c=COLORS[0], ms=4, label="largest |mean / x − 1| over 8 inputs")
+    ax.loglog(counts, np.sqrt(p / (1 - p) / counts), "--", c="0.4", lw=1,
+              label=f"one standard error, √(p/(1−p)/k), p = {p:g}")
+    finish_axes(ax, "lower left", 8, xlabel="number of masks k",
+                title="the average of inverted dropout's outputs tends to the input", title_size=10)
+    return fig
+
+
+def decay_ratio_figure(ratios, labels):
+    """Histograms (log x) of how strongly an L2 penalty decays each weight under Adam, relative
+    to AdamW's decoupled decay of the same strength (1 = the same), per layer (chapter 11)."""
+    fig, (ax,) = new_figure(1, width=7.0, height=3.4)
+    r_all = np.concatenate([np.ravel(r) for r in ratios])
+    bins = np.logspace(np.floor(np.log10(r_all.min())), np.ceil(np.log10(r_all.max())), 41)
+    for k, (r, label) in enumerate(zip(ratios, labels)):
+        ax.hist(np.ravel(r), bins=bins, color=COLORS[k], alpha=0.6, label=label)
+    ax.set_xscale("log")
+    ax.axvline(1, c="0.3", lw=1, ls="--")
+    finish_axes(ax, "upper left", 8, grid=None, xlabel="decay per step, L2 under Adam ÷ AdamW",
+                ylabel="weights", title="Adam divides the L2 pull by √v̂: each weight decays "
+                "at its own rate", title_size=10)
+    return fig
+
+
+def early_stopping_figure(history, best_epoch, patience):
+    """Training and validation loss per epoch, the best epoch and where patience stopped (chapter 11)."""
+    fig, (ax,) = new_figure(1, width=6.5, height=3.4)
+    hist = np.asarray(history)
+    epochs = np.arange(1, len(hist) + 1)
+    ax.plot(epochs, hist[:, 0], c=COLORS[0], label="training loss")
+    ax.plot(epochs, hist[:, 1], c=COLORS[1], label="validation loss")
+    ax.axvline(best_epoch, c=COLORS[2], lw=1.2, label=f"best validation loss (epoch {best_epoch})")
+    ax.axvline(len(hist), c="0.4", lw=1, ls="--", label=f"stopped: {patience} epochs without a new best")
+    finish_axes(ax, "upper right", 8, xlabel="epoch", ylabel="cross-entropy",
+                title="early stopping with patience", title_size=10)
+    return fig
+
+
+def dropout_sweep_figure(rates, accs):
+    """Validation accuracy against the dropout rate, one line per seed and their mean (chapter 11)."""
+    fig, (ax,) = new_figure(1, width=5.5, height=3.4)
+    accs = np.asarray(accs)
+    for k, a in enumerate(accs.T):
+        ax.plot(rates, a, "o-", c=COLORS[k % len(COLORS)], ms=4, lw=1, alpha=0.6, label=f"seed {k}")
+    ax.plot(rates, accs.mean(axis=1), "s-", c="k", ms=5, lw=2, label="mean")
+    ax.set_xticks(rates)
+    finish_axes(ax, "lower left", 8, xlabel="dropout rate p", ylabel="validation accuracy",
+                title="dropout on the digits, chosen on validation", title_size=10)
     return fig
 
 

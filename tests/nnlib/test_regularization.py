@@ -144,6 +144,7 @@ def test_training_is_the_plain_loop_bit_for_bit(data, n, penalties, batch_size, 
 
 
 _X, _Y = np.zeros((10, 2)), np.zeros((10, 1))
+_D, _L = np.zeros((10, 64), np.float32), np.arange(10)
 
 
 @pytest.mark.parametrize("call,match", [
@@ -157,7 +158,157 @@ _X, _Y = np.zeros((10, 2)), np.zeros((10, 1))
     (lambda: reg.train_circle_nets(_X, _Y, [], num_steps=1), "penalties must list at least one"),
     (lambda: reg.train_circle_nets(_X, _Y, [("l2",)]), r"penalties must be a list of \(kind, lam\) pairs"),
     (lambda: reg.train_circle_nets(_X, _Y, [("l2", 0.1)], lr=0), "lr must be a finite number > 0, got 0.0"),
+    (lambda: reg.dropout(np.ones(3), 1.0), r"p must be a drop rate in \[0, 1\), got 1.0"),
+    (lambda: reg.dropout(np.ones(3), -0.1), r"p must be a finite number >= 0, got -0.1"),
+    (lambda: reg.dropout(np.ones(3), 0.5, mask=np.ones(2, bool)), "mask must be a boolean array of shape"),
+    (lambda: reg.dropout_mask((3,), 1.5), r"p must be a drop rate in \[0, 1\)"),
+    (lambda: reg.sgd_l2_step(np.ones(2), np.ones(2), 0, 0.1), "lr must be a finite number > 0"),
+    (lambda: reg.sgd_decay_step(np.ones(2), np.ones(2), 0.1, -1), "lam must be a finite number >= 0"),
+    (lambda: reg.shift_images(np.zeros((2, 63)), 1, 0), r"X must have shape \(n, 64\)"),
+    (lambda: reg.shift_images(np.zeros((2, 64)), 8, 0), "dx and dy must be below 8"),
+    (lambda: reg.init_digits_net(hidden=0), "hidden must be an integer >= 1, got 0"),
+    (lambda: reg.train_digits(_D, _L, _D, _L, batch_size=10, optimizer="sgdw"), "optimizer must be one of"),
+    (lambda: reg.train_digits(_D, _L, _D, _L, batch_size=10, weight_decay=0.1), "weight_decay needs optimizer='adamw'"),
+    (lambda: reg.train_digits(_D, _L, _D, _L, batch_size=10, patience=0), "patience must be an integer >= 1, got 0"),
+    (lambda: reg.train_digits(_D, _L, _D, _L, batch_size=10, p=1), r"p must be a drop rate in \[0, 1\)"),
 ])
 def test_bad_arguments_raise_value_error(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# --- dropout, SGD's L2 = weight decay, AdamW, early stopping, shifts (issue 16) ---------------
+
+@pytest.mark.parametrize("p", [0.1, 0.2, 0.5, 0.75])
+def test_dropout_matches_keras_given_its_mask(tf, p):
+    """Keras's Dropout in training: x times float32(1/(1-p)) where kept, 0 elsewhere. Its mask is
+    read off its output (the input has no zeros); nnlib with that mask gives the same bits, and
+    both are the identity at inference."""
+    import keras
+
+    x = np.random.default_rng(7).uniform(0.1, 2.0, (16, 32)).astype(np.float32)
+    layer = keras.layers.Dropout(p, seed=11)
+    theirs = layer(x, training=True).numpy()
+    mask = theirs != 0
+    assert 0 < mask.mean() < 1
+    np.testing.assert_array_equal(reg.dropout(x, p, mask=mask), theirs)
+    np.testing.assert_array_equal(layer(x, training=False).numpy(), x)
+    np.testing.assert_array_equal(reg.dropout(x, p, training=False), x)
+    np.testing.assert_array_equal(reg.dropout(x, 0.0), x)
+
+
+def test_dropout_is_unbiased_and_keeps_one_minus_p():
+    x = np.linspace(0.5, 1.5, 8, dtype=np.float32)
+    k, p = 20000, 0.5
+    masks = reg.dropout_mask((k, 8), p, seed=3)
+    assert abs(masks.mean() - (1 - p)) < 4 * np.sqrt(p * (1 - p) / masks.size)
+    out = reg.dropout(np.broadcast_to(x, masks.shape), p, mask=masks)
+    se = np.sqrt(p / (1 - p) / k)
+    assert np.abs(out.mean(axis=0) / x - 1).max() < 4 * se
+    assert out.dtype == np.float32 and set(np.unique(out[:, 0])) == {0, np.float32(x[0]) * np.float32(2)}
+
+
+def test_sgd_l2_is_weight_decay_to_rounding():
+    """w - lr (g + 2 lam w) and (1 - 2 lr lam) w - lr g: equal in exact arithmetic; in float32
+    within 2 ulp of the weight's size (one multiply-add's rounding each)."""
+    rng = np.random.default_rng(0)
+    w = rng.normal(0, 0.3, (64, 32)).astype(np.float32)
+    g = rng.normal(0, 0.1, w.shape).astype(np.float32)
+    a, b = reg.sgd_l2_step(w, g, 0.1, 1e-3), reg.sgd_decay_step(w, g, 0.1, 1e-3)
+    ulp = np.spacing(np.maximum(np.abs(w), np.abs(a)))
+    assert (np.abs(a - b) <= 2 * ulp).all() and (a != b).any()
+    exact = w.astype(np.float64) - 0.1 * (g.astype(np.float64) + 2 * 1e-3 * w.astype(np.float64))
+    np.testing.assert_allclose(b, exact, rtol=0, atol=2 * ulp.max())
+
+
+def test_sgd_l2_matches_keras_sgd_with_a_penalty(tf):
+    """The L2 step is Keras's: SGD on loss + L2(lam) gives w - lr (g + 2 lam w)."""
+    import keras
+
+    rng = np.random.default_rng(1)
+    w0 = rng.normal(size=(5, 3)).astype(np.float32)
+    g = rng.normal(size=(5, 3)).astype(np.float32)
+    var = tf.Variable(w0)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(var * g) + keras.regularizers.L2(1e-2)(var)
+    keras.optimizers.SGD(0.1).apply_gradients([(tape.gradient(loss, var), var)])
+    np.testing.assert_allclose(reg.sgd_l2_step(w0, g, 0.1, 1e-2), var.numpy(), rtol=0, atol=1e-7)
+
+
+def test_shift_images_moves_pixels_and_fills_zeros():
+    X = np.arange(1, 65, dtype=np.float32)[None]
+    img = X.reshape(8, 8)
+    right = reg.shift_images(X, 1, 0).reshape(8, 8)
+    np.testing.assert_array_equal(right[:, 1:], img[:, :-1])
+    assert (right[:, 0] == 0).all()
+    up = reg.shift_images(X, 0, -1).reshape(8, 8)
+    np.testing.assert_array_equal(up[:-1], img[1:])
+    assert (up[-1] == 0).all()
+    np.testing.assert_array_equal(reg.shift_images(X, 0, 0), X)
+    Xs = np.tile(X, (50, 1))
+    out = reg.random_shifts(Xs, seed=0)
+    assert out.shape == Xs.shape and len({tuple(r) for r in out}) > 1
+
+
+@pytest.fixture(scope="module")
+def digits():
+    from nnlib import data
+
+    return data.digits_with_validation()
+
+
+def test_train_digits_is_deterministic_and_learns(digits):
+    X, y, Xv, yv, _, _ = digits
+    a = reg.train_digits(X, y, Xv, yv, hidden=16, batch_size=128, num_epochs=3, lr=0.2, seed=1)
+    b = reg.train_digits(X, y, Xv, yv, hidden=16, batch_size=128, num_epochs=3, lr=0.2, seed=1)
+    for k in a["net"]:
+        np.testing.assert_array_equal(a["net"][k], b["net"][k])
+    assert a["history"][-1][2] > 0.5 and a["history"][-1][1] < a["history"][0][1]
+    loss, acc = reg.digits_eval(a["net"], Xv, yv)
+    assert (loss, acc) == a["history"][-1][1:]
+
+
+def test_train_digits_one_step_is_the_plain_computation(digits):
+    """One full-batch SGD step with L2: the gradient of cross-entropy + lam * sum w^2, by hand."""
+    from nnlib.softmax import _cross_entropy_and_grad
+
+    X, y, Xv, yv, _, _ = digits
+    X, y = X[:64], y[:64]
+    r = reg.train_digits(X, y, Xv, yv, hidden=8, batch_size=64, num_epochs=1, lr=0.1, lam=0.01, seed=2)
+    net = reg.init_digits_net(8, 2)
+    order = np.random.default_rng(2 + 1000).permutation(64)
+    xb, yb = X[order], y[order]
+    z1 = xb @ net["w1"] + net["b1"]
+    h = np.maximum(z1, 0)
+    _, dz = _cross_entropy_and_grad(h @ net["w2"] + net["b2"], yb)
+    dh = (dz @ net["w2"].T) * (z1 > 0)
+    grads = {"w1": xb.T @ dh + 0.02 * net["w1"], "b1": dh.sum(0),
+             "w2": h.T @ dz + 0.02 * net["w2"], "b2": dz.sum(0)}
+    for k in net:
+        np.testing.assert_allclose(r["net"][k], net[k] - 0.1 * grads[k], rtol=0, atol=1e-6)
+
+
+def test_adamw_decays_uniformly_and_adam_l2_does_not(digits):
+    """A weight with no data gradient (an always-dark pixel's): AdamW shrinks it by (1 - lr wd)
+    per step, Adam + L2 moves it by about lr per step, whatever lam is."""
+    X, y, Xv, yv, _, _ = digits
+    dead = (X == 0).all(axis=0)
+    assert dead.any()
+    kw = dict(hidden=16, batch_size=128, num_epochs=2, lr=0.003, seed=0)
+    w0 = reg.init_digits_net(16, 0)["w1"][dead]
+    adamw = reg.train_digits(X, y, Xv, yv, optimizer="adamw", weight_decay=2e-3, **kw)
+    steps = 2 * int(np.ceil(len(X) / 128))
+    np.testing.assert_allclose(adamw["net"]["w1"][dead], w0 * (1 - 0.003 * 2e-3) ** steps, rtol=1e-5)
+    adam = reg.train_digits(X, y, Xv, yv, optimizer="adam", lam=1e-3, **kw)
+    moved = np.abs(w0) - np.abs(adam["net"]["w1"][dead])
+    assert np.median(moved) > 0.5 * 0.003 * steps    # about lr per step, not 2 lr lam |w|
+
+
+def test_early_stopping_restores_the_best_epoch(digits):
+    X, y, Xv, yv, _, _ = digits
+    r = reg.train_digits(X, y, Xv, yv, hidden=16, batch_size=64, optimizer="adam", lr=0.03,
+                         num_epochs=40, patience=2, seed=0)
+    losses = [h[1] for h in r["history"]]
+    best = int(np.argmin(losses)) + 1
+    assert r["best_epoch"] == best and r["epochs_run"] == best + 2 < 40
+    assert reg.digits_eval(r["net"], Xv, yv)[0] == losses[best - 1]
