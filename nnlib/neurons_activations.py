@@ -8,18 +8,20 @@ hidden layers.
 """
 from __future__ import annotations
 
+import dataclasses
 import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import network, portable
+from . import network, portable, softmax
 from ._check import finite_array, non_negative_int, one_of, positive_int, positive_number
 
 __all__ = [
-    "NAMES", "sigmoid", "leaky_relu", "elu", "LEAKY_ALPHA", "ELU_ALPHA", "kernels", "get", "derivative",
+    "NAMES", "sigmoid", "leaky_relu", "elu", "LEAKY_ALPHA", "ELU_ALPHA", "prelu", "prelu_grad",
+    "RRELU_RANGE", "rrelu", "kernels", "get", "derivative",
     "keras_value_and_grad", "dense", "num_layers", "layer_shapes", "param_counts", "compose_linear",
-    "toy_regression", "init_mlp", "off_units", "DeadUnitRun", "train",
+    "toy_regression", "init_mlp", "off_units", "DeadUnitRun", "train", "train_many", "train_side_by_side",
 ]
 
 F32 = np.float32
@@ -106,6 +108,77 @@ def leaky_relu(z, alpha=LEAKY_ALPHA):
 def elu(z, alpha=ELU_ALPHA):
     """ELU: z for z > 0, alpha (e^z - 1) otherwise; it tends to -alpha as z -> -inf (chapter 1)."""
     return get("elu", alpha)[0](z)
+
+
+# --- a learned slope and a random slope: PReLU and RReLU ----------------------------------------
+
+#: RReLU's range of negative slopes in training, [1/8, 1/3], as PyTorch's ``RReLU``. Xu et al.
+#: (2015) divide z < 0 by a random divisor in [3, 8] and at inference by its mean 5.5 (slope 2/11);
+#: drawing the slope itself uniformly, as here, gives the mean slope 11/48 at inference.
+RRELU_RANGE = (1 / 8, 1 / 3)
+
+
+def _prelu_args(z, slope):
+    z, slope = finite_array("z", z), finite_array("slope", slope)
+    try:
+        np.broadcast_shapes(z.shape, slope.shape)
+    except ValueError:
+        raise ValueError(f"slope must broadcast against z (one slope per unit, the last axes of z), "
+                         f"got shapes {slope.shape} and {z.shape}") from None
+    return z, slope
+
+
+def prelu(z, slope):
+    """PReLU: z for z > 0, ``slope * z`` otherwise, the slope a parameter learned with the weights (chapter 1).
+
+    He et al. (2015) learn one slope per unit (or per channel); ``slope`` broadcasts against ``z``
+    as ``keras.layers.PReLU``'s ``alpha`` does (shape ``z.shape[1:]``: one per unit). Float32, the
+    bits of ``keras.layers.PReLU`` (which computes ``relu(z) - alpha * relu(-z)``).
+    """
+    z, slope = _prelu_args(z, slope)
+    return np.where(z > 0, z, slope * z).astype(F32)
+
+
+def prelu_grad(z, slope, upstream):
+    """``(dL/dz, dL/dslope)`` of PReLU, given ``upstream`` = dL/d output, shaped like ``z`` (chapter 1).
+
+    ``dL/dz = upstream * f'(z)`` with ``f'(z)`` 1 for z > 0, ``slope`` for z < 0 and 0 at z = 0
+    (TensorFlow's convention, as for ReLU); ``dL/dslope = sum(upstream * min(z, 0))`` over the
+    axes along which ``slope`` was broadcast (the batch), so it has the shape of ``slope``.
+    """
+    z, slope = _prelu_args(z, slope)
+    upstream = finite_array("upstream", upstream)
+    if upstream.shape != z.shape:
+        raise ValueError(f"upstream must have the shape of z {z.shape}, got {upstream.shape}")
+    dz = upstream * np.where(z > 0, ONE, np.where(z < 0, slope, F32(0)))
+    g = upstream * np.minimum(z, F32(0))
+    lead = g.ndim - slope.ndim
+    axes = tuple(range(lead)) + tuple(lead + k for k, n in enumerate(slope.shape) if n == 1 and g.shape[lead + k] != 1)
+    dslope = g.sum(axis=axes, keepdims=True).reshape(slope.shape) if axes else g.reshape(slope.shape)
+    return dz.astype(F32), dslope.astype(F32)
+
+
+def rrelu(z, lower=RRELU_RANGE[0], upper=RRELU_RANGE[1], training=False, seed=0):
+    """RReLU: z for z >= 0, ``a * z`` otherwise, with a random slope ``a`` in training (chapter 1).
+
+    In training (``training=True``) every entry of ``z`` gets its own slope drawn uniformly from
+    ``[lower, upper]`` by ``numpy.random.default_rng(seed)``, a new draw for every batch (pass a
+    new seed); at inference the slope is the mean, ``(lower + upper) / 2``, so the output is
+    deterministic (Xu et al. 2015, in PyTorch's form: see :data:`RRELU_RANGE`).
+    """
+    z = finite_array("z", z)
+    lower, upper = finite_array("lower", lower, np.float64), finite_array("upper", upper, np.float64)
+    if lower.ndim or upper.ndim or not 0 <= lower <= upper < 1:
+        raise ValueError(f"lower and upper must be numbers with 0 <= lower <= upper < 1, got "
+                         f"lower={float(lower) if not lower.ndim else lower!r}, "
+                         f"upper={float(upper) if not upper.ndim else upper!r}")
+    if not isinstance(training, bool):
+        raise ValueError(f"training must be True or False, got {training!r}")
+    if training:
+        a = np.random.default_rng(non_negative_int("seed", seed)).uniform(lower, upper, z.shape).astype(F32)
+    else:
+        a = F32((lower + upper) / 2)
+    return np.where(z >= 0, z, a * z).astype(F32)
 
 
 def kernels(name, alpha=None):
@@ -326,3 +399,136 @@ def train(X, y, net: network.Network, lr=0.01, num_steps=100, layer=0, frozen=0)
     network.train(X, y, net, lr, num_epochs=num_steps + 1, on_batch=record)
     return DeadUnitRun(np.array(losses, F32), np.array(off, F32), net, (diverged or [None])[0],
                        ever_off, now_off)
+
+
+def train_many(X, y, starts, lr=0.01, num_steps=100, layer=0, frozen=0) -> list[DeadUnitRun]:
+    """``[train(X, y, net, lr, num_steps, layer, frozen) for net in starts]``, the runs shared out
+    among forked workers, one per CPU (:func:`nnlib.optimizers.map_side_by_side`) (chapter 1).
+
+    Each run is the one :func:`train` makes alone, bit for bit (the workers run the same code on
+    the same data); only the weights travel back, and each run's ``net`` is rebuilt here.
+    ``frozen`` may also be a list, one entry per start.
+    """
+    from .optimizers import map_side_by_side
+
+    starts = list(starts) if isinstance(starts, (list, tuple)) else None
+    if not starts or not all(isinstance(n, network.Network) for n in starts):
+        raise ValueError("starts must be a non-empty list of nnlib.network.Network (see init_mlp)")
+    frozen = list(frozen) if isinstance(frozen, (list, tuple)) else [frozen] * len(starts)
+    if len(frozen) != len(starts):
+        raise ValueError(f"frozen must be an integer or one per start ({len(starts)}), got {len(frozen)}")
+    for net, f in zip(starts, frozen):  # the arguments' errors here, not in a worker
+        train(X, y, net, lr, 0, layer, f)
+
+    def one(job):
+        run = train(X, y, *job[:1], lr, num_steps, layer, job[1])
+        return dataclasses.replace(run, net=None), run.net.weights, run.net.biases
+
+    runs = []
+    for start, (run, weights, biases) in zip(starts, map_side_by_side(one, list(zip(starts, frozen)))):
+        net = start.copy()
+        net.weights, net.biases = weights, biases
+        runs.append(dataclasses.replace(run, net=net))
+    return runs
+
+
+def train_side_by_side(X, y, nets, lr=0.01, batch_size=None, num_epochs=1, seeds=None) -> None:
+    """:func:`nnlib.network.train` on several networks at once, in place: the same bits (chapters 1, 2).
+
+    Every network of ``nets`` (a list of :class:`nnlib.network.Network` with the same layer
+    sizes and loss, no normalization layers, built with ``dot=nnlib.portable.dot``; each may
+    have its own activation) is trained by plain mini-batch SGD exactly as
+    ``network.train(X, y, net, lr, batch_size, num_epochs, seed)`` would train it alone, with
+    ``seed`` its entry of ``seeds`` (default all 0) and ``lr`` its entry of ``lr`` when that is
+    a list (one rate per network): its own shuffles, its own batches. The
+    networks' weights are stacked and each step multiplies them all at once, adding the
+    products in the same order as :func:`nnlib.portable.dot`, so each network ends with the
+    bits it would have alone
+    (tests/nnlib/test_neurons_activations.py checks it); only the Python work of each step is
+    shared, which is most of the cost for small networks.
+    """
+    nets = list(nets) if isinstance(nets, (list, tuple)) else None
+    if not nets or not all(isinstance(n, network.Network) for n in nets):
+        raise ValueError("nets must be a non-empty list of nnlib.network.Network")
+    first = nets[0]
+    for k, n in enumerate(nets):
+        if n.sizes != first.sizes or n.loss != first.loss:
+            raise ValueError(f"nets[{k}] has sizes {n.sizes} and loss {n.loss!r}; nets[0] has "
+                             f"{first.sizes} and {first.loss!r}: they must agree")
+        if n.dot is not portable.dot or any(m is not None for m in n.norms):
+            raise ValueError(f"nets[{k}] must be built with dot=nnlib.portable.dot and no "
+                             f"normalization layers")
+    seeds = [0] * len(nets) if seeds is None else list(seeds)
+    if len(seeds) != len(nets):
+        raise ValueError(f"seeds must give one seed per network ({len(nets)}), got {len(seeds)}")
+    rngs = [np.random.default_rng(non_negative_int("seed", s)) for s in seeds]
+    X, y = first.check(X, y)
+    rates = list(lr) if isinstance(lr, (list, tuple)) else [lr] * len(nets)
+    if len(rates) != len(nets):
+        raise ValueError(f"lr must be a number or one per network ({len(nets)}), got {len(rates)}")
+    lr = np.array([F32(positive_number("lr", r)) for r in rates], F32)[:, None, None]
+    num_epochs = non_negative_int("num_epochs", num_epochs)
+    if batch_size is not None and non_negative_int("batch_size", batch_size) < 1:
+        raise ValueError(f"batch_size must be None (full batch) or an integer >= 1, got {batch_size!r}")
+    # runs of neighbouring networks with the same activation share one call of its kernels
+    groups, start = [], 0
+    for k in range(1, len(nets) + 1):
+        if k == len(nets) or (nets[k].activation, nets[k].alpha) != (nets[start].activation,
+                                                                      nets[start].alpha):
+            groups.append((slice(start, k), nets[start]._f, nets[start]._df))
+            start = k
+    Ws = [np.stack([n.weights[k] for n in nets]) for k in range(len(first.weights))]
+    bs = [np.stack([n.biases[k] for n in nets])[:, None, :] for k in range(len(first.weights))]
+    last, S = len(Ws) - 1, len(nets)
+
+    def matmul(A, B):
+        # portable.dot's products, stacked: einsum on C-contiguous float32 copies adds over k one
+        # product at a time, the order portable.dot uses (a strided operand would change it)
+        return np.einsum("sik,skj->sij", np.ascontiguousarray(A), np.ascontiguousarray(B),
+                         optimize=False)
+
+    def each(fn_index, *arrays):
+        out = np.empty_like(arrays[0])
+        for sl, *fns in groups:
+            out[sl] = fns[fn_index](*(a[sl] for a in arrays))
+        return out
+
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for _ in range(num_epochs):
+            if batch_size is None:
+                orders = [np.arange(len(X))] * S
+                step = len(X)
+            else:
+                orders = [rng.permutation(len(X)) for rng in rngs]
+                step = batch_size
+            for s in range(0, len(X), step):
+                idx = np.stack([o[s:s + step] for o in orders])
+                acts, zs = [X[idx]], []
+                for k in range(last + 1):
+                    z = matmul(acts[-1], Ws[k])
+                    z += bs[k]
+                    zs.append(z)
+                    acts.append(z if k == last else each(0, z))
+                out, yb, m = acts[-1], y[idx], idx.shape[1]
+                if first.loss == "softmax_ce":
+                    g = softmax.exp(softmax._log_softmax(out))
+                    g[np.arange(S)[:, None], np.arange(m)[None, :], yb] -= ONE
+                    g = (g / F32(m)).astype(F32)
+                else:
+                    err = out - yb
+                    g = F32(2) * err / F32(err[0].size)
+                dW, db = [None] * (last + 1), [None] * (last + 1)
+                for k in range(last, -1, -1):
+                    if k < last:
+                        g = g * each(1, zs[k], acts[k + 1])
+                    dW[k] = matmul(np.swapaxes(acts[k], 1, 2), g)
+                    db[k] = g.sum(axis=1, keepdims=True)
+                    if k > 0:
+                        g = matmul(g, np.swapaxes(Ws[k], 1, 2))
+                for k in range(last + 1):
+                    Ws[k] -= lr * dW[k]
+                    bs[k] -= lr * db[k]
+    for i, n in enumerate(nets):
+        for k in range(last + 1):
+            n.weights[k][...] = Ws[k][i]
+            n.biases[k][...] = bs[k][i, 0]

@@ -8,7 +8,7 @@ from .._check import one_of
 from . import COLORS, finish_axes, new_figure
 
 __all__ = ["GALLERY", "EXPLORER_CHOICES", "activation_gallery_figure", "dying_relu_figure",
-           "activation_explorer_figure", "explorer"]
+           "activation_explorer_figure", "prelu_rrelu_figure", "explorer"]
 
 # (label, name, alpha) of the activations the chapter plots, in the order it introduces them
 GALLERY = [
@@ -96,6 +96,32 @@ def activation_explorer_figure(activation="ReLU", z=1.5):
         "saturated: almost no gradient" if dfz < 0.05 else "")
     fig.suptitle(f"{activation} at z = {z:g}:  f(z) = {fz:.4f},  f′(z) = {dfz:.4f}"
                  + (f"  ({note})" if note else ""), fontsize=11)
+    return fig
+
+
+def prelu_rrelu_figure(slopes=(0.0, 0.25, 0.6), num_points=400, seed=0):
+    """PReLU at several slopes (left); RReLU's random slopes in training and its mean slope at
+    inference (right) (chapter 1)."""
+    fig, (ax0, ax1) = new_figure(2, height=3.6, top=0.85)
+    z = np.linspace(-4.0, 3.0, 281).astype(np.float32)
+    for k, a in enumerate(slopes):
+        ax0.plot(z, act.prelu(z, a), color=COLORS[k], lw=2,
+                 label=f"a = {a:g}" + (" (ReLU)" if a == 0 else ""))
+    for ax in (ax0, ax1):
+        ax.axhline(0, color="0.8", lw=0.8)
+        ax.axvline(0, color="0.8", lw=0.8)
+    finish_axes(ax0, "upper left", xlabel="z", ylabel="f(z)", ylim=(-2.6, 3.1),
+                title="PReLU: the negative slope a is learned")
+    lo, hi = act.RRELU_RANGE
+    zs = np.random.default_rng(seed).uniform(-4.0, 3.0, num_points).astype(np.float32)
+    ax1.plot(zs, act.rrelu(zs, training=True, seed=seed + 1), ".", color=COLORS[0], ms=3,
+             label=f"training: a random in [{lo:.3g}, {hi:.3g}]")
+    neg = z[z <= 0]
+    for a in (lo, hi):
+        ax1.plot(neg, a * neg, color="0.5", lw=0.8, ls="--")
+    ax1.plot(z, act.rrelu(z), color=COLORS[1], lw=2, label=f"inference: mean slope {(lo + hi) / 2:.3f}")
+    finish_axes(ax1, "upper left", xlabel="z", ylim=(-2.6, 3.1),
+                title="RReLU: a random slope in training")
     return fig
 
 

@@ -192,3 +192,38 @@ def test_elu_with_alpha_1_is_c1_not_smooth():
             assert "C^1" in sentence and "not smooth" in sentence, sentence
     box = _markdown("notes").split("(errata-01-elu-smooth)=", 1)[1].split("(errata-", 1)[0]
     assert "C^1" in box and "not smooth" in box and "$\\alpha = 1$" in box
+
+
+def test_prelu_worked_example_rrelu_means_and_exercise_6(tf):
+    """"A learned slope, a random slope": the slope gradients -2.5 and -5 (nnlib and Keras's
+    PReLU), RReLU's training draws averaging to its inference output (-0.458, -0.229 to 3
+    decimals), and solution 6's zero input gradient, slope gradient -3 and new slope 0.3."""
+    import keras
+
+    z = np.array([[-2.0, 1.0], [-0.5, -1.0], [3.0, -4.0]], np.float32)
+    a = np.array([0.25, 0.1], np.float32)
+    _, da = act.prelu_grad(z, a, np.ones_like(z))
+    assert da.tolist() == [-2.5, -5.0]
+    layer = keras.layers.PReLU()
+    layer.build((None, 2))
+    layer.alpha.assign(a)
+    with tf.GradientTape() as tape:
+        out = layer(tf.constant(z))
+        loss = tf.reduce_sum(out)
+    assert tape.gradient(loss, layer.alpha).numpy().tolist() == [-2.5, -5.0]
+    assert np.array_equal(out.numpy(), act.prelu(z, a))
+    assert np.all(-da > 0)  # "for this loss both slopes grow"
+
+    z_r = np.array([-2.0, -1.0, 0.5], np.float32)
+    inference = act.rrelu(z_r)
+    assert [f"{v:.3f}" for v in inference] == ["-0.458", "-0.229", "0.500"]
+    mean = act.rrelu(np.tile(z_r, (10000, 1)), training=True, seed=2).astype(np.float64).mean(axis=0)
+    assert [f"{v:.3f}" for v in mean] == ["-0.459", "-0.229", "0.500"]
+    assert np.all(np.abs(mean - inference) <= 0.001)            # "within 0.001"
+    for s in (0, 1):
+        draw = act.rrelu(z_r, training=True, seed=s)
+        assert np.all((draw[:2] <= z_r[:2] / 8) & (draw[:2] >= z_r[:2] / 3)) and draw[2] == 0.5
+
+    dz, dslope = act.prelu_grad(np.float32([-1, -2, -3]), np.float32(0), np.full(3, 0.5, np.float32))
+    assert np.all(dz == 0) and dslope == -3
+    assert np.float32(0) - np.float32(0.1) * dslope == np.float32(0.3)

@@ -271,3 +271,161 @@ def test_the_explorer_figure_refuses_an_unknown_activation():
 
     with pytest.raises(ValueError, match="activation must be one of"):
         plots.activation_explorer_figure("relu", 0.0)
+
+
+@pytest.mark.parametrize("loss", ["softmax_ce", "mse"])
+def test_side_by_side_training_has_the_bits_of_training_alone(loss):
+    """train_side_by_side (chapters 1, 2) = network.train on each network, bit for bit: mixed
+    activations, seeds and rates, mini-batches with a short last batch, and full batches."""
+    from nnlib import network, portable
+
+    rng = np.random.default_rng(3)
+    X = rng.uniform(0, 1, (70, 12)).astype(np.float32)
+    labels = rng.integers(0, 4, 70)
+    y = labels if loss == "softmax_ce" else np.eye(4, dtype=np.float32)[labels]
+    specs = [("tanh", None, 0, 0.1), ("tanh", None, 1, 0.3), ("relu", None, 0, 0.5),
+             ("elu", 1.0, 2, 0.1), ("leaky_relu", 0.2, 1, 0.2), ("sigmoid", None, 0, 1.0)]
+    for batch_size in (16, None):
+        def start():
+            return [network.glorot_network([12, 9, 4], a, al, loss=loss, seed=s + 5,
+                                           dot=portable.dot) for a, al, s, _ in specs]
+        alone, together = start(), start()
+        for net, (_, _, s, lr) in zip(alone, specs):
+            network.train(X, y, net, lr=lr, batch_size=batch_size, num_epochs=3, seed=s)
+        act.train_side_by_side(X, y, together, lr=[lr for *_, lr in specs],
+                               batch_size=batch_size, num_epochs=3, seeds=[s for _, _, s, _ in specs])
+        for a, b in zip(alone, together):
+            for p, q in zip(a.weights + a.biases, b.weights + b.biases):
+                assert np.array_equal(p, q)
+            assert not np.array_equal(a.weights[0], start()[0].weights[0])  # it did train
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(nets=[]), "nets must be a non-empty list"),
+    (dict(nets="x"), "nets must be a non-empty list"),
+    (dict(sizes2=[5, 4, 3]), "nets[1] has sizes"),
+    (dict(dot=None), "dot=nnlib.portable.dot"),
+    (dict(seeds=[0]), "seeds must give one seed per network (2)"),
+    (dict(lr=[0.1]), "lr must be a number or one per network (2)"),
+    (dict(lr=[0.1, -1.0]), "lr"),
+    (dict(batch_size=0), "batch_size"),
+])
+def test_side_by_side_rejects_bad_arguments(kwargs, words):
+    from nnlib import network, portable
+
+    dot = kwargs.pop("dot", portable.dot)
+    sizes2 = kwargs.pop("sizes2", [5, 4, 2])
+    nets = kwargs.pop("nets", [network.glorot_network([5, 4, 2], dot=dot),
+                               network.glorot_network(sizes2, dot=portable.dot)])
+    X, y = np.ones((6, 5), np.float32), np.ones((6, 2), np.float32)
+    with pytest.raises(ValueError) as err:
+        act.train_side_by_side(X, y, nets, **kwargs)
+    assert words in str(err.value)
+
+
+def test_train_many_is_train_on_each_start():
+    """train_many (chapter 1): the runs train makes one by one, bit for bit, in the given order,
+    frozen per start, and argument errors raised here rather than in a worker."""
+    from nnlib import portable
+
+    X, y = act.toy_regression(n=64, n_in=4, seed=2)
+    starts = [act.init_mlp(4, [8, 8], "relu", out_scale=0.1, seed=s, dot=portable.dot) for s in (0, 1, 2)]
+    frozen = [0, 1, 2]
+    many = act.train_many(X, y, starts, lr=0.1, num_steps=40, layer=1, frozen=frozen)
+    for start, f, run in zip(starts, frozen, many):
+        alone = act.train(X, y, start, lr=0.1, num_steps=40, layer=1, frozen=f)
+        assert np.array_equal(alone.loss, run.loss) and np.array_equal(alone.off_share, run.off_share)
+        assert np.array_equal(alone.ever_off, run.ever_off) and np.array_equal(alone.off, run.off)
+        assert alone.diverged_at == run.diverged_at
+        for p, q in zip(alone.net.weights + alone.net.biases, run.net.weights + run.net.biases):
+            assert np.array_equal(p, q)
+        assert run.net.dot is portable.dot and run.net.activation == "relu"
+    assert not np.array_equal(many[0].net.weights[0], starts[0].weights[0])  # trained, start kept
+    with pytest.raises(ValueError, match="starts must be a non-empty list"):
+        act.train_many(X, y, [], lr=0.1)
+    with pytest.raises(ValueError, match=r"frozen must be an integer or one per start \(3\)"):
+        act.train_many(X, y, starts, frozen=[0])
+    with pytest.raises(ValueError, match="layer"):
+        act.train_many(X, y, starts, layer=5)
+
+
+def _keras_prelu(tf, z, slope, upstream):
+    import keras
+
+    layer = keras.layers.PReLU()
+    layer.build((None,) + z.shape[1:])
+    layer.alpha.assign(slope)
+    zt = tf.constant(z)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(zt)
+        out = layer(zt)
+        loss = tf.reduce_sum(out * upstream)
+    return out.numpy(), tape.gradient(loss, zt).numpy(), tape.gradient(loss, layer.alpha).numpy()
+
+
+def test_prelu_matches_keras_prelu_forward_and_gradients(tf):
+    """PReLU (chapter 1) against keras.layers.PReLU: the output and dL/dz bit for bit (z = 0
+    included: slope 0 there, TensorFlow's convention), dL/dslope within the float32 summation
+    bound n * 2**-24 * sum|terms| of each side (TensorFlow adds the batch in its own order), and
+    exactly where every term and partial sum is a float32 without rounding."""
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(200, 16)).astype(np.float32)
+    z[0, :4] = 0
+    slope = rng.uniform(0, 0.5, 16).astype(np.float32)
+    upstream = rng.normal(size=z.shape).astype(np.float32)
+    out, gz, gslope = _keras_prelu(tf, z, slope, upstream)
+    dz, dslope = act.prelu_grad(z, slope, upstream)
+    assert np.array_equal(act.prelu(z, slope), out)
+    assert np.array_equal(dz, gz)
+    assert np.all(dz[0, :4] == 0)
+    terms = np.abs(upstream * np.minimum(z, 0)).astype(np.float64).sum(axis=0)
+    assert np.all(np.abs(dslope.astype(np.float64) - gslope) <= 2 * 200 * 2.0 ** -24 * terms)
+    # dyadic numbers: every sum exact, so the two orders agree to the bit
+    z2 = rng.integers(-8, 8, (64, 5)).astype(np.float32) / 2
+    up2 = rng.integers(-4, 4, (64, 5)).astype(np.float32)
+    slope2 = np.array([0, 0.25, 0.5, 0.125, 0.75], np.float32)
+    out2, gz2, gslope2 = _keras_prelu(tf, z2, slope2, up2)
+    dz2, dslope2 = act.prelu_grad(z2, slope2, up2)
+    assert np.array_equal(act.prelu(z2, slope2), out2) and np.array_equal(dz2, gz2)
+    assert np.array_equal(dslope2, gslope2)
+    assert np.array_equal(dslope2, (up2 * np.minimum(z2, 0)).sum(axis=0))
+
+
+def test_prelu_special_slopes_and_shapes():
+    z = np.array([[-2.0, -0.5, 0.0, 1.5]], np.float32)
+    assert np.array_equal(act.prelu(z, 0.0), act.get("relu")[0](z))
+    assert np.array_equal(act.prelu(z, 0.2), act.leaky_relu(z, 0.2))
+    assert np.array_equal(act.prelu(z, 1.0), z)              # slope 1: the identity
+    assert np.array_equal(act.prelu(z, -1.0), np.abs(z))     # a learned slope may go negative
+    dz, ds = act.prelu_grad(z, np.float32(0.25), np.ones_like(z))
+    assert ds.shape == () and ds == -2.5 and np.array_equal(dz, [[0.25, 0.25, 0, 1]])
+    with pytest.raises(ValueError, match="slope must broadcast against z"):
+        act.prelu(np.ones((3, 4)), np.ones(3))
+    with pytest.raises(ValueError, match="upstream must have the shape of z"):
+        act.prelu_grad(np.ones((3, 4)), np.ones(4), np.ones(4))
+    with pytest.raises(ValueError, match="slope must be finite"):
+        act.prelu([1.0], np.nan)
+
+
+def test_rrelu_random_in_training_mean_at_inference():
+    """RReLU (chapter 1): slopes in [lower, upper] in training, one per entry, drawn from the
+    seed; at inference the mean slope, so training outputs average to the inference output."""
+    z = np.full(20000, -1.0, np.float32)
+    lo, hi = act.RRELU_RANGE
+    inference = act.rrelu(z)
+    assert np.all(inference == np.float32(-(lo + hi) / 2))
+    trained = act.rrelu(z, training=True, seed=3)
+    assert np.all((trained <= -np.float32(lo)) & (trained >= -np.float32(hi)))
+    assert len(np.unique(trained)) > 19000                   # a slope per entry
+    assert abs(trained.mean() - inference[0]) < 0.002        # 4 standard errors of the mean
+    assert np.array_equal(trained, act.rrelu(z, training=True, seed=3))
+    assert not np.array_equal(trained, act.rrelu(z, training=True, seed=4))
+    pos = np.array([0.0, 2.5], np.float32)
+    assert np.array_equal(act.rrelu(pos, training=True), pos) and np.array_equal(act.rrelu(pos), pos)
+    assert np.array_equal(act.rrelu([-2.0], 0.2, 0.2, training=True), act.leaky_relu([-2.0], 0.2))
+    for kwargs, words in [(dict(lower=0.5, upper=0.25), "0 <= lower <= upper < 1"),
+                          (dict(upper=1.0), "0 <= lower <= upper < 1"),
+                          (dict(training="yes"), "training must be True or False"),
+                          (dict(training=True, seed=-1), "seed")]:
+        with pytest.raises(ValueError, match=words.replace("(", r"\(")):
+            act.rrelu([-1.0], **kwargs)
