@@ -22,7 +22,8 @@ STEP_NAMES = ["plain SGD (lr 0.01)", "+ He init", "+ batch norm", "+ Adam (lr 1e
 
 
 def _capstone_rows():
-    """The stored table of the seven runs: name, images right of 800, gained, lost, net, kept."""
+    """The stored table of the seven runs: name, images right of 800, gained, lost, net, 2√d,
+    McNemar p, kept."""
     stored = stored_text(NOTEBOOK)
     start = next(i for i, s in enumerate(stored) if s.startswith("step") and "val acc" in s)
     rows = []
@@ -30,8 +31,9 @@ def _capstone_rows():
         name, rest = s[:21].strip(), s[21:].split()
         row = {"name": name, "right": round(float(rest[0]) * NUM_VAL), "loss": float(rest[1])}
         if len(rest) > 2:
-            g, l, net, two_sd, kept = rest[2:]
-            row.update(gained=int(g), lost=int(l), net=int(net), two_sd=float(two_sd), kept=kept == "yes")
+            g, l, net, two_sd, p_value, kept = rest[2:]
+            row.update(gained=int(g), lost=int(l), net=int(net), two_sd=float(two_sd),
+                       p=float(p_value), p_text=p_value, kept=kept == "yes")
         rows.append(row)
     return rows
 
@@ -120,6 +122,27 @@ def test_the_decisions_follow_the_paired_rule_and_the_counts_add_up():
         assert r["right"] - last["right"] == r["net"], r["name"]
         if r["kept"]:
             last = r
+
+
+def test_the_table_prints_mcnemars_exact_p_for_each_paired_comparison():
+    """The p column is nnlib.stats.mcnemar's exact two-sided p of the row's gained and lost (the
+    discordant counts against the last kept run), and, as the text says, on these rows the 2√d rule
+    and p < 0.05 agree on which differences are clear."""
+    from nnlib import stats
+
+    rows = _capstone_rows()[1:]
+    for r in rows:
+        p = stats.binomial_two_sided(min(r["gained"], r["lost"]), r["gained"] + r["lost"])
+        assert r["p_text"] == f"{p:.2g}"
+        assert (p < 0.05) == (abs(r["net"]) > r["two_sd"])
+    cells = _main_path_cells()
+    runs = next("".join(c["source"]) for c in cells if "STEPS_LIST = [" in "".join(c["source"]))
+    assert 'stats.mcnemar(best["right"], r["right"]).p_value' in runs
+    he = rows[0]
+    p_he = stats.binomial_two_sided(he["lost"], he["gained"] + he["lost"])
+    md = markdown_text(NOTEBOOK)
+    assert (f"{he['lost']} of {he['gained'] + he['lost']} tosses, $p \\approx {p_he:.2g}$"
+            in md)
 
 
 def test_the_commentary_matches_the_stored_table():
