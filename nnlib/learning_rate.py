@@ -18,8 +18,8 @@ give the learning rates a quadratic bowl allows and how fast each converges, :fu
 gradients) are the 1-D pictures of a local minimum and a plateau; :func:`example_gradients` and
 :func:`gradient_noise` measure how far a mini-batch gradient strays from the full one; and
 :func:`lr_range_test` runs the learning-rate range test on a network of :mod:`nnlib.network`
-(:func:`lr_range_tests` on several at once), and :func:`train_side_by_side` trains a grid of
-such networks at once, each exactly as on its own.
+(:func:`lr_range_tests` on several at once, with :func:`nnlib.network.train_together`, which
+also trains the chapter's grid of networks at once, each exactly as on its own).
 """
 from __future__ import annotations
 
@@ -391,7 +391,9 @@ def lr_range_test(X, y, net, lr_min=1e-3, lr_max=10.0, num_steps=100, batch_size
     lrs = _range_rates(lr_min, lr_max, num_steps)
     net = _softmax_network(net).copy()
     X, y = net.check(X, y)
-    if batch_size is None and _side_by_side_ok([net]):
+    from . import portable
+
+    if batch_size is None and net.dot is portable.dot:   # the side-by-side trainer, same bits
         return lr_range_tests(X, y, [net], lr_min, lr_max, num_steps)[0]
     if batch_size is not None:
         batch_size = _check.batch_size(batch_size, len(y))
@@ -411,105 +413,24 @@ def lr_range_test(X, y, net, lr_min=1e-3, lr_max=10.0, num_steps=100, batch_size
 
 def lr_range_tests(X, y, nets, lr_min=1e-3, lr_max=10.0, num_steps=100) -> list[RangeTest]:
     """Full-batch :func:`lr_range_test` of several networks (copies) side by side, one result
-    each, the same to the last bit as testing them one by one (chapter 4). The networks must be
-    able to train side by side (see :func:`train_side_by_side`)."""
+    each, the same to the last bit as testing them one by one (chapter 4): the course's one
+    side-by-side trainer, :func:`nnlib.network.train_together`, with the growing rates."""
+    from .network import train_together
+
     lrs = _range_rates(lr_min, lr_max, num_steps)
     nets = [_softmax_network(net).copy() for net in nets]
-    _check_side_by_side(nets)
-    losses = _side_by_side(X, y, nets, np.tile(lrs, (len(nets), 1)))
+    losses = train_together(X, y, nets, [lrs] * len(nets), None, num_steps).losses
     return [_until_non_finite(lrs, row) for row in losses]
 
 
-# --- a grid of full-batch runs, side by side ---------------------------------------------------
-
-def _dot(A, B):
-    """``portable.dot(A, B)``, the same bits, as a C-contiguous array: computed as ``(B.T @ A.T).T``
-    when ``A`` has more rows than ``B`` has columns (more than one), where that is faster (the
-    loop over the long side runs innermost). Each entry is the same sum in the same order."""
-    from . import portable
-
-    if A.shape[0] > B.shape[1] > 1:
-        return np.ascontiguousarray(portable.dot(B.T, A.T).T)
-    return portable.dot(A, B)
-
-
-def _side_by_side_ok(nets) -> bool:
-    from . import portable
-
-    return bool(nets) and all(net.dot is portable.dot for net in nets) \
-        and len({tuple(net.sizes) for net in nets}) == 1 \
-        and len({(net.activation, net.alpha) for net in nets}) == 1
-
-
-def _check_side_by_side(nets):
-    if not _side_by_side_ok(nets):
-        raise ValueError("nets must be one or more softmax networks of one shape and activation "
-                         "that multiply with nnlib.portable.dot")
-
-
 def train_side_by_side(X, y, nets, lrs, num_steps) -> np.ndarray:
-    """Full-batch gradient descent on several networks at once, in place; returns the training loss
-    before each update, one row per network (chapter 4).
+    """Full-batch gradient descent on several networks at once, in place, each at its constant
+    rate; returns the training loss before each update, one row per network (chapter 4's trainer,
+    used by the diagnostics chapter).
 
-    Each network ends exactly where ``network.train(X, y, net, lr, num_epochs=num_steps)`` takes
-    it, bit for bit, and its row holds the losses that run reports. Only the work is arranged
-    differently: the first layers of all the networks read the same ``X``, so their products are
-    one :func:`nnlib.portable.dot` with the weight matrices side by side (each entry is still the
-    same sum, in the same order), and the other products run the long way round (:func:`_dot`).
-    ``nets``: softmax networks of one shape and activation that multiply with ``portable.dot``;
-    ``lrs``: one learning rate per network.
+    :func:`nnlib.network.train_together` with ``batch_size=None`` (each network ends where
+    ``network.train`` takes it alone, bit for bit); only its losses are returned.
     """
-    nets = [_softmax_network(net) for net in nets]
-    _check_side_by_side(nets)
-    lrs = [F32(_check.positive_number("lr", lr)) for lr in lrs]
-    if len(lrs) != len(nets):
-        raise ValueError(f"lrs must give one learning rate per network ({len(nets)}), got {len(lrs)}")
-    num_steps = _check.non_negative_int("num_steps", num_steps)
-    return _side_by_side(X, y, nets, np.repeat(np.array(lrs, F32)[:, None], num_steps, axis=1))
+    from .network import train_together
 
-
-def _side_by_side(X, y, nets, rates) -> np.ndarray:
-    """Full-batch descent of ``nets`` (checked), in place, network r at ``rates[r, k]`` in update k."""
-    from . import portable, softmax
-
-    X, y = nets[0].check(X, y)
-    width, last = nets[0].sizes[1], len(nets[0].weights) - 1
-    f, df = nets[0]._f, nets[0]._df
-    cols = [slice(r * width, (r + 1) * width) for r in range(len(nets))]   # network r's columns
-    W1 = np.concatenate([net.weights[0] for net in nets], axis=1)
-    b1 = np.concatenate([net.biases[0] for net in nets])
-    XT = np.ascontiguousarray(X.T)
-    losses = np.empty(rates.shape)
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for step in range(rates.shape[1]):
-            z1 = portable.dot(X, W1)                    # every network's first layer at once
-            z1 += b1
-            a1 = z1 if last == 0 else f(z1)
-            g1 = []
-            for r, net in enumerate(nets):              # the rest, network by network
-                lr = rates[r, step]
-                zs, acts = [z1[:, cols[r]]], [X, np.ascontiguousarray(a1[:, cols[r]])]
-                for k in range(1, last + 1):
-                    z = _dot(acts[-1], net.weights[k])
-                    z += net.biases[k]
-                    zs.append(z)
-                    acts.append(z if k == last else f(z))
-                losses[r, step], g = softmax._cross_entropy_and_grad(acts[-1], y)
-                for k in range(last, 0, -1):            # as Network.backward, then the update
-                    if k < last:
-                        g = g * df(zs[k], acts[k + 1])
-                    dW, db = _dot(acts[k].T, g), g.sum(axis=0)
-                    g = _dot(g, net.weights[k].T)
-                    net.weights[k] -= lr * dW
-                    net.biases[k] -= lr * db
-                g1.append(g)
-            g1 = np.concatenate(g1, axis=1)
-            if last > 0:
-                g1 = g1 * df(z1, a1)
-            lr1 = np.repeat(rates[:, step], width)
-            W1 -= lr1 * portable.dot(XT, g1)
-            b1 -= lr1 * g1.sum(axis=0)
-    for r, net in enumerate(nets):
-        net.weights[0][...] = W1[:, cols[r]]
-        net.biases[0][...] = b1[cols[r]]
-    return losses
+    return train_together(X, y, nets, lrs, None, num_steps).losses

@@ -24,7 +24,7 @@ TensorFlow's CPU kernel does for one value (on a tensor of steps TensorFlow's ve
 may differ by up to one ulp of the base rate). :class:`ReduceLROnPlateau` is Keras's callback of that name as a
 small object for a numpy loop, and :func:`train_scheduled` is the course's mini-batch SGD
 (:func:`nnlib.network.train`) with a rate that may change at every update;
-:func:`train_scheduled_together` runs several of those trainings side by side, bit for bit.
+:func:`nnlib.network.train_together` runs several of those trainings side by side, bit for bit.
 """
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ from . import _check
 from .learning_rate import Trace, gd_trace
 
 __all__ = ["exponential_decay", "decayed_gd_trace", "step_budget", "piecewise_constant",
-           "cosine_decay", "ReduceLROnPlateau", "train_scheduled", "train_scheduled_together",
+           "cosine_decay", "ReduceLROnPlateau", "train_scheduled",
            "rate_sums", "noisy_quadratic_rms"]
 
 F32 = np.float32
@@ -334,112 +334,6 @@ def train_scheduled(X, y, net, lr, batch_size, num_epochs, seed=0, on_epoch=None
                 break
     return np.array(used, dtype=F32)
 
-
-
-def train_scheduled_together(X, y, nets, lrs, batch_size, num_epochs, seeds, on_epoch=None) -> np.ndarray:
-    """Several :func:`train_scheduled` runs side by side, the same bits as one at a time (chapter 6).
-
-    ``nets`` are networks of one shape and activation with the ``"softmax_ce"`` loss, products by
-    :func:`nnlib.portable.dot` and no normalization layers; ``lrs`` and ``seeds`` give each its
-    rates (a function of the step or an array, as for :func:`train_scheduled`) and its shuffling
-    seed. Every update is done for all of them at once, on stacked arrays, with the operations of
-    ``train_scheduled`` in the same order (``portable.dot`` on a stack is ``np.einsum`` over a
-    leading axis, which adds the products in the same order), so each network ends with the bits
-    ``train_scheduled`` gives it alone (``tests/nnlib/test_lr_decay.py`` checks this), in a
-    fraction of the time: the cost of a small network's update is mostly Python's, paid once.
-    The networks are trained in place (their arrays become views of the stacks). After every
-    epoch ``on_epoch(i, epoch, losses)`` is called for network ``i`` with its batch losses; it
-    may change what ``lrs[i]`` returns next (its return value is ignored: all runs train for
-    ``num_epochs``). Returns the rates used, one row per network.
-    """
-    from threadpoolctl import threadpool_limits
-
-    from . import portable
-    from .network import Network
-    from .softmax import _log_softmax
-
-    nets = list(nets)
-    if not nets or not all(isinstance(n, Network) for n in nets):
-        raise ValueError("nets must be a non-empty list of nnlib.network.Network")
-    first = nets[0]
-    for i, net in enumerate(nets):
-        if (net.sizes != first.sizes or net.activation != first.activation or net.alpha != first.alpha
-                or net.loss != "softmax_ce" or net.dot is not portable.dot
-                or any(norm is not None for norm in net.norms)):
-            raise ValueError(f"nets[{i}] must have the sizes and activation of nets[0], the softmax_ce "
-                             f"loss, dot=portable.dot and no normalization layers")
-    X, y = first.check(X, y)
-    batch_size = _check.batch_size(batch_size, len(X))
-    num_epochs = _check.non_negative_int("num_epochs", num_epochs)
-    per_epoch = -(-len(X) // batch_size)
-    if len(lrs) != len(nets) or len(seeds) != len(nets):
-        raise ValueError(f"lrs and seeds must give one entry per network ({len(nets)}), got "
-                         f"{len(lrs)} and {len(seeds)}")
-    rate_at = []
-    for i, lr in enumerate(lrs):
-        if callable(lr):
-            rate_at.append(lr)
-            continue
-        rates = _check.finite_array(f"lrs[{i}]", lr)
-        if rates.ndim != 1 or len(rates) < per_epoch * num_epochs or np.any(rates < 0):
-            raise ValueError(f"lrs[{i}] must be a function of the step or {per_epoch * num_epochs} "
-                             f"rates >= 0 (one per update), got an array of shape {rates.shape}")
-        rate_at.append(rates.__getitem__)
-    rngs = [np.random.default_rng(_check.non_negative_int(f"seeds[{i}]", s)) for i, s in enumerate(seeds)]
-    R, L = len(nets), len(first.weights)
-    Ws = [np.stack([net.weights[k] for net in nets]).astype(F32) for k in range(L)]
-    bs = [np.stack([net.biases[k] for net in nets]).astype(F32)[:, None, :] for k in range(L)]
-    for r, net in enumerate(nets):   # the networks see the stacks' updates
-        net.weights = [W[r] for W in Ws]
-        net.biases = [b[r, 0] for b in bs]
-    f, df = first._f, first._df
-
-    def mul(A, B):   # portable.dot on each slice of the stacks
-        return np.einsum("rik,rkj->rij", np.ascontiguousarray(A), np.ascontiguousarray(B), optimize=False)
-
-    run = np.arange(R)[:, None]
-    used = np.zeros((R, per_epoch * num_epochs), dtype=F32)
-    step = 0
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), threadpool_limits(1, "blas"):
-        for epoch in range(num_epochs):
-            orders = np.stack([rng.permutation(len(X)) for rng in rngs])
-            losses = [[] for _ in range(R)]
-            for start in range(0, len(X), batch_size):
-                idx = orders[:, start:start + batch_size]
-                acts, zs = [X[idx]], []
-                for k in range(L):                     # forward, as Network._forward
-                    z = mul(acts[-1], Ws[k])
-                    z += bs[k]
-                    zs.append(z)
-                    acts.append(z if k == L - 1 else f(z))
-                rows = np.arange(idx.shape[1])[None, :]
-                labels = y[idx]
-                logp = _log_softmax(acts[-1])           # the loss, as softmax._cross_entropy_and_grad
-                g = portable.exp(logp)
-                g[run, rows, labels] -= F32(1)
-                batch_loss = -np.mean(logp[run, rows, labels], axis=1)
-                g = (g / F32(idx.shape[1])).astype(F32)
-                dW, db = [None] * L, [None] * L
-                for k in range(L - 1, -1, -1):         # backward, as Network.backward
-                    if k < L - 1:
-                        g = g * df(zs[k], acts[k + 1])
-                    dW[k] = mul(np.swapaxes(acts[k], 1, 2), g)
-                    db[k] = g.sum(axis=1, keepdims=True)
-                    if k > 0:
-                        g = mul(g, np.swapaxes(Ws[k], 1, 2))
-                rate = np.array([rate_at[r](step) for r in range(R)], dtype=F32)
-                if not np.all(np.isfinite(rate) & (rate >= 0)):
-                    raise ValueError(f"the rates at step {step} must be finite numbers >= 0, got {rate!r}")
-                used[:, step] = rate
-                for r in range(R):
-                    losses[r].append(float(batch_loss[r]))
-                for p, gp in zip(Ws + bs, dW + db):
-                    p -= rate[:, None, None] * gp
-                step += 1
-            if on_epoch is not None:
-                for r in range(R):
-                    on_epoch(r, epoch, losses[r])
-    return used
 
 
 def rate_sums(lrs):

@@ -18,7 +18,8 @@ from threadpoolctl import threadpool_limits
 from . import neurons_activations, softmax
 from ._check import finite_array, non_negative_int, one_of, positive_number
 
-__all__ = ["LOSSES", "Forward", "Gradients", "Network", "glorot_network", "train"]
+__all__ = ["LOSSES", "Forward", "Gradients", "Network", "glorot_network", "train", "Together",
+           "train_together"]
 
 F32 = np.float32
 LOSSES = ("mse", "softmax_ce")
@@ -212,3 +213,215 @@ def train(X, y, net: Network, lr=0.01, batch_size=None, num_epochs=1, seed=0, on
             if on_epoch is not None and on_epoch(epoch, losses):
                 return epoch + 1
     return num_epochs
+
+
+# --- several networks trained side by side ------------------------------------------------------
+
+class Together(NamedTuple):
+    """What :func:`train_together` did (chapters 4, 6): ``losses[r, k]``, network r's batch loss
+    before update k, and ``rates[r, k]``, the float32 rate of that update."""
+
+    losses: np.ndarray
+    rates: np.ndarray
+
+
+def _together_nets(nets) -> list:
+    from . import portable
+
+    nets = list(nets) if isinstance(nets, (list, tuple)) else None
+    if not nets or not all(isinstance(net, Network) for net in nets):
+        raise ValueError("nets must be a non-empty list of nnlib.network.Network")
+    first = nets[0]
+    for i, net in enumerate(nets):
+        if (net.sizes != first.sizes or net.activation != first.activation or net.alpha != first.alpha
+                or net.loss != "softmax_ce" or net.dot is not portable.dot
+                or any(norm is not None for norm in net.norms)):
+            raise ValueError(f"nets[{i}] must have the sizes and activation of nets[0], the softmax_ce "
+                             f"loss, dot=portable.dot and no normalization layers")
+    return nets
+
+
+def _rate_functions(lrs, num_nets, num_steps) -> list:
+    """One function of the step per network, from a number, an array of rates or a function."""
+    if callable(lrs) or isinstance(lrs, str) or not hasattr(lrs, "__len__") or len(lrs) != num_nets:
+        raise ValueError(f"lrs must give one rate, array of rates or function of the step per "
+                         f"network ({num_nets}), got {lrs!r:.60}")
+    rate_at = []
+    for i, lr in enumerate(lrs):
+        if callable(lr):
+            rate_at.append(lr)
+        elif np.ndim(lr) == 0:
+            rate = F32(finite_array(f"lrs[{i}]", lr, np.float64))
+            if rate < 0:
+                raise ValueError(f"lrs[{i}] must be >= 0, got {lr!r}")
+            rate_at.append(lambda step, rate=rate: rate)
+        else:
+            rates = finite_array(f"lrs[{i}]", lr)
+            if rates.ndim != 1 or len(rates) < num_steps or np.any(rates < 0):
+                raise ValueError(f"lrs[{i}] must be a number, a function of the step or {num_steps} "
+                                 f"rates >= 0 (one per update), got an array of shape {rates.shape}")
+            rate_at.append(rates.astype(F32).__getitem__)
+    return rate_at
+
+
+def _rates_at(rate_at, step) -> np.ndarray:
+    rate = np.array([at(step) for at in rate_at], dtype=F32)
+    if not np.all(np.isfinite(rate) & (rate >= 0)):
+        raise ValueError(f"the rates at step {step} must be finite numbers >= 0, got {rate!r}")
+    return rate
+
+
+def train_together(X, y, nets, lrs, batch_size=None, num_epochs=1, seeds=0, on_epoch=None) -> Together:
+    """Several :func:`train` runs side by side, each network ending with the bits it gets alone (chapters 4, 6).
+
+    ``nets``: softmax networks of one shape and activation (``loss="softmax_ce"``,
+    ``dot=portable.dot``, no normalization layers), trained in place. ``lrs``: per network a
+    rate, an array of rates (one per update) or a function of the global step (the number of
+    updates made so far). ``batch_size=None`` is full-batch gradient descent in the given order,
+    one update per epoch, as ``train(batch_size=None)``; a number gives mini-batches shuffled by
+    ``numpy.random.default_rng(seed)``, one permutation per epoch, as :func:`train`, with
+    ``seeds`` one seed per network (or one for all). With a constant rate each network ends where
+    :func:`train` takes it alone, bit for bit, with the same batch losses; with a changing rate
+    where the same loop takes it with that rate at each update. After every epoch
+    ``on_epoch(i, epoch, losses)`` is called for each network ``i`` with its batch losses; it may
+    change what ``lrs[i]`` returns next (reduce-on-plateau does); its return value is ignored.
+
+    Only the work is arranged differently, with every sum still made in the same order. Full
+    batch: the first layers of all the networks read the same ``X``, so their products are one
+    :func:`nnlib.portable.dot` with the weight matrices side by side; mini-batches: each product
+    is one ``np.einsum`` over a stack of networks (``portable.dot`` on each slice). A small
+    network's update costs mostly Python's overhead, paid here once for all of them.
+    """
+    nets = _together_nets(nets)
+    X, y = nets[0].check(X, y)
+    num_epochs = non_negative_int("num_epochs", num_epochs)
+    if batch_size is not None and non_negative_int("batch_size", batch_size) < 1:
+        raise ValueError(f"batch_size must be None (full batch) or an integer >= 1, got {batch_size!r}")
+    per_epoch = 1 if batch_size is None else -(-len(X) // batch_size)
+    rate_at = _rate_functions(lrs, len(nets), per_epoch * num_epochs)
+    seeds = list(seeds) if hasattr(seeds, "__len__") else [seeds] * len(nets)
+    if len(seeds) != len(nets):
+        raise ValueError(f"seeds must be one seed or one per network ({len(nets)}), got {len(seeds)}")
+    rngs = [np.random.default_rng(non_negative_int(f"seeds[{i}]", s)) for i, s in enumerate(seeds)]
+    run = _full_batch_together if batch_size is None else _minibatch_together
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), threadpool_limits(1, "blas"):
+        return run(X, y, nets, rate_at, batch_size, num_epochs, rngs, on_epoch)
+
+
+def _long_way_dot(A, B):
+    """``portable.dot(A, B)``, the same bits, as a C-contiguous array: computed as ``(B.T @ A.T).T``
+    when ``A`` has more rows than ``B`` has columns (more than one), where that is faster (the
+    loop over the long side runs innermost). Each entry is the same sum in the same order."""
+    from . import portable
+
+    if A.shape[0] > B.shape[1] > 1:
+        return np.ascontiguousarray(portable.dot(B.T, A.T).T)
+    return portable.dot(A, B)
+
+
+def _full_batch_together(X, y, nets, rate_at, _batch_size, num_epochs, _rngs, on_epoch) -> Together:
+    from . import portable
+
+    width, last = nets[0].sizes[1], len(nets[0].weights) - 1
+    f, df = nets[0]._f, nets[0]._df
+    cols = [slice(r * width, (r + 1) * width) for r in range(len(nets))]   # network r's columns
+    W1 = np.concatenate([net.weights[0] for net in nets], axis=1)
+    b1 = np.concatenate([net.biases[0] for net in nets])
+    XT = np.ascontiguousarray(X.T)
+    losses = np.empty((len(nets), num_epochs), F32)
+    rates = np.empty((len(nets), num_epochs), F32)
+    for step in range(num_epochs):
+        rates[:, step] = _rates_at(rate_at, step)
+        z1 = portable.dot(X, W1)                    # every network's first layer at once
+        z1 += b1
+        a1 = z1 if last == 0 else f(z1)
+        g1 = []
+        for r, net in enumerate(nets):              # the rest, network by network
+            lr = rates[r, step]
+            zs, acts = [z1[:, cols[r]]], [X, np.ascontiguousarray(a1[:, cols[r]])]
+            for k in range(1, last + 1):
+                z = _long_way_dot(acts[-1], net.weights[k])
+                z += net.biases[k]
+                zs.append(z)
+                acts.append(z if k == last else f(z))
+            losses[r, step], g = softmax._cross_entropy_and_grad(acts[-1], y)
+            for k in range(last, 0, -1):            # as Network.backward, then the update
+                if k < last:
+                    g = g * df(zs[k], acts[k + 1])
+                dW, db = _long_way_dot(acts[k].T, g), g.sum(axis=0)
+                g = _long_way_dot(g, net.weights[k].T)
+                net.weights[k] -= lr * dW
+                net.biases[k] -= lr * db
+            g1.append(g)
+        g1 = np.concatenate(g1, axis=1)
+        if last > 0:
+            g1 = g1 * df(z1, a1)
+        lr1 = np.repeat(rates[:, step], width)
+        W1 -= lr1 * portable.dot(XT, g1)
+        b1 -= lr1 * g1.sum(axis=0)
+        if on_epoch is not None:
+            for r, net in enumerate(nets):          # the hook sees every network as it is
+                net.weights[0][...] = W1[:, cols[r]]
+                net.biases[0][...] = b1[cols[r]]
+                on_epoch(r, step, [float(losses[r, step])])
+    for r, net in enumerate(nets):
+        net.weights[0][...] = W1[:, cols[r]]
+        net.biases[0][...] = b1[cols[r]]
+    return Together(losses, rates)
+
+
+def _minibatch_together(X, y, nets, rate_at, batch_size, num_epochs, rngs, on_epoch) -> Together:
+    from . import portable
+
+    R, L = len(nets), len(nets[0].weights)
+    per_epoch = -(-len(X) // batch_size)
+    Ws = [np.stack([net.weights[k] for net in nets]).astype(F32) for k in range(L)]
+    bs = [np.stack([net.biases[k] for net in nets]).astype(F32)[:, None, :] for k in range(L)]
+    for r, net in enumerate(nets):   # the networks see the stacks' updates
+        net.weights = [W[r] for W in Ws]
+        net.biases = [b[r, 0] for b in bs]
+    f, df = nets[0]._f, nets[0]._df
+
+    def mul(A, B):   # portable.dot on each slice of the stacks, in its order of additions
+        A, B = np.ascontiguousarray(A), np.ascontiguousarray(B)
+        if B.shape[2] == 1:                        # one column: numpy's pairwise sum, as portable.dot
+            return np.add.reduce(A * B[:, None, :, 0], axis=2, keepdims=True)
+        return np.einsum("rik,rkj->rij", A, B, optimize=False)
+
+    run = np.arange(R)[:, None]
+    losses = np.zeros((R, per_epoch * num_epochs), dtype=F32)
+    rates = np.zeros((R, per_epoch * num_epochs), dtype=F32)
+    step = 0
+    for epoch in range(num_epochs):
+        orders = np.stack([rng.permutation(len(X)) for rng in rngs])
+        for start in range(0, len(X), batch_size):
+            idx = orders[:, start:start + batch_size]
+            acts, zs = [X[idx]], []
+            for k in range(L):                     # forward, as Network._forward
+                z = mul(acts[-1], Ws[k])
+                z += bs[k]
+                zs.append(z)
+                acts.append(z if k == L - 1 else f(z))
+            rows = np.arange(idx.shape[1])[None, :]
+            labels = y[idx]
+            logp = softmax._log_softmax(acts[-1])   # the loss, as softmax._cross_entropy_and_grad
+            g = portable.exp(logp)
+            g[run, rows, labels] -= F32(1)
+            losses[:, step] = -np.mean(logp[run, rows, labels], axis=1)
+            g = (g / F32(idx.shape[1])).astype(F32)
+            dW, db = [None] * L, [None] * L
+            for k in range(L - 1, -1, -1):         # backward, as Network.backward
+                if k < L - 1:
+                    g = g * df(zs[k], acts[k + 1])
+                dW[k] = mul(np.swapaxes(acts[k], 1, 2), g)
+                db[k] = g.sum(axis=1, keepdims=True)
+                if k > 0:
+                    g = mul(g, np.swapaxes(Ws[k], 1, 2))
+            rates[:, step] = rate = _rates_at(rate_at, step)
+            for p, gp in zip(Ws + bs, dW + db):
+                p -= rate[:, None, None] * gp
+            step += 1
+        if on_epoch is not None:
+            for r in range(R):
+                on_epoch(r, epoch, losses[r, step - per_epoch:step].tolist())
+    return Together(losses, rates)

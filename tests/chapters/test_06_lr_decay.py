@@ -207,8 +207,9 @@ def test_issue_15_sections_stand_where_they_build_on_each_other():
     code = _text(main, "code")
     for name in ("PiecewiseConstantDecay", "CosineDecay", "warmup_target", "ReduceLROnPlateau",
                  "lr_decay.piecewise_constant", "lr_decay.cosine_decay", "lr_decay.ReduceLROnPlateau",
-                 "lr_decay.train_scheduled", "ExponentialDecay"):
+                 "network.train_together(", "ExponentialDecay"):
         assert name in code, name
+    assert "lr_decay.train_scheduled`" in md   # the one-run trainer the side-by-side runs match
 
 
 def _stored_block(first, n):

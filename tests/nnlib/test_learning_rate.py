@@ -383,54 +383,6 @@ def test_the_new_figures_draw_a_line_per_run():
 
 # --- a grid of full-batch runs, side by side ---------------------------------------------------
 
-@pytest.mark.parametrize("sizes, activation", [([64, 32, 10], "relu"), ([64, 5, 1, 10], "tanh"),
-                                               ([64, 10], "relu")])
-def test_side_by_side_is_network_train_bit_for_bit(digits_net, sizes, activation):
-    """Every network ends where network.train takes it on its own, with the same losses, down to
-    the last bit (NaN is NaN): a rate that kills the ReLU units (3), one that overflows (1e38), a hidden
-    width of 1 (the pairwise sums of one-column products), and no hidden layer at all."""
-    from nnlib import network, portable
-
-    X, y, _ = digits_net
-    lrs, seeds = (0.1, 1.0, 3.0, 1e38), (0, 1, 0, 2)
-    start = [network.glorot_network(sizes, activation, loss="softmax_ce", dot=portable.dot, seed=s)
-             for s in seeds]
-    alone = [net.copy() for net in start]
-    expected = []
-    for net, lr in zip(alone, lrs):
-        expected.append([])
-        network.train(X, y, net, lr=lr, num_epochs=12,
-                      on_epoch=lambda epoch, losses, out=expected[-1]: out.append(losses[0]))
-    together = [net.copy() for net in start]
-    losses = learning_rate.train_side_by_side(X, y, together, lrs, 12)
-    assert losses.shape == (4, 12)
-    np.testing.assert_array_equal(losses, np.array(expected))
-    assert not np.isfinite(losses[3, -1])                  # the overflow is a result, as in train
-    for a, b in zip(alone, together):
-        for p, q in zip(a.weights + a.biases, b.weights + b.biases):
-            assert p.dtype == q.dtype == np.float32
-            np.testing.assert_array_equal(np.isnan(p), np.isnan(q))   # a NaN's sign bit means nothing
-            np.testing.assert_array_equal(p.view(np.int32)[~np.isnan(p)], q.view(np.int32)[~np.isnan(q)])
-
-
-def test_side_by_side_checks_its_arguments(digits_net):
-    from nnlib import network, portable
-
-    X, y, net = digits_net
-    blas = network.glorot_network([64, 32, 10], "relu", loss="softmax_ce", seed=0)
-    other = network.glorot_network([64, 16, 10], "relu", loss="softmax_ce", dot=portable.dot)
-    for nets in ([], [net, blas], [net, other]):
-        with pytest.raises(ValueError, match="nets must be one or more softmax networks of one shape"):
-            learning_rate.train_side_by_side(X, y, nets, [0.1] * len(nets), 3)
-    with pytest.raises(ValueError, match=r"lrs must give one learning rate per network \(1\), got 2"):
-        learning_rate.train_side_by_side(X, y, [net], [0.1, 0.2], 3)
-    with pytest.raises(ValueError, match="lr must be"):
-        learning_rate.train_side_by_side(X, y, [net], [-0.1], 3)
-    before = [W.copy() for W in net.weights]
-    assert learning_rate.train_side_by_side(X, y, [net], [0.1], 0).shape == (1, 0)
-    assert all(np.array_equal(a, b) for a, b in zip(before, net.weights))
-
-
 def test_range_tests_side_by_side_are_the_plain_loop_bit_for_bit(digits_net):
     """lr_range_tests (and lr_range_test, which uses it for the full batch) against the loop
     written out: the loss before each update, then w <- w - lr_k g, stopping at the first
@@ -461,6 +413,22 @@ def test_range_tests_side_by_side_are_the_plain_loop_bit_for_bit(digits_net):
             np.testing.assert_array_equal(b.loss, want)
             np.testing.assert_array_equal(a.lr, lrs[:len(want)])
     assert len(together[0].loss) < 40                     # the second range overflowed
-    with pytest.raises(ValueError, match="nets must be one or more softmax networks"):
+    with pytest.raises(ValueError, match=r"nets\[1\] must have .* dot=portable.dot"):
         learning_rate.lr_range_tests(X, y, [nets[0], network.glorot_network([64, 32, 10], "relu",
                                                                              loss="softmax_ce")])
+
+
+def test_train_side_by_side_is_train_together_full_batch(digits_net):
+    """The thin wrapper the diagnostics chapter calls: network.train_together's losses, in place."""
+    from nnlib import network, portable
+
+    X, y, _ = digits_net
+    start = [network.glorot_network([64, 32, 10], "relu", loss="softmax_ce", dot=portable.dot, seed=s)
+             for s in (0, 1)]
+    a, b = [n.copy() for n in start], [n.copy() for n in start]
+    losses = learning_rate.train_side_by_side(X, y, a, [0.1, 1.0], 5)
+    np.testing.assert_array_equal(losses, network.train_together(X, y, b, [0.1, 1.0], None, 5).losses)
+    for p, q in zip(a[1].weights, b[1].weights):
+        np.testing.assert_array_equal(p, q)
+    with pytest.raises(ValueError, match=r"lrs must give one rate"):
+        learning_rate.train_side_by_side(X, y, a, [0.1], 5)

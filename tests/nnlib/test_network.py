@@ -75,3 +75,167 @@ def test_digits_read_without_scikit_learn_equal_load_digits_and_split_per_class(
     assert (len(y), len(y_test)) == (1347, 450)
     assert np.array_equal(np.bincount(y_test), np.round(0.25 * np.bincount(np.r_[y, y_test])))
     assert np.allclose(X.mean(axis=0), 0, atol=1e-5) and X.dtype == np.float32
+
+
+# --- train_together: several networks side by side (chapters 4, 6) ------------------------------
+
+def _digits(n=150):
+    X, y, *_ = data.digits_with_validation()
+    return X[:n], y[:n]
+
+
+def _same_bits(a, b):
+    assert a.dtype == b.dtype == np.float32
+    np.testing.assert_array_equal(np.isnan(a), np.isnan(b))     # a NaN's sign bit means nothing
+    np.testing.assert_array_equal(a.view(np.int32)[~np.isnan(a)], b.view(np.int32)[~np.isnan(b)])
+
+
+@pytest.mark.parametrize("sizes, activation", [([64, 32, 10], "relu"), ([64, 5, 1, 10], "tanh"),
+                                               ([64, 10], "relu")])
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_train_together_at_constant_rates_is_network_train_bit_for_bit(sizes, activation, batch_size):
+    """Full batch and mini-batches: every network ends where network.train takes it alone, with the
+    same batch losses, down to the last bit (NaN is NaN): a rate that kills the ReLU units (3), one
+    that overflows (1e38), a hidden width of 1, no hidden layer, a last batch smaller than the rest,
+    and one seed for all or one per network."""
+    X, y = _digits()
+    lrs, seeds = (0.1, 1.0, 3.0, 1e38), (0, 1, 0, 2)
+    epochs = 12 if batch_size is None else 3
+    start = [network.glorot_network(sizes, activation, loss="softmax_ce", dot=portable.dot, seed=s)
+             for s in seeds]
+    alone, expected = [net.copy() for net in start], []
+    for net, lr, seed in zip(alone, lrs, seeds):
+        expected.append([])
+        network.train(X, y, net, lr=lr, batch_size=batch_size, num_epochs=epochs, seed=seed,
+                      on_epoch=lambda epoch, losses, out=expected[-1]: out.extend(losses))
+    together, hooked = [net.copy() for net in start], [[] for _ in start]
+    done = network.train_together(X, y, together, lrs, batch_size, epochs, seeds,
+                                  on_epoch=lambda i, epoch, losses: hooked[i].extend(losses))
+    steps = epochs * (1 if batch_size is None else -(-len(X) // batch_size))
+    assert done.losses.shape == done.rates.shape == (4, steps)
+    _same_bits(done.losses, np.array(expected, np.float32))
+    assert [np.isnan(h).tolist() for h in hooked] == [np.isnan(e).tolist() for e in expected]
+    np.testing.assert_array_equal(done.rates, np.repeat(np.float32(lrs)[:, None], steps, axis=1))
+    assert not np.isfinite(done.losses[3, -1])                  # the overflow is a result, as in train
+    for a, b in zip(alone, together):
+        for p, q in zip(a.weights + a.biases, b.weights + b.biases):
+            _same_bits(p, q)
+    if batch_size is None:                                     # one seed for all: the same
+        again = [net.copy() for net in start]
+        _same_bits(network.train_together(X, y, again, lrs, None, epochs, 5).losses, done.losses)
+
+
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_train_together_gives_each_network_the_bits_of_train_scheduled(batch_size):
+    """Changing rates, side by side, each run ends where lr_decay.train_scheduled (full batch: the
+    same loop written out) takes it alone: weights, rates, batch losses and a reduce-on-plateau
+    hook that reads a validation loss, with different seeds and schedules, three layers and
+    other activations."""
+    from nnlib import lr_decay
+    from nnlib.lr_decay import ReduceLROnPlateau, cosine_decay
+
+    F32 = np.float32
+    X, y = _digits(150)
+    X_val, y_val = _digits(200)
+    X_val, y_val = X_val[150:], y_val[150:]
+    epochs = 5 if batch_size else 12
+    n = epochs * (-(-len(X) // batch_size) if batch_size else 1)
+    cases = [("relu", 0, np.full(n, 0.5, F32)), ("relu", 1, cosine_decay(1.0, np.arange(n), n)),
+             ("relu", 2, None), ("relu", 0, 0.25), ("tanh", 1, None),
+             ("tanh", 2, cosine_decay(0.01, np.arange(n), n - 2, warmup_target=0.8, warmup_steps=2))]
+
+    def runs(activation):
+        picked = [(seed, plan) for act, seed, plan in cases if act == activation]
+        nets = [network.glorot_network([64, 12, 8, 10], activation, loss="softmax_ce",
+                                       dot=portable.dot, seed=seed) for seed, _ in picked]
+        plateaus = [ReduceLROnPlateau(0.6, factor=0.5, patience=0, min_delta=0.1) for _ in picked]
+        lrs = [plan if plan is not None else (lambda step, p=plateau: p.lr)
+               for (_, plan), plateau in zip(picked, plateaus)]
+        return picked, nets, plateaus, lrs
+
+    for activation in ("relu", "tanh"):
+        picked, nets, plateaus, lrs = runs(activation)
+        losses = [[] for _ in nets]
+
+        def hook(i, epoch, batch_losses):
+            losses[i].append(list(batch_losses))
+            plateaus[i].update(nets[i].gradients(X_val, y_val, training=False).loss)
+
+        done = network.train_together(X, y, nets, lrs, batch_size, epochs, [s for s, _ in picked],
+                                      on_epoch=hook)
+        assert done.rates.shape == (len(nets), n)
+        _, alone, alone_plateaus, alone_lrs = runs(activation)
+        for i, ((seed, _), net) in enumerate(zip(picked, alone)):
+            mine, lr = [], alone_lrs[i]
+            lr = (lambda step, lr=lr: lr) if np.ndim(lr) == 0 and not callable(lr) else lr
+            if batch_size:
+                def hook1(epoch, batch_losses, i=i, net=net, mine=mine):
+                    mine.append(list(batch_losses))
+                    alone_plateaus[i].update(net.gradients(X_val, y_val, training=False).loss)
+
+                rates = lr_decay.train_scheduled(X, y, net, lr, batch_size, epochs, seed=seed,
+                                                 on_epoch=hook1)
+            else:                                           # full batch: the loop written out
+                rates = []
+                for step in range(epochs):
+                    grads = net.gradients(X, y)
+                    rates.append(F32(lr(step) if callable(lr) else lr[step]))
+                    for p, g in zip(net.weights + net.biases, grads.dW + grads.db):
+                        p -= rates[-1] * g
+                    mine.append([grads.loss])
+                    alone_plateaus[i].update(net.gradients(X_val, y_val, training=False).loss)
+            np.testing.assert_array_equal(done.rates[i], np.array(rates, F32))
+            assert losses[i] == mine
+            np.testing.assert_array_equal(done.losses[i], np.concatenate(mine).astype(F32))
+            for a, b in zip(nets[i].weights + nets[i].biases, net.weights + net.biases):
+                np.testing.assert_array_equal(a, b)
+        assert any(p.reductions for p in plateaus)      # the hook did change a rate
+
+
+@pytest.mark.parametrize("change, words", [
+    (dict(lrs=[np.full(3, 0.1, np.float32)] * 2), "lrs[0] must be a number, a function of the step or 16 rates >= 0"),
+    (dict(lrs=[0.1, -0.2]), "lrs[1] must be >= 0"),
+    (dict(lrs=[0.1, float("nan")]), "lrs[1] must be finite"),
+    (dict(lrs=[lambda step: 0.1, lambda step: -1.0]), "the rates at step 0 must be finite"),
+    (dict(lrs=[0.1]), "lrs must give one rate, array of rates or function of the step per network (2)"),
+    (dict(lrs=0.1), "lrs must give one rate"),
+    (dict(seeds=[0]), "seeds must be one seed or one per network (2), got 1"),
+    (dict(seeds=[0, -1]), "seeds[1]"),
+    (dict(batch_size=0), "batch_size must be None (full batch) or an integer >= 1"),
+    (dict(dot=None), "dot=portable.dot"),
+    (dict(sizes=[64, 9, 10]), "nets[1] must have the sizes and activation of nets[0]"),
+    (dict(activation="tanh"), "nets[1] must have the sizes and activation of nets[0]"),
+    (dict(loss="mse"), "the softmax_ce loss"),
+    (dict(norms=True), "no normalization layers"),
+    (dict(nets=[]), "nets must be a non-empty list"),
+    (dict(nets=["net"]), "nets must be a non-empty list of nnlib.network.Network"),
+])
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_train_together_rejects_what_it_cannot_run_side_by_side(change, words, batch_size):
+    X, y = _digits(64)
+    change = dict(change)                        # shared by both batch sizes: pop from a copy
+    norms = [batch_norm.BatchNorm(8), None] if change.pop("norms", False) else None
+    second = network.glorot_network(change.pop("sizes", [64, 8, 10]), change.pop("activation", "relu"),
+                                    loss=change.pop("loss", "softmax_ce"), norms=norms,
+                                    dot=change.pop("dot", portable.dot))
+    nets = [network.glorot_network([64, 8, 10], "relu", loss="softmax_ce", dot=portable.dot), second]
+    args = dict(nets=nets, lrs=[lambda step: 0.1] * 2, seeds=[0, 1], batch_size=batch_size) | change
+    if "lrs" in change and np.ndim(change["lrs"]) == 2 and batch_size is None:
+        args["num_epochs"] = 16      # full batch: 16 updates need 16 rates
+    before = [W.copy() for W in nets[0].weights]
+    with pytest.raises(ValueError) as err:
+        network.train_together(X, y, args["nets"], args["lrs"], args["batch_size"],
+                               args.get("num_epochs", 4), args["seeds"])
+    assert words in str(err.value)
+    if "lrs=[lambda" not in str(change):
+        assert all(np.array_equal(a, b) for a, b in zip(before, nets[0].weights))
+
+
+def test_train_together_for_no_epochs_changes_nothing():
+    X, y = _digits(64)
+    net = network.glorot_network([64, 8, 10], "relu", loss="softmax_ce", dot=portable.dot)
+    before = [W.copy() for W in net.weights]
+    for batch_size in (None, 16):
+        done = network.train_together(X, y, [net], [0.1], batch_size, 0)
+        assert done.losses.shape == done.rates.shape == (1, 0)
+        assert all(np.array_equal(a, b) for a, b in zip(before, net.weights))
