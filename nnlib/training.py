@@ -1,5 +1,5 @@
 """Training a Keras model in practice (chapter 12): a readable training log, note 004's network and
-the Keras models of chapters 10-13, and numpy helpers to read the results. Chapter 13's training
+the Keras models of chapters 10-14, and numpy helpers to read the results. Chapter 14's training
 loop and runs build on these in :mod:`nnlib.capstone`.
 
 TensorFlow and Keras are imported inside the functions that need them, after ``nnlib.tf_setup()``.
@@ -16,7 +16,8 @@ import numpy as np
 from ._check import non_negative_int, non_negative_number, positive_int
 
 __all__ = ["steps_per_epoch", "early_stopping_epochs", "format_table", "progress_bar", "epoch_log",
-           "dense_network", "digit_network", "confusion_matrix", "format_confusion", "misclassified"]
+           "dense_network", "digit_network", "restart", "confusion_matrix", "format_confusion",
+           "misclassified"]
 
 
 def steps_per_epoch(num_samples, batch_size=32) -> int:
@@ -197,6 +198,26 @@ def digit_network(num_inputs=784, init="glorot_uniform", batch_norm=False, l2=0.
     return dense_network([positive_int("num_inputs", num_inputs), 25, 15, 10], init=init,
                          regularizer=keras.regularizers.L2(l2) if l2 else None,
                          batch_norm=0.99 if batch_norm else None)
+
+
+def restart(model, seed):
+    """Give a compiled Keras ``model`` the weights a fresh copy built under ``seed`` gets, and zero
+    its optimizer's state (step count and moments, not the learning rate): the next ``fit`` is a
+    new run that reuses the already traced training step (chapter 12).
+
+    Building and compiling a new model costs a new trace (seconds for a small network); this
+    does not. Returns ``model``.
+    """
+    import keras
+
+    if not isinstance(model, keras.Model) or getattr(model, "optimizer", None) is None:
+        raise ValueError(f"model must be a compiled keras.Model, got {type(model).__name__}")
+    keras.utils.set_random_seed(non_negative_int("seed", seed))
+    model.set_weights(keras.models.clone_model(model).get_weights())
+    for v in model.optimizer.variables:
+        if not v.path.endswith("learning_rate"):
+            v.assign(np.zeros(v.shape, v.dtype))
+    return model
 
 
 def _labels(name, y, num_classes=None) -> np.ndarray:

@@ -91,3 +91,4 @@ def explorer(X_test, probs, y_test, picks):
 
     return explore.Explorer("training", plot, [
         explore.int_slider("index", 0, len(X_test) - 1, picks[0], grid=tuple(picks), label="test image")])
+

@@ -145,6 +145,33 @@ def test_epoch_log_prints_a_table_and_keeps_every_epoch(tf, capsys):
     assert [r["loss"] for r in log.rows] == pytest.approx(hist.history["loss"])
 
 
+def _compiled(keras, num_inputs=64):
+    net = training.digit_network(num_inputs=num_inputs)
+    net.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                optimizer=keras.optimizers.Adam(1e-3), metrics=["accuracy"])
+    return net
+
+
+def test_restart_starts_a_fresh_reproducible_run_without_a_new_trace(keras):
+    """restart: Adam's step count and moments back to 0 (its rate kept), the weights a function of
+    the seed only, and the next fit the same as from another model restarted with that seed."""
+    X, y, _, _ = data.digits()
+    used, other = _compiled(keras), _compiled(keras)
+    used.fit(X, y, epochs=1, verbose=0)
+    trace = used.train_function
+    assert training.restart(used, 3) is used and training.restart(other, 3) is other
+    for a, b in zip(used.get_weights(), other.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    for v in used.optimizer.variables:
+        expected = 1e-3 if v.path.endswith("learning_rate") else 0.0
+        np.testing.assert_allclose(v.numpy(), expected, rtol=1e-7)
+    h1 = used.fit(X, y, epochs=2, verbose=0).history
+    h2 = other.fit(X, y, epochs=2, verbose=0).history
+    assert h1["loss"] == h2["loss"] and used.train_function is trace
+    training.restart(other, 4)
+    assert not np.array_equal(other.get_weights()[0], used.get_weights()[0])
+
+
 # --- argument errors ---------------------------------------------------------------------------
 
 def _split(X=np.zeros((100, 2)), y=np.arange(100) % 2, **kwargs):
@@ -170,6 +197,8 @@ BAD_CALLS = [
     (lambda: training.digit_network(l2=-1.0), "l2 must be"),
     (lambda: training.epoch_log(every=0), "every must be"),
     (lambda: training.epoch_log(columns="loss"), "columns must be"),
+    (lambda: training.restart(object(), 0), "model must be a compiled"),
+    (lambda: training.restart(training.digit_network(), 0), "model must be a compiled"),
 ]
 
 

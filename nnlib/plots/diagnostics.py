@@ -1,0 +1,112 @@
+"""Chapter 13 (diagnosing a training run): the loss at initialization and on one batch, gradient
+norms per layer, learning curves at several learning rates, and the learning-rate explorer."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import explore
+from . import COLORS, finish_axes, new_figure, plain_log_axis
+
+__all__ = ["start_figure", "gradient_norms_figure", "curves_figure", "explorer"]
+
+
+def start_figure(initial, curves, reference):
+    """Two checks before a long run (chapter 13). Left: the loss at initialization, one dot per
+    seed for each setting in ``initial`` (name -> losses), against ``reference`` (ln 10) as a
+    dashed line. Right: the loss per step while training on one small batch, one line per
+    setting in ``curves`` (name -> losses). Both on log scales."""
+    fig, (ax0, ax1) = new_figure(2, height=3.4, wspace=0.3)
+    for i, (name, losses) in enumerate(initial.items()):
+        ax0.plot(np.full(len(losses), i), losses, "o", color=COLORS[i], alpha=0.7, ms=6)
+    ax0.axhline(reference, color="0.3", ls="--", lw=1, label=f"ln 10 = {reference:.3f}")
+    ax0.set_xticks(range(len(initial)), list(initial), fontsize=8)
+    ax0.set_xlim(-0.5, len(initial) - 0.5)
+    finish_axes(ax0, "center left", yscale="log", ylabel="loss before training",
+                title="loss at initialization, per seed")
+    for i, (name, losses) in enumerate(curves.items()):
+        ax1.plot(np.arange(len(losses)), losses, color=COLORS[i], label=name)
+    ax1.axhline(reference, color="0.3", ls="--", lw=1)
+    finish_axes(ax1, "lower left", yscale="log", xlabel="gradient step (full batch of 32)",
+                ylabel="training loss", title="overfitting one batch of 32 images")
+    return fig
+
+
+def gradient_norms_figure(norms, depth_norms):
+    """Gradient norms (chapter 13). Left: ``norms`` (steps x layers), the norm of each layer's
+    weight gradient at every step of a training run. Right: ``depth_norms`` (name -> one norm per
+    layer), the same at initialization for deeper networks, on a log scale."""
+    norms = np.asarray(norms)
+    fig, (ax0, ax1) = new_figure(2, height=3.4, wspace=0.3)
+    for k in range(norms.shape[1]):
+        ax0.plot(np.arange(len(norms)), norms[:, k], color=COLORS[k], lw=0.8, label=f"layer {k + 1}")
+    finish_axes(ax0, "upper right", xlabel="gradient step", ylabel="norm of dL/dW",
+                title="784-25-15-10, SGD (lr 0.1, batches of 32)", title_size=9)
+    for i, (name, values) in enumerate(depth_norms.items()):
+        ax1.plot(np.arange(1, len(values) + 1), values, "o-", color=COLORS[i], ms=4, label=name)
+    finish_axes(ax1, "lower right", yscale="log", xlabel="layer (1 = next to the pixels)",
+                ylabel="norm of dL/dW", title="9 layers at initialization", title_size=9)
+    return fig
+
+
+def _curves(ax, train, val, title, ylim=(0.0, 2.6), legend="center right"):
+    epochs = np.arange(1, len(train) + 1)
+    ax.plot(epochs, np.clip(train, None, 1e3), color=COLORS[0], label="training")
+    ax.plot(epochs, np.clip(val, None, 1e3), color=COLORS[1], label="validation")
+    ax.axhline(np.log(10), color="0.5", ls=":", lw=1)
+    finish_axes(ax, legend, xlabel="epoch", ylim=ylim, title=title, title_size=9)
+
+
+def curves_figure(panels):
+    """Learning curves side by side (chapter 13): ``panels`` maps a title to ``(train, val)``, the
+    training and validation loss per epoch; the dotted line is ln 10; the legend is on the second
+    panel only."""
+    fig, axes = new_figure(len(panels), width=2.4 * len(panels), height=3.0, left=0.06, wspace=0.3)
+    for i, (ax, (title, (train, val))) in enumerate(zip(axes, panels.items())):
+        _curves(ax, train, val, title, legend="upper right" if i == 1 else None)
+    axes[0].set_ylabel("loss")
+    return fig
+
+
+def _one_rate(sweep, lr):
+    from .. import diagnostics, network, portable
+
+    if lr in sweep["curves"]:
+        return sweep["curves"][lr]
+    X, y, X_val, y_val = sweep["data"]
+    net = network.glorot_network(sweep["sizes"], loss="softmax_ce", dot=portable.dot)
+    c = diagnostics.learning_curves(X, y, X_val, y_val, [net], [lr], num_epochs=sweep["num_epochs"])
+    return c.train[0], c.val[0]
+
+
+def explorer_figure(sweep, lr):
+    """The diagnostics explorer's frame (chapter 13). Left: training and validation loss per epoch
+    at the rate ``lr`` (taken from ``sweep`` when it holds that rate, else trained now). Right:
+    over every rate of the sweep, the last training loss and the lowest validation loss, with
+    ``lr`` marked."""
+    train, val = _one_rate(sweep, lr)
+    fig, (ax0, ax1) = new_figure(2, height=3.3, wspace=0.3)
+    best = np.nanmin(val) if np.isfinite(val).any() else np.nan
+    _curves(ax0, train, val, f"lr = {lr:.3g}: lowest validation loss {best:.3f}")
+    ax0.set_ylabel("loss")
+    rates = sorted(sweep["curves"])
+    last = [min(sweep["curves"][r][0][-1], 1e3) for r in rates]
+    low = [min(np.nanmin(sweep["curves"][r][1]), 1e3) for r in rates]
+    ax1.plot(rates, last, "o-", color=COLORS[0], ms=4, label="training, last epoch")
+    ax1.plot(rates, low, "s-", color=COLORS[1], ms=4, label="validation, best epoch")
+    ax1.axvline(lr, color="0.3", lw=1)
+    ax1.axhline(np.log(10), color="0.5", ls=":", lw=1)
+    finish_axes(ax1, "upper center", xlabel="learning rate", ylabel="loss",
+                title=f"{sweep['num_epochs']} epochs at each rate", title_size=9)
+    plain_log_axis(ax1, "x", ticks=rates, fmt="g")
+    plain_log_axis(ax1, "y", ticks=[0.01, 0.1, 1], fmt="g")
+    return fig
+
+
+def explorer(sweep):
+    """Chapter 13's explorer: learning curves at a learning rate picked on a log slider, next to
+    the whole sweep. ``sweep``: ``{"curves": {lr: (train, val)}, "data": (X, y, X_val, y_val),
+    "sizes": [...], "num_epochs": n}``; rates off the sweep's grid are trained when picked."""
+    rates = tuple(sorted(sweep["curves"]))
+    return explore.Explorer("diagnostics", lambda lr: explorer_figure(sweep, lr), [
+        explore.log_slider("lr", rates[0], rates[-1], 0.1 if 0.1 in rates else rates[0], grid=rates,
+                           label="learning rate")])
