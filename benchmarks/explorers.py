@@ -1,9 +1,10 @@
 """Each chapter's explorer, built outside the notebook for timing (used by benchmarks.run).
 
 Every chapter ``chapters/NN_slug.ipynb`` exposes its explorer as ``nnlib.plots.<slug>.explorer``.
-Chapters 1 to 10 build theirs from nothing: :func:`load` calls ``explorer()``. Chapters 11, 12
-and 13 draw data the notebook computes first (the regularized networks, the trained network's
-test probabilities, the seven capstone runs), so their ``explorer`` takes it as arguments; for
+Chapters 1 to 10 build theirs from nothing: :func:`load` calls ``explorer()``. Chapters 11 to 14
+draw data the notebook computes first (the regularized networks, the trained network's test
+probabilities, the learning-rate sweep, the seven capstone runs), so their ``explorer`` takes it
+as arguments; for
 those, :func:`load` runs the notebook's code cells in order in an in-process IPython shell (Agg
 backend, outputs discarded) with ``nnlib.plots.<slug>.explorer`` wrapped: the notebook's own call
 builds the Explorer from the notebook's own data, and the run stops there. Nothing is written to

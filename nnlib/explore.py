@@ -265,37 +265,16 @@ class Explorer:
 
 
     def _draw(self, frames: list, processes: int | None) -> list:
-        """Each frame's PNG (zlib level 6) in base64, drawn here or by forked workers."""
-        import multiprocessing
+        """Each frame's PNG (zlib level 6) in base64, drawn here or by forked workers
+        (:func:`nnlib.parallel.fork_map`: the workers inherit the explorer, whose plot function
+        may close over data that cannot be pickled, and matplotlib's settings; only bytes come back)."""
+        from .parallel import fork_map
 
-        if processes is None:
-            processes = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
-                else (os.cpu_count() or 1)
-        processes = min(processes, len(frames))
-        if processes <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-            return [_png_base64(self, params) for params in frames]
-        global _DRAWING
-        # fork: the workers inherit the explorer (its plot function may close over data that
-        # cannot be pickled) and draw with the parent's matplotlib settings; only bytes come back
-        _DRAWING = (self, frames)
-        try:
-            with multiprocessing.get_context("fork").Pool(processes) as pool:
-                return pool.map(_draw_frame, range(len(frames)),
-                                chunksize=max(1, len(frames) // (4 * processes)))
-        finally:
-            _DRAWING = None
-
-
-_DRAWING = None  # (explorer, frames) while forked workers draw them
+        return fork_map(lambda params: _png_base64(self, params), frames, processes)
 
 
 def _png_base64(explorer: Explorer, params: dict) -> str:
     return base64.b64encode(explorer.png(params, compress_level=6)).decode("ascii")
-
-
-def _draw_frame(i: int) -> str:
-    explorer, frames = _DRAWING
-    return _png_base64(explorer, frames[i])
 
 
 class LiveView:

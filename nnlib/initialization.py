@@ -31,7 +31,7 @@ __all__ = [
     "TRUNCATED_STDDEV", "MODES", "DISTRIBUTIONS", "ACTIVATIONS",
     "SCHEMES", "truncated_stddev", "compute_fans", "init_scale", "variance_scaling",
     "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "random_normal",
-    "standard_uniform", "initialize", "Probe", "probe", "DeepRun", "train_deep", "format_layers",
+    "standard_uniform", "initialize", "Probe", "probe", "DeepRun", "train_deep", "train_deep_seeds", "format_layers",
 ]
 
 F32 = np.float32
@@ -329,6 +329,15 @@ class DeepRun:
         return revived.sum(axis=1)
 
 
+def _deep_net(num_inputs, num_classes, activation, scheme, depth, width, gain, seed) -> network.Network:
+    """train_deep's network: ``scheme`` (times ``gain``) hidden kernels, a Glorot uniform output, zero biases."""
+    sizes = [num_inputs] + [width] * depth + [num_classes]
+    weights = [initialize(scheme, (sizes[k], sizes[k + 1]), seed * 1000 + k, gain) for k in range(depth)]
+    weights.append(glorot_uniform((sizes[-2], sizes[-1]), seed * 1000 + depth))
+    return network.Network(weights, [np.zeros(n, F32) for n in sizes[1:]], activation, loss="softmax_ce",
+                           dot=portable.dot)
+
+
 def train_deep(X, y, X_val, y_val, activation="relu", scheme="he_normal", depth=10, width=64, gain=1.0,
                lr=0.05, batch_size=32, num_epochs=5, seed=0) -> DeepRun:
     """Train ``depth`` hidden layers of ``width`` units + a softmax output by plain SGD (chapter 9).
@@ -345,11 +354,7 @@ def train_deep(X, y, X_val, y_val, activation="relu", scheme="he_normal", depth=
     seed = non_negative_int("seed", seed)
     y, y_val = np.asarray(y), np.asarray(y_val)
     num_classes = int(max(np.max(y, initial=0), np.max(y_val, initial=0))) + 1
-    sizes = [np.shape(X)[-1]] + [width] * depth + [num_classes]
-    weights = [initialize(scheme, (sizes[k], sizes[k + 1]), seed * 1000 + k, gain) for k in range(depth)]
-    weights.append(glorot_uniform((sizes[-2], sizes[-1]), seed * 1000 + depth))
-    net = network.Network(weights, [np.zeros(n, F32) for n in sizes[1:]], activation, loss="softmax_ce",
-                          dot=portable.dot)
+    net = _deep_net(np.shape(X)[-1], num_classes, activation, scheme, depth, width, gain, seed)
     X, y = net.check(X, y)
     X_val, y_val = net.check(X_val, y_val, "X_val", "y_val")
     run = DeepRun(activation, scheme, net)
@@ -387,6 +392,66 @@ def train_deep(X, y, X_val, y_val, activation="relu", scheme="he_normal", depth=
 
     network.train(X, y, net, lr, batch_size, num_epochs, seed, on_batch=gradient_norms, on_epoch=record)
     return run
+
+
+def train_deep_seeds(X, y, X_val, y_val, activation="relu", scheme="he_normal", seeds=(0, 1, 2), depth=10,
+                     width=64, gain=1.0, lr=0.05, batch_size=32, num_epochs=5) -> list[DeepRun]:
+    """:func:`train_deep` for several seeds side by side: the same runs, bit for bit, faster (chapter 9).
+
+    Returns ``[train_deep(..., seed=s) for s in seeds]``: every network, loss, accuracy, dead
+    share and gradient norm has the bits :func:`train_deep` gives it alone
+    (``tests/nnlib/test_initialization.py`` checks it, a diverging run included). The networks
+    are trained together by :func:`nnlib.network.train_together`, which pays Python's overhead
+    once per step for all of them (mini-batches only: ``batch_size`` is a number). Each epoch's
+    first-batch gradient norms are computed by :meth:`nnlib.network.Network._gradients` on that
+    batch, at the weights the update starts from. A diverging run costs more here than alone:
+    :func:`train_deep` stops computing once every weight is NaN, this goes on.
+    """
+    one_of("activation", activation, ACTIVATIONS)
+    depth, width = positive_int("depth", depth), positive_int("width", width)
+    if isinstance(seeds, (str, bytes)) or np.ndim(seeds) != 1 or len(seeds) == 0:
+        raise ValueError(f"seeds must be a non-empty sequence of integers >= 0, got {seeds!r:.60}")
+    seeds = [non_negative_int(f"seeds[{i}]", s) for i, s in enumerate(seeds)]
+    lr = positive_number("lr", lr)
+    batch_size = positive_int("batch_size", batch_size)
+    num_epochs = non_negative_int("num_epochs", num_epochs)
+    y, y_val = np.asarray(y), np.asarray(y_val)
+    num_classes = int(max(np.max(y, initial=0), np.max(y_val, initial=0))) + 1
+    nets = [_deep_net(np.shape(X)[-1], num_classes, activation, scheme, depth, width, gain, s) for s in seeds]
+    X, y = nets[0].check(X, y)
+    X_val, y_val = nets[0].check(X_val, y_val, "X_val", "y_val")
+    runs = [DeepRun(activation, scheme, net) for net in nets]
+    # each run's shuffles, drawn as network.train draws them: one permutation per epoch
+    orders = []
+    for s in seeds:
+        rng = np.random.default_rng(s)
+        orders.append([rng.permutation(len(X))[:batch_size] for _ in range(num_epochs)])
+
+    def first_batch_norms(r, epoch):
+        idx = orders[r][epoch]
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            grads = nets[r]._gradients(X[idx], y[idx])
+        runs[r].first_grad.append(float(portable.norm(grads.dW[0])))
+        runs[r].last_grad.append(float(portable.norm(grads.dW[depth - 1])))
+
+    def on_epoch(r, epoch, losses):
+        net, run = nets[r], runs[r]
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            run.loss.append(float(np.mean(losses)))
+            run.val_acc.append(net.accuracy(X_val, y_val))
+            if activation == "relu":
+                run.off.append(np.array([off_units(z) for z in net.forward(X).zs[:-1]]))
+            else:
+                run.off.append(np.zeros((depth, width), bool))
+        run.dead.append(float(np.mean(run.off[-1])))
+        if epoch + 1 < num_epochs:
+            first_batch_norms(r, epoch + 1)
+
+    if num_epochs:
+        for r in range(len(nets)):
+            first_batch_norms(r, 0)
+    network.train_together(X, y, nets, [lr] * len(nets), batch_size, num_epochs, seeds, on_epoch=on_epoch)
+    return runs
 
 
 # --- printing ---------------------------------------------------------------------------------

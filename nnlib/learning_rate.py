@@ -34,7 +34,7 @@ __all__ = ["SGD", "Trace", "gd_trace", "quadratic_loss", "quadratic_grad", "regi
            "QuadraticRates", "quadratic_rates", "contraction", "Bowl", "bowl",
            "double_well_loss", "double_well_grad", "plateau_loss", "plateau_grad",
            "example_gradients", "GradientNoise", "gradient_noise", "RangeTest", "lr_range_test",
-           "lr_range_tests", "train_side_by_side"]
+           "lr_range_tests"]
 
 F32 = np.float32
 
@@ -421,16 +421,3 @@ def lr_range_tests(X, y, nets, lr_min=1e-3, lr_max=10.0, num_steps=100) -> list[
     nets = [_softmax_network(net).copy() for net in nets]
     losses = train_together(X, y, nets, [lrs] * len(nets), None, num_steps).losses
     return [_until_non_finite(lrs, row) for row in losses]
-
-
-def train_side_by_side(X, y, nets, lrs, num_steps) -> np.ndarray:
-    """Full-batch gradient descent on several networks at once, in place, each at its constant
-    rate; returns the training loss before each update, one row per network (chapter 4's trainer,
-    used by the diagnostics chapter).
-
-    :func:`nnlib.network.train_together` with ``batch_size=None`` (each network ends where
-    ``network.train`` takes it alone, bit for bit); only its losses are returned.
-    """
-    from .network import train_together
-
-    return train_together(X, y, nets, lrs, None, num_steps).losses

@@ -79,6 +79,15 @@ class Network:
         """An independent copy (training updates the arrays in place)."""
         return copy.deepcopy(self)
 
+    def __getstate__(self) -> dict:
+        # the activation's kernels are closures: rebuilt from (activation, alpha), so a network
+        # pickles (nnlib.parallel.fork_map sends trained networks back from its workers)
+        return {k: v for k, v in self.__dict__.items() if k not in ("_f", "_df")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._f, self._df = neurons_activations.kernels(self.activation, self.alpha)
+
     def keras_weights(self) -> list[np.ndarray]:
         """The dense layers' arrays in Keras's order ``[W1, b1, W2, b2, ...]`` (for ``set_weights``)."""
         return [p for W, b in zip(self.weights, self.biases) for p in (W, b)]
@@ -218,7 +227,7 @@ def train(X, y, net: Network, lr=0.01, batch_size=None, num_epochs=1, seed=0, on
 # --- several networks trained side by side ------------------------------------------------------
 
 class Together(NamedTuple):
-    """What :func:`train_together` did (chapters 4, 6): ``losses[r, k]``, network r's batch loss
+    """What :func:`train_together` did (chapters 1, 2, 4, 6): ``losses[r, k]``, network r's batch loss
     before update k, and ``rates[r, k]``, the float32 rate of that update."""
 
     losses: np.ndarray
@@ -233,11 +242,10 @@ def _together_nets(nets) -> list:
         raise ValueError("nets must be a non-empty list of nnlib.network.Network")
     first = nets[0]
     for i, net in enumerate(nets):
-        if (net.sizes != first.sizes or net.activation != first.activation or net.alpha != first.alpha
-                or net.loss != "softmax_ce" or net.dot is not portable.dot
+        if (net.sizes != first.sizes or net.loss != first.loss or net.dot is not portable.dot
                 or any(norm is not None for norm in net.norms)):
-            raise ValueError(f"nets[{i}] must have the sizes and activation of nets[0], the softmax_ce "
-                             f"loss, dot=portable.dot and no normalization layers")
+            raise ValueError(f"nets[{i}] must have the sizes and loss of nets[0], dot=portable.dot "
+                             f"and no normalization layers")
     return nets
 
 
@@ -272,10 +280,10 @@ def _rates_at(rate_at, step) -> np.ndarray:
 
 
 def train_together(X, y, nets, lrs, batch_size=None, num_epochs=1, seeds=0, on_epoch=None) -> Together:
-    """Several :func:`train` runs side by side, each network ending with the bits it gets alone (chapters 4, 6).
+    """Several :func:`train` runs side by side, each network ending with the bits it gets alone (chapters 1, 2, 4, 6).
 
-    ``nets``: softmax networks of one shape and activation (``loss="softmax_ce"``,
-    ``dot=portable.dot``, no normalization layers), trained in place. ``lrs``: per network a
+    ``nets``: networks of one shape and loss (``dot=portable.dot``, no normalization layers),
+    each with its own activation, trained in place. ``lrs``: per network a
     rate, an array of rates (one per update) or a function of the global step (the number of
     updates made so far). ``batch_size=None`` is full-batch gradient descent in the given order,
     one update per epoch, as ``train(batch_size=None)``; a number gives mini-batches shuffled by
@@ -286,11 +294,11 @@ def train_together(X, y, nets, lrs, batch_size=None, num_epochs=1, seeds=0, on_e
     ``on_epoch(i, epoch, losses)`` is called for each network ``i`` with its batch losses; it may
     change what ``lrs[i]`` returns next (reduce-on-plateau does); its return value is ignored.
 
-    Only the work is arranged differently, with every sum still made in the same order. Full
-    batch: the first layers of all the networks read the same ``X``, so their products are one
-    :func:`nnlib.portable.dot` with the weight matrices side by side; mini-batches: each product
-    is one ``np.einsum`` over a stack of networks (``portable.dot`` on each slice). A small
-    network's update costs mostly Python's overhead, paid here once for all of them.
+    Only the work is arranged differently, with every sum still made in the same order. Each
+    product is one ``np.einsum`` over a stack of networks (``portable.dot`` on each slice), and
+    with full batches the first layers, which all read the same ``X``, are one
+    :func:`nnlib.portable.dot` with the weight matrices side by side. A small network's
+    mini-batch update costs mostly Python's overhead, paid here once for all of them.
     """
     nets = _together_nets(nets)
     X, y = nets[0].check(X, y)
@@ -308,59 +316,126 @@ def train_together(X, y, nets, lrs, batch_size=None, num_epochs=1, seeds=0, on_e
         return run(X, y, nets, rate_at, batch_size, num_epochs, rngs, on_epoch)
 
 
-def _long_way_dot(A, B):
-    """``portable.dot(A, B)``, the same bits, as a C-contiguous array: computed as ``(B.T @ A.T).T``
-    when ``A`` has more rows than ``B`` has columns (more than one), where that is faster (the
-    loop over the long side runs innermost). Each entry is the same sum in the same order."""
-    from . import portable
+def _activation_groups(nets) -> list:
+    """``(slice, f, df)`` per run of neighbouring networks with the same activation: one kernel call each."""
+    groups, start = [], 0
+    for k in range(1, len(nets) + 1):
+        if k == len(nets) or (nets[k].activation, nets[k].alpha) != (nets[start].activation,
+                                                                      nets[start].alpha):
+            groups.append((slice(start, k), nets[start]._f, nets[start]._df))
+            start = k
+    return groups
 
-    if A.shape[0] > B.shape[1] > 1:
-        return np.ascontiguousarray(portable.dot(B.T, A.T).T)
-    return portable.dot(A, B)
+
+def _each(groups, which, *arrays):
+    """Activation ``f`` (``which=1``) or its derivative ``df`` (2) on stacks, per group of networks."""
+    if len(groups) == 1:
+        return groups[0][which](*arrays)
+    out = np.empty_like(arrays[0])
+    for group in groups:
+        out[group[0]] = group[which](*(np.ascontiguousarray(a[group[0]]) for a in arrays))
+    return out
+
+
+def _mul(A, B):
+    """``portable.dot`` on each slice of two stacks, in its order of additions."""
+    A, B = np.ascontiguousarray(A), np.ascontiguousarray(B)
+    if B.shape[2] == 1:                        # one column: numpy's pairwise sum, as portable.dot
+        return np.add.reduce(A * B[:, None, :, 0], axis=2, keepdims=True)
+    return np.einsum("rik,rkj->rij", A, B, optimize=False)
+
+
+def _long_way_mul(A, B):
+    """``_mul(A, B)``, the same bits, as a C-contiguous stack: computed as ``(B^T A^T)^T`` when each
+    ``A`` has more rows than each ``B`` has columns (more than one), where that is faster (the loop
+    over the long side runs innermost). Each entry is the same sum in the same order."""
+    if A.shape[1] > B.shape[2] > 1:
+        return np.ascontiguousarray(np.swapaxes(_mul(np.swapaxes(B, 1, 2), np.swapaxes(A, 1, 2)), 1, 2))
+    return _mul(A, B)
+
+
+def _stacked_loss_and_grad(loss, out, y):
+    """Each network's batch loss and d loss / d output, as Network._loss_and_grad on each slice of
+    the stack ``out`` (networks, rows, outputs); ``y`` holds one batch per network or one for all."""
+    if loss == "mse":
+        err = out - y
+        return (np.mean(np.square(err).reshape(len(err), -1), axis=1, dtype=F32),
+                F32(2) * err / F32(err[0].size))
+    run, rows = np.arange(len(out))[:, None], np.arange(out.shape[1])[None, :]
+    labels = y if y.ndim == 2 else y[None, :]
+    logp = softmax._log_softmax(out)           # as softmax._cross_entropy_and_grad
+    g = softmax.exp(logp)
+    g[run, rows, labels] -= F32(1)
+    return -np.mean(logp[run, rows, labels], axis=1), (g / F32(out.shape[1])).astype(F32)
+
+
+def _stacks(nets, first=0):
+    """The weights and biases of layers ``first`` on, stacked over the networks (float32, one
+    ``None`` per layer before); the networks' arrays of those layers become views of the stacks,
+    so they see every update."""
+    L = len(nets[0].weights)
+    Ws = [None] * first + [np.stack([net.weights[k] for net in nets]).astype(F32) for k in range(first, L)]
+    bs = [None] * first + [np.stack([net.biases[k] for net in nets]).astype(F32)[:, None, :]
+                           for k in range(first, L)]
+    for r, net in enumerate(nets):
+        net.weights = net.weights[:first] + [W[r] for W in Ws[first:]]
+        net.biases = net.biases[:first] + [b[r, 0] for b in bs[first:]]
+    return Ws, bs
 
 
 def _full_batch_together(X, y, nets, rate_at, _batch_size, num_epochs, _rngs, on_epoch) -> Together:
     from . import portable
 
-    width, last = nets[0].sizes[1], len(nets[0].weights) - 1
-    f, df = nets[0]._f, nets[0]._df
-    cols = [slice(r * width, (r + 1) * width) for r in range(len(nets))]   # network r's columns
+    R, width, last = len(nets), nets[0].sizes[1], len(nets[0].weights) - 1
+    groups = _activation_groups(nets)
+    col_groups = [(slice(sl.start * width, sl.stop * width), f, df) for sl, f, df in groups]
     W1 = np.concatenate([net.weights[0] for net in nets], axis=1)
     b1 = np.concatenate([net.biases[0] for net in nets])
+    Ws, bs = _stacks(nets, 1)
+    cols = [slice(r * width, (r + 1) * width) for r in range(R)]   # network r's first layer
     XT = np.ascontiguousarray(X.T)
-    losses = np.empty((len(nets), num_epochs), F32)
-    rates = np.empty((len(nets), num_epochs), F32)
+    n = len(X)
+
+    def stacked(a):                                 # (n, R * width) -> (R, n, width), contiguous
+        return np.ascontiguousarray(a.reshape(n, R, -1).transpose(1, 0, 2))
+
+    def first_layer(which, *arrays):                # an activation on the side-by-side columns
+        if len(col_groups) == 1:
+            return col_groups[0][which](*arrays)
+        out = np.empty_like(arrays[0])
+        for group in col_groups:
+            out[:, group[0]] = group[which](*(np.ascontiguousarray(a[:, group[0]]) for a in arrays))
+        return out
+
+    losses = np.empty((R, num_epochs), F32)
+    rates = np.empty((R, num_epochs), F32)
     for step in range(num_epochs):
-        rates[:, step] = _rates_at(rate_at, step)
+        rates[:, step] = rate = _rates_at(rate_at, step)
         z1 = portable.dot(X, W1)                    # every network's first layer at once
         z1 += b1
-        a1 = z1 if last == 0 else f(z1)
-        g1 = []
-        for r, net in enumerate(nets):              # the rest, network by network
-            lr = rates[r, step]
-            zs, acts = [z1[:, cols[r]]], [X, np.ascontiguousarray(a1[:, cols[r]])]
-            for k in range(1, last + 1):
-                z = _long_way_dot(acts[-1], net.weights[k])
-                z += net.biases[k]
-                zs.append(z)
-                acts.append(z if k == last else f(z))
-            losses[r, step], g = softmax._cross_entropy_and_grad(acts[-1], y)
-            for k in range(last, 0, -1):            # as Network.backward, then the update
-                if k < last:
-                    g = g * df(zs[k], acts[k + 1])
-                dW, db = _long_way_dot(acts[k].T, g), g.sum(axis=0)
-                g = _long_way_dot(g, net.weights[k].T)
-                net.weights[k] -= lr * dW
-                net.biases[k] -= lr * db
-            g1.append(g)
-        g1 = np.concatenate(g1, axis=1)
+        a1 = z1 if last == 0 else first_layer(1, z1)
+        zs, acts = [None], [None, stacked(a1)]
+        for k in range(1, last + 1):                # the rest: one product per layer for all
+            z = _long_way_mul(acts[-1], Ws[k])
+            z += bs[k]
+            zs.append(z)
+            acts.append(z if k == last else _each(groups, 1, z))
+        losses[:, step], g = _stacked_loss_and_grad(nets[0].loss, acts[-1], y)
+        for k in range(last, 0, -1):                # as Network.backward, then the update
+            if k < last:
+                g = g * _each(groups, 2, zs[k], acts[k + 1])
+            dW, db = _long_way_mul(np.swapaxes(acts[k], 1, 2), g), g.sum(axis=1, keepdims=True)
+            g = _long_way_mul(g, np.swapaxes(Ws[k], 1, 2))
+            Ws[k] -= rate[:, None, None] * dW
+            bs[k] -= rate[:, None, None] * db
+        g1 = g.transpose(1, 0, 2).reshape(n, R * width)
         if last > 0:
-            g1 = g1 * df(z1, a1)
-        lr1 = np.repeat(rates[:, step], width)
+            g1 = g1 * first_layer(2, z1, a1)
+        lr1 = np.repeat(rate, width)
         W1 -= lr1 * portable.dot(XT, g1)
         b1 -= lr1 * g1.sum(axis=0)
-        if on_epoch is not None:
-            for r, net in enumerate(nets):          # the hook sees every network as it is
+        if on_epoch is not None:                    # the hook sees every network as it is
+            for r, net in enumerate(nets):
                 net.weights[0][...] = W1[:, cols[r]]
                 net.biases[0][...] = b1[cols[r]]
                 on_epoch(r, step, [float(losses[r, step])])
@@ -371,24 +446,10 @@ def _full_batch_together(X, y, nets, rate_at, _batch_size, num_epochs, _rngs, on
 
 
 def _minibatch_together(X, y, nets, rate_at, batch_size, num_epochs, rngs, on_epoch) -> Together:
-    from . import portable
-
     R, L = len(nets), len(nets[0].weights)
     per_epoch = -(-len(X) // batch_size)
-    Ws = [np.stack([net.weights[k] for net in nets]).astype(F32) for k in range(L)]
-    bs = [np.stack([net.biases[k] for net in nets]).astype(F32)[:, None, :] for k in range(L)]
-    for r, net in enumerate(nets):   # the networks see the stacks' updates
-        net.weights = [W[r] for W in Ws]
-        net.biases = [b[r, 0] for b in bs]
-    f, df = nets[0]._f, nets[0]._df
-
-    def mul(A, B):   # portable.dot on each slice of the stacks, in its order of additions
-        A, B = np.ascontiguousarray(A), np.ascontiguousarray(B)
-        if B.shape[2] == 1:                        # one column: numpy's pairwise sum, as portable.dot
-            return np.add.reduce(A * B[:, None, :, 0], axis=2, keepdims=True)
-        return np.einsum("rik,rkj->rij", A, B, optimize=False)
-
-    run = np.arange(R)[:, None]
+    Ws, bs = _stacks(nets)
+    groups = _activation_groups(nets)
     losses = np.zeros((R, per_epoch * num_epochs), dtype=F32)
     rates = np.zeros((R, per_epoch * num_epochs), dtype=F32)
     step = 0
@@ -398,25 +459,19 @@ def _minibatch_together(X, y, nets, rate_at, batch_size, num_epochs, rngs, on_ep
             idx = orders[:, start:start + batch_size]
             acts, zs = [X[idx]], []
             for k in range(L):                     # forward, as Network._forward
-                z = mul(acts[-1], Ws[k])
+                z = _mul(acts[-1], Ws[k])
                 z += bs[k]
                 zs.append(z)
-                acts.append(z if k == L - 1 else f(z))
-            rows = np.arange(idx.shape[1])[None, :]
-            labels = y[idx]
-            logp = softmax._log_softmax(acts[-1])   # the loss, as softmax._cross_entropy_and_grad
-            g = portable.exp(logp)
-            g[run, rows, labels] -= F32(1)
-            losses[:, step] = -np.mean(logp[run, rows, labels], axis=1)
-            g = (g / F32(idx.shape[1])).astype(F32)
+                acts.append(z if k == L - 1 else _each(groups, 1, z))
+            losses[:, step], g = _stacked_loss_and_grad(nets[0].loss, acts[-1], y[idx])
             dW, db = [None] * L, [None] * L
             for k in range(L - 1, -1, -1):         # backward, as Network.backward
                 if k < L - 1:
-                    g = g * df(zs[k], acts[k + 1])
-                dW[k] = mul(np.swapaxes(acts[k], 1, 2), g)
+                    g = g * _each(groups, 2, zs[k], acts[k + 1])
+                dW[k] = _mul(np.swapaxes(acts[k], 1, 2), g)
                 db[k] = g.sum(axis=1, keepdims=True)
                 if k > 0:
-                    g = mul(g, np.swapaxes(Ws[k], 1, 2))
+                    g = _mul(g, np.swapaxes(Ws[k], 1, 2))
             rates[:, step] = rate = _rates_at(rate_at, step)
             for p, gp in zip(Ws + bs, dW + db):
                 p -= rate[:, None, None] * gp

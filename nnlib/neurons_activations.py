@@ -14,14 +14,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import network, portable, softmax
+from . import network, portable
 from ._check import finite_array, non_negative_int, one_of, positive_int, positive_number
 
 __all__ = [
     "NAMES", "sigmoid", "leaky_relu", "elu", "LEAKY_ALPHA", "ELU_ALPHA", "prelu", "prelu_grad",
     "RRELU_RANGE", "rrelu", "kernels", "get", "derivative",
     "keras_value_and_grad", "dense", "num_layers", "layer_shapes", "param_counts", "compose_linear",
-    "toy_regression", "init_mlp", "off_units", "DeadUnitRun", "train", "train_many", "train_side_by_side",
+    "toy_regression", "init_mlp", "off_units", "DeadUnitRun", "train", "train_many",
 ]
 
 F32 = np.float32
@@ -403,13 +403,13 @@ def train(X, y, net: network.Network, lr=0.01, num_steps=100, layer=0, frozen=0)
 
 def train_many(X, y, starts, lr=0.01, num_steps=100, layer=0, frozen=0) -> list[DeadUnitRun]:
     """``[train(X, y, net, lr, num_steps, layer, frozen) for net in starts]``, the runs shared out
-    among forked workers, one per CPU (:func:`nnlib.optimizers.map_side_by_side`) (chapter 1).
+    among forked workers, one per CPU (:func:`nnlib.parallel.fork_map`) (chapter 1).
 
     Each run is the one :func:`train` makes alone, bit for bit (the workers run the same code on
     the same data); only the weights travel back, and each run's ``net`` is rebuilt here.
     ``frozen`` may also be a list, one entry per start.
     """
-    from .optimizers import map_side_by_side
+    from .parallel import fork_map
 
     starts = list(starts) if isinstance(starts, (list, tuple)) else None
     if not starts or not all(isinstance(n, network.Network) for n in starts):
@@ -425,110 +425,10 @@ def train_many(X, y, starts, lr=0.01, num_steps=100, layer=0, frozen=0) -> list[
         return dataclasses.replace(run, net=None), run.net.weights, run.net.biases
 
     runs = []
-    for start, (run, weights, biases) in zip(starts, map_side_by_side(one, list(zip(starts, frozen)))):
+    for start, (run, weights, biases) in zip(starts, fork_map(one, list(zip(starts, frozen)))):
         net = start.copy()
         net.weights, net.biases = weights, biases
         runs.append(dataclasses.replace(run, net=net))
     return runs
 
 
-def train_side_by_side(X, y, nets, lr=0.01, batch_size=None, num_epochs=1, seeds=None) -> None:
-    """:func:`nnlib.network.train` on several networks at once, in place: the same bits (chapters 1, 2).
-
-    Every network of ``nets`` (a list of :class:`nnlib.network.Network` with the same layer
-    sizes and loss, no normalization layers, built with ``dot=nnlib.portable.dot``; each may
-    have its own activation) is trained by plain mini-batch SGD exactly as
-    ``network.train(X, y, net, lr, batch_size, num_epochs, seed)`` would train it alone, with
-    ``seed`` its entry of ``seeds`` (default all 0) and ``lr`` its entry of ``lr`` when that is
-    a list (one rate per network): its own shuffles, its own batches. The
-    networks' weights are stacked and each step multiplies them all at once, adding the
-    products in the same order as :func:`nnlib.portable.dot`, so each network ends with the
-    bits it would have alone
-    (tests/nnlib/test_neurons_activations.py checks it); only the Python work of each step is
-    shared, which is most of the cost for small networks.
-    """
-    nets = list(nets) if isinstance(nets, (list, tuple)) else None
-    if not nets or not all(isinstance(n, network.Network) for n in nets):
-        raise ValueError("nets must be a non-empty list of nnlib.network.Network")
-    first = nets[0]
-    for k, n in enumerate(nets):
-        if n.sizes != first.sizes or n.loss != first.loss:
-            raise ValueError(f"nets[{k}] has sizes {n.sizes} and loss {n.loss!r}; nets[0] has "
-                             f"{first.sizes} and {first.loss!r}: they must agree")
-        if n.dot is not portable.dot or any(m is not None for m in n.norms):
-            raise ValueError(f"nets[{k}] must be built with dot=nnlib.portable.dot and no "
-                             f"normalization layers")
-    seeds = [0] * len(nets) if seeds is None else list(seeds)
-    if len(seeds) != len(nets):
-        raise ValueError(f"seeds must give one seed per network ({len(nets)}), got {len(seeds)}")
-    rngs = [np.random.default_rng(non_negative_int("seed", s)) for s in seeds]
-    X, y = first.check(X, y)
-    rates = list(lr) if isinstance(lr, (list, tuple)) else [lr] * len(nets)
-    if len(rates) != len(nets):
-        raise ValueError(f"lr must be a number or one per network ({len(nets)}), got {len(rates)}")
-    lr = np.array([F32(positive_number("lr", r)) for r in rates], F32)[:, None, None]
-    num_epochs = non_negative_int("num_epochs", num_epochs)
-    if batch_size is not None and non_negative_int("batch_size", batch_size) < 1:
-        raise ValueError(f"batch_size must be None (full batch) or an integer >= 1, got {batch_size!r}")
-    # runs of neighbouring networks with the same activation share one call of its kernels
-    groups, start = [], 0
-    for k in range(1, len(nets) + 1):
-        if k == len(nets) or (nets[k].activation, nets[k].alpha) != (nets[start].activation,
-                                                                      nets[start].alpha):
-            groups.append((slice(start, k), nets[start]._f, nets[start]._df))
-            start = k
-    Ws = [np.stack([n.weights[k] for n in nets]) for k in range(len(first.weights))]
-    bs = [np.stack([n.biases[k] for n in nets])[:, None, :] for k in range(len(first.weights))]
-    last, S = len(Ws) - 1, len(nets)
-
-    def matmul(A, B):
-        # portable.dot's products, stacked: einsum on C-contiguous float32 copies adds over k one
-        # product at a time, the order portable.dot uses (a strided operand would change it)
-        return np.einsum("sik,skj->sij", np.ascontiguousarray(A), np.ascontiguousarray(B),
-                         optimize=False)
-
-    def each(fn_index, *arrays):
-        out = np.empty_like(arrays[0])
-        for sl, *fns in groups:
-            out[sl] = fns[fn_index](*(a[sl] for a in arrays))
-        return out
-
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for _ in range(num_epochs):
-            if batch_size is None:
-                orders = [np.arange(len(X))] * S
-                step = len(X)
-            else:
-                orders = [rng.permutation(len(X)) for rng in rngs]
-                step = batch_size
-            for s in range(0, len(X), step):
-                idx = np.stack([o[s:s + step] for o in orders])
-                acts, zs = [X[idx]], []
-                for k in range(last + 1):
-                    z = matmul(acts[-1], Ws[k])
-                    z += bs[k]
-                    zs.append(z)
-                    acts.append(z if k == last else each(0, z))
-                out, yb, m = acts[-1], y[idx], idx.shape[1]
-                if first.loss == "softmax_ce":
-                    g = softmax.exp(softmax._log_softmax(out))
-                    g[np.arange(S)[:, None], np.arange(m)[None, :], yb] -= ONE
-                    g = (g / F32(m)).astype(F32)
-                else:
-                    err = out - yb
-                    g = F32(2) * err / F32(err[0].size)
-                dW, db = [None] * (last + 1), [None] * (last + 1)
-                for k in range(last, -1, -1):
-                    if k < last:
-                        g = g * each(1, zs[k], acts[k + 1])
-                    dW[k] = matmul(np.swapaxes(acts[k], 1, 2), g)
-                    db[k] = g.sum(axis=1, keepdims=True)
-                    if k > 0:
-                        g = matmul(g, np.swapaxes(Ws[k], 1, 2))
-                for k in range(last + 1):
-                    Ws[k] -= lr * dW[k]
-                    bs[k] -= lr * db[k]
-    for i, n in enumerate(nets):
-        for k in range(last + 1):
-            n.weights[k][...] = Ws[k][i]
-            n.biases[k][...] = bs[k][i, 0]

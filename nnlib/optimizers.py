@@ -12,9 +12,11 @@ float32 power ``beta^t`` is not correctly rounded (see ``tests/nnlib/test_optimi
 comes from :func:`nnlib.portable.power`, the same bits on every CPU (numpy's float32 ``power`` is
 not). AdamW matches ``keras.optimizers.AdamW`` and ``amsgrad=True`` Keras's AMSGrad to the same
 bound as Adam. A step works on arrays of any shape, so one call updates many weights, or many models
-stacked along an axis. (Chapter 11 calls none of these steps: its
-:func:`nnlib.regularization.train_circle_nets` writes :meth:`Adam.step`'s operations out in place,
-on one flat buffer of every network's weights, and checks that it gives the bits of the plain loop.)
+stacked along an axis. (Chapter 11's :func:`nnlib.regularization.train_digits` calls
+:class:`SGD`, :class:`Adam` and :class:`AdamW`; its :func:`nnlib.regularization.train_circle_nets`
+writes :meth:`Adam.step`'s operations out in place, on one flat buffer of every network's
+weights, and ``tests/nnlib/test_regularization.py`` checks it against a plain loop of
+``Adam.step`` calls, bit for bit.)
 
 :func:`run` and :func:`replay` run a rule by name; :data:`SURFACES` holds the chapter's 2-D test
 surfaces, and :meth:`Surface.tune_grid` tunes a rule's rate and one more hyperparameter on them;
@@ -39,7 +41,7 @@ __all__ = ["NAMES", "LABELS", "DEFAULTS", "RULES", "rule",
            "momentum_matrix", "momentum_rate", "momentum_optimal",
            "Surface", "SURFACES", "softmax_regression_loss", "softmax_regression_grad",
            "BATCH_SIZES", "gradient_spread", "minibatch_noise", "minibatch_sgd",
-           "mlp_updates_per_epoch", "mlp_plateau", "map_side_by_side"]
+           "mlp_updates_per_epoch", "mlp_plateau"]
 
 F32 = np.float32
 
@@ -593,45 +595,3 @@ def mlp_plateau(num_epochs=30, early_stopping=False):
             cuts.append((epoch, rate, float(m.group(1))))
             rate = float(m.group(1))
     return cuts, clf.n_iter_
-
-
-_WORK = None  # (fn, items) while forked workers run them
-
-
-def _work(i):
-    fn, items = _WORK
-    return fn(items[i])
-
-
-def map_side_by_side(fn, items, processes=None) -> list:
-    """``[fn(item) for item in items]``, computed by forked workers, one per usable CPU (chapter 8).
-
-    For independent, deterministic runs (scikit-learn fits with a fixed ``random_state``): each
-    item is run whole by one worker with the same code and data, so the results are those of the
-    plain loop (tests/nnlib/test_optimizers.py), only sooner on a machine with several cores.
-    ``fn`` may be defined in the notebook and close over its data: the workers are forked, and
-    only the results travel back (they must pickle). ``processes=1``, or a system without fork,
-    runs the loop here.
-    """
-    import multiprocessing
-    import os
-
-    global _WORK
-    if not callable(fn):
-        raise ValueError(f"fn must be callable, got {type(fn).__name__}")
-    items = list(items)
-    if processes is not None and (isinstance(processes, bool) or not isinstance(processes, int)
-                                  or processes < 1):
-        raise ValueError(f"processes must be None (one per CPU) or an integer >= 1, got {processes!r}")
-    if processes is None:
-        processes = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
-            else (os.cpu_count() or 1)
-    processes = min(processes, len(items))
-    if processes <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [fn(item) for item in items]
-    _WORK = (fn, items)
-    try:
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
-            return pool.map(_work, range(len(items)), chunksize=1)
-    finally:
-        _WORK = None

@@ -46,12 +46,12 @@ def test_the_loss_at_initialization_is_near_ln_10_and_far_above_with_unscaled_pi
 
 
 def _one_batch(scale=1, labels=None):
-    from nnlib import learning_rate
+    from nnlib import network
 
     X, y, *_ = _mnist()
     Xb, yb = scale * X[:32], y[:32] if labels is None else labels
     net = _nets()[0]
-    losses = learning_rate.train_side_by_side(Xb, yb, [net], [0.3], 100)[0]
+    losses = network.train_together(Xb, yb, [net], [0.3], num_epochs=100).losses[0]
     return net, losses, diagnostics.initial_losses([net], Xb, yb)[0], net.accuracy(Xb, yb)
 
 

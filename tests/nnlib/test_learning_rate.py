@@ -416,19 +416,3 @@ def test_range_tests_side_by_side_are_the_plain_loop_bit_for_bit(digits_net):
     with pytest.raises(ValueError, match=r"nets\[1\] must have .* dot=portable.dot"):
         learning_rate.lr_range_tests(X, y, [nets[0], network.glorot_network([64, 32, 10], "relu",
                                                                              loss="softmax_ce")])
-
-
-def test_train_side_by_side_is_train_together_full_batch(digits_net):
-    """The thin wrapper the diagnostics chapter calls: network.train_together's losses, in place."""
-    from nnlib import network, portable
-
-    X, y, _ = digits_net
-    start = [network.glorot_network([64, 32, 10], "relu", loss="softmax_ce", dot=portable.dot, seed=s)
-             for s in (0, 1)]
-    a, b = [n.copy() for n in start], [n.copy() for n in start]
-    losses = learning_rate.train_side_by_side(X, y, a, [0.1, 1.0], 5)
-    np.testing.assert_array_equal(losses, network.train_together(X, y, b, [0.1, 1.0], None, 5).losses)
-    for p, q in zip(a[1].weights, b[1].weights):
-        np.testing.assert_array_equal(p, q)
-    with pytest.raises(ValueError, match=r"lrs must give one rate"):
-        learning_rate.train_side_by_side(X, y, a, [0.1], 5)

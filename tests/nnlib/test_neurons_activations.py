@@ -273,56 +273,6 @@ def test_the_explorer_figure_refuses_an_unknown_activation():
         plots.activation_explorer_figure("relu", 0.0)
 
 
-@pytest.mark.parametrize("loss", ["softmax_ce", "mse"])
-def test_side_by_side_training_has_the_bits_of_training_alone(loss):
-    """train_side_by_side (chapters 1, 2) = network.train on each network, bit for bit: mixed
-    activations, seeds and rates, mini-batches with a short last batch, and full batches."""
-    from nnlib import network, portable
-
-    rng = np.random.default_rng(3)
-    X = rng.uniform(0, 1, (70, 12)).astype(np.float32)
-    labels = rng.integers(0, 4, 70)
-    y = labels if loss == "softmax_ce" else np.eye(4, dtype=np.float32)[labels]
-    specs = [("tanh", None, 0, 0.1), ("tanh", None, 1, 0.3), ("relu", None, 0, 0.5),
-             ("elu", 1.0, 2, 0.1), ("leaky_relu", 0.2, 1, 0.2), ("sigmoid", None, 0, 1.0)]
-    for batch_size in (16, None):
-        def start():
-            return [network.glorot_network([12, 9, 4], a, al, loss=loss, seed=s + 5,
-                                           dot=portable.dot) for a, al, s, _ in specs]
-        alone, together = start(), start()
-        for net, (_, _, s, lr) in zip(alone, specs):
-            network.train(X, y, net, lr=lr, batch_size=batch_size, num_epochs=3, seed=s)
-        act.train_side_by_side(X, y, together, lr=[lr for *_, lr in specs],
-                               batch_size=batch_size, num_epochs=3, seeds=[s for _, _, s, _ in specs])
-        for a, b in zip(alone, together):
-            for p, q in zip(a.weights + a.biases, b.weights + b.biases):
-                assert np.array_equal(p, q)
-            assert not np.array_equal(a.weights[0], start()[0].weights[0])  # it did train
-
-
-@pytest.mark.parametrize("kwargs, words", [
-    (dict(nets=[]), "nets must be a non-empty list"),
-    (dict(nets="x"), "nets must be a non-empty list"),
-    (dict(sizes2=[5, 4, 3]), "nets[1] has sizes"),
-    (dict(dot=None), "dot=nnlib.portable.dot"),
-    (dict(seeds=[0]), "seeds must give one seed per network (2)"),
-    (dict(lr=[0.1]), "lr must be a number or one per network (2)"),
-    (dict(lr=[0.1, -1.0]), "lr"),
-    (dict(batch_size=0), "batch_size"),
-])
-def test_side_by_side_rejects_bad_arguments(kwargs, words):
-    from nnlib import network, portable
-
-    dot = kwargs.pop("dot", portable.dot)
-    sizes2 = kwargs.pop("sizes2", [5, 4, 2])
-    nets = kwargs.pop("nets", [network.glorot_network([5, 4, 2], dot=dot),
-                               network.glorot_network(sizes2, dot=portable.dot)])
-    X, y = np.ones((6, 5), np.float32), np.ones((6, 2), np.float32)
-    with pytest.raises(ValueError) as err:
-        act.train_side_by_side(X, y, nets, **kwargs)
-    assert words in str(err.value)
-
-
 def test_train_many_is_train_on_each_start():
     """train_many (chapter 1): the runs train makes one by one, bit for bit, in the given order,
     frozen per start, and argument errors raised here rather than in a worker."""

@@ -434,23 +434,3 @@ def test_tune_grid_is_the_best_of_tune_over_the_values():
     assert steps == min(e[1] for e in each) and (lr, steps) == each[mus.index(mu)][:2]
     assert s.tune_grid("sgd", (0.01, 0.02), 200, 1e-4) == (*s.tune("sgd", (0.01, 0.02), 200, 1e-4)[:1], None,
                                                           *s.tune("sgd", (0.01, 0.02), 200, 1e-4)[1:])
-
-
-def test_map_side_by_side_is_the_plain_loop():
-    """map_side_by_side (chapter 8): forked workers, results in order, as the loop here."""
-    data = np.arange(12.0)  # a closure over data, as the notebook's does
-
-    def fn(k):
-        return float(np.sum(data[:k] ** 2)), k
-
-    items = list(range(9))
-    expected = [fn(k) for k in items]
-    assert opt.map_side_by_side(fn, items) == expected
-    assert opt.map_side_by_side(fn, items, processes=2) == expected
-    assert opt.map_side_by_side(fn, items, processes=1) == expected
-    assert opt.map_side_by_side(fn, []) == []
-    for bad in (0, True, 1.5):
-        with pytest.raises(ValueError, match="processes must be"):
-            opt.map_side_by_side(fn, items, processes=bad)
-    with pytest.raises(ValueError, match="fn must be callable"):
-        opt.map_side_by_side(3, items)

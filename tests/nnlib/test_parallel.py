@@ -1,0 +1,66 @@
+"""nnlib.parallel.fork_map: the plain loop's results, in order, computed by forked workers."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from nnlib import parallel
+
+
+def test_fork_map_is_the_plain_loop():
+    data = np.arange(12.0)  # a closure over data, as a notebook's function is
+
+    def fn(k):
+        return float(np.sum(data[:k] ** 2)), k, os.getpid()
+
+    items = list(range(9))
+    here = [fn(k)[:2] for k in items]
+    forked = parallel.fork_map(fn, items, processes=3)
+    assert [r[:2] for r in forked] == here
+    assert os.getpid() not in {r[2] for r in forked}          # computed in the workers
+    assert [r[:2] for r in parallel.fork_map(fn, items)] == here
+    assert {r[2] for r in parallel.fork_map(fn, items, processes=1)} == {os.getpid()}
+    assert parallel.fork_map(fn, []) == []
+    assert parallel.cpus() >= 1
+
+
+def test_fork_map_raises_the_workers_error_and_rejects_bad_arguments():
+    def fn(k):
+        if k == 3:
+            raise ArithmeticError("three")
+        return k
+
+    with pytest.raises(ArithmeticError, match="three"):
+        parallel.fork_map(fn, range(5), processes=2)
+    for bad in (0, -1, True, 1.5, "2"):
+        with pytest.raises(ValueError, match="processes must be"):
+            parallel.fork_map(fn, [1, 2], processes=bad)
+    with pytest.raises(ValueError, match="fn must be callable"):
+        parallel.fork_map(3, [1, 2])
+
+
+def test_networks_come_back_from_the_workers_whole():
+    """A Network's activation kernels are closures; it pickles by rebuilding them (chapter 9 sends
+    trained networks back from fork_map's workers)."""
+    import pickle
+
+    from nnlib import network, portable
+
+    X = np.random.default_rng(0).normal(size=(8, 4)).astype(np.float32)
+    y = np.arange(8) % 3
+
+    def fit(activation):
+        net = network.glorot_network([4, 5, 3], activation, alpha=0.1 if activation == "elu" else None,
+                                     loss="softmax_ce", dot=portable.dot, seed=1)
+        network.train(X, y, net, lr=0.1, num_epochs=3)
+        return net
+
+    acts = ["relu", "elu", "tanh", "sigmoid"]
+    for here, back in zip([fit(a) for a in acts], parallel.fork_map(fit, acts, processes=2)):
+        assert back.activation == here.activation and back.alpha == here.alpha and back.dot is portable.dot
+        for p, q in zip(here.weights + here.biases, back.weights + back.biases):
+            assert np.array_equal(p, q)
+        assert np.array_equal(back.predict(X), here.predict(X))
+        assert np.array_equal(pickle.loads(pickle.dumps(here)).predict(X), here.predict(X))
