@@ -196,8 +196,9 @@ class Explorer:
         """Render every grid combination and return HTML controls that swap them (no kernel).
 
         The frames are drawn by ``processes`` forked workers (default: one per CPU this process
-        may use), each drawing whole frames with the same code, so the page is the same byte for
-        byte as drawn by one process (tests/nnlib/test_explore.py); ``processes=1`` draws here.
+        may use; none once TensorFlow is imported, see :mod:`nnlib.parallel`), each drawing whole
+        frames with the same code, so the page is the same byte for byte as drawn by one process
+        (tests/nnlib/test_explore.py); ``processes=1`` draws here.
         """
         import matplotlib.pyplot as plt
         from IPython.display import HTML

@@ -403,7 +403,7 @@ def train(X, y, net: network.Network, lr=0.01, num_steps=100, layer=0, frozen=0)
 
 def train_many(X, y, starts, lr=0.01, num_steps=100, layer=0, frozen=0) -> list[DeadUnitRun]:
     """``[train(X, y, net, lr, num_steps, layer, frozen) for net in starts]``, the runs shared out
-    among forked workers, one per CPU (:func:`nnlib.parallel.fork_map`) (chapter 1).
+    among forked workers where that is safe (:func:`nnlib.parallel.fork_map`) (chapter 1).
 
     Each run is the one :func:`train` makes alone, bit for bit (the workers run the same code on
     the same data); only the weights travel back, and each run's ``net`` is rebuilt here.

@@ -5,14 +5,18 @@ one per CPU this process may use. Each item is computed whole by one worker, wit
 on the same data, so a deterministic ``fn`` gives exactly the results of the plain loop, only
 sooner on a machine with several cores. The workers are forked, so ``fn`` may be defined in a
 notebook and close over its data (nothing is pickled on the way in); only the results travel
-back, and they must pickle. ``fn`` must not print, and should not call TensorFlow (forking a
-process whose TensorFlow threads are running is not safe). With ``processes=1``, one item, or
-no ``fork`` on the system, the loop runs here.
+back, and they must pickle. ``fn`` must not print.
+
+Forking a process that has imported TensorFlow is not safe: measured here, a forked worker
+crashed inside TensorFlow's runtime library (a segfault in ``libtensorflow_framework``), and a
+pool whose worker dies waits for its result forever. So once TensorFlow is imported, and with
+``processes=1``, one item, or no ``fork`` on the system, the loop runs here.
 """
 from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from typing import Callable, Iterable
 
 __all__ = ["cpus", "fork_map"]
@@ -25,6 +29,11 @@ def cpus() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
+
+
+def _tensorflow_loaded() -> bool:
+    """Whether this process has imported TensorFlow (then forking it is not safe)."""
+    return "tensorflow" in sys.modules
 
 
 def _work(i: int):
@@ -46,7 +55,7 @@ def fork_map(fn: Callable, items: Iterable, processes: int | None = None) -> lis
         raise ValueError(f"processes must be None (one per CPU) or an integer >= 1, got {processes!r}")
     items = list(items)
     processes = min(cpus() if processes is None else processes, len(items))
-    if processes <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if processes <= 1 or "fork" not in multiprocessing.get_all_start_methods() or _tensorflow_loaded():
         return [fn(item) for item in items]
     _WORK = (fn, items)
     try:

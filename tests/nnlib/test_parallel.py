@@ -9,21 +9,40 @@ import pytest
 from nnlib import parallel
 
 
+_FORKS = """
+import os
+import numpy as np
+from nnlib import parallel
+
+data = np.arange(12.0)          # a closure over data, as a notebook's function is
+
+
+def fn(k):
+    return float(np.sum(data[:k] ** 2)), k, os.getpid()
+
+
+items = list(range(9))
+here = [fn(k)[:2] for k in items]
+forked = parallel.fork_map(fn, items, processes=3)
+print([r[:2] for r in forked] == here, os.getpid() not in {r[2] for r in forked})
+print([r[:2] for r in parallel.fork_map(fn, items)] == here)
+print({r[2] for r in parallel.fork_map(fn, items, processes=1)} == {os.getpid()})
+print(parallel.fork_map(fn, []) == [], parallel.cpus() >= 1)
+"""
+
+
+def _run(code):
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    return res.stdout.split()
+
+
 def test_fork_map_is_the_plain_loop():
-    data = np.arange(12.0)  # a closure over data, as a notebook's function is
-
-    def fn(k):
-        return float(np.sum(data[:k] ** 2)), k, os.getpid()
-
-    items = list(range(9))
-    here = [fn(k)[:2] for k in items]
-    forked = parallel.fork_map(fn, items, processes=3)
-    assert [r[:2] for r in forked] == here
-    assert os.getpid() not in {r[2] for r in forked}          # computed in the workers
-    assert [r[:2] for r in parallel.fork_map(fn, items)] == here
-    assert {r[2] for r in parallel.fork_map(fn, items, processes=1)} == {os.getpid()}
-    assert parallel.fork_map(fn, []) == []
-    assert parallel.cpus() >= 1
+    """In a fresh process (no TensorFlow): the workers compute, and the results are the loop's."""
+    assert _run(_FORKS) == ["True"] * 6
 
 
 def test_fork_map_raises_the_workers_error_and_rejects_bad_arguments():
@@ -64,3 +83,16 @@ def test_networks_come_back_from_the_workers_whole():
             assert np.array_equal(p, q)
         assert np.array_equal(back.predict(X), here.predict(X))
         assert np.array_equal(pickle.loads(pickle.dumps(here)).predict(X), here.predict(X))
+
+
+def test_no_fork_once_tensorflow_is_imported():
+    """A forked worker of a process with TensorFlow loaded can crash in TensorFlow's runtime and
+    hang the pool (measured in chapter 3's kernel): then fork_map runs the loop here."""
+    code = ("import os\n"
+            "from nnlib import parallel, tf_setup\n"
+            "pid = lambda _: os.getpid()\n"
+            "before = set(parallel.fork_map(pid, range(4), processes=2))\n"
+            "tf_setup(seed=0)\n"
+            "after = set(parallel.fork_map(pid, range(4), processes=2))\n"
+            "print(os.getpid() in before, after == {os.getpid()})\n")
+    assert _run(code) == ["False", "True"]
