@@ -338,6 +338,18 @@ def _deep_net(num_inputs, num_classes, activation, scheme, depth, width, gain, s
                            dot=portable.dot)
 
 
+def _record_epoch(run: DeepRun, net: network.Network, losses, X, X_val, y_val) -> None:
+    """Append one epoch to ``run``: mean batch loss, validation accuracy, dead units of ``net``."""
+    run.loss.append(float(np.mean(losses)))
+    run.val_acc.append(net.accuracy(X_val, y_val))
+    # a unit is dead if it outputs 0 for every training example (only ReLU's can)
+    if run.activation == "relu":
+        run.off.append(np.array([off_units(z) for z in net.forward(X).zs[:-1]]))
+    else:
+        run.off.append(np.zeros((len(net.weights) - 1, net.weights[0].shape[1]), bool))
+    run.dead.append(float(np.mean(run.off[-1])))
+
+
 def train_deep(X, y, X_val, y_val, activation="relu", scheme="he_normal", depth=10, width=64, gain=1.0,
                lr=0.05, batch_size=32, num_epochs=5, seed=0) -> DeepRun:
     """Train ``depth`` hidden layers of ``width`` units + a softmax output by plain SGD (chapter 9).
@@ -372,14 +384,7 @@ def train_deep(X, y, X_val, y_val, activation="relu", scheme="he_normal", depth=
             return record(epoch, [grads.loss])
 
     def record(epoch, losses):
-        run.loss.append(float(np.mean(losses)))
-        run.val_acc.append(net.accuracy(X_val, y_val))
-        # a unit is dead if it outputs 0 for every training example (only ReLU's can)
-        if activation == "relu":
-            run.off.append(np.array([off_units(z) for z in net.forward(X).zs[:-1]]))
-        else:
-            run.off.append(np.zeros((depth, width), bool))
-        run.dead.append(float(np.mean(run.off[-1])))
+        _record_epoch(run, net, losses, X, X_val, y_val)
         if diverged():
             # diverged: every weight is NaN, so every later epoch repeats this one exactly
             # (NaN loss and gradients, the same constant predictions); skip computing them
@@ -435,15 +440,8 @@ def train_deep_seeds(X, y, X_val, y_val, activation="relu", scheme="he_normal", 
         runs[r].last_grad.append(float(portable.norm(grads.dW[depth - 1])))
 
     def on_epoch(r, epoch, losses):
-        net, run = nets[r], runs[r]
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            run.loss.append(float(np.mean(losses)))
-            run.val_acc.append(net.accuracy(X_val, y_val))
-            if activation == "relu":
-                run.off.append(np.array([off_units(z) for z in net.forward(X).zs[:-1]]))
-            else:
-                run.off.append(np.zeros((depth, width), bool))
-        run.dead.append(float(np.mean(run.off[-1])))
+            _record_epoch(runs[r], nets[r], losses, X, X_val, y_val)
         if epoch + 1 < num_epochs:
             first_batch_norms(r, epoch + 1)
 
