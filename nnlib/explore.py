@@ -195,9 +195,10 @@ class Explorer:
     def static(self, max_frames: int = MAX_FRAMES, processes: int | None = None):
         """Render every grid combination and return HTML controls that swap them (no kernel).
 
-        The frames are drawn by ``processes`` forked workers (default: one per CPU this process
-        may use; none once TensorFlow is imported, see :mod:`nnlib.parallel`), each drawing whole
-        frames with the same code, so the page is the same byte for byte as drawn by one process
+        The frames are drawn by ``processes`` worker processes (default: one per CPU this process
+        may use; forks of this process, or of a TensorFlow-free fork server once TensorFlow is
+        imported, see :mod:`nnlib.parallel`), each drawing whole frames with the same code and
+        matplotlib settings, so the page is the same byte for byte as drawn by one process
         (tests/nnlib/test_explore.py); ``processes=1`` draws here.
         """
         import matplotlib.pyplot as plt
@@ -266,9 +267,8 @@ class Explorer:
 
 
     def _draw(self, frames: list, processes: int | None) -> list:
-        """Each frame's PNG (zlib level 6) in base64, drawn here or by forked workers
-        (:func:`nnlib.parallel.fork_map`: the workers inherit the explorer, whose plot function
-        may close over data that cannot be pickled, and matplotlib's settings; only bytes come back)."""
+        """Each frame's PNG (zlib level 6) in base64, drawn here or by worker processes
+        (:func:`nnlib.parallel.fork_map`; only bytes come back)."""
         from .parallel import fork_map
 
         return fork_map(lambda params: _png_base64(self, params), frames, processes)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import sys
 
 from ._check import non_negative_int
 
@@ -24,12 +25,19 @@ QUIET_ENV = {
 def tf_setup(seed: int = 0):
     """Set a quiet environment, import TensorFlow, seed everything, return ``tf`` (chapter 4).
 
-    Seeds Python's ``random``, numpy and TensorFlow through ``keras.utils.set_random_seed`` and
+    Starts :mod:`nnlib.parallel`'s fork server first (TensorFlow-free workers for independent
+    runs and explorer frames). Seeds Python's ``random``, numpy and TensorFlow through ``keras.utils.set_random_seed`` and
     turns on op determinism, so a chapter's TensorFlow numbers are the same on every run.
     """
     seed = non_negative_int("seed", seed)
     for key, value in QUIET_ENV.items():
         os.environ.setdefault(key, value)
+    if "tensorflow" not in sys.modules:
+        # the fork server imports numpy, matplotlib and nnlib while TensorFlow loads here, and
+        # hands TensorFlow-free workers to nnlib.parallel.fork_map afterwards
+        from .parallel import start_server
+
+        start_server()
     import tensorflow as tf  # noqa: E402  (after the environment is set)
     from absl import logging as absl_logging  # absl-py: a dependency of TensorFlow
 

@@ -1,4 +1,5 @@
-"""nnlib.parallel.fork_map: the plain loop's results, in order, computed by forked workers."""
+"""nnlib.parallel.fork_map: the plain loop's results, in order, computed by forked workers (or,
+once TensorFlow is imported, by the fork server's)."""
 from __future__ import annotations
 
 import os
@@ -85,14 +86,51 @@ def test_networks_come_back_from_the_workers_whole():
         assert np.array_equal(pickle.loads(pickle.dumps(here)).predict(X), here.predict(X))
 
 
-def test_no_fork_once_tensorflow_is_imported():
+def test_workers_come_from_the_fork_server_once_tensorflow_is_imported():
     """A forked worker of a process with TensorFlow loaded can crash in TensorFlow's runtime and
-    hang the pool (measured in chapter 3's kernel): then fork_map runs the loop here."""
-    code = ("import os\n"
+    hang the pool (measured in chapter 3's kernel). After tf_setup the workers are forks of the
+    fork server (started by tf_setup, without TensorFlow); a closure over data travels to them by
+    value, matplotlib's settings and BLAS's thread limit with it, and the results are the loop's."""
+    code = ("import os, sys\n"
+            "import numpy as np\n"
+            "import matplotlib\n"
             "from nnlib import parallel, tf_setup\n"
-            "pid = lambda _: os.getpid()\n"
-            "before = set(parallel.fork_map(pid, range(4), processes=2))\n"
+            "data = np.arange(10.0)\n"
+            "def probe(k):\n"
+            "    import matplotlib\n"
+            "    from threadpoolctl import threadpool_info\n"
+            "    blas = {lib['num_threads'] for lib in threadpool_info() if lib['user_api'] == 'blas'}\n"
+            "    return (os.getpid(), 'tensorflow' in sys.modules, float(data[:k].sum()),\n"
+            "            matplotlib.rcParams['lines.linewidth'], blas)\n"
+            "before = parallel.fork_map(probe, range(4), processes=2)\n"
             "tf_setup(seed=0)\n"
-            "after = set(parallel.fork_map(pid, range(4), processes=2))\n"
-            "print(os.getpid() in before, after == {os.getpid()})\n")
-    assert _run(code) == ["False", "True"]
+            "matplotlib.rcParams['lines.linewidth'] = 3.25\n"
+            "from threadpoolctl import threadpool_limits\n"
+            "limit = threadpool_limits(1, 'blas')\n"
+            "after = parallel.fork_map(probe, range(6), processes=2)\n"
+            "me = os.getpid()\n"
+            "print(me not in {r[0] for r in before}, me not in {r[0] for r in after})\n"
+            "print(any(r[1] for r in after), [r[2] for r in after] == [float(data[:k].sum()) for k in range(6)])\n"
+            "print({r[3] for r in after} == {3.25}, all(r[4] <= {1} for r in after))\n")
+    assert _run(code) == ["True", "True", "False", "True", "True", "True"]
+
+
+def test_after_tensorflow_what_cannot_go_to_a_worker_runs_here():
+    """A function that does not pickle, or a worker that dies, leaves the loop to this process:
+    the same results, no hang."""
+    code = ("import os, threading\n"
+            "from nnlib import parallel, tf_setup\n"
+            "tf_setup(seed=0)\n"
+            "me = os.getpid()\n"
+            "lock = threading.Lock()   # does not pickle\n"
+            "def locked(k):\n"
+            "    with lock:\n"
+            "        return k * k, os.getpid()\n"
+            "def dies_in_a_worker(k):\n"
+            "    if os.getpid() != me:\n"
+            "        os._exit(3)\n"
+            "    return k + 1, os.getpid()\n"
+            "a = parallel.fork_map(locked, range(5), processes=2)\n"
+            "b = parallel.fork_map(dies_in_a_worker, range(5), processes=2)\n"
+            "print(a == [(k * k, me) for k in range(5)], b == [(k + 1, me) for k in range(5)])\n")
+    assert _run(code) == ["True", "True"]
