@@ -1,4 +1,4 @@
-"""Chapter 14 (capstone): note 004's network trained once per technique, with ``model.fit``'s loop
+"""Chapter 16 (capstone): note 004's network trained once per technique, with ``model.fit``'s loop
 written out (:func:`train_loop`), ``model.evaluate``'s scores from one forward pass, and two
 models compared on the same images by the images one gets right and the other wrong
 (:func:`gained_lost`, :func:`clear_gain`).
@@ -19,7 +19,7 @@ __all__ = ["epoch_orders", "train_loop", "run", "scores", "gained_lost", "clear_
 
 
 def epoch_orders(num_samples, num_epochs, seed=0) -> list[np.ndarray]:
-    """The order :func:`train_loop` visits the samples in, one permutation per epoch (chapter 14)."""
+    """The order :func:`train_loop` visits the samples in, one permutation per epoch (chapter 16)."""
     num_samples = positive_int("num_samples", num_samples)
     rng = np.random.default_rng(non_negative_int("seed", seed))
     return [rng.permutation(num_samples) for _ in range(non_negative_int("num_epochs", num_epochs))]
@@ -39,7 +39,7 @@ def _model_and_data(model, X, y):
 
 
 def train_loop(X, y, model, optimizer, *, batch_size=32, num_epochs=1, seed=0):
-    """Minibatch training, ``model.fit`` written out: the loop of chapters 4 and 8 on a Keras model (chapter 14).
+    """Minibatch training, ``model.fit`` written out: the loop of chapters 4 and 8 on a Keras model (chapter 16).
 
     Every epoch visits the samples in a new random order (:func:`epoch_orders`), in batches of
     ``batch_size`` (the last one smaller when ``batch_size`` does not divide the data). For each batch:
@@ -96,7 +96,7 @@ def train_loop(X, y, model, optimizer, *, batch_size=32, num_epochs=1, seed=0):
 
 def run(X, y, init="glorot_uniform", batch_norm=False, l2=0.0, adam=False, sgd_lr=0.01,
         lr_decay=None, ema=None, batch_size=32, num_epochs=5, seed=0):
-    """One capstone model (chapter 14): build, train, return ``(model, optimizer, losses, seconds)``.
+    """One capstone model (chapter 16): build, train, return ``(model, optimizer, losses, seconds)``.
 
     The network is :func:`digit_network` with ``init``, ``batch_norm`` and ``l2``. The optimizer is
     SGD at ``sgd_lr``, or Adam at 1e-3 when ``adam``; ``lr_decay`` multiplies its learning rate by
@@ -130,7 +130,7 @@ def run(X, y, init="glorot_uniform", batch_norm=False, l2=0.0, adam=False, sgd_l
 
 
 def scores(model, X, y) -> dict:
-    """Mean cross-entropy and accuracy of a classifier with logit outputs on ``(X, y)`` (chapter 14).
+    """Mean cross-entropy and accuracy of a classifier with logit outputs on ``(X, y)`` (chapter 16).
 
     One forward pass in inference mode (batch normalization uses its moving statistics), then
     chapter 3's float32 :func:`nnlib.softmax.sparse_categorical_cross_entropy` and the share of
@@ -150,7 +150,7 @@ def scores(model, X, y) -> dict:
 
 
 def gained_lost(right_before, right_after) -> tuple[int, int]:
-    """Images a second model gets right that a first got wrong, and the reverse (chapter 14).
+    """Images a second model gets right that a first got wrong, and the reverse (chapter 16).
 
     ``right_before`` and ``right_after`` are boolean arrays over the same images (``scores``'s
     ``"right"``). Images both get right, or both wrong, say nothing about which model is better;
@@ -164,7 +164,7 @@ def gained_lost(right_before, right_after) -> tuple[int, int]:
 
 
 def clear_gain(gained, lost, z=2.0) -> bool:
-    """Whether ``gained - lost`` exceeds ``z`` standard deviations of chance, sqrt(gained + lost) (chapter 14).
+    """Whether ``gained - lost`` exceeds ``z`` standard deviations of chance, sqrt(gained + lost) (chapter 16).
 
     If the two models were equally good, each image only one of them gets right would be as likely
     to favour either: ``gained - lost`` is then a sum of ``gained + lost`` steps of +1 or -1, with

@@ -1,4 +1,4 @@
-"""nnlib.initialization (chapter 9) against keras.initializers, keras.activations and GradientTape.
+"""nnlib.initialization (chapter 10) against keras.initializers, keras.activations and GradientTape.
 
 Random draws cannot agree bit for bit (numpy and TensorFlow use different generators), so the
 initializers are compared by what defines them: the fans, the limit or standard deviation they

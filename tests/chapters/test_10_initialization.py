@@ -1,4 +1,4 @@
-"""Chapter 9 (weight initialization): the constants note 001 states in text (the ledger), and what
+"""Chapter 10 (weight initialization): the constants note 001 states in text (the ledger), and what
 the chapter states about note 001 beyond them.
 
 Note 001 prints no program output about initialization, and its equation 11-1 and table 11-1
@@ -20,7 +20,7 @@ from nnlib.plots.initialization import ACT_LABELS
 from tests.helpers import CHAPTERS, load, markdown_text, note_line, source, stored_line, stored_text
 from tests.ledger import Entry, TestLedger  # noqa: F401  (TestLedger: the ledger checks, run on LEDGER)
 
-NOTEBOOK = "09_initialization.ipynb"
+NOTEBOOK = "10_initialization.ipynb"
 
 
 def depth():
@@ -140,7 +140,7 @@ def digits_split():
 
 @pytest.fixture(scope="module")
 def ranking_table():
-    """Chapter 9's stored three-seed table, one row per activation: (epoch-1 validation accuracy,
+    """Chapter 10's stored three-seed table, one row per activation: (epoch-1 validation accuracy,
     mean, min and max validation accuracy after 6 epochs, training loss, dead units in %). nbval
     re-runs the cell on every CPU profile (train_deep is bit-stable:
     tests/nnlib/test_initialization.py), so the stored numbers are the fresh ones; they are not
@@ -281,7 +281,7 @@ def test_dead_units_come_back_above_the_first_layer_only():
     assert "[Chapter 1](01_neurons_activations.ipynb), in \"When death is permanent\"" in md
     ch1 = markdown_text(CHAPTERS / "01_neurons_activations.ipynb")
     assert "### When death is permanent" in source(CHAPTERS / "01_neurons_activations.ipynb")
-    assert "[chapter 9](09_initialization.ipynb)" in ch1
+    assert "[chapter 10](10_initialization.ipynb)" in ch1
 
 
 def test_dead_units_revive_in_a_fresh_run_and_never_in_layer_1():

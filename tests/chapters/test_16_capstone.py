@@ -1,7 +1,7 @@
-"""Chapter 14 (capstone): what its commentary and exercise solutions say about its own results,
+"""Chapter 16 (capstone): what its commentary and exercise solutions say about its own results,
 its protocol (every decision on the validation set, the test set read once), and note 000's
-recipe. Chapter 14 shares note 004's printed block with chapter 12 (``nnlib.notes.training``,
-whose ledger is in test_12_training.py); it has no ledger of its own."""
+recipe. Chapter 16 shares note 004's printed block with chapter 14 (``nnlib.notes.training``,
+whose ledger is in test_14_training.py); it has no ledger of its own."""
 from __future__ import annotations
 
 import json
@@ -15,7 +15,7 @@ from nnlib.notes import NOTE_000
 from tests.book.lesson import PART
 from tests.helpers import CHAPTERS, load, markdown_text, note_line, output_texts, stored_line, stored_text
 
-NOTEBOOK = CHAPTERS / "14_capstone.ipynb"
+NOTEBOOK = CHAPTERS / "16_capstone.ipynb"
 NUM_VAL = 800
 STEP_NAMES = ["plain SGD (lr 0.01)", "+ He init", "+ batch norm", "+ Adam (lr 1e-3)",
               "+ exponential decay", "+ EMA of weights", "+ L2 (1e-4)"]
@@ -230,7 +230,7 @@ def test_the_capstone_ends_before_tf1s_decay_ramp():
     assert stop == 500 < caught_up == 890
 
 
-# --- chapter 14's exercise solutions: the numbers they quote, recomputed ------------------------
+# --- chapter 16's exercise solutions: the numbers they quote, recomputed ------------------------
 
 def _solutions_text():
     md = markdown_text(NOTEBOOK)
