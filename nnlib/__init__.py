@@ -16,7 +16,7 @@ notes printed is ``nnlib.notes.<slug>``, its tests ``tests/chapters/test_NN_<slu
 - :mod:`nnlib.regularization`       L1 and L2 penalties, dropout, weight decay, early stopping (chapter 13)
 - :mod:`nnlib.training`             Keras training with a clean per-epoch log, reading the results (chapter 14)
 - :mod:`nnlib.diagnostics`          loss at initialization, learning curves with early stopping (chapter 15)
-- :mod:`nnlib.capstone`             model.fit written out, one run per technique, scores (chapter 16)
+- :mod:`nnlib.capstone`             model.fit written out; the ablation rows tuned over seeds in numpy (train_runs); scores (chapter 16)
 
 Below them, used by several chapters:
 

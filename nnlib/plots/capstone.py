@@ -15,10 +15,11 @@ def _accuracy_bars(ax, results, step, err=None, color=None):
     acc = np.array([r["accuracy"] for r in results], dtype=float) * 100
     rows = np.arange(len(names))[::-1]
     shown = slice(0, step + 1)
-    ax.barh(rows[shown], acc[shown], color=color or ["0.75"] * step + [COLORS[0]], xerr=err,
-            ecolor="0.3", capsize=3)
-    for r, a in zip(rows[shown], acc[shown]):
-        ax.text(a + (err or 0) + 0.3, r, f"{a:.1f}%", va="center", fontsize=8)
+    err = None if err is None else np.broadcast_to(np.asarray(err, dtype=float), acc.shape)
+    ax.barh(rows[shown], acc[shown], color=color or ["0.75"] * step + [COLORS[0]],
+            xerr=None if err is None else err[shown], ecolor="0.3", capsize=3)
+    for i, (r, a) in enumerate(zip(rows[shown], acc[shown])):
+        ax.text(a + (0 if err is None else err[i]) + 0.3, r, f"{a:.1f}%", va="center", fontsize=8)
     ax.set_yticks(rows, names, fontsize=8)
     ax.set_xlim(max(0.0, float(acc.min()) - 5), 100)
     ax.set(ylim=(-0.6, len(names) - 0.4), xlabel="validation accuracy (%)")
@@ -37,7 +38,8 @@ def capstone_figure(results):
 
 def capstone_steps_figure(results, step, se=None):
     """Capstone explorer (chapter 16): training loss per epoch of runs 0..``step`` (``step`` in
-    colour, earlier ones grey), and their validation accuracies with ± ``se`` (one standard error).
+    colour, earlier ones grey), and their validation accuracies with ± ``se`` (a number for every
+    run, or one per run: the spread over seeds).
 
     ``results`` lists the runs in order, each a dict with ``"name"``, ``"losses"`` (mean training
     loss per epoch) and ``"accuracy"`` (on the validation set). The axes are fixed by all the runs, so
@@ -58,8 +60,8 @@ def capstone_steps_figure(results, step, se=None):
     top = max(float(l.max()) for l in losses)
     finish_axes(ax0, xlabel="epoch", ylabel="mean training loss", ylim=(0, top * 1.05),
                 xlim=(0.8, max(len(l) for l in losses) + 0.2), title=f"step {step}: {results[step]['name']}")
-    _accuracy_bars(ax1, results, step, None if se is None else float(se) * 100)
-    ax1.set_title("validation accuracy" + ("" if se is None else " ± 1 SE"))
+    _accuracy_bars(ax1, results, step, None if se is None else np.asarray(se, dtype=float) * 100)
+    ax1.set_title("validation accuracy" + ("" if se is None else " ± spread"))
     return fig
 
 

@@ -143,6 +143,88 @@ def test_the_capstone_figures_say_validation():
     assert ax1.get_xlabel() == "validation accuracy (%)" and "validation" in ax1.get_title()
 
 
+# --- train_runs: the numpy capstone, against Keras's loop from the same start ---------------------
+
+def _keras_twin(keras, runs_params, r, options):
+    """A Keras digit network with network ``r`` of a fresh ``train_runs`` start (same init and seed)."""
+    net = training.digit_network(num_inputs=64, init=options.get("init", "glorot_uniform"),
+                                 batch_norm=options.get("batch_norm", False), l2=options.get("l2", 0.0))
+    weights, k = [], 0
+    for layer in net.layers:
+        if isinstance(layer, keras.layers.Dense):
+            weights.append(runs_params["W"][k][r])
+            if layer.use_bias:
+                weights.append(runs_params["b"][k][r, 0])
+            k += 1
+        elif isinstance(layer, keras.layers.BatchNormalization):
+            n = runs_params["gamma"][k - 1].shape[-1]
+            weights += [np.ones(n, np.float32), np.zeros(n, np.float32), np.zeros(n, np.float32),
+                        np.ones(n, np.float32)]
+    net.set_weights(weights)
+    return net
+
+
+@pytest.mark.parametrize("options, make_opt", [
+    ({}, lambda k, lr: k.optimizers.SGD(lr)),
+    ({"init": "he_normal", "l2": 1e-3, "lr_decay": 0.9},
+     lambda k, lr: k.optimizers.SGD(k.optimizers.schedules.ExponentialDecay(lr, 34, 0.9))),
+    ({"batch_norm": True, "adam": True}, lambda k, lr: k.optimizers.Adam(lr)),
+    ({"adam": True, "ema": 0.9}, lambda k, lr: k.optimizers.Adam(lr, use_ema=True, ema_momentum=0.9)),
+], ids=["sgd", "he-l2-decay", "bn-adam", "adam-ema"])
+def test_train_runs_matches_keras_from_the_same_start(keras, options, make_opt):
+    """train_runs's networks end where Keras's loop (train_loop, the same batches) takes the same
+    starting weights, up to float32 rounding: the two add in different orders, so after 68 steps
+    the weights differ by a few 1e-5 (measured), and a wrong rule moves them by far more. Each
+    network of a row is its own run: network (lr, seed) alone gives the same bits."""
+    X, y, X_val, y_val, _, _ = data.digits_with_validation()
+    lrs, seeds = ((1e-3, 3e-3) if options.get("adam") else (0.1, 0.3)), (0, 5)
+    runs = capstone.train_runs(X, y, X_val, y_val, lrs=lrs, seeds=seeds, num_epochs=2, **options)
+    start = capstone._init_params(4, [s for _ in lrs for s in seeds], options.get("init", "glorot_uniform"),
+                                  options.get("batch_norm", False))
+    i = runs.index(lrs[1], 5)
+    net = _keras_twin(keras, start, i, options)
+    capstone.train_loop(X, y, net, make_opt(keras, lrs[1]), batch_size=32, num_epochs=2, seed=5)
+    ours = [runs.params["W"][k][i] for k in range(3)]
+    theirs = [w for w in net.get_weights() if w.ndim == 2]
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, atol=2e-4, rtol=0)
+    right = capstone.scores(net, X_val, y_val)["right"]
+    assert np.sum(right != runs.right[i]) <= 2
+    alone = capstone.train_runs(X, y, X_val, y_val, lrs=lrs[1:], seeds=(5,), num_epochs=2, **options)
+    for k in range(3):
+        np.testing.assert_array_equal(alone.params["W"][k][0], runs.params["W"][k][i])
+
+
+def test_train_runs_keeps_the_protocols_pieces():
+    """best_lr is the rate of the highest mean validation accuracy; at() and accuracy() read the
+    same arrays; right_on scores other images with the same weights and statistics."""
+    X, y, X_val, y_val, X_test, y_test = data.digits_with_validation()
+    runs = capstone.train_runs(X, y, X_val, y_val, lrs=(0.01, 0.3), seeds=(0, 1), num_epochs=2,
+                               batch_norm=True)
+    acc = runs.accuracy()
+    assert acc.shape == (2, 2) and runs.best_lr() == (0.01, 0.3)[int(np.argmax(acc.mean(axis=1)))]
+    np.testing.assert_array_equal(runs.at(0.3), runs.right[2:])
+    np.testing.assert_array_equal(runs.right_on(X_val, y_val, 0.3), runs.at(0.3))
+    assert runs.right_on(X_test, y_test, 0.01).shape == (2, len(y_test))
+    assert runs.losses.shape == (4, 2) and np.all(runs.losses[:, 1] < runs.losses[:, 0])
+    assert runs.right_stale is None
+
+
+def test_ema_with_batch_norm_recomputes_the_statistics():
+    """With ema and batch_norm, right uses statistics recomputed for the averaged weights and
+    right_stale the training weights' moving statistics; a long average (0.999, longer than the
+    run) makes the stale statistics clearly worse, as chapter 16 shows."""
+    X, y, X_val, y_val, *_ = data.digits_with_validation()
+    runs = capstone.train_runs(X, y, X_val, y_val, lrs=(0.3,), seeds=(0,), num_epochs=10,
+                               batch_norm=True, ema=0.999)
+    assert runs.right.sum() > runs.right_stale.sum() + 50
+    z = X @ runs.params["W"][0][0] + runs.params["b"][0][0]   # the averaged first layer on X
+    np.testing.assert_allclose(runs.stats[0][0][0, 0], z.mean(axis=0), atol=1e-5)
+    np.testing.assert_allclose(runs.stats[0][1][0, 0], z.var(axis=0), rtol=1e-4, atol=1e-6)
+    plain = capstone.train_runs(X, y, X_val, y_val, lrs=(0.3,), seeds=(0,), num_epochs=2, ema=0.999)
+    assert plain.right_stale is None
+
+
 # --- argument errors ---------------------------------------------------------------------------
 
 def _net():
@@ -159,6 +241,13 @@ def _loop(**kwargs):
 
 
 _X8, _Y64 = np.zeros((64, 8), np.float32), np.zeros(64, int)
+_SMALL = (np.zeros((40, 64), np.float32), np.arange(40) % 10, np.zeros((8, 64), np.float32), np.arange(8))
+
+
+def _rows(**kwargs):
+    """train_runs on blank images, with ``kwargs`` replacing its arguments."""
+    args = dict(zip(("X", "y", "X_val", "y_val"), _SMALL), lrs=(0.1,), seeds=(0,), num_epochs=1)
+    return capstone.train_runs(**{**args, **kwargs})
 
 BAD_CALLS = [
     (lambda: _loop(num_epochs=-1), "num_epochs must be"),
@@ -175,6 +264,20 @@ BAD_CALLS = [
     (lambda: capstone.run(_X8, _Y64, sgd_lr=-1), "sgd_lr must be"),
     (lambda: capstone.run(_X8, _Y64, seed=-1), "seed must be"),
     (lambda: capstone.run(np.zeros(64), _Y64), "X must be"),
+    (lambda: capstone.run(_X8, _Y64, adam=True, adam_lr=0), "adam_lr must be"),
+    (lambda: _rows(lrs=()), "lrs and seeds must"),
+    (lambda: _rows(lrs=(-0.1,)), r"lrs\[0\] must be"),
+    (lambda: _rows(seeds=(0, -1)), r"seeds\[1\] must be"),
+    (lambda: _rows(init="zeros"), "init must be"),
+    (lambda: _rows(ema=1.0), "ema must be"),
+    (lambda: _rows(lr_decay=True), "lr_decay must be"),
+    (lambda: _rows(l2=-1e-4), "l2 must be"),
+    (lambda: _rows(X=_X8), "X, y and X_val, y_val must be"),
+    (lambda: _rows(num_epochs=0), "num_epochs must be"),
+    (lambda: capstone.train_runs(*_SMALL, lrs=(0.1,), seeds=(0,), num_epochs=1).accuracy(stale=True),
+     "stale=True needs"),
+    (lambda: capstone.train_runs(*_SMALL, lrs=(0.1,), seeds=(0,), num_epochs=1).right_on(_X8, _Y64, 0.1),
+     "X and y must be"),
     (lambda: capstone.gained_lost([1, 0], [True, False]), "right_before and right_after must be"),
     (lambda: capstone.gained_lost(np.ones(3, bool), np.ones(4, bool)), "must be boolean arrays"),
     (lambda: capstone.clear_gain(-1, 3), "gained must be"),
