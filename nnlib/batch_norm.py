@@ -13,6 +13,10 @@ and the moving averages used at inference move towards the batch statistics:
 replaced by the moving averages. Every operation runs in float32 and in the order Keras 3 /
 ``tf.nn.batch_normalization`` uses, so the results agree with ``keras.layers.BatchNormalization``
 to the last bit or two. The defaults (``momentum=0.99``, ``epsilon=1e-3``) are Keras's.
+
+:class:`LayerNorm` takes the same statistics over the features of each example instead
+(``keras.layers.LayerNormalization``); :func:`norm_run` trains one small network with either,
+or neither, for the chapter's batch-size and learning-rate comparisons.
 """
 from __future__ import annotations
 
@@ -20,13 +24,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import network
+from . import network, portable
 from .neurons_activations import layer_shapes
 from ._check import finite_array, non_negative_int, positive_int, positive_number, unit_interval
 
-__all__ = ["moments", "normalize", "update_moving", "BatchNorm", "batch_norm_backward",
+__all__ = ["moments", "normalize", "update_moving", "BatchNorm", "batch_norm_backward", "LayerNorm",
+           "layer_norm_backward",
            "running_estimate", "RunningEstimate", "variance_bias", "VarianceBias", "Experiment", "NOTE_EXPERIMENT",
-           "note_model", "train_side_by_side", "sigmoid_network", "train_sigmoid_network"]
+           "note_model", "train_side_by_side", "sigmoid_network", "train_sigmoid_network", "NORMS",
+           "norm_network", "NormRun", "norm_run"]
 
 F32 = np.float32
 
@@ -35,8 +41,14 @@ def _momentum(value) -> F32:
     return F32(unit_interval("momentum", value))
 
 
-def _batch(name, X) -> np.ndarray:
-    X = finite_array(name, X)
+def _batch(name, X, finite=True) -> np.ndarray:
+    if finite:
+        X = finite_array(name, X)
+    else:  # a layer inside a network: NaN and inf propagate, divergence is a result
+        try:
+            X = np.asarray(X, dtype=F32)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be an array of numbers, got {X!r}") from None
     if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
         raise ValueError(f"{name} must be a 2-D array (batch, features) with at least one row, "
                          f"got shape {X.shape}")
@@ -45,7 +57,10 @@ def _batch(name, X) -> np.ndarray:
 
 def moments(X):
     """Per-feature batch mean and (biased) variance, equations (1)-(2), as tf.nn.moments (chapter 12)."""
-    X = _batch("X", X)
+    return _moments(_batch("X", X))
+
+
+def _moments(X):
     mean = np.mean(X, axis=0, dtype=F32)
     var = np.mean(np.square(X - mean), axis=0, dtype=F32)
     return mean, var
@@ -65,6 +80,10 @@ def normalize(X, mean, var, gamma, beta, epsilon=1e-3):
             raise ValueError(f"{name} must have shape {X.shape[1:]} (one value per feature), got {v.shape}")
     if np.any(var < 0):
         raise ValueError(f"var must be >= 0, got {var!r}")
+    return _normalize(X, mean, var, gamma, beta, epsilon)
+
+
+def _normalize(X, mean, var, gamma, beta, epsilon):
     inv = F32(1) / np.sqrt(var + epsilon)  # tf.math.rsqrt
     inv = inv * gamma
     return X * inv + (beta - mean * inv)
@@ -74,6 +93,10 @@ def update_moving(moving, value, momentum):
     """One moving-average step as Keras 3 writes it: moving * momentum + value * (1 - momentum) (chapter 12)."""
     momentum = _momentum(momentum)
     moving, value = finite_array("moving", moving), finite_array("value", value)
+    return _update(moving, value, momentum)
+
+
+def _update(moving, value, momentum):
     return moving * momentum + value * (F32(1) - momentum)
 
 
@@ -82,7 +105,8 @@ class BatchNorm:
 
     Holds ``gamma`` (ones), ``beta`` (zeros), ``moving_mean`` (zeros) and ``moving_variance``
     (ones), as Keras initializes them; :meth:`forward`, :meth:`backward` and the SGD :meth:`step`
-    let it plug into a :class:`nnlib.network.Network` as a layer's normalization.
+    let it plug into a :class:`nnlib.network.Network` as a layer's normalization. Inside a
+    network NaN and inf pass through, as in :func:`nnlib.network.train`: divergence is a result.
     """
 
     def __init__(self, num_features, momentum=0.99, epsilon=1e-3):
@@ -98,18 +122,18 @@ class BatchNorm:
 
     def forward(self, X, training: bool):
         """Normalize ``X``: batch statistics and a moving-average update if ``training``, else moving averages."""
-        X = _batch("X", X)
+        X = _batch("X", X, finite=False)
         if X.shape[1] != len(self.gamma):
             raise ValueError(f"X must have {len(self.gamma)} features (columns), got shape {X.shape}")
         if not isinstance(training, (bool, np.bool_)):
             raise ValueError(f"training must be True or False, got {training!r}")
         if training:
-            mean, var = moments(X)
-            self.moving_mean = update_moving(self.moving_mean, mean, self.momentum)
-            self.moving_variance = update_moving(self.moving_variance, var, self.momentum)
+            mean, var = _moments(X)
+            self.moving_mean = _update(self.moving_mean, mean, self.momentum)
+            self.moving_variance = _update(self.moving_variance, var, self.momentum)
         else:
             mean, var = self.moving_mean, self.moving_variance
-        Y = normalize(X, mean, var, self.gamma, self.beta, self.epsilon)
+        Y = _normalize(X, mean, var, self.gamma, self.beta, self.epsilon)
         self._cache = (X, mean, var, bool(training))
         return Y
 
@@ -120,8 +144,8 @@ class BatchNorm:
         X, mean, var, training = self._cache
         if np.shape(dY) != X.shape:
             raise ValueError(f"dY must be shaped like the last forward input {X.shape}, got {np.shape(dY)}")
-        dX, self.dgamma, self.dbeta = batch_norm_backward(dY, X, mean, var, self.gamma,
-                                                          self.epsilon, training)
+        dX, self.dgamma, self.dbeta = _bn_backward(np.asarray(dY, F32), X, mean, var, self.gamma,
+                                                   self.epsilon, training)
         return dX
 
     def step(self, lr):
@@ -143,6 +167,10 @@ def batch_norm_backward(dY, X, mean, var, gamma, epsilon=1e-3, training=True):
     dY, X = _batch("dY", dY), _batch("X", X)
     mean, var, gamma = finite_array("mean", mean), finite_array("var", var), finite_array("gamma", gamma)
     epsilon = F32(positive_number("epsilon", epsilon))
+    return _bn_backward(dY, X, mean, var, gamma, epsilon, training)
+
+
+def _bn_backward(dY, X, mean, var, gamma, epsilon, training):
     inv_std = F32(1) / np.sqrt(var + epsilon)
     x_hat = (X - mean) * inv_std
     dbeta = np.sum(dY, axis=0, dtype=F32)
@@ -153,6 +181,89 @@ def batch_norm_backward(dY, X, mean, var, gamma, epsilon=1e-3, training=True):
     else:
         dX = (gamma * inv_std) * dY
     return dX.astype(F32), dgamma, dbeta
+
+
+# --- layer normalization: the same equations over the features of one example ---------------
+
+class LayerNorm:
+    """Layer normalization over the features of each example, as keras.layers.LayerNormalization (chapter 12).
+
+    Equations (1)-(4) with the statistics taken over the features of one example instead of over
+    the batch {cite}`ba2016`: every example is normalized on its own, so training and inference
+    compute the same thing and there are no moving averages. ``gamma`` (ones) and ``beta``
+    (zeros) are per feature, as in Keras; the forward pass runs in float32 in Keras 3's order,
+    ``X * a + (beta - mean * a)`` with ``a = gamma / sqrt(var + epsilon)`` per example and feature.
+    The same :meth:`forward` / :meth:`backward` / :meth:`step` as :class:`BatchNorm`, so it plugs
+    into a :class:`nnlib.network.Network`; ``training`` is accepted and ignored.
+    """
+
+    def __init__(self, num_features, epsilon=1e-3):
+        n = positive_int("num_features", num_features)
+        self.epsilon = F32(positive_number("epsilon", epsilon))
+        self.gamma = np.ones(n, F32)
+        self.beta = np.zeros(n, F32)
+        self.dgamma = self.dbeta = None
+        self._cache = None
+
+    def forward(self, X, training: bool = False):
+        """Normalize each row of ``X`` with its own mean and variance over the features."""
+        X = _batch("X", X, finite=False)
+        if X.shape[1] != len(self.gamma):
+            raise ValueError(f"X must have {len(self.gamma)} features (columns), got shape {X.shape}")
+        if not isinstance(training, (bool, np.bool_)):
+            raise ValueError(f"training must be True or False, got {training!r}")
+        mean = np.mean(X, axis=1, dtype=F32, keepdims=True)
+        var = np.mean(np.square(X - mean), axis=1, dtype=F32, keepdims=True)
+        a = (F32(1) / np.sqrt(var + self.epsilon)) * self.gamma   # tf.math.rsqrt, then times gamma
+        self._cache = (X, mean, var)
+        return X * a + (self.beta - mean * a)
+
+    def backward(self, dY):
+        """Gradients of the last :meth:`forward` call: returns dL/dX; sets ``dgamma`` and ``dbeta``."""
+        if self._cache is None:
+            raise ValueError("backward needs a forward call first, got none")
+        X, mean, var = self._cache
+        if np.shape(dY) != X.shape:
+            raise ValueError(f"dY must be shaped like the last forward input {X.shape}, got {np.shape(dY)}")
+        dX, self.dgamma, self.dbeta = _ln_backward(np.asarray(dY, F32), X, mean, var, self.gamma,
+                                                   self.epsilon)
+        return dX
+
+    def step(self, lr):
+        """One plain-SGD update of ``gamma`` and ``beta`` from the last :meth:`backward`."""
+        lr = np.float32(positive_number("lr", lr))
+        self.gamma -= lr * self.dgamma
+        self.beta -= lr * self.dbeta
+
+
+def layer_norm_backward(dY, X, gamma, epsilon=1e-3):
+    """Gradients (dX, dgamma, dbeta) of layer normalization, given dL/dY (chapter 12).
+
+    Batch normalization's training-mode formula with the roles of the axes swapped: for each
+    example, with h = gamma * dY and means over its n features,
+
+        dX = (h - mean(h) - X_hat * mean(h * X_hat)) / sqrt(var + eps);
+
+    dgamma and dbeta sum over the batch, as for batch normalization.
+    """
+    dY, X = _batch("dY", dY), _batch("X", X)
+    if dY.shape != X.shape:
+        raise ValueError(f"dY must be shaped like X {X.shape}, got {dY.shape}")
+    gamma = finite_array("gamma", gamma)
+    epsilon = F32(positive_number("epsilon", epsilon))
+    mean = np.mean(X, axis=1, dtype=F32, keepdims=True)
+    var = np.mean(np.square(X - mean), axis=1, dtype=F32, keepdims=True)
+    return _ln_backward(dY, X, mean, var, gamma, epsilon)
+
+
+def _ln_backward(dY, X, mean, var, gamma, epsilon):
+    inv_std = F32(1) / np.sqrt(var + epsilon)
+    x_hat = (X - mean) * inv_std
+    h = dY * gamma
+    dX = inv_std * (h - np.mean(h, axis=1, dtype=F32, keepdims=True)
+                    - x_hat * np.mean(h * x_hat, axis=1, dtype=F32, keepdims=True))
+    return (dX.astype(F32), np.sum(dY * x_hat, axis=0, dtype=F32),
+            np.sum(dY, axis=0, dtype=F32))
 
 
 # --- the running estimate: how momentum and batch size trade lag for noise ------------------
@@ -325,3 +436,67 @@ def train_sigmoid_network(X, y, X_val, y_val, widths, bn=True, momentum=0.9, lr=
     network.train(X, y, net, lr, batch_size, num_epochs, seed,
                   on_epoch=lambda epoch, losses: acc.append(net.accuracy(X_val, y_val)))
     return np.array(acc)
+
+
+# --- batch norm against layer norm: batch size and learning rate (the last experiments) ------
+
+NORMS = (None, "batch", "layer")
+
+
+def norm_network(sizes, norm="batch", activation="relu", momentum=0.9, seed=0, dot=None) -> network.Network:
+    """A dense :class:`nnlib.network.Network` with a normalization before each activation (chapter 12).
+
+    ``norm`` is None (plain), ``"batch"`` (:class:`BatchNorm` with ``momentum``) or ``"layer"``
+    (:class:`LayerNorm`); as in note 001's network the logits are normalized too. Glorot-uniform
+    weights, zero biases, softmax cross-entropy loss; products by ``dot`` (None: numpy's ``@``).
+    """
+    if norm not in NORMS:
+        raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
+    momentum = _momentum(momentum)
+    norms = [None if norm is None else BatchNorm(b[0], momentum) if norm == "batch" else LayerNorm(b[0])
+             for _, b in layer_shapes(sizes)]
+    return network.glorot_network(sizes, activation, loss="softmax_ce", norms=norms, dot=dot, seed=seed)
+
+
+@dataclass(frozen=True)
+class NormRun:
+    """One training run of :func:`norm_run`: where it ended and how large its gradients were (chapter 12)."""
+
+    norm: str | None
+    lr: float
+    batch_size: int
+    accuracy: float        # on the held-out data, in inference mode
+    final_loss: float      # mean training loss of the last 10 batches (NaN if it overflowed)
+    grad_norm: float       # median over the batches of the gradient norm of all weights
+    diverged: bool         # final_loss not finite or above ln 10, the loss of a uniform guess
+
+
+def norm_run(X, y, X_val, y_val, norm, lr, batch_size, widths=(50, 50), activation="relu", momentum=0.9,
+             seed=0) -> NormRun:
+    """Train a :func:`norm_network` for one epoch of plain SGD and summarize the run (chapter 12).
+
+    One pass over ``(X, y)`` in shuffled batches of ``batch_size`` (``seed`` draws the weights and
+    the order), then the accuracy on ``(X_val, y_val)`` in inference mode. A run that overflows is
+    a result: its loss is NaN and it counts as diverged. The products use :func:`nnlib.portable.dot`,
+    so a run gives the same bits on every CPU: runs at batch size 2 or near divergence amplify
+    the last bit of a BLAS product into a different accuracy.
+    """
+    X, X_val = _batch("X", X), _batch("X_val", X_val)
+    lr = positive_number("lr", lr)
+    if non_negative_int("batch_size", batch_size) < 2:
+        raise ValueError(f"batch_size must be >= 2 (batch statistics need two examples), got {batch_size!r}")
+    num_classes = int(max(np.max(y), np.max(y_val))) + 1
+    net = norm_network([X.shape[1], *widths, num_classes], norm, activation, momentum, seed, dot=portable.dot)
+    X_val, y_val = net.check(X_val, y_val, "X_val", "y_val")
+    losses, norms = [], []
+
+    def on_batch(epoch, batch, grads):
+        losses.append(float(grads.loss))
+        norms.append(float(np.sqrt(sum(np.sum(np.square(g, dtype=np.float64)) for g in grads.dW))))
+
+    network.train(X, y, net, lr, batch_size, 1, seed, on_batch=on_batch)
+    with np.errstate(invalid="ignore", over="ignore"):
+        accuracy = net.accuracy(X_val, y_val)
+        final = float(np.mean(losses[-10:]))
+    diverged = not np.isfinite(final) or final > np.log(num_classes)
+    return NormRun(norm, float(lr), int(batch_size), accuracy, final, float(np.median(norms)), bool(diverged))

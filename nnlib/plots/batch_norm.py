@@ -7,7 +7,7 @@ from .. import batch_norm, explore
 from . import COLORS, finish_axes, new_figure
 
 __all__ = ["normalize_figure", "accuracy_figure", "variance_bias_figure", "running_estimate_figure",
-           "explorer"]
+           "norm_runs_figure", "explorer"]
 
 
 def normalize_figure(X, Y):
@@ -74,6 +74,32 @@ def variance_bias_figure(results):
                 title="where the moving variance settles")
     finish_axes(ax1, "upper right", xlabel="batch size m", ylabel="root mean square of the output",
                 title="the normalized output's scale")
+    return fig
+
+
+def norm_runs_figure(runs: dict, along="batch_size", title=None):
+    """Held-out accuracy of :func:`nnlib.batch_norm.norm_run` runs against batch size or learning rate (chapter 12).
+
+    ``runs`` maps a label to a list of :class:`nnlib.batch_norm.NormRun`; ``along`` is
+    ``"batch_size"`` or ``"lr"`` (log axis). Diverged runs are drawn as crosses.
+    """
+    if along not in ("batch_size", "lr"):
+        raise ValueError(f"along must be 'batch_size' or 'lr', got {along!r}")
+    fig, (ax,) = new_figure(1, width=7.5, height=3.6)
+    for (label, rs), color in zip(runs.items(), COLORS):
+        x = np.array([getattr(r, along) for r in rs], float)
+        acc = np.array([r.accuracy for r in rs])
+        ax.plot(x, acc, "-o", ms=4, color=color, label=label)
+        bad = np.array([r.diverged for r in rs])
+        if bad.any():
+            ax.plot(x[bad], acc[bad], "x", ms=10, mew=2, color=color)
+    ax.axhline(0.1, ls=":", color="0.5", lw=1, label="chance (0.1); x: diverged")
+    ax.set_xscale("log")
+    ax.set_xticks(x)
+    ax.xaxis.set_major_formatter(lambda v, _: f"{v:g}")
+    ax.minorticks_off()
+    finish_axes(ax, "best", title=title, title_size=10, ylim=(0.0, 1.0), ylabel="validation accuracy",
+                xlabel="batch size" if along == "batch_size" else "learning rate (log scale)")
     return fig
 
 

@@ -261,3 +261,113 @@ def test_internal_covariate_shift_is_the_motivation_not_a_fact():
     assert "{cite}`ioffe2015`" in why and "hypothesis" in why and "not an established" in why
     intro = "".join(_cells()[0]["source"])
     assert "and those move" not in intro and "internal covariate shift" not in intro.lower()
+
+
+# --- issue 16 item 2: layer normalization, small batches, the largest usable learning rate -------
+
+def _mnist():
+    from nnlib import data
+
+    return data.mnist_with_validation()
+
+
+def test_layer_norm_of_one_example_is_the_worked_example_and_batch_norm_gives_zeros():
+    ln = batch_norm.LayerNorm(4)
+    out = ln.forward(X4.T, training=True).ravel()
+    assert [f"{v:.4f}" for v in out] == ["-1.0689", "-0.5344", "0.0000", "1.6033"]
+    np.testing.assert_array_equal(batch_norm.BatchNorm(4).forward(X4.T, training=True), 0.0)
+
+
+@pytest.fixture(scope="module")
+def small_batches():
+    X, y, X_val, y_val, _, _ = _mnist()
+    return {seed: {norm: [batch_norm.norm_run(X[:640], y[:640], X_val, y_val, norm, 0.1, m, seed=seed)
+                          for m in (2, 8, 32)] for norm in ("batch", "layer")} for seed in (0, 1, 2)}
+
+
+def test_small_batches_break_batch_norm_not_layer_norm_over_seeds(small_batches):
+    """'Small batches': 0.20 against 0.69 at batch size 2 (seed 0); with seeds 1 and 2 batch norm
+    stays between 0.16 and 0.23 and layer norm between 0.58 and 0.69; from batch size 8 on batch
+    norm is as good as or better than layer norm."""
+    s0 = small_batches[0]
+    assert f"{s0['batch'][0].accuracy:.2f}" == "0.20" and f"{s0['layer'][0].accuracy:.2f}" == "0.69"
+    bn2 = [f"{small_batches[s]['batch'][0].accuracy:.2f}" for s in (0, 1, 2)]
+    ln2 = [f"{small_batches[s]['layer'][0].accuracy:.2f}" for s in (0, 1, 2)]
+    assert (min(bn2), max(bn2)) == ("0.16", "0.23") and (min(ln2), max(ln2)) == ("0.58", "0.69")
+    for s in (0, 1, 2):
+        runs = small_batches[s]
+        for k in (1, 2):  # batch sizes 8 and 32
+            assert runs["batch"][k].accuracy >= runs["layer"][k].accuracy, (s, k)
+
+
+def test_batch_of_two_gives_plus_and_minus_one_exercise_6():
+    bn = batch_norm.BatchNorm(3)
+    out = bn.forward(np.array([[0, 1, 5], [2, 0, -5]], F32), training=True)
+    assert [f"{v:.4f}" for v in out[0]] == ["-0.9995", "0.9980", "1.0000"]
+    np.testing.assert_array_equal(out[1], -out[0])
+    d = np.array([-2.0, 1.0, 10.0])
+    np.testing.assert_allclose(out[0], d / np.sqrt(d ** 2 + 4e-3), rtol=1e-5)
+    assert f"{np.sqrt(1e-3):.2f}" == "0.03"
+
+
+@pytest.fixture(scope="module")
+def sweeps():
+    X, y, X_val, y_val, _, _ = _mnist()
+    return {seed: {norm: [batch_norm.norm_run(X[:1600], y[:1600], X_val, y_val, norm, lr, 32, seed=seed)
+                          for lr in (0.3, 1, 3, 10, 30)] for norm in batch_norm.NORMS} for seed in (0, 1, 2)}
+
+
+def test_the_largest_usable_learning_rate_over_seeds(sweeps):
+    """'How large a learning rate?': plain learns at 0.3 and fails from 1; batch norm reaches 0.87 at
+    1 and 3 (seed 0), learns at 10 (0.72), diverges at 30; layer norm learns at 1 (0.72), fails from
+    3; seeds 1 and 2 the same, with the plain network at 1 and layer norm at 3 at 0.3 or below."""
+    s0 = sweeps[0]
+    assert [f"{r.accuracy:.2f}" for r in s0["batch"][1:4]] == ["0.87", "0.87", "0.72"]
+    assert f"{s0['layer'][1].accuracy:.2f}" == "0.72" and s0["layer"][2].diverged
+    assert all(r.diverged for r in s0[None][1:])
+    for s, runs in sweeps.items():
+        plain, bn, ln = runs[None], runs["batch"], runs["layer"]
+        assert plain[0].accuracy > 0.79 and all(r.accuracy <= 0.3 for r in plain[1:]), s
+        assert all(r.diverged for r in plain[2:]), s
+        assert min(bn[1].accuracy, bn[2].accuracy) >= 0.85 and bn[3].accuracy > 0.7 and bn[4].diverged, s
+        assert not any(r.diverged for r in bn[:4]), s
+        assert ln[1].accuracy > 0.6 and all(r.accuracy <= 0.3 for r in ln[2:]), s
+        assert all(r.diverged for r in ln[3:]), s
+        # batch norm keeps learning while its median gradient norm falls as the rate grows
+        g = [r.grad_norm for r in bn]
+        assert all(a > b for a, b in zip(g, g[1:-1])), (s, g)
+        assert plain[3].grad_norm == plain[4].grad_norm == 0.0, s  # dead ReLUs
+
+
+def test_batch_norm_is_blind_to_the_weights_scale_and_divides_the_gradient():
+    X, y, *_ = _mnist()
+    net = batch_norm.norm_network([784, 50, 50, 10], "batch")
+    before = net.gradients(X[:32], y[:32])
+    net.weights[0] = net.weights[0] * np.float32(10)
+    after = net.gradients(X[:32], y[:32])
+    assert f"{before.loss:.4f}" == "2.6500" and f"{after.loss:.4f}" == "2.6510"
+    assert f"{np.linalg.norm(before.dW[0]) / np.linalg.norm(after.dW[0]):.2f}" == "9.99"
+
+
+def test_exercise_7_batch_norm_is_blind_to_each_columns_scale_layer_norm_is_not():
+    X, *_ = _mnist()
+    c = np.random.default_rng(0).uniform(0.5, 5, 50).astype(F32)
+    diff = {}
+    for norm in ("batch", "layer"):
+        a = batch_norm.norm_network([784, 50, 50, 10], norm)
+        b = batch_norm.norm_network([784, 50, 50, 10], norm)
+        b.weights[0], b.biases[0] = b.weights[0] * c, b.biases[0] * c
+        diff[norm] = float(np.max(np.abs(a.forward(X[:32], training=True).acts[-1]
+                                         - b.forward(X[:32], training=True).acts[-1])))
+    assert diff["batch"] < 0.03 and diff["layer"] > 1, diff
+
+
+def test_the_new_topics_are_taught_in_the_main_path_and_summarized():
+    main = " ".join("\n".join("".join(c["source"]) for c in _main_path()).split())
+    for heading in ("## Layer normalization: statistics from one example",
+                    "### Small batches: batch norm against layer norm", "### How large a learning rate?"):
+        assert heading in main
+    assert main.index("## Layer normalization") < main.index("## Explore")
+    assert "{cite}`ba2016`" in main and "{cite}`wu2018`" in main
+    assert "from 0.3 to 3" in main and "0.20 against layer normalization's 0.69" in main
+    assert "| layer normalization | 层归一化 |" in "\n".join("".join(c["source"]) for c in _main_path())

@@ -261,3 +261,125 @@ def test_variance_bias_figure_draws_the_measured_points_and_both_curves():
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+# --- layer normalization (keras.layers.LayerNormalization as the oracle) -----------------------
+
+def _rel(ours, theirs):
+    theirs = np.asarray(theirs)
+    return float(np.max(np.abs(np.asarray(ours) - theirs) / np.maximum(1, np.abs(theirs))))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_layer_norm_matches_keras_forward_and_backward(tf, keras, seed):
+    """The bound the chapter states: outputs within 1e-6 of max(1, |value|), gradients within 1e-5."""
+    rng = np.random.default_rng(seed)
+    n, b = int(rng.integers(2, 200)), int(rng.integers(1, 64))
+    Xs = (rng.standard_normal((b, n)) * rng.uniform(0.1, 5, n) + rng.uniform(-3, 3, n)).astype(np.float32)
+    ln, layer = batch_norm.LayerNorm(n), keras.layers.LayerNormalization()
+    layer.build((None, n))
+    ln.gamma = rng.uniform(0.5, 2, n).astype(np.float32)
+    ln.beta = rng.standard_normal(n).astype(np.float32)
+    layer.gamma.assign(ln.gamma)
+    layer.beta.assign(ln.beta)
+    assert float(ln.epsilon) == pytest.approx(layer.epsilon) == 1e-3
+    dY = rng.standard_normal(Xs.shape).astype(np.float32)
+    x = tf.constant(Xs)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        out = layer(x)
+        loss = tf.reduce_sum(out * dY)
+    dx, dgamma, dbeta = tape.gradient(loss, [x, layer.gamma, layer.beta])
+    assert _rel(ln.forward(Xs, training=True), out) <= 1e-6
+    np.testing.assert_array_equal(ln.forward(Xs, training=False), ln.forward(Xs, training=True))
+    assert _rel(ln.backward(dY), dx) <= 1e-5
+    assert _rel(ln.dgamma, dgamma) <= 1e-5
+    assert _rel(ln.dbeta, dbeta) <= 1e-5
+
+
+def test_layer_norm_backward_against_finite_differences_in_float64():
+    Xs, dY = X[:3].astype(np.float64), RNG.standard_normal((3, 5))
+    dX, dgamma, dbeta = batch_norm.layer_norm_backward(dY, Xs, GAMMA, 1e-3)
+
+    def f(Z):
+        m, v = Z.mean(1, keepdims=True), Z.var(1, keepdims=True)
+        return np.sum(((Z - m) / np.sqrt(v + 1e-3) * GAMMA + BETA) * dY)
+
+    h, num = 1e-6, np.zeros_like(Xs)
+    for idx in np.ndindex(Xs.shape):
+        e = np.zeros_like(Xs)
+        e[idx] = h
+        num[idx] = (f(Xs + e) - f(Xs - e)) / (2 * h)
+    np.testing.assert_allclose(dX, num, rtol=2e-3, atol=2e-4)
+    x_hat = (Xs - Xs.mean(1, keepdims=True)) / np.sqrt(Xs.var(1, keepdims=True) + 1e-3)
+    np.testing.assert_allclose(dgamma, np.sum(dY * x_hat, axis=0), rtol=1e-5)
+    np.testing.assert_allclose(dbeta, dY.sum(axis=0), rtol=1e-6)
+
+
+def test_layer_norm_normalizes_each_example_and_works_for_a_batch_of_one():
+    ln = batch_norm.LayerNorm(5, epsilon=1e-8)
+    Y = ln.forward(X, training=True)
+    np.testing.assert_allclose(Y.mean(axis=1), 0, atol=1e-5)
+    np.testing.assert_allclose(Y.var(axis=1), 1, rtol=1e-4)
+    np.testing.assert_allclose(ln.forward(X[:1], training=True), Y[:1], rtol=1e-6, atol=1e-6)
+
+
+def test_normalization_layers_let_divergence_through_as_a_result():
+    bad = np.array([[1.0, np.inf, 2.0], [np.nan, 0.0, 1.0]], np.float32)
+    for layer in (batch_norm.BatchNorm(3), batch_norm.LayerNorm(3)):
+        with np.errstate(invalid="ignore"):
+            out = layer.forward(bad, training=True)
+        assert out.shape == bad.shape and not np.all(np.isfinite(out))
+
+
+def test_norm_network_and_norm_run():
+    rng = np.random.default_rng(0)
+    Xs = rng.standard_normal((400, 5)).astype(np.float32)
+    ys = 2 * (Xs[:, 0] > 0) + (Xs[:, 1] > 0)  # four classes: layer norm over 2 logits would give only +-1
+    for norm in batch_norm.NORMS:
+        net = batch_norm.norm_network([5, 8, 4], norm)
+        kinds = {type(n).__name__ for n in net.norms}
+        assert kinds == {"NoneType" if norm is None else "BatchNorm" if norm == "batch" else "LayerNorm"}
+        r = batch_norm.norm_run(Xs[:300], ys[:300], Xs[300:], ys[300:], norm, 0.3, 10, widths=(8,))
+        assert r.accuracy > 0.85 and not r.diverged and r.grad_norm > 0, r
+        assert (r.norm, r.lr, r.batch_size) == (norm, 0.3, 10)
+    big = batch_norm.norm_run(Xs[:300], ys[:300], Xs[300:], ys[300:], None, 1e6, 10, widths=(8,))
+    assert big.diverged
+
+
+def test_norm_runs_figure_draws_one_line_per_norm_and_marks_diverged_runs():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from nnlib.plots import batch_norm as plots_bn
+
+    runs = [batch_norm.NormRun("batch", lr, 32, a, 0.5, 1.0, d)
+            for lr, a, d in ((0.3, 0.9, False), (3.0, 0.8, False), (30.0, 0.1, True))]
+    fig = plots_bn.norm_runs_figure({"batch norm": runs}, along="lr")
+    lines = fig.axes[0].get_lines()
+    np.testing.assert_array_equal(lines[0].get_ydata(), [0.9, 0.8, 0.1])
+    np.testing.assert_array_equal(lines[1].get_xdata(), [30.0])
+    plt.close(fig)
+    with pytest.raises(ValueError, match="along must be"):
+        plots_bn.norm_runs_figure({"batch norm": runs}, along="epochs")
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: batch_norm.LayerNorm(0), "num_features must be an integer >= 1, got 0"),
+    (lambda: batch_norm.LayerNorm(3, epsilon=-1), "epsilon must be a finite number > 0"),
+    (lambda: batch_norm.LayerNorm(3).forward(np.ones((2, 4)), True), "X must have 3 features"),
+    (lambda: batch_norm.LayerNorm(3).forward(np.ones((2, 3)), "yes"), "training must be True or False"),
+    (lambda: batch_norm.LayerNorm(3).backward(np.ones((2, 3))), "backward needs a forward call"),
+    (lambda: batch_norm.layer_norm_backward(np.ones((2, 3)), np.ones((2, 4)), np.ones(4)), "dY must be shaped"),
+    (lambda: batch_norm.norm_network([4, 3, 2], norm="group"), "norm must be one of"),
+    (lambda: batch_norm.norm_network([4, 3, 2], momentum=1.0), "momentum must be a number in"),
+    (lambda: batch_norm.norm_run(np.ones((4, 2)), [0, 1, 0, 1], np.ones((2, 2)), [0, 1], "batch", 0.1, 1),
+     "batch_size must be >= 2"),
+    (lambda: batch_norm.norm_run(np.ones((4, 2)), [0, 1, 0, 1], np.ones((2, 2)), [0, 1], "batch", 0, 2),
+     "lr must be"),
+])
+def test_layer_norm_and_norm_run_reject_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
