@@ -12,7 +12,7 @@ notes printed is ``nnlib.notes.<slug>``, its tests ``tests/chapters/test_NN_<slu
 - :mod:`nnlib.ema`                  exponential moving averages of weights (chapter 7)
 - :mod:`nnlib.optimizers`           momentum (and its linear dynamics), Nesterov, AdaGrad, RMSProp, Adam, AdamW (chapter 8)
 - :mod:`nnlib.initialization`       weight initializers, the deep-stack probe (chapter 10)
-- :mod:`nnlib.batch_norm`           batch normalization forward and backward (chapter 12)
+- :mod:`nnlib.batch_norm`           batch and layer normalization, forward and backward (chapter 12)
 - :mod:`nnlib.regularization`       L1 and L2 penalties, dropout, weight decay, early stopping (chapter 13)
 - :mod:`nnlib.training`             Keras training with a clean per-epoch log, reading the results (chapter 14)
 - :mod:`nnlib.diagnostics`          loss at initialization, learning curves with early stopping (chapter 15)

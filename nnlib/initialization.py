@@ -5,6 +5,9 @@
    "standard" U(-1/sqrt(n), 1/sqrt(n)) heuristic Glorot & Bengio started from; by name in
    :data:`SCHEMES`. Like Keras, the normal ones draw from a normal *truncated at two standard
    deviations* and first divide by its standard deviation :data:`TRUNCATED_STDDEV` (0.8796...).
+   :func:`orthogonal` follows Keras's ``Orthogonal``; :func:`lsuv` rescales kernels layer by
+   layer on a batch (Mishkin & Matas 2016); :func:`symmetry_run` shows why the start must be
+   random (units that start equal stay equal).
 2. **A probe**: :func:`probe` sends a batch through a deep stack at initialization and back,
    keeping every layer's activations and gradients (the Glorot & Bengio observation).
 3. **A small trainer**: :func:`train_deep` trains a deep fully connected classifier by mini-batch
@@ -24,14 +27,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import network, portable
-from ._check import non_negative_int, one_of, positive_int, positive_number
+from ._check import finite_array, non_negative_int, one_of, positive_int, positive_number
 from .neurons_activations import kernels, off_units
 
 __all__ = [
     "TRUNCATED_STDDEV", "MODES", "DISTRIBUTIONS", "ACTIVATIONS",
     "SCHEMES", "truncated_stddev", "compute_fans", "init_scale", "variance_scaling",
     "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "random_normal",
-    "standard_uniform", "initialize", "Probe", "probe", "DeepRun", "train_deep", "train_deep_seeds", "format_layers",
+    "standard_uniform", "orthogonalize", "orthogonal", "lsuv", "SymmetryRun", "symmetry_run",
+    "initialize", "Probe", "probe", "DeepRun", "train_deep", "train_deep_seeds", "format_layers",
 ]
 
 F32 = np.float32
@@ -164,6 +168,39 @@ def random_normal(shape, stddev=1.0, seed=0):
     return (stddev * rng.standard_normal(_shape(shape))).astype(F32)
 
 
+def orthogonalize(a, gain=1.0) -> np.ndarray:
+    """Keras's Orthogonal recipe on a tall draw ``a``: ``gain`` times Q of ``a = QR``, signed by diag(R) (chapter 10).
+
+    Returns float64 ``rows x cols`` with orthonormal columns times ``gain``; :func:`orthogonal`
+    applies it to a numpy draw, and fed Keras's own normal draw it gives Keras's matrix.
+    """
+    a = finite_array("a", a, np.float64)
+    if a.ndim != 2 or a.shape[0] < a.shape[1]:
+        raise ValueError(f"a must be a 2-D matrix with at least as many rows as columns, got shape {a.shape}")
+    gain = positive_number("gain", gain)
+    q, r = np.linalg.qr(a)
+    q = q * np.sign(np.diag(r))
+    return gain * q
+
+
+def orthogonal(shape, gain=1.0, seed=0):
+    """Orthogonal weights times ``gain``, Keras's ``Orthogonal`` recipe (chapter 10; Saxe et al. 2014).
+
+    A ``rows x cols`` matrix (rows: the product of all but the last dimension) has orthonormal
+    columns if it is tall, orthonormal rows if it is wide: every singular value equals ``gain``,
+    so the layer keeps the length of every input (square case). Drawn as Keras does: the Q factor
+    of a standard-normal matrix, each column's sign fixed by the diagonal of R.
+    """
+    dims = _shape(shape)
+    if len(dims) < 2:
+        raise ValueError(f"shape must have at least 2 dimensions for an orthogonal matrix, got {shape!r}")
+    gain = positive_number("gain", gain)
+    rows, cols = math.prod(dims[:-1]), dims[-1]
+    rng = np.random.default_rng(non_negative_int("seed", seed))
+    q = orthogonalize(rng.standard_normal((max(rows, cols), min(rows, cols))), gain)
+    return (q if rows >= cols else q.T).reshape(dims).astype(F32)
+
+
 #: The schemes :func:`initialize` and :func:`probe` know, by name.
 SCHEMES = {
     "normal": random_normal,
@@ -172,7 +209,40 @@ SCHEMES = {
     "glorot_normal": glorot_normal,
     "he_uniform": he_uniform,
     "he_normal": he_normal,
+    "orthogonal": orthogonal,
 }
+
+
+def lsuv(weights, X, activation="relu", tol=0.01, max_iter=10):
+    """Layer-sequential unit-variance init (Mishkin & Matas 2016), in float32 (chapter 10).
+
+    Starting from ``weights`` (orthogonal in the paper), layer by layer from the input: send
+    the batch ``X`` through, measure the variance of the layer's pre-activations ``z = a W``
+    and divide ``W`` by its square root, until it is within ``tol`` of 1 (at most ``max_iter``
+    times). Returns ``(weights, rescalings)``: new float32 kernels and how often each was scaled.
+    """
+    one_of("activation", activation, ACTIVATIONS)
+    tol = positive_number("tol", tol)
+    max_iter = positive_int("max_iter", max_iter)
+    prev = finite_array("X", X)
+    ws = [finite_array(f"weights[{k}]", w).copy() for k, w in enumerate(weights)]
+    if not ws or prev.ndim != 2 or any(w.ndim != 2 for w in ws) or any(
+            w.shape[0] != n for w, n in zip(ws, [prev.shape[1]] + [w.shape[1] for w in ws[:-1]])):
+        raise ValueError("weights must be a non-empty list of kernels (inputs x units) that fit X "
+                         f"{prev.shape} and each other")
+    f, _ = kernels(activation)
+    counts = []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for w in ws:
+            count = 0
+            z = portable.dot(prev, w)
+            while count < max_iter and abs(float(np.var(z, dtype=np.float64)) - 1) > tol:
+                w *= F32(1 / math.sqrt(float(np.var(z, dtype=np.float64))))
+                count += 1
+                z = portable.dot(prev, w)
+            counts.append(count)
+            prev = f(z)
+    return ws, counts
 
 
 def initialize(scheme, shape, seed=0, gain=1.0):
@@ -258,11 +328,12 @@ def probe(activation="tanh", scheme="glorot_uniform", depth=10, width=256, num_s
     """Activations and gradients of a ``depth``-layer stack at initialization (chapter 10).
 
     Inputs are ``num_samples`` standard-normal vectors of ``width`` features; every layer is
-    ``a = f(a_prev @ W)`` with a ``width x width`` kernel from ``scheme`` (times ``gain``) and
-    zero bias (Keras's default). Layer l's kernel uses seed ``seed + l``, so all schemes see the
+    ``a = f(a_prev @ W)`` with a ``width x width`` kernel from ``scheme`` (times ``gain``;
+    ``"lsuv"``: orthogonal kernels rescaled by :func:`lsuv` on this batch) and zero bias (Keras's default). Layer l's kernel uses seed ``seed + l``, so all schemes see the
     same inputs and the same random direction for the backward pass.
     """
     one_of("activation", activation, ACTIVATIONS)
+    one_of("scheme", scheme, tuple(SCHEMES) + ("lsuv",))
     depth, width = positive_int("depth", depth), positive_int("width", width)
     num_samples = positive_int("num_samples", num_samples)
     gain = positive_number("gain", gain)
@@ -270,7 +341,11 @@ def probe(activation="tanh", scheme="glorot_uniform", depth=10, width=256, num_s
     rng = np.random.default_rng(seed + 10_000)
     x = rng.standard_normal((num_samples, width)).astype(F32)
     r = rng.standard_normal((num_samples, width)).astype(F32)  # dL/da_top per sample
-    weights = [initialize(scheme, (width, width), seed + l, gain) for l in range(depth)]
+    if scheme == "lsuv":   # orthogonal kernels, rescaled on this batch, then times gain
+        weights, _ = lsuv([orthogonal((width, width), 1.0, seed + l) for l in range(depth)], x, activation)
+        weights = [(F32(gain) * w).astype(F32) for w in weights]
+    else:
+        weights = [initialize(scheme, (width, width), seed + l, gain) for l in range(depth)]
     f, df = kernels(activation)
     zs, acts, prev = [], [], x
     with np.errstate(over="ignore", invalid="ignore"):
@@ -453,6 +528,55 @@ def train_deep_seeds(X, y, X_val, y_val, activation="relu", scheme="he_normal", 
 
 
 # --- printing ---------------------------------------------------------------------------------
+
+@dataclass
+class SymmetryRun:
+    """Per-epoch record of :func:`symmetry_run` (chapter 10).
+
+    ``spread``: largest difference between any hidden unit's incoming weights and unit 0's
+    (0: all hidden units are still the same unit); ``val_acc``: validation accuracy.
+    """
+
+    init: str
+    spread: list = field(default_factory=list)
+    val_acc: list = field(default_factory=list)
+
+
+def symmetry_run(X, y, X_val, y_val, value=None, hidden=16, activation="tanh", lr=0.1,
+                 batch_size=32, num_epochs=10, seed=0) -> SymmetryRun:
+    """One hidden layer trained by SGD from constant or random weights (chapter 10).
+
+    ``value=None``: Glorot uniform kernels; a number: every weight starts at ``value``. Biases
+    start at 0, the loss is softmax cross-entropy, products are :func:`nnlib.portable.dot`, so
+    units that start equal get bit-identical updates. Records the spread of the hidden units'
+    weights and the validation accuracy after every epoch (and before training, at index 0).
+    """
+    hidden = positive_int("hidden", hidden)
+    one_of("activation", activation, ACTIVATIONS)
+    X, X_val = finite_array("X", X), finite_array("X_val", X_val)
+    classes = int(max(np.max(y), np.max(y_val))) + 1
+    sizes = (X.shape[1], hidden, classes)
+    if value is None:
+        weights = [glorot_uniform(sizes[k:k + 2], seed * 1000 + k) for k in range(2)]
+        name = "Glorot uniform"
+    else:
+        if not isinstance(value, numbers.Real) or not math.isfinite(value):
+            raise ValueError(f"value must be None (random) or a finite number, got {value!r}")
+        weights = [np.full(sizes[k:k + 2], value, F32) for k in range(2)]
+        name = f"all {value:g}"
+    net = network.Network(weights, [np.zeros(n, F32) for n in sizes[1:]], activation,
+                          loss="softmax_ce", dot=portable.dot)
+    run = SymmetryRun(name)
+
+    def record(*_):
+        w = net.weights[0]
+        run.spread.append(float(np.max(np.abs(w - w[:, :1]))))
+        run.val_acc.append(net.accuracy(X_val, y_val))
+
+    record()
+    network.train(X, y, net, lr, batch_size, num_epochs, seed, on_epoch=record)
+    return run
+
 
 def format_layers(columns: dict, title="layer", fmt="{:>10.3g}") -> list[str]:
     """Aligned text, one row per layer and one column per entry of ``columns`` (chapter 10).

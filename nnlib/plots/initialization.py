@@ -13,7 +13,8 @@ ACT_LABELS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu"
               "elu": "ELU"}
 SCHEME_LABELS = {"normal": "N(0, 1)", "standard": "standard U(±1/√n)",
                  "glorot_uniform": "Glorot uniform", "glorot_normal": "Glorot normal",
-                 "he_uniform": "He uniform", "he_normal": "He normal"}
+                 "he_uniform": "He uniform", "he_normal": "He normal",
+                 "orthogonal": "orthogonal", "lsuv": "LSUV"}
 
 
 def _label(p) -> str:
@@ -122,7 +123,8 @@ def ranking_figure(runs: dict):
     return fig
 
 
-def init_explorer_figure(depth=10, activation="tanh", scheme="glorot_uniform", gain=1.0, width=128):
+def init_explorer_figure(depth=10, activation="tanh", scheme="glorot_uniform", gain=1.0, width=64,
+                         num_samples=100):
     """The explorer: one probe; activation spread, gradient spread, and the shape of three layers (chapter 10).
 
     ``activation`` and ``scheme`` may be given by name or by their label in :data:`ACT_LABELS`
@@ -130,7 +132,8 @@ def init_explorer_figure(depth=10, activation="tanh", scheme="glorot_uniform", g
     """
     activation = {v: k for k, v in ACT_LABELS.items()}.get(activation, activation)
     scheme = {v: k for k, v in SCHEME_LABELS.items()}.get(scheme, scheme)
-    p = initialization.probe(activation, scheme, depth=depth, width=width, num_samples=400, gain=gain)
+    p = initialization.probe(activation, scheme, depth=depth, width=width, num_samples=num_samples,
+                             gain=gain)
     fig, (ax0, ax2) = new_figure(2, width=9.5, height=3.7, top=0.78)
     layers = np.arange(1, depth + 1)
     act_std, grad_std = p.act_std(), p.grad_std()
@@ -173,10 +176,10 @@ def init_explorer_figure(depth=10, activation="tanh", scheme="glorot_uniform", g
 def explorer():
     """Chapter 10's explorer: :func:`init_explorer_figure` over depth, activation, scheme and gain (chapter 10)."""
     return explore.Explorer("init", init_explorer_figure, [
-        explore.int_slider("depth", 2, 40, 10, grid=(10,), label="layers"),
+        explore.int_slider("depth", 2, 40, 10, grid=(10, 30), label="layers"),
         explore.choice("activation", [ACT_LABELS[a] for a in ("sigmoid", "tanh", "relu")],
                        default="tanh", label="activation"),
-        explore.choice("scheme", [SCHEME_LABELS[s] for s in ("normal", "glorot_uniform", "he_normal")],
+        explore.choice("scheme", [SCHEME_LABELS[s] for s in ("glorot_uniform", "orthogonal", "lsuv")],
                        default="Glorot uniform", label="initialization"),
         explore.log_slider("gain", 0.25, 8.0, 1.0, grid=(1.0,), label="weights × gain"),
     ])

@@ -317,3 +317,46 @@ def test_the_per_layer_tables_show_all_ten_layers_within_the_column():
         for i in heads:
             assert [s.split()[1] for s in stored[i + 1:i + 11]] == [str(k) for k in range(1, 11)]
             assert all(len(s) <= 77 for s in stored[i:i + 11])
+
+
+# --- why the first weights must be random; orthogonal and LSUV --------------------------------
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_equal_starts_stay_equal_and_random_ones_learn(seed):
+    X, y, X_val, y_val, _, _ = data.digits_with_validation(method="per_class")
+    zero, small, rand = (initialization.symmetry_run(X, y, X_val, y_val, value=v, seed=seed)
+                         for v in (0.0, 0.01, None))
+    assert zero.spread == [0.0] * 11 and small.spread == [0.0] * 11   # "exactly 0"
+    assert len(set(zero.val_acc)) == 1                                # "stays where it started"
+    assert small.val_acc[10] > small.val_acc[0] + 0.05                # "does learn, slowly"
+    assert small.val_acc[10] < 0.5
+    assert rand.spread[10] > rand.spread[0] > 0                       # "move apart"
+    assert rand.val_acc[10] > 0.9                                     # "passes 0.9"
+
+
+def test_the_symmetry_table_is_stored():
+    text = "\n".join(stored_text(CHAPTERS / NOTEBOOK))
+    X, y, X_val, y_val, _, _ = data.digits_with_validation(method="per_class")
+    rand = initialization.symmetry_run(X, y, X_val, y_val)
+    row = stored_line(CHAPTERS / NOTEBOOK, "   10")
+    assert f"{rand.spread[10]:>13.3g}{rand.val_acc[10]:>11.3f}" in row
+    assert "all 0" in text and "all 0.01" in text and "Glorot uniform" in text
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_orthogonal_needs_the_gain_and_lsuv_keeps_the_spread_level(seed):
+    def probe(act, scheme, gain=1.0):
+        return initialization.probe(act, scheme, width=64, num_samples=200, gain=gain, seed=seed)
+
+    orth, orth2 = probe("relu", "orthogonal"), probe("relu", "orthogonal", 2 ** 0.5)
+    s = orth.act_std()
+    assert 0.6 < (s[9] / s[0]) ** (1 / 9) < 0.8                      # about 1/sqrt(2) per layer
+    s2 = orth2.act_std()
+    assert 0.7 < s2[9] / s2[0] < 1.4                                  # "with the gain they keep it"
+    for act in ("relu", "tanh"):
+        a = probe(act, "lsuv").act_std()
+        assert 0.85 < a[9] / a[0] < 1.15                              # "keeps the spread level"
+    g = probe("relu", "lsuv").grad_std()
+    assert 0.7 < g[0] / g[9] < 1.4                                    # "close to 1"
+    sig = probe("sigmoid", "lsuv").grad_std()
+    assert sig[0] / sig[9] < 1e-3                                     # "still almost nothing"

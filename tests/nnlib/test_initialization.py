@@ -324,3 +324,108 @@ def test_histogram_grid_colours_layer_1_light_and_the_top_layer_dark(what):
             assert to_rgba(handle.get_color()) == to_rgba(line.get_color())
     finally:
         plt.close(fig)
+
+
+# --- orthogonal, LSUV, symmetry (chapter 10) -------------------------------------------------
+
+@pytest.mark.parametrize("shape", [(6, 4), (4, 6), (3, 2, 5), (64, 64)])
+def test_orthogonal_is_kerass_recipe_on_kerass_own_draw(keras, shape):
+    # numpy and TensorFlow draw different normals; fed Keras's draw, our recipe gives Keras's matrix
+    rows, cols = int(np.prod(shape[:-1])), shape[-1]
+    expected = keras.initializers.Orthogonal(gain=1.5, seed=3)(shape).numpy()
+    a = keras.random.normal((max(rows, cols), min(rows, cols)), seed=3).numpy()
+    q = initialization.orthogonalize(a, 1.5)
+    q = (q if rows >= cols else q.T).reshape(shape)
+    # Keras's QR runs in float32 (ours in float64): a Householder QR's error grows about as
+    # n * eps(float32) = n * 1.2e-7, so the bound is 1e-6 per row of the larger side
+    np.testing.assert_allclose(q, expected, rtol=0, atol=1e-6 * max(rows, cols))
+
+
+@pytest.mark.parametrize("shape", [(6, 4), (4, 6), (64, 64), (3, 2, 5)])
+def test_orthogonal_has_every_singular_value_equal_to_the_gain_like_keras(keras, shape):
+    ours = initialization.orthogonal(shape, gain=2.0, seed=1)
+    theirs = keras.initializers.Orthogonal(gain=2.0, seed=1)(shape).numpy()
+    assert ours.dtype == np.float32 and ours.shape == shape
+    for w in (ours, theirs):
+        s = np.linalg.svd(w.reshape(-1, shape[-1]).astype(np.float64), compute_uv=False)
+        np.testing.assert_allclose(s, 2.0, atol=1e-5)
+    assert not np.allclose(ours, initialization.orthogonal(shape, gain=2.0, seed=2))
+    np.testing.assert_array_equal(ours, initialization.orthogonal(shape, gain=2.0, seed=1))
+    assert "orthogonal" in initialization.SCHEMES
+
+
+def test_orthogonal_rejects_a_vector_shape_and_a_bad_gain():
+    with pytest.raises(ValueError, match="a must"):
+        initialization.orthogonalize(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="shape"):
+        initialization.orthogonal((5,))
+    with pytest.raises(ValueError, match="gain"):
+        initialization.orthogonal((5, 5), gain=0)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_lsuv_gives_every_layer_unit_variance_pre_activations(activation):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 32)).astype(np.float32)
+    start = [initialization.orthogonal((32, 32), seed=k) for k in range(6)]
+    ws, counts = initialization.lsuv(start, X, activation, tol=0.01)
+    assert len(counts) == 6 and all(c <= 10 for c in counts) and all(counts[1:])  # layer 1: var(X W) ~ 1
+    from nnlib.neurons_activations import kernels
+    f, _ = kernels(activation)
+    prev = X
+    for w0, w in zip(start, ws):
+        z = prev @ w
+        assert abs(np.var(z, dtype=np.float64) - 1) <= 0.01
+        ratio = w / w0                      # only a rescaling of the start
+        np.testing.assert_allclose(ratio, ratio.flat[0], rtol=1e-5)
+        prev = f(z)
+    np.testing.assert_array_equal(start[0], initialization.orthogonal((32, 32), seed=0))  # not changed
+
+
+def test_lsuv_validates_its_arguments():
+    X = np.ones((4, 3), np.float32)
+    with pytest.raises(ValueError, match="weights"):
+        initialization.lsuv([np.ones((2, 3), np.float32)], X)
+    with pytest.raises(ValueError, match="tol"):
+        initialization.lsuv([np.ones((3, 3), np.float32)], X, tol=0)
+    with pytest.raises(ValueError, match="activation"):
+        initialization.lsuv([np.ones((3, 3), np.float32)], X, activation="cosh")
+
+
+def test_probe_knows_orthogonal_and_lsuv():
+    p = initialization.probe("relu", "lsuv", depth=5, width=32, num_samples=100)
+    assert np.all(np.abs(p.pre_std() - 1) < 0.01)
+    o = initialization.probe("tanh", "orthogonal", depth=3, width=32, num_samples=50)
+    assert o.depth == 3
+    with pytest.raises(ValueError, match="scheme"):
+        initialization.probe("relu", "zeros")
+
+
+@pytest.fixture(scope="module")
+def digits_parts():
+    return data.digits_with_validation(method="per_class")
+
+
+def test_constant_init_keeps_hidden_units_identical_random_does_not(digits_parts):
+    X, y, X_val, y_val = digits_parts[:4]
+    for value in (0.0, 0.01):
+        run = initialization.symmetry_run(X, y, X_val, y_val, value=value, num_epochs=3)
+        assert run.spread == [0.0] * 4
+    zero = initialization.symmetry_run(X, y, X_val, y_val, value=0.0, num_epochs=3)
+    assert len(set(zero.val_acc)) == 1          # nothing reaches the hidden layer
+    rand = initialization.symmetry_run(X, y, X_val, y_val, num_epochs=3)
+    assert rand.spread[0] > 0.1 and rand.val_acc[-1] > 0.7
+    with pytest.raises(ValueError, match="value"):
+        initialization.symmetry_run(X, y, X_val, y_val, value=float("nan"))
+
+
+def test_the_explorer_offers_depth_30_orthogonal_and_lsuv_in_at_most_40_frames():
+    from nnlib.plots import initialization as init_plots
+
+    ex = init_plots.explorer()
+    controls = {c.name: c for c in ex.controls}
+    assert set(controls) == {"depth", "activation", "scheme", "gain"}
+    assert 30 in controls["depth"].grid and {"orthogonal", "LSUV"} <= set(controls["scheme"].grid)
+    assert ex.num_frames <= 40
+    fig = init_plots.init_explorer_figure(depth=12, activation="ReLU", scheme="LSUV", gain=1.0)
+    assert "LSUV, 12 layers" in fig._suptitle.get_text()
