@@ -18,8 +18,9 @@ affordable inside a notebook.
 
 The rest of the chapter uses the 8x8 digits: :func:`dropout` (inverted, as
 ``keras.layers.Dropout``), the SGD identity "L2 is weight decay" (:func:`sgd_l2_step`,
-:func:`sgd_decay_step`), one-pixel shifts (:func:`shift_images`) and :func:`train_digits`, a
-64-hidden-10 network with dropout, L2, AdamW's decoupled decay and early stopping.
+:func:`sgd_decay_step`), data augmentation (one-pixel shifts :func:`shift_images` and
+:func:`random_shifts`, :func:`subpixel_shifts`, :func:`pixel_noise`) and :func:`train_digits`, a
+64-hidden-10 network with dropout, L2, AdamW's decoupled decay, augmentation and early stopping.
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ __all__ = ["l1_penalty", "l2_penalty", "l1_grad", "l2_grad", "penalty", "penalty
            "keras_l2_from_tf1", "l1_minimizer", "l2_minimizer", "circle_data", "init_circle_net",
            "circle_forward", "train_circle_nets", "circle_metrics", "PENALTIES", "dropout_mask",
            "dropout", "sgd_l2_step", "sgd_decay_step", "shift_images", "random_shifts",
+           "subpixel_shifts", "pixel_noise",
            "init_digits_net", "digits_logits", "digits_eval", "train_digits", "OPTIMIZERS"]
 
 F32 = np.float32
@@ -375,16 +377,48 @@ def shift_images(X, dx, dy, side=8):
 def random_shifts(X, seed=0, side=8):
     """Each image moved by its own random (dx, dy) in {-1, 0, 1}², one-pixel augmentation (chapter 13)."""
     X = _check.finite_array("X", X)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(
-        _check.non_negative_int("seed", seed))
+    rng = _generator(seed)
+    side = _check.positive_int("side", side)
+    if X.ndim != 2 or X.shape[1] != side * side:
+        raise ValueError(f"X must have shape (n, {side * side}), got {X.shape!r}")
     d = rng.integers(-1, 2, size=(len(X), 2))
-    out = np.empty_like(X)
-    for dx in (-1, 0, 1):
-        for dy in (-1, 0, 1):
-            rows = (d[:, 0] == dx) & (d[:, 1] == dy)
-            if rows.any():
-                out[rows] = shift_images(X[rows], dx, dy, side)
+    # pad each image with a ring of zeros; a shift by (dx, dy) is the window at (1 - dy, 1 - dx)
+    padded = np.pad(X.reshape(-1, side, side), ((0, 0), (1, 1), (1, 1)))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (side, side), axis=(1, 2))
+    return windows[np.arange(len(X)), 1 - d[:, 1], 1 - d[:, 0]].reshape(X.shape)
+
+
+def _generator(seed):
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(_check.non_negative_int("seed", seed))
+
+
+def subpixel_shifts(X, max_shift=0.5, seed=0, side=8):
+    """Each image moved by its own random (dx, dy), uniform in [-max_shift, max_shift] pixels,
+    by bilinear interpolation with zeros shifted in: a milder augmentation than
+    :func:`random_shifts` (chapter 13)."""
+    X = _check.finite_array("X", X)
+    max_shift = _check.unit_interval("max_shift", max_shift, include_one=True)
+    rng = _generator(seed)
+    t = rng.uniform(-max_shift, max_shift, size=(len(X), 2)).astype(F32)
+    out = X
+    for axis, (ux, uy) in enumerate(((1, 0), (0, 1))):
+        a = np.abs(t[:, axis])[:, None]
+        plus = shift_images(out, ux, uy, side)        # the neighbour one pixel back
+        minus = shift_images(out, -ux, -uy, side)
+        near = np.where(t[:, axis:axis + 1] >= 0, plus, minus)
+        out = (F32(1) - a) * out + a * near
     return out
+
+
+def pixel_noise(X, std=0.05, seed=0):
+    """``X`` plus Gaussian noise of standard deviation ``std`` on every pixel, clipped to
+    [0, 1] (pixels as :mod:`nnlib.data` scales them), an augmentation (chapter 13)."""
+    X = _check.finite_array("X", X)
+    std = _check.non_negative_number("std", std)
+    rng = _generator(seed)
+    return np.clip(X + rng.normal(0, std, X.shape).astype(F32), F32(0), F32(1))
 
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
@@ -427,7 +461,8 @@ def train_digits(X, y, X_val, y_val, hidden=64, optimizer="sgd", lr=0.1, num_epo
     Regularizers: dropout at rate ``p`` on the hidden layer (:func:`dropout`), ``L2(lam)`` on both
     weight matrices added to the gradient, AdamW's decoupled ``weight_decay`` (``optimizer`` is
     'sgd', 'adam' or 'adamw': chapter 8's :mod:`nnlib.optimizers` rules), one-pixel
-    :func:`random_shifts` of every batch (``augment``), and early stopping: with ``patience``,
+    :func:`random_shifts` of every batch (``augment=True``) or any augmentation
+    ``augment(X_batch, rng)`` (:func:`subpixel_shifts`, :func:`pixel_noise`), and early stopping: with ``patience``,
     stop once the validation loss has not improved for that many epochs and return the best
     epoch's weights. Products are :func:`nnlib.portable.dot`'s, so runs are the same bits on
     every CPU. Returns a dict: ``net`` (final, or best with ``patience``), ``history`` (per
@@ -450,6 +485,11 @@ def train_digits(X, y, X_val, y_val, hidden=64, optimizer="sgd", lr=0.1, num_epo
         raise ValueError(f"weight_decay needs optimizer='adamw', got {optimizer!r}")
     if patience is not None:
         patience = _check.positive_int("patience", patience)
+    if augment is True:
+        augment = random_shifts
+    elif augment is not False and augment is not None and not callable(augment):
+        raise ValueError("augment must be False, True or a function (X, rng) -> X, "
+                         f"got {augment!r}")
     rule = {"sgd": SGD(), "adam": Adam(), "adamw": AdamW(weight_decay=wd)}[optimizer]
     net = init_digits_net(hidden, seed)
     state = {k: rule.init(v) for k, v in net.items()}
@@ -460,7 +500,7 @@ def train_digits(X, y, X_val, y_val, hidden=64, optimizer="sgd", lr=0.1, num_epo
         order = rng.permutation(len(X))
         for s in range(0, len(X), batch_size):
             idx = order[s:s + batch_size]
-            xb = random_shifts(X[idx], rng) if augment else X[idx]
+            xb = augment(X[idx], rng) if augment else X[idx]
             z1 = dot(xb, net["w1"]) + net["b1"]
             h = np.maximum(z1, F32(0))
             if p:

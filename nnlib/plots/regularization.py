@@ -8,7 +8,7 @@ from . import COLORS, finish_axes, new_figure
 
 __all__ = ["circle_data_figure", "boundary_figure", "minimizer_figure", "weight_histogram_figure",
            "steps_figure", "dropout_mean_figure", "decay_ratio_figure", "early_stopping_figure",
-           "dropout_sweep_figure", "explorer"]
+           "dropout_sweep_figure", "augmentation_figure", "explorer"]
 
 
 def _points(ax, X, y, alpha=0.8, size=12, circle=False):
@@ -143,6 +143,18 @@ def dropout_sweep_figure(rates, accs):
     ax.set_xticks(rates)
     finish_axes(ax, "lower left", 8, xlabel="dropout rate p", ylabel="validation accuracy",
                 title="dropout on the digits, chosen on validation", title_size=10)
+    return fig
+
+
+def augmentation_figure(images, titles, side=8):
+    """One digit and its augmented copies, side by side in grey (chapter 13)."""
+    fig, axes = new_figure(len(images), width=2.0 * len(images), height=2.3, left=0.02,
+                           right=0.98, bottom=0.02, top=0.86, wspace=0.08)
+    for ax, img, title in zip(axes, images, titles):
+        ax.imshow(np.asarray(img).reshape(side, side), cmap="gray_r", vmin=0, vmax=1)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(title, fontsize=9)
     return fig
 
 

@@ -274,3 +274,56 @@ def test_dropout_half_is_behind_on_every_seed_and_adamw_keeps_dark_weights():
     adam = _outputs(_cell_with("Adam's factor 1/sqrt(v)"))
     dark = float(re.search(r"(?m)^AdamW, wd = 0\.002\s+[\d.]+\s+[\d.]+\s+(\S+)$", adam).group(1))
     assert 0.11 <= dark <= 0.13
+
+
+def test_augmentation_distances_and_choice_match_the_text():
+    """Issue 16 item 3: a one-pixel shift moves every training image farther than its nearest
+    image of another digit, a sub-pixel shift rarely, noise never; one-pixel shifts lose on every
+    seed, noise stays within the seeds' spread, and the choice (on validation) is 'none'."""
+    import re
+
+    out = _outputs(_cell_with('"noise, std 0.05": reg.pixel_noise(Xd, 0.05, seed=0)'))
+    near = float(re.search(r"another digit, median (\S+)", out).group(1))
+    rows = dict(re.findall(r"(?m)^(\S.*?)\s+[\d.]+\s+(\d+)%$", out))
+    assert rows == {"one pixel right": "100", "up to 0.5 pixel": "3", "noise, std 0.05": "0"}, out
+    moved = {k: float(v) for k, v in re.findall(r"(?m)^(\S.*?)\s+([\d.]+)\s+\d+%$", out)}
+    assert 0.55 <= moved["up to 0.5 pixel"] / near <= 0.65      # "about 60 % of that distance"
+    assert moved["noise, std 0.05"] / near < 0.2                 # "less than a fifth"
+    choose = _outputs(_cell_with("chosen_aug = max(aug_acc"))
+    counts = {name: [int(k) for k in ks.split()] for name, ks in
+              re.findall(r"(?m)^(\S.*?)((?:\s+\d+){3})\s+[\d.]+\s+[\d.]+$", choose)}
+    assert set(counts) == {"none", "one-pixel shifts", "noise, std 0.05"}, choose
+    none, shifts, noise = counts["none"], counts["one-pixel shifts"], counts["noise, std 0.05"]
+    assert none == [round(a * 270) for a in _dropout_p0_counts()]   # the p = 0 runs, reused
+    assert all(20 <= z - s <= 40 for z, s in zip(none, shifts))   # "about thirty ... every seed"
+    spread = max(none) - min(none)
+    assert abs(np.mean(noise) - np.mean(none)) < spread            # "within the spread"
+    assert "chosen on validation: none" in choose
+
+
+def _dropout_p0_counts():
+    import re
+
+    out = _outputs(_cell_with("chosen = max(RATES, key=lambda p: np.mean(val_acc[p]))"))
+    counts = re.search(r"(?m)^\s*0((?:\s+\d+){3})\s+[\d.]+\s+[\d.]+$", out).group(1)
+    return [int(k) / 270 for k in counts.split()]
+
+
+def test_exercise_9_shift_trained_networks_read_shifted_digits():
+    """Solution 9: on shifted validation images, 90 91 91 of 270 right unaugmented, 176 177 172
+    with one-pixel shifts (the same runs as 'In practice': same seeds and settings)."""
+    from nnlib import data
+
+    Xd, yd, Xd_val, yd_val, _, _ = data.digits_with_validation()
+    kw = dict(hidden=32, batch_size=64, lr=0.2, num_epochs=15)
+    X_moved = reg.random_shifts(Xd_val, seed=0)
+    got = {}
+    for name, augment in (("none", False), ("one-pixel shifts", reg.random_shifts)):
+        nets = [reg.train_digits(Xd, yd, Xd_val, yd_val, augment=augment, seed=s, **kw)["net"]
+                for s in (0, 1, 2)]
+        got[name] = [round(reg.digits_eval(n, X_moved, yd_val)[1] * 270) for n in nets]
+    assert got == {"none": [90, 91, 91], "one-pixel shifts": [176, 177, 172]}
+    text = " ".join(_markdown().split())
+    assert "unaugmented networks get 90, 91 and 91 of 270 right" in text
+    assert "The shift-trained ones get 176, 177 and 172" in text
+    assert "Solution 9" in text and "9. The networks trained with one-pixel shifts" in text

@@ -166,6 +166,13 @@ _D, _L = np.zeros((10, 64), np.float32), np.arange(10)
     (lambda: reg.sgd_decay_step(np.ones(2), np.ones(2), 0.1, -1), "lam must be a finite number >= 0"),
     (lambda: reg.shift_images(np.zeros((2, 63)), 1, 0), r"X must have shape \(n, 64\)"),
     (lambda: reg.shift_images(np.zeros((2, 64)), 8, 0), "dx and dy must be below 8"),
+    (lambda: reg.random_shifts(np.zeros((2, 63))), r"X must have shape \(n, 64\)"),
+    (lambda: reg.subpixel_shifts(np.zeros((2, 64)), 1.5), r"max_shift must be a number in \[0, 1\]"),
+    (lambda: reg.subpixel_shifts(np.zeros((2, 63)), 0.5), r"X must have shape \(n, 64\)"),
+    (lambda: reg.pixel_noise(np.zeros((2, 64)), -0.1), "std must be a finite number >= 0, got -0.1"),
+    (lambda: reg.pixel_noise(np.full((2, 64), np.inf)), "X must be finite"),
+    (lambda: reg.train_digits(_D, _L, _D, _L, batch_size=10, augment="shift"),
+     "augment must be False, True or a function"),
     (lambda: reg.init_digits_net(hidden=0), "hidden must be an integer >= 1, got 0"),
     (lambda: reg.train_digits(_D, _L, _D, _L, batch_size=10, optimizer="sgdw"), "optimizer must be one of"),
     (lambda: reg.train_digits(_D, _L, _D, _L, batch_size=10, weight_decay=0.1), "weight_decay needs optimizer='adamw'"),
@@ -248,6 +255,78 @@ def test_shift_images_moves_pixels_and_fills_zeros():
     Xs = np.tile(X, (50, 1))
     out = reg.random_shifts(Xs, seed=0)
     assert out.shape == Xs.shape and len({tuple(r) for r in out}) > 1
+
+
+def test_random_shifts_moves_each_image_by_its_own_shift():
+    """Each image is shift_images of itself by one of the nine (dx, dy), drawn from the seed."""
+    X = np.random.default_rng(1).uniform(0, 1, (200, 64)).astype(np.float32)
+    out = reg.random_shifts(X, seed=3)
+    d = np.random.default_rng(3).integers(-1, 2, size=(200, 2))
+    for i in range(200):
+        np.testing.assert_array_equal(out[i], reg.shift_images(X[i:i + 1], *d[i])[0])
+    assert len({tuple(r) for r in d}) == 9
+    gen = np.random.default_rng(3)   # a Generator is used as it is, and advanced
+    np.testing.assert_array_equal(reg.random_shifts(X, gen), out)
+    assert not np.array_equal(reg.random_shifts(X, gen), out)
+
+
+def test_subpixel_shifts_interpolates_between_whole_pixel_shifts():
+    X = np.random.default_rng(0).uniform(0, 1, (300, 64)).astype(np.float32)
+    np.testing.assert_array_equal(reg.subpixel_shifts(X, 0.0, seed=0), X)
+    out = reg.subpixel_shifts(X, 0.5, seed=4)
+    t = np.random.default_rng(4).uniform(-0.5, 0.5, size=(300, 2))
+    for i in (0, 1, 77, 299):   # bilinear: a mix of the four whole-pixel shifts around (tx, ty)
+        tx, ty = t[i]
+        sx, sy = int(np.sign(tx)), int(np.sign(ty))
+        ax, ay = abs(tx), abs(ty)
+        img = X[i:i + 1]
+        want = ((1 - ax) * (1 - ay) * img + ax * (1 - ay) * reg.shift_images(img, sx, 0)
+                + (1 - ax) * ay * reg.shift_images(img, 0, sy) + ax * ay * reg.shift_images(img, sx, sy))
+        np.testing.assert_allclose(out[i], want[0], atol=1e-6)
+    # a shift by exactly one pixel is shift_images; the values stay within the image's range
+    one = reg.subpixel_shifts(X[:1], 1.0, seed=np.random.default_rng(0))
+    assert out.dtype == np.float32 and out.min() >= 0 and out.max() <= 1 and one.shape == (1, 64)
+    flat = np.zeros((1, 64), np.float32)
+    flat[0, 27] = 1.0                     # one bright pixel at row 3, column 3
+    moved = reg.subpixel_shifts(np.repeat(flat, 1000, axis=0), 0.5, seed=1)
+    np.testing.assert_allclose(moved.sum(axis=1), 1.0, atol=1e-6)   # an inner pixel loses no mass
+    centre = (moved.reshape(-1, 8, 8) * np.arange(8)[None, None, :]).sum(axis=(1, 2))
+    t1 = np.random.default_rng(1).uniform(-0.5, 0.5, size=(1000, 2))
+    np.testing.assert_allclose(centre, 3 + t1[:, 0], atol=1e-5)     # its centre moves by tx
+
+
+def test_pixel_noise_adds_clipped_gaussian_noise():
+    X = np.full((400, 64), 0.5, np.float32)
+    out = reg.pixel_noise(X, 0.05, seed=2)
+    noise = np.random.default_rng(2).normal(0, 0.05, X.shape).astype(np.float32)
+    np.testing.assert_array_equal(out, X + noise)
+    assert abs(float((out - X).std()) - 0.05) < 0.002
+    edges = reg.pixel_noise(np.repeat([[0.0, 1.0]], 500, axis=0), 0.3, seed=0)
+    assert edges.min() == 0 and edges.max() == 1 and (edges[:, 0] == 0).mean() > 0.4
+    np.testing.assert_array_equal(reg.pixel_noise(X, 0.0), X)
+
+
+def test_train_digits_applies_the_augmentation_to_every_batch():
+    rng = np.random.default_rng(0)
+    X, y = rng.uniform(0, 1, (40, 64)).astype(np.float32), rng.integers(0, 10, 40)
+    seen = []
+
+    def spy(xb, gen):
+        seen.append(len(xb))
+        assert isinstance(gen, np.random.Generator)
+        return xb
+
+    plain = reg.train_digits(X, y, X, y, hidden=8, batch_size=16, num_epochs=2)
+    spied = reg.train_digits(X, y, X, y, hidden=8, batch_size=16, num_epochs=2, augment=spy)
+    assert seen == [16, 16, 8] * 2
+    for k in plain["net"]:   # the identity augmentation changes nothing
+        np.testing.assert_array_equal(plain["net"][k], spied["net"][k])
+    shifted = reg.train_digits(X, y, X, y, hidden=8, batch_size=16, num_epochs=2, augment=True)
+    again = reg.train_digits(X, y, X, y, hidden=8, batch_size=16, num_epochs=2,
+                             augment=reg.random_shifts)
+    for k in plain["net"]:   # True is random_shifts, and it changes the training
+        np.testing.assert_array_equal(shifted["net"][k], again["net"][k])
+    assert not np.array_equal(shifted["net"]["w1"], plain["net"]["w1"])
 
 
 @pytest.fixture(scope="module")
