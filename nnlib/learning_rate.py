@@ -34,7 +34,7 @@ __all__ = ["SGD", "Trace", "gd_trace", "quadratic_loss", "quadratic_grad", "regi
            "QuadraticRates", "quadratic_rates", "contraction", "Bowl", "bowl",
            "double_well_loss", "double_well_grad", "plateau_loss", "plateau_grad",
            "example_gradients", "GradientNoise", "gradient_noise", "RangeTest", "lr_range_test",
-           "lr_range_tests"]
+           "lr_range_tests", "train_grid"]
 
 F32 = np.float32
 
@@ -421,3 +421,44 @@ def lr_range_tests(X, y, nets, lr_min=1e-3, lr_max=10.0, num_steps=100) -> list[
     nets = [_softmax_network(net).copy() for net in nets]
     losses = train_together(X, y, nets, [lrs] * len(nets), None, num_steps).losses
     return [_until_non_finite(lrs, row) for row in losses]
+
+
+def train_grid(X, y, nets, lrs, num_epochs=1, processes=None):
+    """Full-batch :func:`nnlib.network.train_together` of ``nets`` at constant rates ``lrs``
+    (one per network), the networks shared out among the CPUs (chapter 4).
+
+    Each network is trained in place and ends with the bits :func:`nnlib.network.train` gives it
+    alone (``train_together`` guarantees that for any grouping); returns ``losses[r, k]``,
+    network r's loss before update k. ``processes`` as in :func:`nnlib.parallel.fork_map`.
+    """
+    from .network import Network, train_together
+    from .parallel import cpus, fork_map
+
+    nets = list(nets) if isinstance(nets, (list, tuple)) else None
+    if not nets or not all(isinstance(n, Network) for n in nets):
+        raise ValueError("nets must be a non-empty list of nnlib.network.Network")
+    lrs = list(lrs) if isinstance(lrs, (list, tuple)) else None
+    if lrs is None or len(lrs) != len(nets):
+        raise ValueError(f"lrs must be a list of one rate per network ({len(nets)}), got {lrs!r}")
+    for i, lr in enumerate(lrs):
+        _check.positive_number(f"lrs[{i}]", lr)
+    num_epochs = _check.non_negative_int("num_epochs", num_epochs)
+    if processes is not None:
+        processes = _check.positive_int("processes", processes)
+    train_together(X, y, nets, lrs, None, 0)  # the arguments' errors here, not in a worker
+    parts = min(len(nets), cpus() if processes is None else processes)
+    bounds = [round(k * len(nets) / parts) for k in range(parts + 1)]
+
+    def one(part):
+        a, b = part
+        mine = nets[a:b]
+        losses = train_together(X, y, mine, lrs[a:b], None, num_epochs).losses
+        return losses, [(n.weights, n.biases) for n in mine]
+
+    rows = []
+    for (a, b), (losses, params) in zip(zip(bounds, bounds[1:]),
+                                        fork_map(one, list(zip(bounds, bounds[1:])), processes)):
+        for net, (weights, biases) in zip(nets[a:b], params):
+            net.weights, net.biases = weights, biases
+        rows.append(losses)
+    return np.concatenate(rows)

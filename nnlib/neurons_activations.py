@@ -49,7 +49,11 @@ def _softplus(z, alpha=None):
 
 
 def _elu(z, alpha):
-    neg = portable.expm1(np.minimum(z, F32(0)))
+    # expm1 only where it is used (z <= 0, or NaN): elementwise, so the same bits as on all of z
+    z = np.asarray(z)
+    on_neg = ~(z > 0)
+    neg = np.zeros(z.shape, F32)
+    neg[on_neg] = portable.expm1(np.minimum(z[on_neg], F32(0)))
     return np.where(z > 0, z, neg if alpha == 1 else alpha * neg).astype(F32)
 
 

@@ -79,8 +79,8 @@ def explorer():
     """Chapter 4's explorer: one run at any learning rate (log scale), start value and number of updates (chapter 4)."""
     return explore.Explorer("learning-rate", lr_explorer_figure, [
         explore.log_slider("lr", 1e-4, 1.2, 0.2, label="learning rate",
-                           grid=(0.0001, 0.001, 0.01, 0.05, 0.1, 0.2, 0.3, 0.45,
-                                 0.6, 0.8, 0.95, 1.0, 1.05, 1.2)),
+                           grid=(0.0001, 0.001, 0.01, 0.05, 0.2, 0.3, 0.45, 0.6,
+                                 0.95, 1.0, 1.05, 1.2)),
         explore.slider("w0", -8.0, 8.0, 0.5, 5.0, grid=(-6.0, 5.0), label="start w"),
         explore.int_slider("num_steps", 1, 100, 20, grid=(20,), label="updates"),
     ])

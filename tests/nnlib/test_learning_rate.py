@@ -416,3 +416,37 @@ def test_range_tests_side_by_side_are_the_plain_loop_bit_for_bit(digits_net):
     with pytest.raises(ValueError, match=r"nets\[1\] must have .* dot=portable.dot"):
         learning_rate.lr_range_tests(X, y, [nets[0], network.glorot_network([64, 32, 10], "relu",
                                                                              loss="softmax_ce")])
+
+
+def test_train_grid_shares_out_the_runs_and_keeps_every_bit(digits_net):
+    """train_grid over the CPUs: each network ends where network.train takes it alone, with
+    the same losses, in any number of processes; bad arguments raise ValueError by name."""
+    from nnlib import network, portable
+
+    X, y, _ = digits_net
+
+    def nets():
+        return [network.glorot_network([64, 32, 10], "relu", loss="softmax_ce",
+                                       dot=portable.dot, seed=s) for s in (0, 1, 2)]
+
+    lrs = [0.1, 1.0, 3.0]
+    alone = nets()
+    want = []
+    for net, lr in zip(alone, lrs):
+        want.append([])
+        network.train(X, y, net, lr=lr, num_epochs=12,
+                      on_epoch=lambda epoch, losses, row=want[-1]: row.extend(losses))
+    for processes in (1, 2, 3):
+        grid = nets()
+        losses = learning_rate.train_grid(X, y, grid, lrs, num_epochs=12, processes=processes)
+        assert losses.shape == (3, 12)
+        for row, w, a, b in zip(losses, want, alone, grid):
+            np.testing.assert_array_equal(row, np.asarray(w, dtype=np.float32).ravel())
+            for p, q in zip(a.weights + a.biases, b.weights + b.biases):
+                np.testing.assert_array_equal(p, q)
+    for kwargs, match in (({"nets": []}, "nets must be"), ({"lrs": [0.1]}, "lrs must be"),
+                          ({"lrs": [0.1, -1.0, 1.0]}, r"lrs\[1\]"),
+                          ({"num_epochs": -1}, "num_epochs"), ({"processes": 0}, "processes")):
+        args = {"nets": nets(), "lrs": lrs, "num_epochs": 1} | kwargs
+        with pytest.raises(ValueError, match=match):
+            learning_rate.train_grid(X, y, **args)
