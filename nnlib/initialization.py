@@ -36,6 +36,7 @@ __all__ = [
     "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "random_normal",
     "standard_uniform", "orthogonalize", "orthogonal", "lsuv", "SymmetryRun", "symmetry_run",
     "initialize", "Probe", "probe", "DeepRun", "train_deep", "train_deep_seeds", "format_layers",
+    "ResidualProbe", "residual_probe",
 ]
 
 F32 = np.float32
@@ -594,3 +595,73 @@ def format_layers(columns: dict, title="layer", fmt="{:>10.3g}") -> list[str]:
     for layer in range(len(values[0])):
         lines.append(f"{'layer ' + str(layer + 1):<{first}}" + "".join(fmt.format(v[layer]) for v in values))
     return lines
+
+
+# --- 4. residual connections: the gradient through a deep stack with and without skips ---------
+
+@dataclass
+class ResidualProbe:
+    """What :func:`residual_probe` measured: per block ``l`` (1 = next to the input), the spread of
+    its output ``h_l``, the norm of ``dL/dh_(l-1)`` (the gradient that reaches the block's input,
+    over all samples) and of ``dL/dW_l`` (chapter 11)."""
+    activation: str
+    skip: bool
+    weights: list
+    h_std: np.ndarray
+    h_grad: np.ndarray
+    grad_norm: np.ndarray
+    grads: list
+    loss: float
+
+
+def residual_probe(activation="tanh", scheme="glorot_uniform", depth=30, width=64, num_samples=256,
+                   skip=True, seed=0, weights=None) -> ResidualProbe:
+    """A deep dense stack at initialization, ``h <- h + f(h W)`` (``skip``) or ``h <- f(h W)`` (chapter 11).
+
+    Inputs are ``num_samples`` standard-normal rows of ``width`` features and the loss is
+    ``mean over samples of r . h_depth`` for a fixed random ``r`` (as :func:`probe` draws its
+    backward direction), so the gradient is that of one random direction at the top. Kernel
+    ``l`` is ``initialize(scheme, (width, width), seed + l)``, unless ``weights`` (a list of
+    ``width x width`` kernels) is given. Float32 with :func:`nnlib.portable.dot`: the same bits
+    on every CPU. Returns a :class:`ResidualProbe` with the gradient of every kernel.
+    """
+    one_of("activation", activation, ACTIVATIONS)
+    one_of("scheme", scheme, tuple(SCHEMES))
+    num_samples = positive_int("num_samples", num_samples)
+    seed = non_negative_int("seed", seed)
+    if not isinstance(skip, (bool, np.bool_)):
+        raise ValueError(f"skip must be True or False, got {skip!r}")
+    if weights is None:
+        depth, width = positive_int("depth", depth), positive_int("width", width)
+        weights = [initialize(scheme, (width, width), seed + l) for l in range(depth)]
+    else:
+        weights = [finite_array("weights", w).astype(F32) for w in weights]
+        if not weights or any(w.ndim != 2 or w.shape != (w.shape[0],) * 2 for w in weights) \
+                or len({w.shape for w in weights}) != 1:
+            raise ValueError(f"weights must be a non-empty list of equal square kernels, got shapes "
+                             f"{[w.shape for w in weights]}")
+        depth, width = len(weights), weights[0].shape[0]
+    rng = np.random.default_rng(seed + 10_000)
+    x = rng.standard_normal((num_samples, width)).astype(F32)
+    r = rng.standard_normal((num_samples, width)).astype(F32)
+    f, df = kernels(activation)
+    hs, zs, acts = [x], [], []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for w in weights:
+            z = portable.dot(hs[-1], w)
+            a = f(z)
+            zs.append(z)
+            acts.append(a)
+            hs.append((hs[-1] + a).astype(F32) if skip else a)
+        loss = float(np.sum(hs[-1].astype(np.float64) * r) / num_samples)
+        g = (r / F32(num_samples)).astype(F32)  # dL/dh_depth
+        grads, h_grad = [None] * depth, np.zeros(depth)
+        for l in reversed(range(depth)):
+            gz = g * df(zs[l], acts[l])
+            grads[l] = portable.dot(hs[l].T, gz)
+            back = portable.dot(gz, weights[l].T)
+            g = (g + back).astype(F32) if skip else back
+            h_grad[l] = np.sqrt(np.sum(g.astype(np.float64) ** 2))
+    h_std = np.array([h.std() for h in hs[1:]], dtype=np.float64)
+    grad_norm = np.array([np.sqrt(np.sum(gr.astype(np.float64) ** 2)) for gr in grads])
+    return ResidualProbe(activation, bool(skip), weights, h_std, h_grad, grad_norm, grads, loss)

@@ -165,7 +165,7 @@ def test_a_dead_unit_comes_back_only_when_its_inputs_can_change():
         if "for good" in sentence:                                     # the inputs cannot change
             assert any(w in sentence for w in ("first", "only if", "come back")), sentence
     summary = main.split("## Summary", 1)[1].split("## Exercises", 1)[0].replace("\n", " ")
-    assert "only if its inputs cannot change" in summary and "10_initialization.ipynb" in summary
+    assert "only if its inputs cannot change" in summary and "11_deep_networks.ipynb" in summary
 
 
 def test_leaky_0_2_and_elu_never_go_dead_in_the_chapter_table():

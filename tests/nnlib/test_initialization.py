@@ -429,3 +429,102 @@ def test_the_explorer_offers_depth_30_orthogonal_and_lsuv_in_at_most_40_frames()
     assert ex.num_frames <= 40
     fig = init_plots.init_explorer_figure(depth=12, activation="ReLU", scheme="LSUV", gain=1.0)
     assert "LSUV, 12 layers" in fig._suptitle.get_text()
+
+
+# --- chapter 11: residual_probe and the deep-networks plots -----------------------------------
+
+def _residual_loss(weights, activation, skip, num_samples, seed=0):
+    return initialization.residual_probe(activation, skip=skip, num_samples=num_samples, seed=seed,
+                                         weights=weights).loss
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "elu"])
+@pytest.mark.parametrize("skip", [False, True])
+def test_residual_probe_gradient_matches_finite_differences(activation, skip):
+    """Central differences of the loss (float32 forward, float64 sum) on a 3-block stack of 4 units.
+
+    Step 1e-2 on smooth activations: truncation error O(h^2 f''') ~ 1e-5 relative, float32 round-off
+    ~ 1e-7 / 1e-2 = 1e-5; 1e-3 relative (plus 1e-5 absolute) leaves room for both and catches any
+    wrong factor or missing term (a missing skip term changes the gradient by O(1))."""
+    p = initialization.residual_probe(activation, depth=3, width=4, num_samples=5, skip=skip, seed=1)
+    assert all(g.dtype == np.float32 for g in p.grads) and p.h_grad.shape == (3,)
+    h = 1e-2
+    for l in range(3):
+        for i, j in ((0, 0), (1, 3), (3, 2)):
+            up = [w.copy() for w in p.weights]
+            down = [w.copy() for w in p.weights]
+            up[l][i, j] += np.float32(h)
+            down[l][i, j] -= np.float32(h)
+            step = float(up[l][i, j]) - float(down[l][i, j])
+            fd = (_residual_loss(up, activation, skip, 5, 1) - _residual_loss(down, activation, skip, 5, 1)) / step
+            assert abs(fd - p.grads[l][i, j]) <= 1e-3 * abs(fd) + 1e-5, (l, i, j, fd, p.grads[l][i, j])
+
+
+@pytest.mark.parametrize("skip", [False, True])
+def test_residual_probe_matches_gradient_tape(tf, skip):
+    p = initialization.residual_probe("tanh", depth=6, width=16, num_samples=32, skip=skip, seed=2)
+    rng = np.random.default_rng(2 + 10_000)
+    x = rng.standard_normal((32, 16)).astype(np.float32)
+    r = rng.standard_normal((32, 16)).astype(np.float32)
+    ws = [tf.Variable(w) for w in p.weights]
+    hs = []
+    with tf.GradientTape() as tape:
+        h = tf.constant(x)
+        for w in ws:
+            h = h + tf.tanh(h @ w) if skip else tf.tanh(h @ w)
+            hs.append(h)
+        loss = tf.reduce_mean(tf.reduce_sum(r * h, axis=1))
+    grads = tape.gradient(loss, ws)
+    assert abs(float(loss) - p.loss) <= 1e-5 * max(1.0, abs(p.loss))
+    for ours, theirs in zip(p.grads, grads):
+        np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(p.h_std, [float(np.std(v.numpy())) for v in hs], rtol=1e-5)
+
+
+def test_residual_probe_skips_keep_the_sigmoids_gradient_and_plain_stacks_lose_it():
+    plain = initialization.residual_probe("sigmoid", depth=30, skip=False)
+    skips = initialization.residual_probe("sigmoid", depth=30, skip=True)
+    assert plain.h_grad[0] < 1e-15 * plain.h_grad[-1]
+    assert 0.5 < skips.h_grad[0] / skips.h_grad[-1] < 2
+    # the same kernels, the same top gradient: the top block's branch gradient is the same
+    np.testing.assert_array_equal(plain.weights[0], skips.weights[0])
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(activation="swish"), "activation"), (dict(scheme="lsuv"), "scheme"),
+    (dict(depth=0), "depth"), (dict(width=1.5), "width"), (dict(num_samples=0), "num_samples"),
+    (dict(skip="yes"), "skip"), (dict(seed=-1), "seed"),
+    (dict(weights=[np.zeros((3, 4), np.float32)]), "weights"),
+    (dict(weights=[np.zeros((3, 3), np.float32), np.zeros((4, 4), np.float32)]), "weights"),
+])
+def test_residual_probe_rejects_bad_arguments(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        initialization.residual_probe(**kwargs)
+
+
+def test_deep_networks_plots_and_explorer():
+    import matplotlib.pyplot as plt
+
+    from nnlib.plots import deep_networks
+
+    run = initialization.DeepRun("relu", "he_normal", None, loss=[1.0, float("nan")], val_acc=[0.5, 0.1],
+                                 dead=[0.01, 0.02])
+    runs = {("ReLU", 0.01): [run, run], ("ReLU", 0.2): [run], ("ELU", 0.01): [run]}
+    fig = deep_networks.runs_figure(runs, "ELU", 0.2)  # a pair that was not run: a note
+    assert "0 seeds" in fig._suptitle.get_text()
+    plt.close(fig)
+    fig = deep_networks.runs_figure(runs, "ReLU", 0.01)
+    assert "2 seeds, 2 diverged" in fig._suptitle.get_text()
+    plt.close(fig)
+    for kwargs, name in ((dict(activation="tanh"), "activation"), (dict(lr=0.1), "lr")):
+        with pytest.raises(ValueError, match=name):
+            deep_networks.runs_figure(runs, **kwargs)
+    ex = deep_networks.explorer(runs)
+    assert ex.num_frames == 4 and ex.defaults() == {"activation": "ReLU", "lr": 0.01}
+    with pytest.raises(ValueError, match="runs"):
+        deep_networks.explorer({})
+    pair = tuple(initialization.residual_probe("tanh", depth=4, width=8, num_samples=8, skip=s)
+                 for s in (False, True))
+    plt.close(deep_networks.residual_figure({"tanh": pair}))
+    with pytest.raises(ValueError, match="probes"):
+        deep_networks.residual_figure({"tanh": pair[:1]})
