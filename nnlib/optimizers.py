@@ -12,7 +12,7 @@ float32 power ``beta^t`` is not correctly rounded (see ``tests/nnlib/test_optimi
 comes from :func:`nnlib.portable.power`, the same bits on every CPU (numpy's float32 ``power`` is
 not). AdamW matches ``keras.optimizers.AdamW`` and ``amsgrad=True`` Keras's AMSGrad to the same
 bound as Adam. A step works on arrays of any shape, so one call updates many weights, or many models
-stacked along an axis. (Chapter 13's :func:`nnlib.regularization.train_digits` calls
+stacked along an axis. (Chapter 12's :func:`nnlib.regularization.train_digits` calls
 :class:`SGD`, :class:`Adam` and :class:`AdamW`; its :func:`nnlib.regularization.train_circle_nets`
 writes :meth:`Adam.step`'s operations out in place, on one flat buffer of every network's
 weights, and ``tests/nnlib/test_regularization.py`` checks it against a plain loop of

@@ -151,7 +151,7 @@ def test_glossary_rows_are_complete():
     for r in rows:
         assert len(r) == 4 and all(r), f"glossary row needs English / 中文 / meaning / chapter: {r}"
         m = re.fullmatch(r"\[(\d+)\]\(((\d\d)_\w+\.ipynb)\)", r[3])
-        assert m, f"{r[0]}: chapter column must be a link like [3](04_learning_rate.ipynb), got {r[3]!r}"
+        assert m, f"{r[0]}: chapter column must be a link like [4](04_learning_rate.ipynb), got {r[3]!r}"
         assert (CHAPTERS / m.group(2)).is_file() and int(m.group(1)) == int(m.group(3)), r[3]
 
 
