@@ -76,6 +76,16 @@ def test_gradients_match_gradient_tape(tf, keras, training):
     np.testing.assert_allclose(bn.dbeta, dbeta.numpy(), rtol=1e-5, atol=1e-6)
 
 
+def _central_differences(f, Z, h=1e-6):
+    """d f / d Z entry by entry, (f(Z + h) - f(Z - h)) / 2h, for a scalar function f of float64 Z."""
+    num = np.zeros_like(Z)
+    for idx in np.ndindex(Z.shape):
+        e = np.zeros_like(Z)
+        e[idx] = h
+        num[idx] = (f(Z + e) - f(Z - e)) / (2 * h)
+    return num
+
+
 def test_backward_against_finite_differences_in_float64():
     Xs, dY = X[:6, :2].astype(np.float64), RNG.standard_normal((6, 2))
     mean, var = Xs.mean(0), Xs.var(0)
@@ -85,12 +95,7 @@ def test_backward_against_finite_differences_in_float64():
         m, v = Z.mean(0), Z.var(0)
         return np.sum(((Z - m) / np.sqrt(v + 1e-3) * GAMMA[:2] + BETA[:2]) * dY)
 
-    h, num = 1e-6, np.zeros_like(Xs)
-    for idx in np.ndindex(Xs.shape):
-        e = np.zeros_like(Xs)
-        e[idx] = h
-        num[idx] = (f(Xs + e) - f(Xs - e)) / (2 * h)
-    np.testing.assert_allclose(dX, num, rtol=2e-3, atol=2e-4)
+    np.testing.assert_allclose(dX, _central_differences(f, Xs), rtol=2e-3, atol=2e-4)
 
 
 def test_update_moving_is_keras_form():
@@ -305,12 +310,7 @@ def test_layer_norm_backward_against_finite_differences_in_float64():
         m, v = Z.mean(1, keepdims=True), Z.var(1, keepdims=True)
         return np.sum(((Z - m) / np.sqrt(v + 1e-3) * GAMMA + BETA) * dY)
 
-    h, num = 1e-6, np.zeros_like(Xs)
-    for idx in np.ndindex(Xs.shape):
-        e = np.zeros_like(Xs)
-        e[idx] = h
-        num[idx] = (f(Xs + e) - f(Xs - e)) / (2 * h)
-    np.testing.assert_allclose(dX, num, rtol=2e-3, atol=2e-4)
+    np.testing.assert_allclose(dX, _central_differences(f, Xs), rtol=2e-3, atol=2e-4)
     x_hat = (Xs - Xs.mean(1, keepdims=True)) / np.sqrt(Xs.var(1, keepdims=True) + 1e-3)
     np.testing.assert_allclose(dgamma, np.sum(dY * x_hat, axis=0), rtol=1e-5)
     np.testing.assert_allclose(dbeta, dY.sum(axis=0), rtol=1e-6)
