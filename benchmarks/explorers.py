@@ -1,7 +1,7 @@
 """Each chapter's explorer, built outside the notebook for timing (used by benchmarks.run).
 
 Every chapter ``chapters/NN_slug.ipynb`` exposes its explorer as ``nnlib.plots.<slug>.explorer``.
-Chapters 1 to 11 build theirs from nothing: :func:`load` calls ``explorer()``. Chapters 12 to 15
+Chapters 1 to 12 build theirs from nothing: :func:`load` calls ``explorer()``. Chapters 13 to 16
 draw data the notebook computes first (the regularized networks, the trained network's test
 probabilities, the learning-rate sweep, the seven capstone runs), so their ``explorer`` takes it
 as arguments; for

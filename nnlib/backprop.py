@@ -313,7 +313,7 @@ def _f64_network(net) -> tuple:
     if not isinstance(net, Network):
         raise ValueError(f"net must be an nnlib.network.Network, got {type(net).__name__}")
     if any(norm is not None for norm in net.norms):
-        raise ValueError("net must have no normalization layers (chapter 11) for jvp, vjp and input_jacobian")
+        raise ValueError("net must have no normalization layers (chapter 12) for jvp, vjp and input_jacobian")
     f, df = _F64_ACTIVATIONS[one_of("net.activation", net.activation, tuple(_F64_ACTIVATIONS))]
     return [W.astype(F64) for W in net.weights], [b.astype(F64) for b in net.biases], f, df
 

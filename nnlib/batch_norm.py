@@ -1,4 +1,4 @@
-"""Batch normalization in numpy: forward (training and inference) and backward (chapter 11).
+"""Batch normalization in numpy: forward (training and inference) and backward (chapter 12).
 
 For a mini-batch ``X`` of shape (batch, features), in training mode each feature is normalized
 with the batch's own statistics and then scaled and shifted by learned ``gamma`` and ``beta``:
@@ -56,7 +56,7 @@ def _batch(name, X, finite=True) -> np.ndarray:
 
 
 def moments(X):
-    """Per-feature batch mean and (biased) variance, equations (1)-(2), as tf.nn.moments (chapter 11)."""
+    """Per-feature batch mean and (biased) variance, equations (1)-(2), as tf.nn.moments (chapter 12)."""
     return _moments(_batch("X", X))
 
 
@@ -67,7 +67,7 @@ def _moments(X):
 
 
 def normalize(X, mean, var, gamma, beta, epsilon=1e-3):
-    """Equations (3)-(4) in tf.nn.batch_normalization's order: X * s + (beta - mean * s) (chapter 11).
+    """Equations (3)-(4) in tf.nn.batch_normalization's order: X * s + (beta - mean * s) (chapter 12).
 
     ``s = gamma / sqrt(var + epsilon)``.
     """
@@ -90,7 +90,7 @@ def _normalize(X, mean, var, gamma, beta, epsilon):
 
 
 def update_moving(moving, value, momentum):
-    """One moving-average step as Keras 3 writes it: moving * momentum + value * (1 - momentum) (chapter 11)."""
+    """One moving-average step as Keras 3 writes it: moving * momentum + value * (1 - momentum) (chapter 12)."""
     momentum = _momentum(momentum)
     moving, value = finite_array("moving", moving), finite_array("value", value)
     return _update(moving, value, momentum)
@@ -101,7 +101,7 @@ def _update(moving, value, momentum):
 
 
 class BatchNorm:
-    """A batch-normalization layer over the last axis of (batch, features) inputs (chapter 11).
+    """A batch-normalization layer over the last axis of (batch, features) inputs (chapter 12).
 
     Holds ``gamma`` (ones), ``beta`` (zeros), ``moving_mean`` (zeros) and ``moving_variance``
     (ones), as Keras initializes them; :meth:`forward`, :meth:`backward` and the SGD :meth:`step`
@@ -156,7 +156,7 @@ class BatchNorm:
 
 
 def batch_norm_backward(dY, X, mean, var, gamma, epsilon=1e-3, training=True):
-    """Gradients (dX, dgamma, dbeta) of batch normalization, given dL/dY (chapter 11).
+    """Gradients (dX, dgamma, dbeta) of batch normalization, given dL/dY (chapter 12).
 
     In training mode the batch mean and variance depend on X, which adds two terms to dX:
 
@@ -186,7 +186,7 @@ def _bn_backward(dY, X, mean, var, gamma, epsilon, training):
 # --- layer normalization: the same equations over the features of one example ---------------
 
 class LayerNorm:
-    """Layer normalization over the features of each example, as keras.layers.LayerNormalization (chapter 11).
+    """Layer normalization over the features of each example, as keras.layers.LayerNormalization (chapter 12).
 
     Equations (1)-(4) with the statistics taken over the features of one example instead of over
     the batch {cite}`ba2016`: every example is normalized on its own, so training and inference
@@ -237,7 +237,7 @@ class LayerNorm:
 
 
 def layer_norm_backward(dY, X, gamma, epsilon=1e-3):
-    """Gradients (dX, dgamma, dbeta) of layer normalization, given dL/dY (chapter 11).
+    """Gradients (dX, dgamma, dbeta) of layer normalization, given dL/dY (chapter 12).
 
     Batch normalization's training-mode formula with the roles of the axes swapped: for each
     example, with h = gamma * dY and means over its n features,
@@ -270,7 +270,7 @@ def _ln_backward(dY, X, mean, var, gamma, epsilon):
 
 @dataclass(frozen=True)
 class RunningEstimate:
-    """A simulated moving mean/variance against the true statistics, step by step (chapter 11)."""
+    """A simulated moving mean/variance against the true statistics, step by step (chapter 12)."""
 
     true_mean: np.ndarray
     true_var: np.ndarray
@@ -280,7 +280,7 @@ class RunningEstimate:
 
 
 def running_estimate(momentum=0.99, batch_size=32, num_steps=600, shift_at=300, seed=0):
-    """Track one feature's moving mean/variance over ``num_steps`` batches (chapter 11).
+    """Track one feature's moving mean/variance over ``num_steps`` batches (chapter 12).
 
     The feature is normal with mean 1 and variance 4 (standard deviation 2); after step
     ``shift_at`` its mean moves to 3, as a layer's input does when the weights before it
@@ -305,7 +305,7 @@ def running_estimate(momentum=0.99, batch_size=32, num_steps=600, shift_at=300, 
 
 @dataclass(frozen=True)
 class VarianceBias:
-    """Where the moving variance settles for one batch size, and what inference then sees (chapter 11)."""
+    """Where the moving variance settles for one batch size, and what inference then sees (chapter 12)."""
 
     batch_size: int
     settled: float        # mean moving_variance after the burn-in
@@ -314,7 +314,7 @@ class VarianceBias:
 
 
 def variance_bias(batch_size, momentum=0.99, num_steps=3000, burn_in=1000, seed=0) -> VarianceBias:
-    """Run :func:`running_estimate` without a shift and measure the moving variance's bias (chapter 11).
+    """Run :func:`running_estimate` without a shift and measure the moving variance's bias (chapter 12).
 
     The feature has mean 1 and variance 4; the batch variance divides by the batch size m, so its
     mean is (m - 1) / m * 4, and the moving variance settles there. ``inference_rms`` is the root
@@ -340,7 +340,7 @@ def variance_bias(batch_size, momentum=0.99, num_steps=3000, burn_in=1000, seed=
 
 @dataclass(frozen=True)
 class Experiment:
-    """The settings of note 001's MNIST batch-norm script (chapter 11)."""
+    """The settings of note 001's MNIST batch-norm script (chapter 12)."""
 
     n_inputs: int = 28 * 28
     n_hidden1: int = 300
@@ -356,7 +356,7 @@ NOTE_EXPERIMENT = Experiment()
 
 
 def note_model(bn=True, momentum=0.9, sizes=(784, 300, 100, 10), activation="elu", seed=0):
-    """Note 001's network in Keras 3: He-normal Dense, BatchNormalization, then the activation (chapter 11).
+    """Note 001's network in Keras 3: He-normal Dense, BatchNormalization, then the activation (chapter 12).
 
     As in the note, the output layer's logits are batch-normalized too and every Dense keeps its
     bias. ``bn=False`` drops every BatchNormalization layer and keeps the rest. Built by
@@ -373,7 +373,7 @@ def note_model(bn=True, momentum=0.9, sizes=(784, 300, 100, 10), activation="elu
 
 
 def train_side_by_side(models, lrs, X, y, X_val, y_val, batch_size, num_epochs, seed=0):
-    """Train Keras models with plain SGD on the same batches; held-out accuracy per epoch (chapter 11).
+    """Train Keras models with plain SGD on the same batches; held-out accuracy per epoch (chapter 12).
 
     The models become branches of one Keras model with one summed loss, so TensorFlow traces a
     single training step. Branches share no weights, so each branch's gradient is that of its
@@ -408,7 +408,7 @@ def train_side_by_side(models, lrs, X, y, X_val, y_val, batch_size, num_epochs, 
 # --- a deep sigmoid network with optional batch norm (the deep-sigmoid experiment) ----------
 
 def sigmoid_network(sizes, bn=True, momentum=0.9, seed=0) -> network.Network:
-    """A :class:`nnlib.network.Network` of sigmoid hidden layers with optional batch norm (chapter 11).
+    """A :class:`nnlib.network.Network` of sigmoid hidden layers with optional batch norm (chapter 12).
 
     ``sizes`` lists the layer widths, inputs first. Dense (Glorot-uniform weights, zero biases)
     -> BatchNorm (if ``bn``) -> sigmoid for each hidden layer, then Dense -> BatchNorm (if ``bn``)
@@ -421,7 +421,7 @@ def sigmoid_network(sizes, bn=True, momentum=0.9, seed=0) -> network.Network:
 
 def train_sigmoid_network(X, y, X_val, y_val, widths, bn=True, momentum=0.9, lr=0.01, batch_size=100,
                           num_epochs=5, seed=0):
-    """Train a :func:`sigmoid_network` with plain SGD; validation accuracy after each epoch (chapter 11).
+    """Train a :func:`sigmoid_network` with plain SGD; validation accuracy after each epoch (chapter 12).
 
     :func:`nnlib.network.train` with mini-batches of ``batch_size`` (at least 2: batch statistics
     need two examples), shuffled by ``seed``; accuracy in inference mode (moving averages).
@@ -444,7 +444,7 @@ NORMS = (None, "batch", "layer")
 
 
 def norm_network(sizes, norm="batch", activation="relu", momentum=0.9, seed=0, dot=None) -> network.Network:
-    """A dense :class:`nnlib.network.Network` with a normalization before each activation (chapter 11).
+    """A dense :class:`nnlib.network.Network` with a normalization before each activation (chapter 12).
 
     ``norm`` is None (plain), ``"batch"`` (:class:`BatchNorm` with ``momentum``) or ``"layer"``
     (:class:`LayerNorm`); as in note 001's network the logits are normalized too. Glorot-uniform
@@ -460,7 +460,7 @@ def norm_network(sizes, norm="batch", activation="relu", momentum=0.9, seed=0, d
 
 @dataclass(frozen=True)
 class NormRun:
-    """One training run of :func:`norm_run`: where it ended and how large its gradients were (chapter 11)."""
+    """One training run of :func:`norm_run`: where it ended and how large its gradients were (chapter 12)."""
 
     norm: str | None
     lr: float
@@ -473,7 +473,7 @@ class NormRun:
 
 def norm_run(X, y, X_val, y_val, norm, lr, batch_size, widths=(50, 50), activation="relu", momentum=0.9,
              seed=0) -> NormRun:
-    """Train a :func:`norm_network` for one epoch of plain SGD and summarize the run (chapter 11).
+    """Train a :func:`norm_network` for one epoch of plain SGD and summarize the run (chapter 12).
 
     One pass over ``(X, y)`` in shuffled batches of ``batch_size`` (``seed`` draws the weights and
     the order), then the accuracy on ``(X_val, y_val)`` in inference mode. A run that overflows is

@@ -1,4 +1,4 @@
-"""Chapter 15 (capstone): the course's techniques added one at a time to note 004's network, each
+"""Chapter 16 (capstone): the course's techniques added one at a time to note 004's network, each
 row tuned on validation data and trained from several seeds.
 
 :func:`train_runs` trains one row in numpy, every ``(learning rate, seed)`` side by side, with
@@ -26,7 +26,7 @@ __all__ = ["epoch_orders", "train_loop", "run", "scores", "gained_lost", "clear_
 
 
 def epoch_orders(num_samples, num_epochs, seed=0) -> list[np.ndarray]:
-    """The order :func:`train_loop` visits the samples in, one permutation per epoch (chapter 15)."""
+    """The order :func:`train_loop` visits the samples in, one permutation per epoch (chapter 16)."""
     num_samples = positive_int("num_samples", num_samples)
     rng = np.random.default_rng(non_negative_int("seed", seed))
     return [rng.permutation(num_samples) for _ in range(non_negative_int("num_epochs", num_epochs))]
@@ -46,7 +46,7 @@ def _model_and_data(model, X, y):
 
 
 def train_loop(X, y, model, optimizer, *, batch_size=32, num_epochs=1, seed=0):
-    """Minibatch training, ``model.fit`` written out: the loop of chapters 4 and 8 on a Keras model (chapter 15).
+    """Minibatch training, ``model.fit`` written out: the loop of chapters 4 and 8 on a Keras model (chapter 16).
 
     Every epoch visits the samples in a new random order (:func:`epoch_orders`), in batches of
     ``batch_size`` (the last one smaller when ``batch_size`` does not divide the data). For each batch:
@@ -103,7 +103,7 @@ def train_loop(X, y, model, optimizer, *, batch_size=32, num_epochs=1, seed=0):
 
 def run(X, y, init="glorot_uniform", batch_norm=False, l2=0.0, adam=False, sgd_lr=0.01,
         lr_decay=None, ema=None, batch_size=32, num_epochs=5, seed=0, adam_lr=1e-3):
-    """One capstone model (chapter 15): build, train, return ``(model, optimizer, losses, seconds)``.
+    """One capstone model (chapter 16): build, train, return ``(model, optimizer, losses, seconds)``.
 
     The network is :func:`digit_network` with ``init``, ``batch_norm`` and ``l2``. The optimizer is
     SGD at ``sgd_lr``, or Adam at ``adam_lr`` when ``adam``; ``lr_decay`` multiplies its learning rate by
@@ -137,7 +137,7 @@ def run(X, y, init="glorot_uniform", batch_norm=False, l2=0.0, adam=False, sgd_l
 
 
 def scores(model, X, y) -> dict:
-    """Mean cross-entropy and accuracy of a classifier with logit outputs on ``(X, y)`` (chapter 15).
+    """Mean cross-entropy and accuracy of a classifier with logit outputs on ``(X, y)`` (chapter 16).
 
     One forward pass in inference mode (batch normalization uses its moving statistics), then
     chapter 3's float32 :func:`nnlib.softmax.sparse_categorical_cross_entropy` and the share of
@@ -157,7 +157,7 @@ def scores(model, X, y) -> dict:
 
 
 def gained_lost(right_before, right_after) -> tuple[int, int]:
-    """Images a second model gets right that a first got wrong, and the reverse (chapter 15).
+    """Images a second model gets right that a first got wrong, and the reverse (chapter 16).
 
     ``right_before`` and ``right_after`` are boolean arrays over the same images (``scores``'s
     ``"right"``). Images both get right, or both wrong, say nothing about which model is better;
@@ -171,7 +171,7 @@ def gained_lost(right_before, right_after) -> tuple[int, int]:
 
 
 def clear_gain(gained, lost, z=2.0) -> bool:
-    """Whether ``gained - lost`` exceeds ``z`` standard deviations of chance, sqrt(gained + lost) (chapter 15).
+    """Whether ``gained - lost`` exceeds ``z`` standard deviations of chance, sqrt(gained + lost) (chapter 16).
 
     If the two models were equally good, each image only one of them gets right would be as likely
     to favour either: ``gained - lost`` is then a sum of ``gained + lost`` steps of +1 or -1, with
@@ -190,7 +190,7 @@ SIZES = (64, 25, 15, 10)
 
 
 class Runs:
-    """What :func:`train_runs` returns (chapter 15): networks trained side by side, one per
+    """What :func:`train_runs` returns (chapter 16): networks trained side by side, one per
     ``(lr, seed)``, row-major (``lrs`` outer), with what the protocol needs of each.
 
     ``right[i]``: which validation images network ``i`` classifies right (its EMA weights if
@@ -323,7 +323,7 @@ def _trainable(params):
 
 def train_runs(X, y, X_val, y_val, *, lrs, seeds=(0, 1, 2), init="glorot_uniform", batch_norm=False,
                adam=False, lr_decay=None, ema=None, l2=0.0, batch_size=32, num_epochs=10) -> Runs:
-    """One capstone row in numpy (chapter 15): ``len(lrs) * len(seeds)`` networks of :data:`SIZES`
+    """One capstone row in numpy (chapter 16): ``len(lrs) * len(seeds)`` networks of :data:`SIZES`
     trained side by side, one configuration, every ``(lr, seed)``; scored on ``(X_val, y_val)``.
 
     The options are those of :func:`run` (Keras): ``init`` (``"glorot_uniform"`` or

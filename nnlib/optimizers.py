@@ -12,7 +12,7 @@ float32 power ``beta^t`` is not correctly rounded (see ``tests/nnlib/test_optimi
 comes from :func:`nnlib.portable.power`, the same bits on every CPU (numpy's float32 ``power`` is
 not). AdamW matches ``keras.optimizers.AdamW`` and ``amsgrad=True`` Keras's AMSGrad to the same
 bound as Adam. A step works on arrays of any shape, so one call updates many weights, or many models
-stacked along an axis. (Chapter 12's :func:`nnlib.regularization.train_digits` calls
+stacked along an axis. (Chapter 13's :func:`nnlib.regularization.train_digits` calls
 :class:`SGD`, :class:`Adam` and :class:`AdamW`; its :func:`nnlib.regularization.train_circle_nets`
 writes :meth:`Adam.step`'s operations out in place, on one flat buffer of every network's
 weights, and ``tests/nnlib/test_regularization.py`` checks it against a plain loop of
@@ -433,13 +433,13 @@ SURFACES = {
 # --- minibatches: how noisy is the gradient, how long is an epoch -------------------------------
 
 def softmax_regression_loss(W, X, y):
-    """Mean cross-entropy of softmax regression ``softmax(X @ W)`` in float32 (chapter 8)."""
+    """Mean cross-entropy of softmax regression ``softmax(X @ W)`` in float32 (chapter 9)."""
     z = np.asarray(X, dtype=F32) @ np.asarray(W, dtype=F32)
     return float(np.mean(softmax.sparse_categorical_cross_entropy(y, z)))
 
 
 def softmax_regression_grad(W, X, y):
-    """Gradient of :func:`softmax_regression_loss` with respect to ``W`` (features x classes) (chapter 8)."""
+    """Gradient of :func:`softmax_regression_loss` with respect to ``W`` (features x classes) (chapter 9)."""
     X = np.asarray(X, dtype=F32)
     return X.T @ _softmax_grad(X @ np.asarray(W, dtype=F32), np.asarray(y))
 
@@ -462,12 +462,12 @@ def _softmax_grad(z, y):
     return grad / F32(len(y))
 
 
-#: The batch sizes chapter 8 measures (and the full batch): note 003's usual 16-128, and 1.
+#: The batch sizes chapter 9 measures (and the full batch): note 003's usual 16-128, and 1.
 BATCH_SIZES = (1, 16, 32, 64, 128)
 
 
 def gradient_spread(W, X, y):
-    """The spread of single-example gradients, ``mean_i |g_i - g|^2``, at ``W`` (chapter 8).
+    """The spread of single-example gradients, ``mean_i |g_i - g|^2``, at ``W`` (chapter 9).
 
     ``g_i`` is example i's gradient of softmax regression and ``g`` their mean, the full
     gradient. A minibatch of ``B`` examples drawn without replacement from ``n`` strays from
@@ -481,7 +481,7 @@ def gradient_spread(W, X, y):
 
 
 def minibatch_noise(W, X, y, batch_size, num_batches=200, seed=0):
-    """How far minibatch gradients stray from the full gradient at ``W`` (chapter 8).
+    """How far minibatch gradients stray from the full gradient at ``W`` (chapter 9).
 
     Draws ``num_batches`` batches of ``batch_size`` examples without replacement and returns
     ``(noise, cosine)``: the mean of ``|g_B - g|^2`` and the mean cosine between ``g_B`` and the
@@ -504,7 +504,7 @@ def minibatch_noise(W, X, y, batch_size, num_batches=200, seed=0):
 
 
 def minibatch_sgd(X, y, batch_size, lr, num_epochs, seed=0):
-    """Softmax regression trained by minibatch SGD from zero weights, in float32 (chapter 8).
+    """Softmax regression trained by minibatch SGD from zero weights, in float32 (chapter 9).
 
     Each epoch shuffles the examples and takes ``ceil(n / batch_size)`` steps. Returns
     ``(W, losses, seconds)``: the weights, the full training loss after each epoch (``losses[0]``
@@ -552,7 +552,7 @@ def _blobs(n, seed=0):
 
 
 def mlp_updates_per_epoch(n_samples):
-    """How many weight updates MLPClassifier (Adam) makes in one epoch on ``n_samples`` (chapter 8).
+    """How many weight updates MLPClassifier (Adam) makes in one epoch on ``n_samples`` (chapter 9).
 
     Read from the Adam solver's step counter after one epoch on random data, ``batch_size='auto'``.
     """
@@ -565,7 +565,7 @@ def mlp_updates_per_epoch(n_samples):
 
 
 def mlp_plateau(num_epochs=30, early_stopping=False):
-    """When MLPClassifier acts on a plateau: the epochs it cut the rate at, and its last epoch (chapter 8).
+    """When MLPClassifier acts on a plateau: the epochs it cut the rate at, and its last epoch (chapter 9).
 
     Runs ``solver='sgd'`` with ``tol`` so large that no epoch counts as an improvement, and reads
     the verbose log. With ``learning_rate='adaptive'`` it cuts the rate; with

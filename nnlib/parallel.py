@@ -1,4 +1,4 @@
-"""Independent runs on every CPU: ``fork_map`` (chapters 1, 8, 9 and every explorer).
+"""Independent runs on every CPU: ``fork_map`` (chapters 1, 8, 10 and every explorer).
 
 ``fork_map(fn, items)`` is ``[fn(item) for item in items]`` computed by worker processes, one
 per CPU this process may use. Each item is computed whole by one worker, with the same code on
@@ -144,7 +144,7 @@ def _server_map(fn, items: list, processes: int):
 
 
 def fork_map(fn: Callable, items: Iterable, processes: int | None = None) -> list:
-    """``[fn(item) for item in items]``, computed by worker processes, one per usable CPU (chapters 1, 8, 9).
+    """``[fn(item) for item in items]``, computed by worker processes, one per usable CPU (chapters 1, 8, 10).
 
     ``processes``: None (one per CPU, :func:`cpus`) or an integer >= 1. Results come back in
     the order of ``items``; an exception in ``fn`` is raised here.

@@ -1,4 +1,4 @@
-"""Float32 arithmetic that gives the same bits on every x86-64 CPU (the numpy trainers, chapters 1 and 9-12).
+"""Float32 arithmetic that gives the same bits on every x86-64 CPU (the numpy trainers, chapters 1 and 10-13).
 
 numpy's ``@`` hands matrix products to OpenBLAS, which picks a kernel for the CPU it runs on
 (``OPENBLAS_CORETYPE``: Haswell, SkylakeX, Zen, Sandybridge ...), and each kernel adds the
@@ -59,7 +59,7 @@ def _as_f64(x):
 
 
 def exp(x):
-    """e**x of float32 input, rounded once to float32, the same bits on every CPU (chapter 9)."""
+    """e**x of float32 input, rounded once to float32, the same bits on every CPU (chapter 10)."""
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         return _exp64(_as_f64(x)).astype(F32)
 
@@ -78,7 +78,7 @@ def _log64(x64):
 
 
 def log(x):
-    """Natural log of float32 input, rounded once to float32, the same bits on every CPU (chapter 9)."""
+    """Natural log of float32 input, rounded once to float32, the same bits on every CPU (chapter 10)."""
     x64 = _as_f64(x)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = _log64(np.where((x64 > 0) & np.isfinite(x64), x64, 1.0))
@@ -118,13 +118,13 @@ def _expm1_64(x64):
 
 
 def expm1(x):
-    """e**x - 1 of float32 input, rounded once to float32 (accurate near 0), the same bits on every CPU (chapter 9)."""
+    """e**x - 1 of float32 input, rounded once to float32 (accurate near 0), the same bits on every CPU (chapter 10)."""
     with np.errstate(over="ignore", invalid="ignore"):
         return _expm1_64(_as_f64(x)).astype(F32)
 
 
 def tanh(x):
-    """tanh of float32 input, rounded once to float32, the same bits on every CPU (chapter 9)."""
+    """tanh of float32 input, rounded once to float32, the same bits on every CPU (chapter 10)."""
     x64 = _as_f64(x)
     a = np.minimum(np.abs(x64), 20.0)                # tanh(20) rounds to 1 in float64
     with np.errstate(invalid="ignore", over="ignore"):
@@ -135,14 +135,14 @@ def tanh(x):
 
 
 def sigmoid(x):
-    """1 / (1 + e**-x) of float32 input, rounded once to float32, the same bits on every CPU (chapter 9)."""
+    """1 / (1 + e**-x) of float32 input, rounded once to float32, the same bits on every CPU (chapter 10)."""
     x64 = _as_f64(x)
     with np.errstate(over="ignore", invalid="ignore"):
         return (1.0 / (1.0 + _exp64(-x64))).astype(F32)
 
 
 def dot(A, B):
-    """Float32 ``A @ B`` for 2-D arrays with a fixed order of additions: the same bits on every CPU (chapter 9).
+    """Float32 ``A @ B`` for 2-D arrays with a fixed order of additions: the same bits on every CPU (chapter 10).
 
     Each product ``A[i, k] * B[k, j]`` is rounded to float32 and the products are added in
     increasing ``k`` (pairwise, numpy's fixed scheme, when ``B`` has one column), exactly as
@@ -162,7 +162,7 @@ def dot(A, B):
 
 
 def matmul(A, B, out=None):
-    """Float32 ``np.matmul(A, B)`` (stacks broadcast) with a fixed order of additions, no BLAS (chapter 12).
+    """Float32 ``np.matmul(A, B)`` (stacks broadcast) with a fixed order of additions, no BLAS (chapter 13).
 
     Each product ``A[..., i, k] * B[..., k, j]`` is rounded to float32, then numpy adds them
     over ``k``: one after another when the result has more than one column, pairwise (numpy's
@@ -193,7 +193,7 @@ def matmul(A, B, out=None):
 
 
 def norm(x):
-    """Euclidean norm of all entries: sqrt of numpy's pairwise sum of x * x, a fixed order (chapter 9)."""
+    """Euclidean norm of all entries: sqrt of numpy's pairwise sum of x * x, a fixed order (chapter 10)."""
     x = np.asarray(x, dtype=F32).ravel()
     return F32(np.sqrt(np.add.reduce(x * x)))
 
@@ -201,7 +201,7 @@ def norm(x):
 # --- printing rounding noise as a claim that holds on every CPU ----------------------------------
 
 def ulps(a, b, floor=0.0):
-    """Largest distance between float32 arrays ``a`` and ``b`` in float32 ulps of ``b`` (chapters 1, 3, 9).
+    """Largest distance between float32 arrays ``a`` and ``b`` in float32 ulps of ``b`` (chapters 1, 3, 10).
 
     One ulp of ``b`` is the gap from ``max(|b|, floor)`` to the next float32 up (``np.spacing``):
     with ``floor=1``, values below 1 in size are measured in ulps of 1 (2**-23), as rounding in a
@@ -221,7 +221,7 @@ def ulps(a, b, floor=0.0):
 
 
 def below(value, bound, unit=""):
-    """``'below 1e-06'`` when ``value < bound``, else the value itself, flagged (chapters 1, 3, 9).
+    """``'below 1e-06'`` when ``value < bound``, else the value itself, flagged (chapters 1, 3, 10).
 
     Rounding noise (a difference between two float32 implementations) moves from one CPU to the
     next; the claim that it is below a bound does not, and a real error still shows: the printed

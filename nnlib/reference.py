@@ -208,7 +208,7 @@ def keras_optimizer_paths(runs, grad, num_steps, graph=True):
 
 def keras_penalty(w, kind, lam):
     """Keras 3's ``L1(lam)`` or ``L2(lam)`` regularizer on weights ``w``, and
-    its gradient by ``GradientTape`` (chapter 12)."""
+    its gradient by ``GradientTape`` (chapter 13)."""
     tf = _tf()
     import keras
 
@@ -221,7 +221,7 @@ def keras_penalty(w, kind, lam):
 
 
 def keras_circle_net(params, kind="none", lam=0.0, index=0):
-    """A Keras 3 2-11-1 model holding model ``index`` of ``params``, with the penalty on both kernels (chapter 12)."""
+    """A Keras 3 2-11-1 model holding model ``index`` of ``params``, with the penalty on both kernels (chapter 13)."""
     from .regularization import _kind, _lam
     from .training import dense_network
 
@@ -237,7 +237,7 @@ def keras_circle_net(params, kind="none", lam=0.0, index=0):
 
 def keras_train_circle_net(X, y, kind="none", lam=0.0, lr=1e-4, batch_size=30, num_steps=100,
                            epsilon=1e-8, seed=0):
-    """:func:`nnlib.regularization.train_circle_nets` in TensorFlow 2: Keras model, Adam, a ``tf.function`` step (chapter 12).
+    """:func:`nnlib.regularization.train_circle_nets` in TensorFlow 2: Keras model, Adam, a ``tf.function`` step (chapter 13).
 
     Starts from :func:`nnlib.regularization.init_circle_net` (``seed``), takes the batches in
     order, and returns the final weights as a dict like ``train_circle_nets`` does (one model).
@@ -272,7 +272,7 @@ def keras_train_circle_net(X, y, kind="none", lam=0.0, lr=1e-4, batch_size=30, n
 
 def tf1_backward(X, y, pass_global_step, num_steps=500, every=125):
     """The course's ``backward.py`` as a TensorFlow 1 graph
-    (``tf.compat.v1``) on note 000's data (chapter 12).
+    (``tf.compat.v1``) on note 000's data (chapter 13).
 
     A 2-11-1 network from :func:`nnlib.regularization.init_circle_net`, MSE
     plus ``l2_regularizer(0.01)``, ``AdamOptimizer`` with the rate

@@ -1,4 +1,4 @@
-"""Comparing trained models honestly (chapter 15, used wherever two models meet the same test set).
+"""Comparing trained models honestly (chapter 16, used wherever two models meet the same test set).
 
 Two classifiers scored on the *same* test items are not two independent accuracies: most items
 both get right, some both get wrong, and only the items where they disagree say which is better.
@@ -25,7 +25,7 @@ __all__ = ["McNemar", "mcnemar", "binomial_two_sided", "paired_bootstrap", "mean
 
 
 class McNemar(NamedTuple):
-    """The result of :func:`mcnemar` (chapter 15): discordant counts ``b``, ``c`` and the p-value."""
+    """The result of :func:`mcnemar` (chapter 16): discordant counts ``b``, ``c`` and the p-value."""
 
     b: int
     c: int
@@ -56,7 +56,7 @@ def _pair(correct_a, correct_b) -> tuple[np.ndarray, np.ndarray]:
 
 
 def binomial_two_sided(k, n) -> float:
-    """Two-sided exact p-value of ``k`` successes in ``n`` fair coin flips (chapter 15).
+    """Two-sided exact p-value of ``k`` successes in ``n`` fair coin flips (chapter 16).
 
     ``min(1, 2 * P(X <= min(k, n - k)))`` for X ~ Binomial(n, 1/2), summed exactly with integer
     binomial coefficients; 1.0 when ``n`` is 0 (no evidence either way).
@@ -72,7 +72,7 @@ def binomial_two_sided(k, n) -> float:
 
 
 def mcnemar(correct_a, correct_b) -> McNemar:
-    """McNemar's exact test for two classifiers on the same test items (chapter 15).
+    """McNemar's exact test for two classifiers on the same test items (chapter 16).
 
     ``correct_a`` and ``correct_b`` say, item by item, whether each model got it right. Items both
     got right or both got wrong carry no information about which is better; ``b`` counts the items
@@ -87,7 +87,7 @@ def mcnemar(correct_a, correct_b) -> McNemar:
 
 
 def paired_bootstrap(correct_a, correct_b, *, num_resamples=2000, level=0.95, seed=0):
-    """Paired bootstrap of the accuracy difference B − A on the same items (chapter 15).
+    """Paired bootstrap of the accuracy difference B − A on the same items (chapter 16).
 
     Draws ``num_resamples`` resamples of the item indices with replacement (``seed``ed), scores
     *both* models on each resample, and returns ``(difference, low, high)``: the observed
@@ -108,7 +108,7 @@ def paired_bootstrap(correct_a, correct_b, *, num_resamples=2000, level=0.95, se
 
 
 def mean_spread(values) -> tuple[float, float]:
-    """Mean and sample standard deviation (``ddof=1``) of a score over seeds (chapter 15).
+    """Mean and sample standard deviation (``ddof=1``) of a score over seeds (chapter 16).
 
     Needs at least two values: one seed has no spread to report.
     """

@@ -1,5 +1,5 @@
-"""Training a Keras model in practice (chapter 13): a readable training log, note 004's network and
-the Keras models of chapters 11-15, and numpy helpers to read the results. Chapter 15's training
+"""Training a Keras model in practice (chapter 14): a readable training log, note 004's network and
+the Keras models of chapters 12-16, and numpy helpers to read the results. Chapter 16's training
 loop and runs build on these in :mod:`nnlib.capstone`.
 
 TensorFlow and Keras are imported inside the functions that need them, after ``nnlib.tf_setup()``.
@@ -21,13 +21,13 @@ __all__ = ["steps_per_epoch", "early_stopping_epochs", "format_table", "progress
 
 
 def steps_per_epoch(num_samples, batch_size=32) -> int:
-    """Gradient steps in one epoch: ``ceil(num_samples / batch_size)``; Keras's default batch is 32 (chapter 13)."""
+    """Gradient steps in one epoch: ``ceil(num_samples / batch_size)``; Keras's default batch is 32 (chapter 14)."""
     return math.ceil(positive_int("num_samples", num_samples) / positive_int("batch_size", batch_size))
 
 
 def early_stopping_epochs(values, patience) -> tuple[int, int]:
     """Epochs ``fit`` runs, and the best epoch (from 1), when Keras's ``EarlyStopping(patience=...)``
-    watches a loss that takes ``values`` after epochs 1, 2, ... (chapter 13).
+    watches a loss that takes ``values`` after epochs 1, 2, ... (chapter 14).
 
     Keras's rule with its defaults (``mode="min"``, ``min_delta=0``): an epoch improves when its
     value is below the best so far; the run stops after ``patience`` epochs in a row without an
@@ -56,7 +56,7 @@ def _cell(value, width: int) -> str:
 
 
 def format_table(rows, columns) -> list[str]:
-    """Rows of dicts as a fixed-width text table: a header, then one line per row (chapter 13).
+    """Rows of dicts as a fixed-width text table: a header, then one line per row (chapter 14).
 
     The first column is ``"epoch"``. Integers print as they are, other numbers with four decimals,
     missing values as blanks (validation metrics on epochs without validation).
@@ -70,7 +70,7 @@ def format_table(rows, columns) -> list[str]:
 
 
 def progress_bar(done: int, total: int, width: int = 30) -> str:
-    """A text progress bar such as ``[#########.....] 12/40`` (chapter 13)."""
+    """A text progress bar such as ``[#########.....] 12/40`` (chapter 14)."""
     done = non_negative_int("done", done)
     total = positive_int("total", total)
     if done > total:
@@ -85,7 +85,7 @@ def _callback_class():
     import keras
 
     class EpochLog(keras.callbacks.Callback):
-        """Prints one table row per ``every`` epochs; a live progress bar in a notebook (chapter 13)."""
+        """Prints one table row per ``every`` epochs; a live progress bar in a notebook (chapter 14)."""
 
         def __init__(self, columns, every, live):
             super().__init__()
@@ -138,7 +138,7 @@ def _callback_class():
 
 
 def epoch_log(columns=None, every=1):
-    """A Keras callback: a per-epoch table on stdout and a live progress bar in notebooks (chapter 13).
+    """A Keras callback: a per-epoch table on stdout and a live progress bar in notebooks (chapter 14).
 
     ``columns`` picks the logged metrics to print (default: all of them); ``every`` prints every
     n-th epoch (the first and the last always). The progress bar shows when running in a Jupyter
@@ -158,7 +158,7 @@ def epoch_log(columns=None, every=1):
 
 def dense_network(sizes, activation="relu", init="glorot_uniform", regularizer=None, batch_norm=None,
                   norm_logits=False, bias_before_norm=False):
-    """A Keras model: ``Dense`` layers of widths ``sizes`` (inputs first), linear logits (chapters 11-14).
+    """A Keras model: ``Dense`` layers of widths ``sizes`` (inputs first), linear logits (chapters 12-15).
 
     Every ``Dense`` has the Keras initializer ``init`` and ``regularizer`` on its kernel. Unless
     ``batch_norm`` is None, a ``BatchNormalization`` with that momentum sits between each hidden
@@ -182,7 +182,7 @@ def dense_network(sizes, activation="relu", init="glorot_uniform", regularizer=N
 
 
 def digit_network(num_inputs=784, init="glorot_uniform", batch_norm=False, l2=0.0):
-    """Note 004's network (784-25-15-10, ReLU, linear output) as a Keras model, with options (chapter 13).
+    """Note 004's network (784-25-15-10, ReLU, linear output) as a Keras model, with options (chapter 14).
 
     ``init`` is the Keras initializer name for every kernel (``"he_normal"`` for He),
     ``batch_norm`` puts a ``BatchNormalization`` between each hidden ``Dense`` (then without bias)
@@ -203,7 +203,7 @@ def digit_network(num_inputs=784, init="glorot_uniform", batch_norm=False, l2=0.
 def restart(model, seed):
     """Give a compiled Keras ``model`` the weights a fresh copy built under ``seed`` gets, and zero
     its optimizer's state (step count and moments, not the learning rate): the next ``fit`` is a
-    new run that reuses the already traced training step (chapter 13).
+    new run that reuses the already traced training step (chapter 14).
 
     Building and compiling a new model costs a new trace (seconds for a small network); this
     does not. Returns ``model``.
@@ -230,7 +230,7 @@ def _labels(name, y, num_classes=None) -> np.ndarray:
 
 
 def confusion_matrix(y_true, y_pred, num_classes=10) -> np.ndarray:
-    """Counts ``C[i, j]`` of images of class ``i`` predicted as ``j`` (chapter 13; as ``tf.math.confusion_matrix``)."""
+    """Counts ``C[i, j]`` of images of class ``i`` predicted as ``j`` (chapter 14; as ``tf.math.confusion_matrix``)."""
     num_classes = positive_int("num_classes", num_classes)
     y_true = _labels("y_true", y_true, num_classes)
     y_pred = _labels("y_pred", y_pred, num_classes)
@@ -241,7 +241,7 @@ def confusion_matrix(y_true, y_pred, num_classes=10) -> np.ndarray:
 
 
 def format_confusion(cm) -> list[str]:
-    """A confusion matrix as text: rows are true digits, columns predicted ones, with totals (chapter 13)."""
+    """A confusion matrix as text: rows are true digits, columns predicted ones, with totals (chapter 14)."""
     cm = np.asarray(cm)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
         raise ValueError(f"cm must be a square matrix, got shape {cm.shape}")
@@ -255,7 +255,7 @@ def format_confusion(cm) -> list[str]:
 
 
 def misclassified(y_true, probs) -> np.ndarray:
-    """Indices of wrong predictions, the most confidently wrong first (chapter 13)."""
+    """Indices of wrong predictions, the most confidently wrong first (chapter 14)."""
     probs = np.asarray(probs)
     y_true = _labels("y_true", y_true, probs.shape[-1] if probs.ndim == 2 else None)
     if probs.ndim != 2 or len(probs) != len(y_true):

@@ -34,13 +34,13 @@ nbval.kernel.start_new_kernel = _start_with_retry
 # spread over tests/chapters/); a module not listed is short and runs after these.
 SECONDS = {
     "test_browser_lab.py": 209, "test_browser_book.py": 168, "test_training.py": 128,
-    "07_ema.ipynb": 75, "01_neurons_activations.ipynb": 68, "test_15_capstone.py": 67,
-    "09_initialization.ipynb": 65, "08_optimizers.ipynb": 59, "test_neurons_activations.py": 56,
-    "12_regularization.ipynb": 55, "13_training.ipynb": 53, "02_losses.ipynb": 51,
-    "test_initialization.py": 48, "11_batch_norm.ipynb": 45, "test_batch_norm.py": 43, "15_capstone.ipynb": 42,
-    "test_optimizers.py": 40, "test_09_initialization.py": 40, "test_backprop.py": 39,
+    "07_ema.ipynb": 75, "01_neurons_activations.ipynb": 68, "test_16_capstone.py": 67,
+    "10_initialization.ipynb": 65, "08_optimizers.ipynb": 45, "09_minibatches.ipynb": 40, "test_neurons_activations.py": 56,
+    "13_regularization.ipynb": 55, "14_training.ipynb": 53, "02_losses.ipynb": 51,
+    "test_initialization.py": 48, "12_batch_norm.ipynb": 45, "test_batch_norm.py": 43, "16_capstone.ipynb": 42,
+    "test_optimizers.py": 40, "test_10_initialization.py": 40, "test_backprop.py": 39,
     "04_learning_rate.ipynb": 28, "03_softmax.ipynb": 26, "06_lr_decay.ipynb": 25,
-    "05_backprop.ipynb": 23,
+    "05_backprop.ipynb": 23, "11_deep_networks.ipynb": 40,
 }
 
 

@@ -1,4 +1,4 @@
-"""Chapter 11 (batch normalization): the settings of note 001's MNIST script, and their format.
+"""Chapter 12 (batch normalization): the settings of note 001's MNIST script, and their format.
 
 Note 001 prints the script's output (test accuracy per epoch) only as an image (line 237 holds
 its image id), so no accuracy can be checked against the text. What the text does carry, and
@@ -41,17 +41,17 @@ BOOK_ACCURACY = {1: 0.865, 20: 0.9652}
 # --- our settings in the note's code format ---------------------------------------------------
 
 def format_sizes(image_shape, n_hidden1, n_hidden2, n_outputs) -> list[str]:
-    """Note 001 lines 169-172 with our network's sizes (chapter 11)."""
+    """Note 001 lines 169-172 with our network's sizes (chapter 12)."""
     h, w = (int(v) for v in image_shape)
     return [f"n_inputs = {h} * {w}", f"n_hidden1 = {int(n_hidden1)}",
             f"n_hidden2 = {int(n_hidden2)}", f"n_outputs = {int(n_outputs)}"]
 
 
 def format_hyper(momentum, lr) -> list[str]:
-    """Note 001 lines 176-177 with our momentum and learning rate (chapter 11)."""
+    """Note 001 lines 176-177 with our momentum and learning rate (chapter 12)."""
     return [f"batch_norm_momentum = {float(momentum):g}", f"learning_rate = {float(lr):g}"]
 
 
 def format_loop(num_epochs, batch_size) -> list[str]:
-    """Note 001 lines 220-221 with our epochs and batch size (chapter 11)."""
+    """Note 001 lines 220-221 with our epochs and batch size (chapter 12)."""
     return [f"n_epoches = {int(num_epochs)}", f"batch_size = {int(batch_size)}"]

@@ -1,4 +1,4 @@
-"""Chapter 9 (weight initialization): what note 001 states about initialization and activations.
+"""Chapter 10 (weight initialization): what note 001 states about initialization and activations.
 
 Note 001 (a translation of a book chapter on training deep networks) prints no program output
 about initialization: its equations 11-1 and table 11-1 are images in the text file (lines 29,
@@ -25,7 +25,7 @@ LEAKY_CODE = Printed(NOTE_001, 84, "return tf.maximum(0.01 * z, z, name=name)",
                      "the note's leaky_relu in TensorFlow 1")
 
 #: Note 001 line 75: the order it recommends for hidden layers, best first (no digits: checked
-#: by ``tests/chapters/test_09_initialization.py``, not by the ledger).
+#: by ``tests/chapters/test_10_initialization.py``, not by the ledger).
 RANKING = ("elu", "leaky_relu", "relu", "tanh", "sigmoid")
 RANKING_TEXT = "ELU > leaky ReLU(及其变体)> ReLU > tanh > sigmoid"
 
@@ -42,17 +42,17 @@ def _int(x) -> str:
 
 
 def format_depth(depth) -> str:
-    """``也许有 N 层`` (note 001 line 5) with our network's depth (chapter 9)."""
+    """``也许有 N 层`` (note 001 line 5) with our network's depth (chapter 10)."""
     return f"也许有 {_int(depth)} 层"
 
 
 def format_normal_init(mean, std) -> str:
-    """``平均值为 m,标准差为 s`` (note 001 line 21), both rounded to whole numbers (chapter 9)."""
+    """``平均值为 m,标准差为 s`` (note 001 line 21), both rounded to whole numbers (chapter 10)."""
     return f"平均值为 {_int(mean)},标准差为 {_int(std)}"
 
 
-format_leaky_typical = formatter("通常设置为 {:g}", "``通常设置为 alpha`` (note 001 line 59) (chapter 9).")
+format_leaky_typical = formatter("通常设置为 {:g}", "``通常设置为 alpha`` (note 001 line 59) (chapter 10).")
 format_defaults = formatter("leaky ReLU 为 {:g},ELU 为 {:g}",
-                            "``leaky ReLU 为 a,ELU 为 b`` (note 001 line 75) (chapter 9).")
+                            "``leaky ReLU 为 a,ELU 为 b`` (note 001 line 75) (chapter 10).")
 format_leaky_code = formatter("return tf.maximum({:g} * z, z, name=name)",
-                              "The note's TF1 leaky ReLU line (note 001 line 84) with our slope (chapter 9).")
+                              "The note's TF1 leaky ReLU line (note 001 line 84) with our slope (chapter 10).")

@@ -1,4 +1,4 @@
-"""Chapter 13 (training in practice): the one training-log line note 004 printed."""
+"""Chapter 14 (training in practice): the one training-log line note 004 printed."""
 from __future__ import annotations
 
 from ..training import steps_per_epoch
@@ -16,6 +16,6 @@ FIT_LOG_REST = "loss: 1.5179 - accuracy: 0.5406"
 
 
 def format_fit_header(num_samples, batch_size, num_epochs) -> list[str]:
-    """The first two things Keras's ``verbose=1`` log shows, in note 004's format (chapter 13)."""
+    """The first two things Keras's ``verbose=1`` log shows, in note 004's format (chapter 14)."""
     steps = steps_per_epoch(num_samples, batch_size)
     return [f"Epoch 1/{num_epochs}", f"{steps}/{steps}"]

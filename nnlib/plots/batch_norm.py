@@ -1,4 +1,4 @@
-"""Chapter 11 (batch normalization): what the layer does to a batch, accuracy curves, the explorer."""
+"""Chapter 12 (batch normalization): what the layer does to a batch, accuracy curves, the explorer."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,7 +11,7 @@ __all__ = ["normalize_figure", "accuracy_figure", "variance_bias_figure", "runni
 
 
 def normalize_figure(X, Y):
-    """Left: a batch of two features before batch norm; right: after it (chapter 11)."""
+    """Left: a batch of two features before batch norm; right: after it (chapter 12)."""
     fig, (ax0, ax1) = new_figure(2)
     for ax, Z, title in ((ax0, X, "before: the layer's raw inputs"),
                          (ax1, Y, "after: zero mean, unit variance per feature")):
@@ -27,7 +27,7 @@ def normalize_figure(X, Y):
 
 def accuracy_figure(curves: dict, title=None, updates_per_epoch=None, reference=None, ylim=(0.0, 1.0),
                     ylabel="test accuracy"):
-    """Accuracy per epoch on held-out data (``ylabel`` names which), one line per run (chapter 11).
+    """Accuracy per epoch on held-out data (``ylabel`` names which), one line per run (chapter 12).
 
     With ``updates_per_epoch`` a second panel puts the same curves against the number of SGD
     updates, with ``reference`` (label -> (updates, accuracies)) drawn as open squares.
@@ -52,7 +52,7 @@ def accuracy_figure(curves: dict, title=None, updates_per_epoch=None, reference=
 
 
 def variance_bias_figure(results):
-    """Left: settled moving variance against batch size, with (m-1)/m * 4; right: inference scale (chapter 11).
+    """Left: settled moving variance against batch size, with (m-1)/m * 4; right: inference scale (chapter 12).
 
     ``results`` is a list of :class:`nnlib.batch_norm.VarianceBias`, one per batch size.
     """
@@ -78,7 +78,7 @@ def variance_bias_figure(results):
 
 
 def norm_runs_figure(runs: dict, along="batch_size", title=None):
-    """Held-out accuracy of :func:`nnlib.batch_norm.norm_run` runs against batch size or learning rate (chapter 11).
+    """Held-out accuracy of :func:`nnlib.batch_norm.norm_run` runs against batch size or learning rate (chapter 12).
 
     ``runs`` maps a label to a list of :class:`nnlib.batch_norm.NormRun`; ``along`` is
     ``"batch_size"`` or ``"lr"`` (log axis). Diverged runs are drawn as crosses.
@@ -104,7 +104,7 @@ def norm_runs_figure(runs: dict, along="batch_size", title=None):
 
 
 def running_estimate_figure(momentum=0.99, batch_size=32, num_steps=600, shift_at=300):
-    """The explorer: the moving mean and variance chasing a feature's true statistics (chapter 11)."""
+    """The explorer: the moving mean and variance chasing a feature's true statistics (chapter 12)."""
     r = batch_norm.running_estimate(momentum, batch_size, num_steps, shift_at)
     steps = np.arange(1, num_steps + 1)
     fig, (ax0, ax1) = new_figure(2)
@@ -129,7 +129,7 @@ def running_estimate_figure(momentum=0.99, batch_size=32, num_steps=600, shift_a
 
 
 def explorer():
-    """Chapter 11's explorer: :func:`running_estimate_figure` over momentum, batch size and steps (chapter 11)."""
+    """Chapter 12's explorer: :func:`running_estimate_figure` over momentum, batch size and steps (chapter 12)."""
     return explore.Explorer("batchnorm", running_estimate_figure, [
         explore.choice("momentum", (0.5, 0.9, 0.99, 0.999), default=0.9, label="momentum"),
         explore.choice("batch_size", (8, 200), default=200, label="batch size"),

@@ -1,4 +1,4 @@
-"""Chapter 15 (capstone): the seven runs' validation accuracies, and the explorer over the steps."""
+"""Chapter 16 (capstone): the seven runs' validation accuracies, and the explorer over the steps."""
 from __future__ import annotations
 
 import numpy as np
@@ -27,7 +27,7 @@ def _accuracy_bars(ax, results, step, err=None, color=None):
 
 def capstone_figure(results):
     """Validation accuracy of each capstone run (``results``: dicts with ``"name"``, ``"accuracy"``
-    and optionally ``"kept"``), as bars: kept runs in colour, dropped ones grey (chapter 15)."""
+    and optionally ``"kept"``), as bars: kept runs in colour, dropped ones grey (chapter 16)."""
     fig, (ax,) = new_figure(1, width=7.5, height=0.4 * len(results) + 1.2, left=0.33, right=0.95, bottom=0.2,
                             top=0.88)
     colors = [COLORS[0] if r.get("kept", True) else "0.75" for r in results]
@@ -37,7 +37,7 @@ def capstone_figure(results):
 
 
 def capstone_steps_figure(results, step, se=None):
-    """Capstone explorer (chapter 15): training loss per epoch of runs 0..``step`` (``step`` in
+    """Capstone explorer (chapter 16): training loss per epoch of runs 0..``step`` (``step`` in
     colour, earlier ones grey), and their validation accuracies with ± ``se`` (a number for every
     run, or one per run: the spread over seeds).
 
@@ -66,7 +66,7 @@ def capstone_steps_figure(results, step, se=None):
 
 
 def explorer(results, se):
-    """Chapter 15's explorer: :func:`capstone_steps_figure` over the capstone's runs (chapter 15)."""
+    """Chapter 16's explorer: :func:`capstone_steps_figure` over the capstone's runs (chapter 16)."""
     last = len(results) - 1
     return explore.Explorer("capstone", lambda step: capstone_steps_figure(results, step, se=se), [
         explore.int_slider("step", 0, last, last, grid=tuple(range(last + 1)), label="capstone step")])

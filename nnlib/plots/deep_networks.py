@@ -1,4 +1,4 @@
-"""Chapter 10 (training deep networks): the explorer over stored training runs."""
+"""Chapter 11 (training deep networks): the explorer over stored training runs."""
 from __future__ import annotations
 
 import functools
@@ -13,7 +13,7 @@ __all__ = ["runs_figure", "explorer", "residual_figure"]
 
 
 def runs_figure(runs: dict, activation="ELU", lr=0.01):
-    """Validation accuracy and dead-unit share per epoch, one line per seed, of stored runs (chapter 10).
+    """Validation accuracy and dead-unit share per epoch, one line per seed, of stored runs (chapter 11).
 
     ``runs`` maps (activation label, learning rate) to a list of
     :class:`nnlib.initialization.DeepRun`, one per seed; a missing pair draws a note instead.
@@ -43,7 +43,7 @@ def runs_figure(runs: dict, activation="ELU", lr=0.01):
 
 
 def explorer(runs: dict):
-    """Chapter 10's explorer: :func:`runs_figure` over activation and learning rate (chapter 10)."""
+    """Chapter 11's explorer: :func:`runs_figure` over activation and learning rate (chapter 11)."""
     acts = list(dict.fromkeys(a for a, _ in runs))
     if not acts:
         raise ValueError("runs must hold at least one (activation, lr) pair, got none")
@@ -55,7 +55,7 @@ def explorer(runs: dict):
 
 
 def residual_figure(probes: dict):
-    """Per block, the norm of the gradient reaching its input, with and without skips; log scale (chapter 10).
+    """Per block, the norm of the gradient reaching its input, with and without skips; log scale (chapter 11).
 
     ``probes`` maps a panel title to a pair ``(plain, skips)`` of
     :class:`nnlib.initialization.ResidualProbe`.

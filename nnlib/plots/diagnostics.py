@@ -1,4 +1,4 @@
-"""Chapter 14 (diagnosing a training run): the loss at initialization and on one batch, gradient
+"""Chapter 15 (diagnosing a training run): the loss at initialization and on one batch, gradient
 norms per layer, learning curves at several learning rates, and the learning-rate explorer."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ __all__ = ["start_figure", "gradient_norms_figure", "curves_figure", "explorer"]
 
 
 def start_figure(initial, curves, reference):
-    """Two checks before a long run (chapter 14). Left: the loss at initialization, one dot per
+    """Two checks before a long run (chapter 15). Left: the loss at initialization, one dot per
     seed for each setting in ``initial`` (name -> losses), against ``reference`` (ln 10) as a
     dashed line. Right: the loss per step while training on one small batch, one line per
     setting in ``curves`` (name -> losses). Both on log scales."""
@@ -32,7 +32,7 @@ def start_figure(initial, curves, reference):
 
 
 def gradient_norms_figure(norms, depth_norms):
-    """Gradient norms (chapter 14). Left: ``norms`` (steps x layers), the norm of each layer's
+    """Gradient norms (chapter 15). Left: ``norms`` (steps x layers), the norm of each layer's
     weight gradient at every step of a training run. Right: ``depth_norms`` (name -> one norm per
     layer), the same at initialization for deeper networks, on a log scale."""
     norms = np.asarray(norms)
@@ -57,7 +57,7 @@ def _curves(ax, train, val, title, ylim=(0.0, 2.6), legend="center right"):
 
 
 def curves_figure(panels):
-    """Learning curves side by side (chapter 14): ``panels`` maps a title to ``(train, val)``, the
+    """Learning curves side by side (chapter 15): ``panels`` maps a title to ``(train, val)``, the
     training and validation loss per epoch; the dotted line is ln 10; the legend is on the second
     panel only."""
     fig, axes = new_figure(len(panels), width=2.4 * len(panels), height=3.0, left=0.06, wspace=0.3)
@@ -79,7 +79,7 @@ def _one_rate(sweep, lr):
 
 
 def explorer_figure(sweep, lr):
-    """The diagnostics explorer's frame (chapter 14). Left: training and validation loss per epoch
+    """The diagnostics explorer's frame (chapter 15). Left: training and validation loss per epoch
     at the rate ``lr`` (taken from ``sweep`` when it holds that rate, else trained now). Right:
     over every rate of the sweep, the last training loss and the lowest validation loss, with
     ``lr`` marked."""
@@ -103,7 +103,7 @@ def explorer_figure(sweep, lr):
 
 
 def explorer(sweep):
-    """Chapter 14's explorer: learning curves at a learning rate picked on a log slider, next to
+    """Chapter 15's explorer: learning curves at a learning rate picked on a log slider, next to
     the whole sweep. ``sweep``: ``{"curves": {lr: (train, val)}, "data": (X, y, X_val, y_val),
     "sizes": [...], "num_epochs": n}``; rates off the sweep's grid are trained when picked."""
     rates = tuple(sorted(sweep["curves"]))

@@ -1,4 +1,4 @@
-"""Chapter 9 (weight initialization): per-layer spreads, histograms, training curves, the explorer."""
+"""Chapter 10 (weight initialization): per-layer spreads, histograms, training curves, the explorer."""
 from __future__ import annotations
 
 import numpy as np
@@ -23,7 +23,7 @@ def _label(p) -> str:
 
 
 def spread_figure(probes):
-    """Top: activation std per layer; bottom: back-propagated gradient std; one column per activation (chapter 9).
+    """Top: activation std per layer; bottom: back-propagated gradient std; one column per activation (chapter 10).
 
     ``probes`` is a list of :class:`nnlib.initialization.Probe`; columns follow the order activations first appear.
     """
@@ -71,7 +71,7 @@ def _hist_lines(ax, arrays, bins=None):
 
 
 def histogram_grid_figure(probes, what="activations"):
-    """Histograms per layer (light = layer 1, dark = top layer), rows = activation, columns = scheme (chapter 9).
+    """Histograms per layer (light = layer 1, dark = top layer), rows = activation, columns = scheme (chapter 10).
 
     ``what="activations"``: values on a linear axis for sigmoid and tanh, and log10 of the positive
     values for ReLU-like units (their scale changes by orders of magnitude); ``what="gradients"``:
@@ -106,7 +106,7 @@ def histogram_grid_figure(probes, what="activations"):
 
 
 def ranking_figure(runs: dict):
-    """Left: validation accuracy per epoch; right: training loss (log); mean over seeds, band = min-max (chapter 9).
+    """Left: validation accuracy per epoch; right: training loss (log); mean over seeds, band = min-max (chapter 10).
 
     ``runs`` maps a label to a list of :class:`nnlib.initialization.DeepRun` (one per seed).
     """
@@ -125,7 +125,7 @@ def ranking_figure(runs: dict):
 
 def init_explorer_figure(depth=10, activation="tanh", scheme="glorot_uniform", gain=1.0, width=64,
                          num_samples=100):
-    """The explorer: one probe; activation spread, gradient spread, and the shape of three layers (chapter 9).
+    """The explorer: one probe; activation spread, gradient spread, and the shape of three layers (chapter 10).
 
     ``activation`` and ``scheme`` may be given by name or by their label in :data:`ACT_LABELS`
     and :data:`SCHEME_LABELS` (what the explorer's drop-downs show).
@@ -174,7 +174,7 @@ def init_explorer_figure(depth=10, activation="tanh", scheme="glorot_uniform", g
 
 
 def explorer():
-    """Chapter 9's explorer: :func:`init_explorer_figure` over depth, activation, scheme and gain (chapter 9)."""
+    """Chapter 10's explorer: :func:`init_explorer_figure` over depth, activation, scheme and gain (chapter 10)."""
     return explore.Explorer("init", init_explorer_figure, [
         explore.int_slider("depth", 2, 40, 10, grid=(10, 30), label="layers"),
         explore.choice("activation", [ACT_LABELS[a] for a in ("sigmoid", "tanh", "relu")],

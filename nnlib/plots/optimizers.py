@@ -1,4 +1,4 @@
-"""Chapter 8 (optimizers): paths on 2-D surfaces, the explorer, gradient noise, loss curves."""
+"""Chapter 8 (optimizers): paths on 2-D surfaces, the explorer, loss curves, momentum's dynamics."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -9,8 +9,8 @@ from .. import explore
 from .. import optimizers as opt
 from . import COLORS, finish_axes, new_figure, plain_log_axis
 
-__all__ = ["surface_figure", "explorer_figure", "explorer", "batch_figure", "loss_curves_figure",
-           "practice_figure", "momentum_figure", "adam_start_figure", "decay_figure"]
+__all__ = ["surface_figure", "explorer_figure", "explorer", "loss_curves_figure",
+           "momentum_figure", "adam_start_figure", "decay_figure"]
 
 #: Contour levels of the gap above the minimum, per surface (geometric, so the valley floor shows).
 LEVELS = {"ravine": (0.01, 40.0), "rosenbrock": (0.05, 2000.0), "saddle": (0.005, 6.0)}
@@ -120,20 +120,6 @@ def explorer():
     ])
 
 
-def batch_figure(sizes, noise, spread, n):
-    """Gradient noise against batch size: measured points, and ``spread/B * (n-B)/(n-1)`` (chapter 8)."""
-    fig, (ax,) = new_figure(1, width=7.0, height=3.6, left=0.12, right=0.97, bottom=0.15, top=0.88)
-    sizes = np.asarray(sizes, dtype=float)
-    keep = sizes < n
-    ax.plot(sizes[keep], np.asarray(noise)[keep], "o", color=COLORS[0], label="measured, 200 batches")
-    grid = np.geomspace(1, n - 1, 200)
-    ax.plot(grid, spread / grid * (n - grid) / (n - 1), "-", color=COLORS[1], lw=1,
-            label="predicted: σ²/B · (n − B)/(n − 1)")
-    ax.set_xscale("log")
-    plain_log_axis(ax)
-    finish_axes(ax, "best", xlabel="batch size B (log)", ylabel="mean |g_B − g|² (log)",
-                title=f"minibatch gradient noise, softmax regression on {n} digits", title_size=10)
-    return fig
 
 
 def loss_curves_figure(curves: dict, xlabel="epoch", ylabel="training loss", title=None, loglog=False):
@@ -153,26 +139,6 @@ def loss_curves_figure(curves: dict, xlabel="epoch", ylabel="training loss", tit
     return fig
 
 
-def practice_figure(train_loss: dict, val_error: dict, chosen):
-    """Left: training loss per epoch; right: validation error per epoch, both log (chapter 8).
-
-    Both map a label to its values per epoch (from 1); ``chosen`` is ``(label, epoch)``, the
-    setting and epoch picked on validation data, marked on the right.
-    """
-    fig, axes = new_figure(2, width=9.0, height=3.6, left=0.08, right=0.98, bottom=0.15,
-                           top=0.88, wspace=0.28)
-    for ax, curves, ylabel in [(axes[0], train_loss, "training loss"),
-                               (axes[1], val_error, "validation error")]:
-        for (label, y), color in zip(curves.items(), COLORS * 2):
-            y = np.asarray(y, dtype=float)
-            ax.plot(np.arange(1, len(y) + 1), y, "-", color=color, lw=1.6, label=label)
-        plain_log_axis(ax, fmt="g")
-        finish_axes(ax, "best" if ax is axes[0] else None, xlabel="epoch",
-                    ylabel=ylabel + " (log)")
-    label, epoch = chosen
-    axes[1].axvline(epoch, color="0.4", ls=":", lw=1)
-    axes[1].set_title(f"chosen: {label}, {epoch} epochs", fontsize=10)
-    return fig
 
 
 def momentum_figure(lr_lam, momenta, best, marks, num_steps=40):

@@ -1,4 +1,4 @@
-"""Chapter 13 (training in practice): learning curves, predictions, confusion matrix, mistakes,
+"""Chapter 14 (training in practice): learning curves, predictions, confusion matrix, mistakes,
 and the explorer over test images."""
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def _image(ax, pixels):
 
 def history_figure(rows, title="Training log", best=None):
     """Loss (left) and accuracy (right) per epoch, training and validation, from an epoch log's
-    rows; ``best``, an epoch, is marked by a dotted line (chapter 13)."""
+    rows; ``best``, an epoch, is marked by a dotted line (chapter 14)."""
     fig, (ax0, ax1) = new_figure(2, height=3.2)
     for ax, key in ((ax0, "loss"), (ax1, "accuracy")):
         for prefix, color, label in (("", COLORS[0], "training"), ("val_", COLORS[1], "validation")):
@@ -83,8 +83,8 @@ def mistakes_figure(images, y_true, probs, indices):
 
 
 def explorer(X_test, probs, y_test, picks):
-    """Chapter 13's explorer: a test image and the trained network's ten probabilities ``probs`` for
-    it; the book's frames show the images ``picks`` lists, the live explorer any of them (chapter 13)."""
+    """Chapter 14's explorer: a test image and the trained network's ten probabilities ``probs`` for
+    it; the book's frames show the images ``picks`` lists, the live explorer any of them (chapter 14)."""
     def plot(index):
         i = int(index)
         return prediction_figure(X_test[i:i + 1], probs[i:i + 1], y_test[i:i + 1])

@@ -25,7 +25,7 @@ from tests.helpers import NOISE, toc_files
 BOOK = Path(os.environ.get("NNLIB_BOOK_HTML", HTML))
 PAGES = toc_files()
 CHAPTERS = [p for p in PAGES if re.search(r"/\d\d_", p)]
-FIGURE_CHAPTER = "chapters/11_batch_norm"  # the dark-mode screenshot
+FIGURE_CHAPTER = "chapters/12_batch_norm"  # the dark-mode screenshot
 
 # Console errors (and HTTP errors) we tolerate, each with its reason, matched against
 # "<message> (<url>)". The ones the theme used to cause are fixed in _config.yml instead:

@@ -3,7 +3,7 @@
 One JupyterLab server for the module (``tests/browser/lab.py``: 127.0.0.1, a random token, a temporary
 copy of the chapters). For each chapter: open it, clear and run all cells from the Run menu,
 check that no cell shows an error or a traceback, move the live explorer's first slider with the
-keyboard (chapter 12 has only drop-downs: the first one), and check that the figure changes —
+keyboard (chapter 13 has only drop-downs: the first one), and check that the figure changes —
 a new image, different pixels. A screenshot of each chapter is kept in
 ``_build/screenshots/lab/``. The kernel is shut down afterwards.
 

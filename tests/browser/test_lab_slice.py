@@ -71,7 +71,7 @@ def test_a_name_a_function_reads_from_outside_is_needed():
 
 
 def test_a_method_call_whose_result_is_kept_still_changes_its_object():
-    # chapter 13: history = model.fit(...) trains the model the explorer then reads
+    # chapter 14: history = model.fit(...) trains the model the explorer then reads
     nb = _nb("model = make()", "history = model.fit(1)", "ex = E(model)", "ex.live()")
     assert _kept(nb) == ["model = make()", "history = model.fit(1)", "ex = E(model)", "ex.live()"]
 

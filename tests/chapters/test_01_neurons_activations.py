@@ -140,7 +140,7 @@ def _deep_runs():
 
 def test_a_dead_unit_comes_back_only_when_its_inputs_can_change():
     """Issue 14: 'dead for good' holds where a unit's inputs cannot change (a first hidden layer,
-    frozen layers below); above a learning layer a dead unit can revive (chapter 9 sees it too)."""
+    frozen layers below); above a learning layer a dead unit can revive (chapter 10 sees it too)."""
     back_free, rows = 0, []
     for s, (X, y, warm, free, held) in enumerate(_deep_runs()):
         dead = warm.off
@@ -165,7 +165,7 @@ def test_a_dead_unit_comes_back_only_when_its_inputs_can_change():
         if "for good" in sentence:                                     # the inputs cannot change
             assert any(w in sentence for w in ("first", "only if", "come back")), sentence
     summary = main.split("## Summary", 1)[1].split("## Exercises", 1)[0].replace("\n", " ")
-    assert "only if its inputs cannot change" in summary and "10_deep_networks.ipynb" in summary
+    assert "only if its inputs cannot change" in summary and "11_deep_networks.ipynb" in summary
 
 
 def test_leaky_0_2_and_elu_never_go_dead_in_the_chapter_table():

@@ -1,4 +1,4 @@
-"""nnlib.batch_norm (chapter 11) against keras.layers.BatchNormalization and GradientTape."""
+"""nnlib.batch_norm (chapter 12) against keras.layers.BatchNormalization and GradientTape."""
 from __future__ import annotations
 
 import numpy as np
@@ -129,7 +129,7 @@ def test_running_estimate_is_update_moving_step_by_step():
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_variance_bias_settles_at_m_minus_1_over_m_and_scales_inference(seed):
-    """Chapter 11: the moving variance of a variance-4 feature settles at (m-1)/m * 4, and the
+    """Chapter 12: the moving variance of a variance-4 feature settles at (m-1)/m * 4, and the
     inference output's root mean square is about sqrt(m/(m-1)), against 1 in training mode."""
     for m in (2, 4, 8, 16, 32, 64, 200):
         r = batch_norm.variance_bias(m, seed=seed)
@@ -155,7 +155,7 @@ def test_variance_bias_inference_rms_matches_a_batch_norm_layer_on_fresh_data():
 
 
 def test_keras_moving_variance_is_the_biased_batch_variance(keras):
-    """Chapter 11: Keras 3 applies no Bessel correction to moving_variance (momentum 0 copies it)."""
+    """Chapter 12: Keras 3 applies no Bessel correction to moving_variance (momentum 0 copies it)."""
     layer = keras.layers.BatchNormalization(momentum=0.0)
     batch = X[:8]
     layer(batch, training=True)
@@ -229,7 +229,7 @@ def test_train_sigmoid_network_learns_a_separable_problem_with_batch_norm():
 
 
 def test_chapter_10_deep_sigmoid_accuracies_do_not_depend_on_last_bits():
-    """Chapter 11 prints the deep sigmoid network's validation accuracies (BLAS products) to 3
+    """Chapter 12 prints the deep sigmoid network's validation accuracies (BLAS products) to 3
     decimals ("In practice": 3200 training and 800 validation images).
 
     Another CPU changes the last bits of those products (tests/profiles.py). The printed digits

@@ -1,4 +1,4 @@
-"""nnlib.capstone: chapter 15's training loop against ``model.fit``, its scores against ``evaluate``."""
+"""nnlib.capstone: chapter 16's training loop against ``model.fit``, its scores against ``evaluate``."""
 from __future__ import annotations
 
 import numpy as np
@@ -98,7 +98,7 @@ def test_gained_lost_counts_the_two_kinds_of_disagreement():
 
 
 @pytest.mark.parametrize("gained, lost, clear", [
-    (73, 46, True),      # chapter 15's first decision: 27 > 2 sqrt(119) = 21.8
+    (73, 46, True),      # chapter 16's first decision: 27 > 2 sqrt(119) = 21.8
     (61, 40, True),      # 21 > 2 sqrt(101) = 20.1, just
     (60, 40, False),     # 20 < 2 sqrt(100) = 20: not more than 2 sigma
     (0, 0, False), (4, 0, False), (5, 0, True), (46, 73, False),
@@ -213,7 +213,7 @@ def test_train_runs_keeps_the_protocols_pieces():
 def test_ema_with_batch_norm_recomputes_the_statistics():
     """With ema and batch_norm, right uses statistics recomputed for the averaged weights and
     right_stale the training weights' moving statistics; a long average (0.999, longer than the
-    run) makes the stale statistics clearly worse, as chapter 15 shows."""
+    run) makes the stale statistics clearly worse, as chapter 16 shows."""
     X, y, X_val, y_val, *_ = data.digits_with_validation()
     runs = capstone.train_runs(X, y, X_val, y_val, lrs=(0.3,), seeds=(0,), num_epochs=10,
                                batch_norm=True, ema=0.999)

@@ -1,4 +1,4 @@
-"""nnlib.diagnostics (chapter 14): the loss at initialization (Keras's cross-entropy as the oracle),
+"""nnlib.diagnostics (chapter 15): the loss at initialization (Keras's cross-entropy as the oracle),
 learning curves with the best epoch's weights kept, and the chapter's figures."""
 from __future__ import annotations
 

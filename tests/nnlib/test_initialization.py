@@ -1,4 +1,4 @@
-"""nnlib.initialization (chapter 9) against keras.initializers, keras.activations and GradientTape.
+"""nnlib.initialization (chapter 10) against keras.initializers, keras.activations and GradientTape.
 
 Random draws cannot agree bit for bit (numpy and TensorFlow use different generators), so the
 initializers are compared by what defines them: the fans, the limit or standard deviation they
@@ -326,7 +326,7 @@ def test_histogram_grid_colours_layer_1_light_and_the_top_layer_dark(what):
         plt.close(fig)
 
 
-# --- orthogonal, LSUV, symmetry (chapter 9) -------------------------------------------------
+# --- orthogonal, LSUV, symmetry (chapter 10) -------------------------------------------------
 
 @pytest.mark.parametrize("shape", [(6, 4), (4, 6), (3, 2, 5), (64, 64)])
 def test_orthogonal_is_kerass_recipe_on_kerass_own_draw(keras, shape):
@@ -431,7 +431,7 @@ def test_the_explorer_offers_depth_30_orthogonal_and_lsuv_in_at_most_40_frames()
     assert "LSUV, 12 layers" in fig._suptitle.get_text()
 
 
-# --- chapter 10: residual_probe and the deep-networks plots -----------------------------------
+# --- chapter 11: residual_probe and the deep-networks plots -----------------------------------
 
 def _residual_loss(weights, activation, skip, num_samples, seed=0):
     return initialization.residual_probe(activation, skip=skip, num_samples=num_samples, seed=seed,

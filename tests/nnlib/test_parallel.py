@@ -62,7 +62,7 @@ def test_fork_map_raises_the_workers_error_and_rejects_bad_arguments():
 
 
 def test_networks_come_back_from_the_workers_whole():
-    """A Network's activation kernels are closures; it pickles by rebuilding them (chapter 9 sends
+    """A Network's activation kernels are closures; it pickles by rebuilding them (chapter 10 sends
     trained networks back from fork_map's workers)."""
     import pickle
 

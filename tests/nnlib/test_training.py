@@ -1,4 +1,4 @@
-"""nnlib.data and nnlib.training: the bundled data, the epoch-log callback and the result helpers (chapter 13)."""
+"""nnlib.data and nnlib.training: the bundled data, the epoch-log callback and the result helpers (chapter 14)."""
 from __future__ import annotations
 
 
@@ -43,7 +43,7 @@ def test_digits_with_validation_holds_out_the_same_test_set_and_splits_the_rest(
     for ours, theirs in zip(parts[:4], data.split(X, y, 0.2, 0)):
         np.testing.assert_array_equal(ours, theirs)
     assert np.bincount(parts.y_val).min() >= 26  # stratified: every digit validated
-    per_class = data.digits_with_validation(method="per_class")  # chapter 9's
+    per_class = data.digits_with_validation(method="per_class")  # chapter 10's
     np.testing.assert_array_equal(per_class.y_test, data.digits(method="per_class").y_test)
 
 

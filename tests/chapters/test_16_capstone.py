@@ -1,7 +1,7 @@
-"""Chapter 15 (capstone): its table recomputed (every row tuned on validation, three seeds, paired
+"""Chapter 16 (capstone): its table recomputed (every row tuned on validation, three seeds, paired
 tests), what its commentary and exercise solutions say about it, its protocol (every decision on
-the validation set, the test set read once), and note 000's recipe. Chapter 15 shares note 004's
-printed block with chapter 13 (``nnlib.notes.training``, whose ledger is in test_13_training.py);
+the validation set, the test set read once), and note 000's recipe. Chapter 16 shares note 004's
+printed block with chapter 14 (``nnlib.notes.training``, whose ledger is in test_14_training.py);
 it has no ledger of its own.
 
 The rows are ``nnlib.capstone.train_runs`` networks, whose sums run in a fixed order (no BLAS), so
@@ -18,7 +18,7 @@ from nnlib.notes import NOTE_000
 from tests.book.lesson import PART
 from tests.helpers import CHAPTERS, load, markdown_text, note_line, output_texts, stored_line, stored_text
 
-NOTEBOOK = CHAPTERS / "15_capstone.ipynb"
+NOTEBOOK = CHAPTERS / "16_capstone.ipynb"
 SGD_LRS, ADAM_LRS, SEEDS, EPOCHS = (0.01, 0.1, 0.3), (1e-3, 3e-3, 1e-2), (0, 1, 2), 10
 STEPS = [("plain SGD", {}), ("+ He init", {"init": "he_normal"}), ("+ batch norm", {"batch_norm": True}),
          ("+ Adam", {"adam": True}), ("+ exponential decay", {"lr_decay": 0.9}),
@@ -259,7 +259,7 @@ def test_the_capstone_ends_before_tf1s_decay_ramp():
     assert stop == 340 < caught_up == 890
 
 
-# --- chapter 15's exercise solutions: the numbers they quote, recomputed ------------------------
+# --- chapter 16's exercise solutions: the numbers they quote, recomputed ------------------------
 
 def _solution(n):
     md = markdown_text(NOTEBOOK)

@@ -1,4 +1,4 @@
-"""Chapter 11 (batch normalization): the settings of note 001's MNIST script (the ledger), and what
+"""Chapter 12 (batch normalization): the settings of note 001's MNIST script (the ledger), and what
 the chapter states about note 001 and Keras 3 beyond them.
 
 The note's printed accuracies are an image (line 237), so the ledger holds what its text states:
@@ -20,7 +20,7 @@ from nnlib.notes import batch_norm as notes_bn
 from tests.helpers import note_line, note_text
 from tests.ledger import Entry, TestLedger  # noqa: F401  (TestLedger: the ledger checks, run on LEDGER)
 
-NOTEBOOK = "11_batch_norm.ipynb"
+NOTEBOOK = "12_batch_norm.ipynb"
 
 
 def sizes():

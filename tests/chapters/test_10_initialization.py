@@ -1,4 +1,4 @@
-"""Chapter 9 (weight initialization): the constants note 001 states in text (the ledger), and what
+"""Chapter 10 (weight initialization): the constants note 001 states in text (the ledger), and what
 the chapter states about note 001 beyond them.
 
 Note 001 prints no program output about initialization, and its equation 11-1 and table 11-1
@@ -20,7 +20,7 @@ from nnlib.plots.initialization import ACT_LABELS
 from tests.helpers import CHAPTERS, markdown_text, note_line, stored_line, stored_text
 from tests.ledger import Entry, TestLedger  # noqa: F401  (TestLedger: the ledger checks, run on LEDGER)
 
-NOTEBOOK = "09_initialization.ipynb"
+NOTEBOOK = "10_initialization.ipynb"
 
 
 def depth():
@@ -161,7 +161,7 @@ def test_in_practice_the_per_layer_spread_on_the_digits():
     assert all(b < a for a, b in zip(tanh, tanh[1:]))                   # "loses spread ... more slowly"
     assert tanh[-1] / tanh[0] > glorot[-1] / glorot[0]
     md = markdown_text(CHAPTERS / NOTEBOOK)
-    assert "[chapter 10](10_deep_networks.ipynb)" in md
+    assert "[chapter 11](11_deep_networks.ipynb)" in md
 
 
 def test_how_much_each_stack_still_depends_on_the_input():

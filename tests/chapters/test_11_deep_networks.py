@@ -1,5 +1,5 @@
-"""Chapter 10 (training deep networks): what the chapter states about its training runs on the
-digits, about note 001's ranking and about dead ReLU units (moved from chapter 9's tests).
+"""Chapter 11 (training deep networks): what the chapter states about its training runs on the
+digits, about note 001's ranking and about dead ReLU units (moved from chapter 10's tests).
 
 The runs use nnlib.portable's matrix products (train_deep is bit-stable:
 tests/nnlib/test_initialization.py), so nbval re-runs them on every CPU profile and the stored
@@ -17,7 +17,7 @@ from nnlib.notes import initialization as notes_init
 from nnlib.plots.initialization import ACT_LABELS
 from tests.helpers import CHAPTERS, load, markdown_text, source, stored_line, stored_text
 
-NOTEBOOK = "10_deep_networks.ipynb"
+NOTEBOOK = "11_deep_networks.ipynb"
 
 
 # --- "In practice": the ranking on the digits, chosen on validation data ---------------------
@@ -32,7 +32,7 @@ def digits_split():
 
 @pytest.fixture(scope="module")
 def ranking_table():
-    """Chapter 10's stored three-seed table, one row per activation: (epoch-1 validation accuracy,
+    """Chapter 11's stored three-seed table, one row per activation: (epoch-1 validation accuracy,
     mean, min and max validation accuracy after 6 epochs, training loss, dead units in %). nbval
     re-runs the cell on every CPU profile (train_deep is bit-stable:
     tests/nnlib/test_initialization.py), so the stored numbers are the fresh ones; they are not
@@ -156,7 +156,7 @@ def test_dead_units_come_back_above_the_first_layer_only():
     assert "[Chapter 1](01_neurons_activations.ipynb), in \"When death is permanent\"" in md
     ch1 = markdown_text(CHAPTERS / "01_neurons_activations.ipynb")
     assert "### When death is permanent" in source(CHAPTERS / "01_neurons_activations.ipynb")
-    assert "[chapter 10](10_deep_networks.ipynb)" in ch1  # chapter 1 links here for dead units
+    assert "[chapter 11](11_deep_networks.ipynb)" in ch1  # chapter 1 links here for dead units
 
 
 def test_dead_units_revive_in_a_fresh_run_and_never_in_layer_1():

@@ -1,4 +1,4 @@
-"""Chapter 14 (diagnosing a training run): the three checks, learning curves at three rates and
+"""Chapter 15 (diagnosing a training run): the three checks, learning curves at three rates and
 overfitting, the seed's spread, and what notes 002 and 004 print about a run's loss."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from nnlib import data, diagnostics, network, portable
 from tests.helpers import CHAPTERS, markdown_text, stored_line, stored_text
 
-NOTEBOOK = "14_diagnostics.ipynb"
+NOTEBOOK = "15_diagnostics.ipynb"
 
 
 # --- three checks before a long run (issue 16, item 5) ---------------------------------------------
@@ -240,7 +240,7 @@ def test_note_004s_first_epoch_loss_and_ours():
 
     assert "loss: 1.5179" in note_line(NOTE_004, 57) and "1.5179" in training_notes.FIT_LOG_REST
     assert 1.5179 < np.log(10)
-    ch12 = "\n".join(stored_text(CHAPTERS / "13_training.ipynb"))
+    ch12 = "\n".join(stored_text(CHAPTERS / "14_training.ipynb"))
     assert "    1    1.6557    0.4753" in ch12
     md = markdown_text(CHAPTERS / NOTEBOOK)
     assert "logged 1.6557\nfor its first epoch".replace("\\n", "\n") in md or "logged 1.6557" in md

@@ -1,4 +1,4 @@
-"""Chapter 13 (training in practice): note 004's model.fit log line (the ledger), and what the
+"""Chapter 14 (training in practice): note 004's model.fit log line (the ledger), and what the
 chapter states about the notes and its own results beyond it."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from nnlib.notes import training as training_notes
 from tests.helpers import CHAPTERS, load, markdown_text, note_line, stored_line, stored_text
 from tests.ledger import Entry, TestLedger  # noqa: F401  (TestLedger: the ledger checks, run on LEDGER)
 
-NOTEBOOK = "13_training.ipynb"
+NOTEBOOK = "14_training.ipynb"
 
 LEDGER = [
     Entry(training_notes.FIT_LOG, NOTEBOOK,
@@ -116,7 +116,7 @@ def _stored_val_loss(stored: str, epoch: int) -> str:
 
 def test_the_seeds_moved_to_chapter_13():
     md = markdown_text(CHAPTERS / NOTEBOOK)
-    assert "[chapter 14](14_diagnostics.ipynb)" in md and "test accuracy, seeds" not in "\n".join(stored_text(CHAPTERS / NOTEBOOK))
+    assert "[chapter 15](15_diagnostics.ipynb)" in md and "test accuracy, seeds" not in "\n".join(stored_text(CHAPTERS / NOTEBOOK))
 
 
 # --- the lesson's worked example and the exercises ----------------------------------------------
