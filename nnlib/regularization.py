@@ -1,5 +1,5 @@
 """L1 and L2 weight penalties, note 000's circle example, dropout, weight decay and early stopping
-(chapter 12: overfitting and regularization).
+(chapter 13: overfitting and regularization).
 
 A regularized loss adds a penalty on the weights to the data loss::
 
@@ -50,27 +50,27 @@ def _kind(kind) -> str:
 
 
 def l1_penalty(w, lam):
-    """``lam * sum(|w|)`` in float32, as ``keras.regularizers.L1(lam)(w)`` (chapter 12)."""
+    """``lam * sum(|w|)`` in float32, as ``keras.regularizers.L1(lam)(w)`` (chapter 13)."""
     return _lam(lam) * np.sum(np.abs(_check.finite_array("w", w)), dtype=F32)
 
 
 def l2_penalty(w, lam):
-    """``lam * sum(w**2)`` in float32, as ``keras.regularizers.L2(lam)(w)`` (chapter 12)."""
+    """``lam * sum(w**2)`` in float32, as ``keras.regularizers.L2(lam)(w)`` (chapter 13)."""
     return _lam(lam) * np.sum(np.square(_check.finite_array("w", w)), dtype=F32)
 
 
 def l1_grad(w, lam):
-    """Gradient of the L1 penalty, ``lam * sign(w)`` (0 at w = 0, as TensorFlow) (chapter 12)."""
+    """Gradient of the L1 penalty, ``lam * sign(w)`` (0 at w = 0, as TensorFlow) (chapter 13)."""
     return _lam(lam) * np.sign(_check.finite_array("w", w))
 
 
 def l2_grad(w, lam):
-    """Gradient of the L2 penalty, ``2 * lam * w`` (chapter 12)."""
+    """Gradient of the L2 penalty, ``2 * lam * w`` (chapter 13)."""
     return F32(2) * _lam(lam) * _check.finite_array("w", w)
 
 
 def penalty(w, kind, lam):
-    """The penalty of ``kind`` ('none', 'l1' or 'l2') with strength ``lam`` (chapter 12)."""
+    """The penalty of ``kind`` ('none', 'l1' or 'l2') with strength ``lam`` (chapter 13)."""
     kind, lam = _kind(kind), _lam(lam)
     if kind == "none":
         return F32(0)
@@ -78,7 +78,7 @@ def penalty(w, kind, lam):
 
 
 def penalty_grad(w, kind, lam):
-    """The gradient of :func:`penalty` with respect to ``w`` (chapter 12)."""
+    """The gradient of :func:`penalty` with respect to ``w`` (chapter 13)."""
     kind, lam = _kind(kind), _lam(lam)
     if kind == "none":
         return np.zeros_like(_check.finite_array("w", w))
@@ -86,23 +86,23 @@ def penalty_grad(w, kind, lam):
 
 
 def keras_l2_from_tf1(scale):
-    """The Keras 3 ``L2`` factor equal to TF1's ``l2_regularizer(scale)``: ``scale / 2`` (chapter 12)."""
+    """The Keras 3 ``L2`` factor equal to TF1's ``l2_regularizer(scale)``: ``scale / 2`` (chapter 13)."""
     return _lam(scale) / F32(2)
 
 
 def l1_minimizer(a, lam):
-    """argmin over w of ``(w - a)**2 / 2 + lam*|w|``: soft thresholding, exactly 0 for |a| <= lam (chapter 12)."""
+    """argmin over w of ``(w - a)**2 / 2 + lam*|w|``: soft thresholding, exactly 0 for |a| <= lam (chapter 13)."""
     a = _check.finite_array("a", a)
     return np.sign(a) * np.maximum(np.abs(a) - _lam(lam), F32(0))
 
 
 def l2_minimizer(a, lam):
-    """argmin over w of ``(w - a)**2 / 2 + lam*w**2``: ``a / (1 + 2 lam)``, never 0 unless a is (chapter 12)."""
+    """argmin over w of ``(w - a)**2 / 2 + lam*w**2``: ``a / (1 + 2 lam)``, never 0 unless a is (chapter 13)."""
     return _check.finite_array("a", a) / (F32(1) + F32(2) * _lam(lam))
 
 
 def circle_data(num_points=300, seed=2):
-    """Note 000's data: ``RandomState(seed).randn(n, 2)``, y = 1 where x0² + x1² < 2 (chapter 12).
+    """Note 000's data: ``RandomState(seed).randn(n, 2)``, y = 1 where x0² + x1² < 2 (chapter 13).
 
     Returns ``X`` (n, 2) and ``y`` (n, 1), both float32. The note used seed 2 and 300 points;
     any other seed draws a fresh sample from the same distribution (a held-out test set).
@@ -114,7 +114,7 @@ def circle_data(num_points=300, seed=2):
 
 
 def init_circle_net(seed=0, num_models=1):
-    """Weights of ``num_models`` 2-11-1 networks: w ~ N(0, 1) as ``tf.random_normal``, b = 0.01 (chapter 12).
+    """Weights of ``num_models`` 2-11-1 networks: w ~ N(0, 1) as ``tf.random_normal``, b = 0.01 (chapter 13).
 
     Returns a dict of stacked float32 arrays ``w1 (M, 2, 11)``, ``b1 (M, 11)``, ``w2 (M, 11, 1)``,
     ``b2 (M, 1)``. Every model starts from the same seeded weights, so models differ only in
@@ -129,7 +129,7 @@ def init_circle_net(seed=0, num_models=1):
 
 
 def circle_forward(params, X):
-    """Outputs ``(M, n, 1)`` of the stacked networks: relu(X w1 + b1) w2 + b2 (chapter 12)."""
+    """Outputs ``(M, n, 1)`` of the stacked networks: relu(X w1 + b1) w2 + b2 (chapter 13)."""
     X = _check.finite_array("X", X)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"X must have shape (n, 2), got {X.shape!r}")
@@ -148,7 +148,7 @@ def _specs(penalties):
 
 
 def train_circle_nets(X, y, penalties, lr=1e-4, batch_size=30, num_steps=40000, record_every=0, seed=0):
-    """Train one 2-11-1 network per ``(kind, lam)`` in ``penalties`` with Adam on MSE + penalty (chapter 12).
+    """Train one 2-11-1 network per ``(kind, lam)`` in ``penalties`` with Adam on MSE + penalty (chapter 13).
 
     Batches are taken in order, ``X[(i*batch_size) % n : ... + batch_size]`` as note 000's loop
     does; the penalty applies to ``w1`` and ``w2`` (not the biases), Keras's convention (an L2
@@ -293,7 +293,7 @@ def train_circle_nets(X, y, penalties, lr=1e-4, batch_size=30, num_steps=40000, 
 
 
 def circle_metrics(params, X, y, penalties=None):
-    """Per model: MSE, accuracy (output > 0.5 means red) and, given ``penalties``, the total loss (chapter 12)."""
+    """Per model: MSE, accuracy (output > 0.5 means red) and, given ``penalties``, the total loss (chapter 13)."""
     out = circle_forward(params, X)
     y = _check.finite_array("y", y)
     mse = np.mean(np.square(out - y[None]), axis=(1, 2), dtype=F32)
@@ -306,7 +306,7 @@ def circle_metrics(params, X, y, penalties=None):
     return result
 
 
-# --- dropout, decoupled weight decay, early stopping, augmentation (chapter 12, issue 16) ------
+# --- dropout, decoupled weight decay, early stopping, augmentation (chapter 13, issue 16) ------
 
 def _rate(p):
     p = _check.non_negative_number("p", p)
@@ -316,7 +316,7 @@ def _rate(p):
 
 
 def dropout_mask(shape, p, seed=0):
-    """A keep-mask for inverted dropout: each entry True with probability ``1 - p`` (chapter 12)."""
+    """A keep-mask for inverted dropout: each entry True with probability ``1 - p`` (chapter 13)."""
     p = _rate(p)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(
         _check.non_negative_int("seed", seed))
@@ -324,7 +324,7 @@ def dropout_mask(shape, p, seed=0):
 
 
 def dropout(x, p, mask=None, training=True, seed=0):
-    """Inverted dropout (chapter 12): in training ``x / (1 - p)`` where ``mask`` keeps, else 0;
+    """Inverted dropout (chapter 13): in training ``x / (1 - p)`` where ``mask`` keeps, else 0;
     at inference (``training=False``) the identity.
 
     In float32, as ``keras.layers.Dropout``: ``x`` times the float32 of ``1 / (1 - p)``, then
@@ -344,14 +344,14 @@ def dropout(x, p, mask=None, training=True, seed=0):
 
 
 def sgd_l2_step(w, g, lr, lam):
-    """One SGD step on data gradient ``g`` plus ``L2(lam)``'s: ``w - lr*(g + 2*lam*w)`` (chapter 12)."""
+    """One SGD step on data gradient ``g`` plus ``L2(lam)``'s: ``w - lr*(g + 2*lam*w)`` (chapter 13)."""
     w, g = _check.finite_array("w", w), _check.finite_array("g", g)
     lr = F32(_check.positive_number("lr", lr))
     return w - lr * (g + F32(2) * _lam(lam) * w)
 
 
 def sgd_decay_step(w, g, lr, lam):
-    """The same step written as weight decay: ``(1 - 2*lr*lam)*w - lr*g`` (chapter 12)."""
+    """The same step written as weight decay: ``(1 - 2*lr*lam)*w - lr*g`` (chapter 13)."""
     w, g = _check.finite_array("w", w), _check.finite_array("g", g)
     lr = F32(_check.positive_number("lr", lr))
     return (F32(1) - F32(2) * lr * _lam(lam)) * w - lr * g
@@ -359,7 +359,7 @@ def sgd_decay_step(w, g, lr, lam):
 
 def shift_images(X, dx, dy, side=8):
     """Square images (rows of ``X``, ``side`` x ``side``) moved ``dx`` pixels right and ``dy``
-    down, zeros shifted in (chapter 12)."""
+    down, zeros shifted in (chapter 13)."""
     X = _check.finite_array("X", X)
     side = _check.positive_int("side", side)
     if X.ndim != 2 or X.shape[1] != side * side:
@@ -375,7 +375,7 @@ def shift_images(X, dx, dy, side=8):
 
 
 def random_shifts(X, seed=0, side=8):
-    """Each image moved by its own random (dx, dy) in {-1, 0, 1}², one-pixel augmentation (chapter 12)."""
+    """Each image moved by its own random (dx, dy) in {-1, 0, 1}², one-pixel augmentation (chapter 13)."""
     X = _check.finite_array("X", X)
     rng = _generator(seed)
     side = _check.positive_int("side", side)
@@ -397,7 +397,7 @@ def _generator(seed):
 def subpixel_shifts(X, max_shift=0.5, seed=0, side=8):
     """Each image moved by its own random (dx, dy), uniform in [-max_shift, max_shift] pixels,
     by bilinear interpolation with zeros shifted in: a milder augmentation than
-    :func:`random_shifts` (chapter 12)."""
+    :func:`random_shifts` (chapter 13)."""
     X = _check.finite_array("X", X)
     max_shift = _check.unit_interval("max_shift", max_shift, include_one=True)
     rng = _generator(seed)
@@ -414,7 +414,7 @@ def subpixel_shifts(X, max_shift=0.5, seed=0, side=8):
 
 def pixel_noise(X, std=0.05, seed=0):
     """``X`` plus Gaussian noise of standard deviation ``std`` on every pixel, clipped to
-    [0, 1] (pixels as :mod:`nnlib.data` scales them), an augmentation (chapter 12)."""
+    [0, 1] (pixels as :mod:`nnlib.data` scales them), an augmentation (chapter 13)."""
     X = _check.finite_array("X", X)
     std = _check.non_negative_number("std", std)
     rng = _generator(seed)
@@ -425,7 +425,7 @@ OPTIMIZERS = ("sgd", "adam", "adamw")
 
 
 def init_digits_net(hidden=64, seed=0):
-    """A 64-``hidden``-10 ReLU network, Glorot-uniform weights and zero biases, as Keras's Dense (chapter 12)."""
+    """A 64-``hidden``-10 ReLU network, Glorot-uniform weights and zero biases, as Keras's Dense (chapter 13)."""
     hidden = _check.positive_int("hidden", hidden)
     rng = np.random.default_rng(_check.non_negative_int("seed", seed))
     net = {}
@@ -437,7 +437,7 @@ def init_digits_net(hidden=64, seed=0):
 
 
 def digits_logits(net, X):
-    """The logits of :func:`init_digits_net`'s network at inference (dropout off) (chapter 12)."""
+    """The logits of :func:`init_digits_net`'s network at inference (dropout off) (chapter 13)."""
     from .portable import dot
 
     X = _check.finite_array("X", X)
@@ -445,7 +445,7 @@ def digits_logits(net, X):
 
 
 def digits_eval(net, X, y):
-    """``(mean cross-entropy, accuracy)`` of the network on ``X, y`` (chapter 12)."""
+    """``(mean cross-entropy, accuracy)`` of the network on ``X, y`` (chapter 13)."""
     from .softmax import _cross_entropy_and_grad
 
     z = digits_logits(net, X)
@@ -456,7 +456,7 @@ def digits_eval(net, X, y):
 def train_digits(X, y, X_val, y_val, hidden=64, optimizer="sgd", lr=0.1, num_epochs=30,
                  batch_size=32, p=0.0, lam=0.0, weight_decay=0.0, augment=False, patience=None,
                  record_train=False, seed=0):
-    """Train a 64-``hidden``-10 ReLU net on the 8x8 digits with softmax cross-entropy (chapter 12).
+    """Train a 64-``hidden``-10 ReLU net on the 8x8 digits with softmax cross-entropy (chapter 13).
 
     Regularizers: dropout at rate ``p`` on the hidden layer (:func:`dropout`), ``L2(lam)`` on both
     weight matrices added to the gradient, AdamW's decoupled ``weight_decay`` (``optimizer`` is

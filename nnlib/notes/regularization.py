@@ -1,4 +1,4 @@
-"""Chapter 12 (overfitting and regularization): what notes 000 and 003 state, with file and line.
+"""Chapter 13 (overfitting and regularization): what notes 000 and 003 state, with file and line.
 
 Note 000 describes L1/L2 penalties (lines 111-125), the red/blue circle example (lines 126-148)
 and the modular "generate data / forward / backward" structure (lines 149-210); it prints no

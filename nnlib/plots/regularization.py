@@ -1,4 +1,4 @@
-"""Figures of chapter 12 (overfitting and regularization); each returns a matplotlib Figure."""
+"""Figures of chapter 13 (overfitting and regularization); each returns a matplotlib Figure."""
 from __future__ import annotations
 
 import numpy as np
@@ -23,7 +23,7 @@ def _points(ax, X, y, alpha=0.8, size=12, circle=False):
 
 
 def circle_data_figure(X, y, X_test, y_test):
-    """Note 000's 300 training points (red inside x0² + x1² < 2) beside our held-out test points (chapter 12)."""
+    """Note 000's 300 training points (red inside x0² + x1² < 2) beside our held-out test points (chapter 13)."""
     fig, axes = new_figure(2, width=8.0, height=4.2)
     _points(axes[0], X, y, circle=True)
     finish_axes(axes[0], "upper right", grid=None, title=f"training set ({len(X)} points, seed 2)")
@@ -33,7 +33,7 @@ def circle_data_figure(X, y, X_test, y_test):
 
 
 def boundary_figure(X, y, xx, yy, probs, titles, captions):
-    """Each model's 0.5 output contour over the training points, a captioned panel per model (chapter 12)."""
+    """Each model's 0.5 output contour over the training points, a captioned panel per model (chapter 13)."""
     fig, axes = new_figure(len(probs), width=4.0 * len(probs), height=4.3)
     for ax, p, title, caption in zip(axes, probs, titles, captions):
         _points(ax, X, y, alpha=0.7, size=10, circle=True)
@@ -45,7 +45,7 @@ def boundary_figure(X, y, xx, yy, probs, titles, captions):
 
 
 def minimizer_figure(a, lam, w_l1, w_l2):
-    """Where the penalized minimum lands for a data-preferred value a: L1 snaps to 0, L2 shrinks (chapter 12)."""
+    """Where the penalized minimum lands for a data-preferred value a: L1 snaps to 0, L2 shrinks (chapter 13)."""
     fig, (ax0, ax1) = new_figure(2, width=9.0, height=3.6)
     w = np.linspace(-2, 2, 401)
     ax0.plot(w, np.abs(w), c=COLORS[1], label="|w|  (L1)")
@@ -61,7 +61,7 @@ def minimizer_figure(a, lam, w_l1, w_l2):
 
 
 def weight_histogram_figure(weights, titles):
-    """Histograms of a network's 33 weights after training, one panel per penalty (chapter 12)."""
+    """Histograms of a network's 33 weights after training, one panel per penalty (chapter 13)."""
     fig, axes = new_figure(len(weights), width=3.3 * len(weights), height=3.2)
     bins = np.linspace(-3, 3, 49)
     for k, (ax, w, title) in enumerate(zip(axes, weights, titles)):
@@ -74,7 +74,7 @@ def weight_histogram_figure(weights, titles):
 
 
 def steps_figure(X, y, xx, yy, probs_by_step, steps, titles):
-    """The 0.5 contour after several step counts (rows of ``probs_by_step``: one per model) (chapter 12)."""
+    """The 0.5 contour after several step counts (rows of ``probs_by_step``: one per model) (chapter 13)."""
     from matplotlib.lines import Line2D
 
     fig, axes = new_figure(len(probs_by_step), width=4.0 * len(probs_by_step), height=4.3)
@@ -92,7 +92,7 @@ def steps_figure(X, y, xx, yy, probs_by_step, steps, titles):
 
 def dropout_mean_figure(counts, errors, p):
     """The largest relative error of the mean of dropout's outputs against the number of masks,
-    with the standard error sqrt(p/(1 - p)/k) of one entry (chapter 12)."""
+    with the standard error sqrt(p/(1 - p)/k) of one entry (chapter 13)."""
     fig, (ax,) = new_figure(1, width=6.0, height=3.4)
     counts = np.asarray(counts, float)
     ax.loglog(counts, errors, "o-", c=COLORS[0], ms=4, label="largest |mean / x − 1| over 8 inputs")
@@ -105,7 +105,7 @@ def dropout_mean_figure(counts, errors, p):
 
 def decay_ratio_figure(ratios, labels):
     """Histograms (log x) of how strongly an L2 penalty decays each weight under Adam, relative
-    to AdamW's decoupled decay of the same strength (1 = the same), per layer (chapter 12)."""
+    to AdamW's decoupled decay of the same strength (1 = the same), per layer (chapter 13)."""
     fig, (ax,) = new_figure(1, width=7.0, height=3.4)
     r_all = np.concatenate([np.ravel(r) for r in ratios])
     bins = np.logspace(np.floor(np.log10(r_all.min())), np.ceil(np.log10(r_all.max())), 41)
@@ -120,7 +120,7 @@ def decay_ratio_figure(ratios, labels):
 
 
 def early_stopping_figure(history, best_epoch, patience):
-    """Training and validation loss per epoch, the best epoch and where patience stopped (chapter 12)."""
+    """Training and validation loss per epoch, the best epoch and where patience stopped (chapter 13)."""
     fig, (ax,) = new_figure(1, width=6.5, height=3.4)
     hist = np.asarray(history)
     epochs = np.arange(1, len(hist) + 1)
@@ -134,7 +134,7 @@ def early_stopping_figure(history, best_epoch, patience):
 
 
 def dropout_sweep_figure(rates, accs):
-    """Validation accuracy against the dropout rate, one line per seed and their mean (chapter 12)."""
+    """Validation accuracy against the dropout rate, one line per seed and their mean (chapter 13)."""
     fig, (ax,) = new_figure(1, width=5.5, height=3.4)
     accs = np.asarray(accs)
     for k, a in enumerate(accs.T):
@@ -147,7 +147,7 @@ def dropout_sweep_figure(rates, accs):
 
 
 def augmentation_figure(images, titles, side=8):
-    """One digit and its augmented copies, side by side in grey (chapter 12)."""
+    """One digit and its augmented copies, side by side in grey (chapter 13)."""
     fig, axes = new_figure(len(images), width=2.0 * len(images), height=2.3, left=0.02,
                            right=0.98, bottom=0.02, top=0.86, wspace=0.08)
     for ax, img, title in zip(axes, images, titles):
@@ -159,7 +159,7 @@ def augmentation_figure(images, titles, side=8):
 
 
 def explorer(X, y, xx, yy, results):
-    """Chapter 12's explorer: penalty and strength, over networks trained in advance (chapter 12).
+    """Chapter 13's explorer: penalty and strength, over networks trained in advance (chapter 13).
 
     ``results`` maps ``(kind, lam)`` to a dict with ``probs`` (the output on the grid ``xx, yy``),
     ``w`` (all weights), ``train_acc`` and ``test_acc``, and holds ``("none", 0.0)``; ``lam = 0``

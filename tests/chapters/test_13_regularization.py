@@ -1,4 +1,4 @@
-"""Chapter 12 (overfitting and regularization): the example's size and scikit-learn's alpha (the
+"""Chapter 13 (overfitting and regularization): the example's size and scikit-learn's alpha (the
 ledger), what the chapter states about the notes and the course code (errata), and what the lesson
 states: scikit-learn's alpha per batch, the penalty chosen on validation, the average's lag."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ from nnlib import regularization as reg
 from nnlib.notes import regularization as note
 from tests.ledger import Entry, TestLedger  # noqa: F401  (TestLedger: the ledger checks, run on LEDGER)
 
-NOTEBOOK = "12_regularization.ipynb"
+NOTEBOOK = "13_regularization.ipynb"
 
 
 def num_points():
