@@ -142,7 +142,7 @@ class Explorer:
     """A figure driven by controls, live in JupyterLab and kernel-free in the book (every chapter)."""
 
     def __init__(self, name: str, plot: Callable, controls: Sequence[Control], dpi: int = 72,
-                 web: str | None = None):
+                 web: str | None = None, web_data: Callable | None = None):
         if not re.fullmatch(r"[a-z][a-z0-9-]*", name or ""):
             raise ValueError(f"name must be lowercase letters, digits and '-', got {name!r}")
         if not callable(plot):
@@ -153,7 +153,9 @@ class Explorer:
         if web is not None and not (WEB_DIR / f"{web}.js").is_file():
             raise ValueError(f"web must name a module in {WEB_DIR} (e.g. 'learning_rate'), got {web!r}")
         self.name, self.plot, self.controls, self.dpi = name, plot, list(controls), dpi
-        self.web = web
+        if web_data is not None and not callable(web_data):
+            raise ValueError(f"web_data must be a function returning a dict, got {web_data!r}")
+        self.web, self.web_data = web, web_data
 
     @property
     def num_frames(self) -> int:
@@ -291,7 +293,10 @@ class Explorer:
             elif c.kind != "toggle":
                 spec.update(lo=c.lo, hi=c.hi, step=c.step)
             controls.append(spec)
-        return {"name": self.name, "controls": controls}
+        spec = {"name": self.name, "controls": controls}
+        if self.web_data is not None:   # what the JavaScript draws but does not compute (contours)
+            spec["data"] = self.web_data()
+        return spec
 
 
     def _draw(self, frames: list, processes: int | None) -> list:

@@ -113,3 +113,98 @@ def test_a_control_move_repaints_in_under_16_ms(book):
         return out;
     }""")
     assert np.median(times) < 16, f"median {np.median(times):.1f} ms"
+
+
+OPT_PAGE = "chapters/08_optimizers.html"
+
+
+def _optimizer_settings(rng, n=150):
+    """Every rule, over the explorer's whole ranges (rate 0.001-1 log-uniform, beta_1 0-0.99,
+    beta_2 0.5-0.999, start anywhere in the view, 10-300 steps), on all three surfaces."""
+    from nnlib import optimizers as opt
+
+    out = []
+    for k in range(n):
+        surface = ("ravine", "ravine", "rosenbrock", "saddle")[k % 4]
+        s = opt.SURFACES[surface]
+        out.append({"optimizer": opt.NAMES[k % 6], "surface": surface,
+                    "lr": float(10 ** rng.uniform(-3, 0)), "beta_1": float(rng.uniform(0, 0.99)),
+                    "beta_2": float(rng.uniform(0.5, 0.999)), "x0": float(rng.uniform(*s.xlim)),
+                    "y0": float(rng.uniform(*s.ylim)), "num_steps": int(rng.integers(10, 301))})
+    return out
+
+
+def test_optimizers_javascript_matches_nnlib_bit_for_bit(book):
+    """Paths, each weight's rate and the loss gap of every rule (Adam's beta^t through
+    nnlib.portable.power), and the SGD comparison run; the saddle's y^4 is numpy's float32 power,
+    which may differ from the browser's in the last bit, so its gap is compared within 1e-6."""
+    from nnlib import optimizers as opt
+
+    page = book(OPT_PAGE)
+    settings = _optimizer_settings(np.random.default_rng(8))
+    results = page.evaluate("s => s.map(p => nnlibWeb.modules.optimizers.compute(p))", settings)
+    diverged = 0
+    for p, js in zip(settings, results):
+        s = opt.SURFACES[p["surface"]]
+        hyper = {"momentum": {"momentum": p["beta_1"]}, "nesterov": {"momentum": p["beta_1"]},
+                 "rmsprop": {"rho": p["beta_2"]},
+                 "adam": {"beta_1": p["beta_1"], "beta_2": p["beta_2"]}}.get(p["optimizer"], {})
+        runs = [(js["main"], opt.run(p["optimizer"], s.grad, (p["x0"], p["y0"]), p["lr"], p["num_steps"],
+                                     **hyper))]
+        if p["optimizer"] != "sgd":
+            runs.append((js["sgd"], opt.run("sgd", s.grad, (p["x0"], p["y0"]), p["lr"], p["num_steps"])))
+        for theirs, tr in runs:
+            assert np.array_equal(np.array(theirs["path"], dtype=np.float64), tr.w.astype(np.float64)), p
+            assert np.array_equal(np.array(theirs["rates"], dtype=np.float64).reshape(-1, 2),
+                                  tr.rate.astype(np.float64).reshape(-1, 2)), p
+            assert theirs["divergedAt"] == tr.diverged_at, p
+            gap = s.gap(tr.w)
+            mine = np.array(theirs["gap"], dtype=np.float64)
+            if p["surface"] == "saddle":
+                assert np.allclose(mine, gap, rtol=1e-6, atol=1e-7, equal_nan=True), p
+            else:
+                assert np.array_equal(mine, gap, equal_nan=True), p
+            diverged += tr.diverged_at is not None
+    assert len(settings) >= 100 and diverged > 0      # the overflow path was compared too
+    assert not page.errors
+
+
+def test_portable_power_in_javascript_is_nnlibs(book):
+    """Adam's bias corrections: nnlib.portable.power, ported, on 2000 random bases and steps."""
+    from nnlib import portable
+
+    page = book(OPT_PAGE)
+    rng = np.random.default_rng(3)
+    bases = rng.uniform(0.5, 0.9999, 2000).astype(np.float32)
+    ts = rng.integers(1, 5000, 2000)
+    js = page.evaluate("([b, t]) => b.map((x, i) => nnlibWeb.modules.optimizers.power(x, t[i]))",
+                       [bases.astype(np.float64).tolist(), ts.tolist()])
+    assert np.array_equal(np.array(js, dtype=np.float32), portable.power(bases, ts))
+
+
+def test_dragging_the_start_moves_the_paths_and_the_sliders(book):
+    page = book(OPT_PAGE)
+    web = page.locator(".nnlib-web")
+    canvas = web.locator("canvas").first
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    state = page.evaluate("() => nnlibWeb.instances.optimizers.params")
+    assert (state["x0"], state["y0"]) == (-4.5, 1.0)
+    # the start square sits at (-4.5, 1): map it through the panel's axes (margins 34/8/6/22 px)
+    px = box["x"] + 34 + (-4.5 + 5) / 7 * (box["width"] - 42)
+    py = box["y"] + box["height"] - 22 - (1.0 + 1.5) / 3 * (box["height"] - 28)
+    paints = int(web.get_attribute("data-paints"))
+    page.mouse.move(px, py)
+    page.mouse.down()
+    page.mouse.move(px + 60, py + 40, steps=5)
+    page.mouse.up()
+    after = page.evaluate("() => nnlibWeb.instances.optimizers.params")
+    assert after["x0"] > -4.5 and after["y0"] < 1.0, after
+    assert int(web.get_attribute("data-paints")) > paints
+    shown = dict(zip(["x0", "y0"], web.locator("output").all_inner_texts()[3:5]))
+    assert float(shown["x0"]) == after["x0"] and float(shown["y0"]) == after["y0"]
+    assert f"x0%3D{after['x0']:g}" in page.evaluate("location.hash")
+    canvas.focus()
+    page.keyboard.press("ArrowLeft")
+    assert page.evaluate("() => nnlibWeb.instances.optimizers.params.x0") < after["x0"]
+    assert not page.errors

@@ -202,6 +202,25 @@ def test_an_explorer_with_a_web_module_hands_its_controls_to_the_browser():
     assert "nnlib-web" not in _explorer().static(processes=1).data
 
 
+def test_the_optimizer_explorer_sends_its_contours_to_the_browser():
+    """Chapter 8's in-browser explorer draws the ravine's contour lines that matplotlib's contour
+    code computes here: twelve levels, every point inside the view."""
+    import json
+
+    from nnlib.plots import optimizers as opt_plots
+
+    spec = opt_plots.explorer().web_spec()
+    data = spec["data"]
+    assert data["xlim"] == [-5.0, 2.0] and data["ylim"] == [-1.5, 1.5]
+    assert len(data["contours"]) >= 12 and all(len(c) % 2 == 0 and len(c) >= 8 for c in data["contours"])
+    xs = [x for c in data["contours"] for x in c[0::2]]
+    ys = [y for c in data["contours"] for y in c[1::2]]
+    assert -5.0 <= min(xs) and max(xs) <= 2.0 and -1.5 <= min(ys) and max(ys) <= 1.5
+    assert [c["name"] for c in spec["controls"]] == ["optimizer", "lr", "beta_1", "beta_2", "x0", "y0",
+                                                     "num_steps"]
+    assert len(json.dumps(spec)) < 40_000   # light enough to ship in the page
+
+
 @pytest.mark.parametrize("make, words", [
     (lambda: explore.log_slider("lr", 0, 1, 0.1, grid=(0.1,)), "need 0 < lo < hi"),
     (lambda: explore.log_slider("lr", 1e-3, 1, 0.5, grid=(0.1,)), "default 0.5 must be one of"),
@@ -217,6 +236,8 @@ def test_an_explorer_with_a_web_module_hands_its_controls_to_the_browser():
     (lambda: _explorer().figure(c=1), "unknown parameter"),
     (lambda: explore.Explorer("ok", _plot, [explore.toggle("a")], web="no_such_module"),
      "web must name a module in"),
+    (lambda: explore.Explorer("ok", _plot, [explore.toggle("a")], web="optimizers", web_data={}),
+     "web_data must be a function"),
     (lambda: explore.Explorer("bad", lambda a: None, [explore.toggle("a")]).figure(),
      "must return a matplotlib Figure, got NoneType"),
 ])

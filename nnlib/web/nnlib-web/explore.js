@@ -109,7 +109,8 @@
         update();
       });
       inputs[c.name] = { input, out, control: c };
-      label.append(text, input, " ", out);
+      label.append(text, input, " ");
+      if (c.kind !== "choice") label.append(out); // a select shows its value itself
       bar.appendChild(label);
     });
     const reset = document.createElement("button");
@@ -146,22 +147,36 @@
       caption.textContent = mod.caption(data, params);
       if (!plots) {
         plots = charts.map((ch) => {
+          if (ch.kind) return { custom: mod[ch.kind + "Panel"](panels, spec, () => params, set) };
           const div = document.createElement("div");
           panels.appendChild(div);
           return new uPlot({ ...ch.opts, width: width(), height: 260 }, ch.data, div);
         });
       } else {
         charts.forEach((ch, k) => {
+          if (ch.kind) return;
           if (ch.scales) Object.entries(ch.scales).forEach(([s, r]) => plots[k].setScale(s, r));
           plots[k].setData(ch.data, !ch.scales);
         });
       }
+      charts.forEach((ch, k) => { if (ch.kind) plots[k].custom.draw(data, params); });
       writeHash(name, params, spec);
       root.dataset.lastPaintMs = (performance.now() - t0).toFixed(2);
       root.dataset.paints = String(+(root.dataset.paints || 0) + 1);
     }
+    // set some controls from code (a drag on a surface sets the start), clamped to their ranges
+    function set(values) {
+      Object.entries(values).forEach(([k, v]) => {
+        const { input, control: c } = inputs[k];
+        let x = Math.min(Math.max(v, c.lo), c.hi);
+        if (c.step) x = Math.round(x / c.step) * c.step;
+        params[k] = +x.toPrecision(12);
+        input.value = toPos(c, params[k]);
+      });
+      update();
+    }
     W.instances = W.instances || {};
-    W.instances[name] = { params, update, inputs, root };
+    W.instances[name] = { params, update, set, inputs, root };
     update();
     const frames = root.parentElement && root.parentElement.querySelector(".nnlib-frames");
     if (frames) frames.classList.add("nnlib-frames-replaced");
