@@ -291,7 +291,10 @@ class Explorer:
                 spec["options"] = [str(v) for v in c.grid]
                 spec["default"] = str(c.default)
             elif c.kind != "toggle":
-                spec.update(lo=c.lo, hi=c.hi, step=c.step)
+                # in the browser a slider is continuous (1001 positions) unless its step already
+                # gives at least 100 values: the issue's "any value" (issue 17)
+                step = c.step if c.kind == "int" or (c.step and (c.hi - c.lo) / c.step >= 100) else None
+                spec.update(lo=c.lo, hi=c.hi, step=step)
             controls.append(spec)
         spec = {"name": self.name, "controls": controls}
         if self.web_data is not None:   # what the JavaScript draws but does not compute (contours)

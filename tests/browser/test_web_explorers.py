@@ -202,9 +202,45 @@ def test_dragging_the_start_moves_the_paths_and_the_sliders(book):
     assert after["x0"] > -4.5 and after["y0"] < 1.0, after
     assert int(web.get_attribute("data-paints")) > paints
     shown = dict(zip(["x0", "y0"], web.locator("output").all_inner_texts()[3:5]))
-    assert float(shown["x0"]) == after["x0"] and float(shown["y0"]) == after["y0"]
-    assert f"x0%3D{after['x0']:g}" in page.evaluate("location.hash")
+    assert float(shown["x0"]) == float(f"{after['x0']:.4g}") and float(shown["y0"]) == float(f"{after['y0']:.4g}")
+    assert f"x0%3D{float(format(after['x0'], '.6g')):g}" in page.evaluate("location.hash")
     canvas.focus()
     page.keyboard.press("ArrowLeft")
     assert page.evaluate("() => nnlibWeb.instances.optimizers.params.x0") < after["x0"]
+    assert not page.errors
+
+
+SOFTMAX_PAGE = "chapters/03_softmax.html"
+
+
+def test_softmax_javascript_matches_nnlib_bit_for_bit(book):
+    """Probabilities, loss, gradient and the loss curves against z1, on 150 random logits (with
+    nnlib.portable's exp and log ported), and the portable exp and log themselves."""
+    from nnlib import portable
+    from nnlib.softmax import log_softmax, softmax, sparse_categorical_cross_entropy
+
+    page = book(SOFTMAX_PAGE)
+    rng = np.random.default_rng(3)
+    settings = [{"z1": float(rng.uniform(-10, 10)), "z2": float(rng.uniform(-10, 10)),
+                 "z3": float(rng.uniform(-10, 10)), "true_class": int(rng.integers(1, 4))}
+                for _ in range(150)]
+    results = page.evaluate("s => s.map(p => nnlibWeb.modules.softmax.compute(p))", settings)
+    t = np.linspace(-10, 10, 201).astype(np.float32)
+    for p, js in zip(settings, results):
+        z = np.array([p["z1"], p["z2"], p["z3"]], dtype=np.float32)
+        y = p["true_class"] - 1
+        a = softmax(z)
+        assert np.array_equal(np.array(js["a"], dtype=np.float32), a), p
+        assert np.float32(js["loss"]) == sparse_categorical_cross_entropy(y, z), p
+        assert np.array_equal(np.array(js["grad"], dtype=np.float32), a - np.eye(3, dtype=np.float32)[y]), p
+        zs = np.repeat(z[None, :], len(t), axis=0)
+        zs[:, 0] = t
+        assert np.array_equal(np.array(js["curves"], dtype=np.float32), -log_softmax(zs).T), p
+    x = np.concatenate([rng.uniform(-80, 80, 3000), rng.uniform(1e-30, 50, 3000)]).astype(np.float32)
+    ex, lg = page.evaluate("x => [x.map(nnlibWeb.portable.exp), x.map(nnlibWeb.portable.log)]",
+                           x.astype(np.float64).tolist())
+    assert np.array_equal(np.array(ex, dtype=np.float32), portable.exp(x))
+    with np.errstate(invalid="ignore"):
+        ours = portable.log(x)
+    assert np.array_equal(np.array(lg, dtype=np.float32), ours, equal_nan=True)
     assert not page.errors

@@ -136,7 +136,7 @@
     panels.className = "nnlib-web-panels";
     root.append(bar, caption, panels);
 
-    const width = () => Math.max(260, Math.min(460, (root.clientWidth || 700) / 2 - 16));
+    const width = () => Math.max(260, Math.min(460, (panels.clientWidth || 700) / 2 - 24));
     let plots = null;
 
     function update() {

@@ -8,49 +8,7 @@
   const W = (window.nnlibWeb = window.nnlibWeb || { modules: {} });
   const f = Math.fround;
 
-  // --- nnlib.portable.power: exp(t * log(base)) in float64 with fixed polynomials --------------
-  const LN2_HI = 6.93147180369123816490e-01, LN2_LO = 1.90821492927058770002e-10;
-  const INV_LN2 = 1.44269504088896338700e+00;
-  const EXP_COEF = [], LOG_COEF = [];
-  for (let k = 12; k >= 0; k--) { let p = 1; for (let j = 1; j <= k; j++) p *= j; EXP_COEF.push(1 / p); }
-  for (let k = 11; k >= 0; k--) LOG_COEF.push(1 / (2 * k + 1));
-  function horner(coef, x) {
-    let p = x * coef[0];
-    p += coef[1];
-    for (let i = 2; i < coef.length; i++) { p *= x; p += coef[i]; }
-    return p;
-  }
-  function rint(x) { return Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x); }
-  function ldexp(x, k) {
-    if (k > 1023) return ldexp(x * Math.pow(2, 1023), k - 1023);
-    if (k < -1022) return ldexp(x * Math.pow(2, -1022), k + 1022);
-    return x * Math.pow(2, k);
-  }
-  function exp64(x) {
-    if (Number.isNaN(x)) return NaN;
-    x = Math.min(Math.max(x, -746.0), 710.0);
-    const n = rint(x * INV_LN2);
-    let r = x - n * LN2_HI;
-    r -= n * LN2_LO;
-    return ldexp(horner(EXP_COEF, r), n);
-  }
-  function frexp(x) { // finite x > 0: x = m * 2^e with m in [0.5, 1)
-    let e = Math.floor(Math.log2(x)) + 1;
-    let m = ldexp(x, -e);
-    while (m < 0.5) { m *= 2; e -= 1; }
-    while (m >= 1) { m /= 2; e += 1; }
-    return [m, e];
-  }
-  function log64(x) {
-    let [m, e] = frexp(x);
-    if (m < 0.70710678118654752440) { m = m * 2.0; e = e - 1; }
-    const s = (m - 1.0) / (m + 1.0);
-    let out = 2.0 * s * horner(LOG_COEF, s * s);
-    out += e * LN2_LO;
-    out += e * LN2_HI;
-    return out;
-  }
-  function power(base, t) { return f(exp64(t * log64(f(base)))); }
+  const power = (base, t) => W.portable.power(base, t); // nnlib.portable.power
 
   // --- the surfaces (nnlib.optimizers.SURFACES), float32 -------------------------------------
   const SURFACES = {
@@ -181,6 +139,7 @@
     wrap.append(title, canvas);
     host.appendChild(wrap);
     const cssW = 380, cssH = 250, dpr = window.devicePixelRatio || 1;
+    wrap.style.width = cssW + "px";
     canvas.width = cssW * dpr; canvas.height = cssH * dpr;
     canvas.style.width = cssW + "px"; canvas.style.height = cssH + "px";
     canvas.setAttribute("role", "img");
