@@ -76,7 +76,7 @@ def test_learning_rate_javascript_matches_nnlib_bit_for_bit(book):
 
 
 def test_url_hash_keyboard_and_reset(book):
-    page = book(LR_PAGE, "#learning-rate:lr=0.45,w0=-6,num_steps=37")
+    page = book(LR_PAGE, "#learning-rate:lr=0.45,w0=-6,num_steps=37&other:x=1")
     web = page.locator(".nnlib-web")
     shown = web.locator("output").all_inner_texts()
     assert shown == ["0.45", "-6", "37"], shown
@@ -89,7 +89,7 @@ def test_url_hash_keyboard_and_reset(book):
     assert moved > 0.45
     # keyboard focus is visible (explore.css: a 3-px outline on :focus-visible)
     assert lr.evaluate("el => getComputedStyle(el).outlineStyle") != "none"
-    assert "lr%3D" in page.evaluate("location.hash")     # the new state is in the URL
+    assert "lr=" in page.evaluate("location.hash")     # the new state is in the URL
     again = book(LR_PAGE, page.evaluate("location.hash"))
     assert again.locator(".nnlib-web output").first.inner_text() == str(moved)
     web.get_by_role("button", name="reset every control to its default").click()
@@ -203,7 +203,7 @@ def test_dragging_the_start_moves_the_paths_and_the_sliders(book):
     assert int(web.get_attribute("data-paints")) > paints
     shown = dict(zip(["x0", "y0"], web.locator("output").all_inner_texts()[3:5]))
     assert float(shown["x0"]) == float(f"{after['x0']:.4g}") and float(shown["y0"]) == float(f"{after['y0']:.4g}")
-    assert f"x0%3D{float(format(after['x0'], '.6g')):g}" in page.evaluate("location.hash")
+    assert f"x0={float(format(after['x0'], '.6g')):g}" in page.evaluate("location.hash")
     canvas.focus()
     page.keyboard.press("ArrowLeft")
     assert page.evaluate("() => nnlibWeb.instances.optimizers.params.x0") < after["x0"]
@@ -243,4 +243,38 @@ def test_softmax_javascript_matches_nnlib_bit_for_bit(book):
     with np.errstate(invalid="ignore"):
         ours = portable.log(x)
     assert np.array_equal(np.array(lg, dtype=np.float32), ours, equal_nan=True)
+    assert not page.errors
+
+
+ACT_PAGE = "chapters/01_neurons_activations.html"
+
+
+def test_activations_javascript_matches_nnlib_bit_for_bit(book):
+    """Every activation of the menu: f and f' on the explorer's grid and at 100 random z each
+    (nnlib.portable's sigmoid, tanh and expm1 ported), and those three on 6000 values."""
+    from nnlib import neurons_activations as act
+    from nnlib import portable
+    from nnlib.plots.neurons_activations import EXPLORER_CHOICES
+
+    chosen = book(ACT_PAGE, "#activations:activation=leaky%20ReLU%20(%CE%B1%20%3D%200.2),z=-2.5")
+    assert chosen.locator(".nnlib-web-caption").inner_text().startswith("leaky ReLU (α = 0.2) at z = -2.5")
+    page = book(ACT_PAGE)
+    rng = np.random.default_rng(1)
+    grid = np.linspace(-5, 5, 401).astype(np.float32)
+    settings = [{"activation": label, "z": float(z)} for label in EXPLORER_CHOICES
+                for z in rng.uniform(-5, 5, 100)]
+    results = page.evaluate("s => s.map(p => nnlibWeb.modules.activations.compute(p))", settings)
+    for p, js in zip(settings, results):
+        fn, dfn = act.get(*EXPLORER_CHOICES[p["activation"]])
+        z = np.float32(p["z"])
+        assert np.array_equal(np.array(js["values"], dtype=np.float32), fn(grid)), p["activation"]
+        assert np.array_equal(np.array(js["slopes"], dtype=np.float32), dfn(grid)), p["activation"]
+        assert (np.float32(js["fz"]), np.float32(js["dfz"])) == (fn(z), dfn(z)), p
+    x = np.concatenate([rng.uniform(-30, 30, 3000), rng.uniform(-0.6, 0.6, 3000)]).astype(np.float32)
+    sg, th, em = page.evaluate("x => ['sigmoid', 'tanh', 'expm1'].map(k => x.map(nnlibWeb.portable[k]))",
+                               x.astype(np.float64).tolist())
+    assert np.array_equal(np.array(sg, dtype=np.float32), portable.sigmoid(x))
+    assert np.array_equal(np.array(th, dtype=np.float32), portable.tanh(x))
+    with np.errstate(over="ignore"):
+        assert np.array_equal(np.array(em, dtype=np.float32), portable.expm1(x))
     assert not page.errors

@@ -33,21 +33,25 @@
     return Math.round(((value - c.lo) / (c.hi - c.lo)) * SLIDER_STEPS);
   }
 
+  // the state in the URL hash: #<explorer>:<control>=<value>,... (values URI-encoded), one part
+  // per explorer on the page, joined by '&'
   function readHash(name) {
-    const m = window.location.hash.match(new RegExp("[#&]" + name + ":([^&]*)"));
     const out = {};
-    if (!m) return out;
-    decodeURIComponent(m[1]).split(",").forEach((kv) => {
-      const [k, v] = kv.split("=");
-      if (k) out[k] = v;
+    const part = window.location.hash.replace(/^#/, "").split("&").find((p) => p.startsWith(name + ":"));
+    if (!part) return out;
+    part.slice(name.length + 1).split(",").forEach((kv) => {
+      const i = kv.indexOf("=");
+      if (i > 0) {
+        try { out[kv.slice(0, i)] = decodeURIComponent(kv.slice(i + 1)); } catch (e) { /* ignore */ }
+      }
     });
     return out;
   }
   function writeHash(name, params, spec) {
-    const state = spec.controls.map((c) => c.name + "=" + (c.kind === "choice" ? params[c.name] : +Number(params[c.name]).toPrecision(6))).join(",");
+    const state = spec.controls.map((c) => c.name + "=" + encodeURIComponent(
+      c.kind === "choice" || c.kind === "toggle" ? String(params[c.name]) : +Number(params[c.name]).toPrecision(6))).join(",");
     const others = window.location.hash.replace(/^#/, "").split("&").filter((p) => p && !p.startsWith(name + ":"));
-    const hash = [...others, name + ":" + encodeURIComponent(state)].join("&");
-    history.replaceState(null, "", "#" + hash);
+    history.replaceState(null, "", "#" + [...others, name + ":" + state].join("&"));
   }
 
   function parse(c, text) {
@@ -150,7 +154,7 @@
           if (ch.kind) return { custom: mod[ch.kind + "Panel"](panels, spec, () => params, set) };
           const div = document.createElement("div");
           panels.appendChild(div);
-          return new uPlot({ ...ch.opts, width: width(), height: 260 }, ch.data, div);
+          return new uPlot({ legend: { live: false }, ...ch.opts, width: width(), height: 260 }, ch.data, div);
         });
       } else {
         charts.forEach((ch, k) => {

@@ -47,8 +47,26 @@
     out += e * LN2_HI;
     return out;
   }
+  function expm1_64(x) {
+    if (Math.abs(x) < 0.5) {      // u * (1 + u/2 * (1 + u/3 * (1 + ... (1 + u/16))))
+      let p = 1.0;
+      for (let k = 16; k > 1; k--) { p *= x / k; p += 1.0; }
+      return x * p;
+    }
+    return exp64(x) - 1.0;
+  }
+  function tanh(x) {
+    x = f(x);
+    if (Number.isNaN(x)) return NaN;
+    const a = Math.min(Math.abs(x), 20.0);
+    const em1 = expm1_64(2.0 * a);
+    const t = em1 / (em1 + 2.0);
+    return f(x < 0 || Object.is(x, -0) ? -t : t);
+  }
   W.portable = {
-    exp64, log64,
+    exp64, log64, expm1_64, tanh,
+    expm1: (x) => f(expm1_64(f(x))),
+    sigmoid: (x) => f(1.0 / (1.0 + exp64(-f(x)))),
     exp: (x) => f(exp64(f(x))),
     log: (x) => {
       x = f(x);
