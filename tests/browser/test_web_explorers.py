@@ -278,3 +278,38 @@ def test_activations_javascript_matches_nnlib_bit_for_bit(book):
     with np.errstate(over="ignore"):
         assert np.array_equal(np.array(em, dtype=np.float32), portable.expm1(x))
     assert not page.errors
+
+
+DECAY_PAGE = "chapters/06_lr_decay.html"
+
+
+def test_lr_decay_javascript_against_nnlib(book):
+    """The schedule: every rate within 2 float32 ulps of nnlib.lr_decay.exponential_decay (the
+    browser's power is Math.pow rounded to float32, nnlib's the C library's powf: the power may
+    differ by 1 ulp, and the product with the base rate rounds once more), and the share
+    of rates that differ at all is reported; the two descents bit for bit wherever the rates agree."""
+    from nnlib import learning_rate, lr_decay, portable
+
+    page = book(DECAY_PAGE)
+    rng = np.random.default_rng(6)
+    settings = [{"base_lr": float(10 ** rng.uniform(-2, np.log10(1.2))), "decay_rate": float(rng.uniform(0.3, 1.0)),
+                 "decay_steps": int(rng.integers(1, 21)), "staircase": bool(rng.integers(0, 2)),
+                 "num_steps": int(rng.integers(5, 201))} for _ in range(150)]
+    results = page.evaluate("s => s.map(p => nnlibWeb.modules.lr_decay.compute(p))", settings)
+    differ = total = 0
+    for p, js in zip(settings, results):
+        ours = lr_decay.exponential_decay(p["base_lr"], np.arange(p["num_steps"] + 1), p["decay_steps"],
+                                          p["decay_rate"], p["staircase"])
+        theirs = np.array(js["lrs"], dtype=np.float32)
+        assert portable.ulps(theirs, ours) <= 2, p
+        differ += int(np.sum(theirs != ours))
+        total += len(ours)
+        if np.array_equal(theirs, ours):
+            tr = lr_decay.decayed_gd_trace(learning_rate.quadratic_grad, 5.0, p["base_lr"], p["decay_steps"],
+                                           p["decay_rate"], p["num_steps"], staircase=p["staircase"])
+            assert np.array_equal(np.array(js["decayed"]["w"], dtype=np.float64), tr.w.astype(np.float64)), p
+        const = learning_rate.gd_trace(learning_rate.quadratic_grad, 5.0, p["base_lr"], p["num_steps"])
+        assert np.array_equal(np.array(js["constant"]["w"], dtype=np.float64), const.w.astype(np.float64)), p
+    print(f"rates that differ in the last bit: {differ} of {total}")
+    assert differ <= total // 100      # rare: at most 1 % of the rates
+    assert not page.errors
