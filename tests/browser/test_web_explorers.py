@@ -313,3 +313,28 @@ def test_lr_decay_javascript_against_nnlib(book):
     print(f"rates that differ in the last bit: {differ} of {total}")
     assert differ <= total // 100      # rare: at most 1 % of the rates
     assert not page.errors
+
+
+EMA_PAGE = "chapters/07_ema.html"
+
+
+def test_ema_javascript_matches_nnlib_bit_for_bit(book):
+    """The noisy weight and its shadow (ramp on and off), on 150 random settings: the same bits
+    as nnlib.ema.demo_path and nnlib.ema.ema_path (the draws come with the page)."""
+    from nnlib import ema
+
+    page = book(EMA_PAGE)
+    rng = np.random.default_rng(7)
+    settings = [{"decay": float(rng.uniform(0.5, 0.999)), "noise": float(rng.uniform(0, 2)),
+                 "ramp": bool(rng.integers(0, 2)), "num_steps": int(rng.integers(50, 1001))} for _ in range(150)]
+    results = page.evaluate("""s => { const spec = JSON.parse(document.querySelector('.nnlib-web').dataset.spec);
+        return s.map(p => nnlibWeb.modules.ema.compute(p, spec.data)); }""", settings)
+    for p, js in zip(settings, results):
+        trend, path = ema.demo_path(p["num_steps"], p["noise"])
+        assert np.array_equal(np.array(js["trend"]), trend), p
+        assert np.array_equal(np.array(js["path"], dtype=np.float64), path.astype(np.float64)), p
+        shadow = ema.ema_path(path, p["decay"], ramp=p["ramp"])
+        assert np.array_equal(np.array(js["shadow"], dtype=np.float64), shadow.astype(np.float64)), p
+        d_end = ema.effective_decay(p["decay"], p["num_steps"] - 1 if p["ramp"] else None)
+        assert np.float32(js["dEnd"]) == d_end, p
+    assert not page.errors

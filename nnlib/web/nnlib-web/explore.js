@@ -146,7 +146,7 @@
     function update() {
       const t0 = performance.now();
       spec.controls.forEach((c) => { inputs[c.name].out.textContent = fmt(params[c.name], c); });
-      const data = mod.compute(params);
+      const data = mod.compute(params, spec.data);   // spec.data: what Python sent with the page
       const charts = mod.charts(data, params);
       caption.textContent = mod.caption(data, params);
       if (!plots) {
