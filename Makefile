@@ -27,8 +27,17 @@ $(MATHJAX):
 	cd $(VENV)/mathjax/node_modules/mathjax/es5 && \
 	  cp -r tex-mml-chtml.js a11y adaptors input output sre ui $(CURDIR)/$(VENV)/mathjax/static/mathjax/
 
+## uPlot from npm, the charting library of the in-browser explorers (nnlib/web, issue 17), served
+## by the book like MathJax (_config.yml html_static_path): offline, no CDN. Kept in .venv.
+UPLOT := $(VENV)/web/static/uplot/uPlot.iife.min.js
+$(UPLOT):
+	npm install --prefix $(VENV)/web --no-save --no-audit --no-fund --loglevel=error uplot@1.6.32
+	rm -rf $(VENV)/web/static && mkdir -p $(VENV)/web/static/uplot
+	cp $(VENV)/web/node_modules/uplot/dist/uPlot.iife.min.js \
+	  $(VENV)/web/node_modules/uplot/dist/uPlot.min.css $(VENV)/web/static/uplot/
+
 ## build the book into _build/html from the stored (executed) notebooks; fails on any warning
-book: $(STAMP) $(MATHJAX)
+book: $(STAMP) $(MATHJAX) $(UPLOT)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 ## run every test: nnlib unit tests, the document ledger, nbval over every chapter, and the

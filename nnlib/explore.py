@@ -5,7 +5,10 @@ controls and returns the pair as an :class:`Explorer` from its ``explorer(...)``
 :meth:`Explorer.live` shows ipywidgets controls in JupyterLab that redraw the figure on every
 move. :meth:`Explorer.static` renders the same function once per point of a small grid and emits
 plain HTML: range inputs, selects and checkboxes that swap pre-rendered frames in the browser,
-so the slider still works in the built book with no Python behind the page.
+so the slider still works in the built book with no Python behind the page. An explorer made with
+``web="<module>"`` also has a JavaScript port of its computation in ``nnlib/web/nnlib-web/``
+(issue 17): in the book it replaces the frames with live charts, every control continuous, and
+the frames stay for print and for pages without JavaScript.
 
     ex = Explorer("lr", plot_fn, [log_slider("lr", 1e-4, 1.2, 0.2, grid=[...]), ...])
     ex.static()   # kernel-free: stored in the notebook, rendered by the book
@@ -23,10 +26,14 @@ import os
 import re
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Sequence
 
 __all__ = ["Control", "log_slider", "slider", "int_slider", "choice", "toggle", "Explorer",
            "LiveView"]
+
+#: The in-browser explorers' JavaScript (issue 17): served by the book from ``_static/nnlib-web``.
+WEB_DIR = Path(__file__).resolve().parent / "web" / "nnlib-web"
 
 MAX_FRAMES = 160  # a static explorer renders every combination: keep pages light
 
@@ -134,7 +141,8 @@ window.nnlibExplore = window.nnlibExplore || function (id) {
 class Explorer:
     """A figure driven by controls, live in JupyterLab and kernel-free in the book (every chapter)."""
 
-    def __init__(self, name: str, plot: Callable, controls: Sequence[Control], dpi: int = 72):
+    def __init__(self, name: str, plot: Callable, controls: Sequence[Control], dpi: int = 72,
+                 web: str | None = None, web_data: Callable | None = None):
         if not re.fullmatch(r"[a-z][a-z0-9-]*", name or ""):
             raise ValueError(f"name must be lowercase letters, digits and '-', got {name!r}")
         if not callable(plot):
@@ -142,7 +150,12 @@ class Explorer:
         names = [c.name for c in controls]
         if len(set(names)) != len(names):
             raise ValueError(f"control names must be unique, got {names!r}")
+        if web is not None and not (WEB_DIR / f"{web}.js").is_file():
+            raise ValueError(f"web must name a module in {WEB_DIR} (e.g. 'learning_rate'), got {web!r}")
         self.name, self.plot, self.controls, self.dpi = name, plot, list(controls), dpi
+        if web_data is not None and not callable(web_data):
+            raise ValueError(f"web_data must be a function returning a dict, got {web_data!r}")
+        self.web, self.web_data = web, web_data
 
     @property
     def num_frames(self) -> int:
@@ -222,7 +235,11 @@ class Explorer:
         dom_id = f"nnlib-explorer-{self.name}"
         varying = [c for c in self.controls if len(c.grid) > 1]
         start = [c.grid.index(c.default) for c in varying]
-        parts = [_JS, f'<div class="nnlib-explorer" id="{dom_id}">',
+        parts = [_JS, f'<div class="nnlib-explorer" id="{dom_id}">']
+        if self.web:
+            parts.append(f'<div class="nnlib-web" data-module="{self.web}" '
+                         f'data-spec="{html.escape(json.dumps(self.web_spec()))}"></div>')
+        parts += ['<div class="nnlib-frames">',
                  '<div class="nnlib-controls" style="display:flex;flex-wrap:wrap;gap:0.4em 1.5em;'
                  'margin-bottom:0.5em;font-family:sans-serif;font-size:0.9em">']
         for c in self.controls:
@@ -262,8 +279,27 @@ class Explorer:
             shown = "block" if list(idx) == start else "none"
             parts.append(f'<img data-key="{"-".join(map(str, idx))}" alt="{alt}" '
                          f'style="display:{shown};max-width:100%" src="data:image/png;base64,{data}">')
-        parts.append("</div>")
+        parts.append("</div></div>")
         return HTML("\n".join(parts))
+
+    def web_spec(self) -> dict:
+        """The controls as the in-browser explorer reads them (``nnlib/web/nnlib-web/explore.js``)."""
+        controls = []
+        for c in self.controls:
+            spec = {"name": c.name, "kind": c.kind, "label": c.label, "default": c.default}
+            if c.kind == "choice":
+                spec["options"] = [str(v) for v in c.grid]
+                spec["default"] = str(c.default)
+            elif c.kind != "toggle":
+                # in the browser a slider is continuous (1001 positions) unless its step already
+                # gives at least 100 values: the issue's "any value" (issue 17)
+                step = c.step if c.kind == "int" or (c.step and (c.hi - c.lo) / c.step >= 100) else None
+                spec.update(lo=c.lo, hi=c.hi, step=step)
+            controls.append(spec)
+        spec = {"name": self.name, "controls": controls}
+        if self.web_data is not None:   # what the JavaScript draws but does not compute (contours)
+            spec["data"] = self.web_data()
+        return spec
 
 
     def _draw(self, frames: list, processes: int | None) -> list:

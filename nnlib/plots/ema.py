@@ -7,7 +7,7 @@ from .. import ema as _ema
 from .. import explore
 from . import COLORS, finish_axes, new_figure, plain_log_axis
 
-__all__ = ["ramp_figure", "shadow_figure", "note_run_figure", "training_figure", "ema_explorer_figure", "explorer"]
+__all__ = ["ramp_figure", "shadow_figure", "note_run_figure", "training_figure", "ema_explorer_figure", "web_data", "explorer"]
 
 
 def ramp_figure():
@@ -120,6 +120,15 @@ def ema_explorer_figure(decay=0.99, noise=1.0, ramp=True, num_steps=300):
     return fig
 
 
+def web_data(num_steps=1000):
+    """What the in-browser explorer draws from (chapter 7): the noise-free path and the Gaussian
+    draws of :func:`nnlib.ema.demo_path` (seed 0) for up to ``num_steps`` updates; the browser
+    forms the noisy weight and its average itself."""
+    trend, _ = _ema.demo_path(num_steps, 1.0)
+    eps = np.random.default_rng(0).standard_normal(num_steps)
+    return {"trend": trend.tolist(), "eps": eps.tolist()}
+
+
 def explorer():
     """Chapter 7's explorer: decay, noise, the decay ramp and the number of updates (chapter 7)."""
     return explore.Explorer("ema", ema_explorer_figure, [
@@ -127,4 +136,4 @@ def explorer():
         explore.slider("noise", 0.0, 2.0, 0.1, 1.0, grid=(0.0, 0.5, 1.0), label="noise"),
         explore.toggle("ramp", True, label="decay ramp (num_updates = t)"),
         explore.int_slider("num_steps", 50, 1000, 300, grid=(300,), step=50, label="updates"),
-    ])
+    ], web="ema", web_data=web_data)

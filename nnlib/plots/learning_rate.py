@@ -83,7 +83,7 @@ def explorer():
                                  0.95, 1.0, 1.05, 1.2)),
         explore.slider("w0", -8.0, 8.0, 0.5, 5.0, grid=(-6.0, 5.0), label="start w"),
         explore.int_slider("num_steps", 1, 100, 20, grid=(20,), label="updates"),
-    ])
+    ], web="learning_rate")
 
 
 

@@ -231,4 +231,4 @@ def explorer():
         explore.int_slider("decay_steps", 1, 20, 1, grid=(1, 10), label="decay steps"),
         explore.toggle("staircase", True, label="staircase"),
         explore.int_slider("num_steps", 5, 200, 40, grid=(40,), label="updates"),
-    ])
+    ], web="lr_decay")

@@ -130,4 +130,4 @@ def explorer():
     return explore.Explorer("activations", activation_explorer_figure, [
         explore.choice("activation", list(EXPLORER_CHOICES), default="ReLU", label="activation"),
         explore.slider("z", -5.0, 5.0, 0.1, -1.5, grid=(-4.0, -1.5, 1.5, 4.0), label="pre-activation z"),
-    ])
+    ], web="activations")

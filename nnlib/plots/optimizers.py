@@ -9,7 +9,7 @@ from .. import explore
 from .. import optimizers as opt
 from . import COLORS, finish_axes, new_figure, plain_log_axis
 
-__all__ = ["surface_figure", "explorer_figure", "explorer", "loss_curves_figure",
+__all__ = ["surface_figure", "explorer_figure", "explorer", "web_contours", "loss_curves_figure",
            "momentum_figure", "adam_start_figure", "decay_figure"]
 
 #: Contour levels of the gap above the minimum, per surface (geometric, so the valley floor shows).
@@ -106,6 +106,20 @@ def explorer_figure(optimizer="momentum", lr=0.01, beta_1=0.9, beta_2=0.99, surf
     return fig
 
 
+def web_contours(surface="ravine"):
+    """The contour lines of ``surface`` as the in-browser explorer draws them (chapter 8): the view's
+    limits and, per line, its points as a flat list x0, y0, x1, y1, ... (3 decimals)."""
+    import contourpy
+
+    s = opt.SURFACES[surface]
+    X, Y, gap = _grid(s.name)
+    lo, hi = LEVELS[s.name]
+    gen = contourpy.contour_generator(X, Y, np.maximum(gap, lo / 10))
+    lines = [np.round(line.astype(np.float64), 3).ravel().tolist()
+             for level in np.geomspace(lo, hi, 12) for line in gen.lines(level)]
+    return {"xlim": list(s.xlim), "ylim": list(s.ylim), "contours": lines}
+
+
 def explorer():
     """Chapter 8's explorer: rule, learning rate, beta_1 and beta_2, start and steps on the ravine (chapter 8)."""
     return explore.Explorer("optimizers", explorer_figure, [
@@ -117,7 +131,7 @@ def explorer():
         explore.slider("x0", -5.0, 2.0, 0.1, -4.5, grid=(-4.5,), label="start x"),
         explore.slider("y0", -1.5, 1.5, 0.05, 1.0, grid=(1.0,), label="start y"),
         explore.int_slider("num_steps", 10, 300, 100, grid=(100,), label="steps"),
-    ])
+    ], web="optimizers", web_data=web_contours)
 
 
 

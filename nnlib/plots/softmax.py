@@ -138,4 +138,4 @@ def explorer():
         explore.slider("z2", -10.0, 10.0, 0.5, 1.0, grid=(1.0,), label="logit z2"),
         explore.slider("z3", -10.0, 10.0, 0.5, -1.0, grid=(-1.0,), label="logit z3"),
         explore.choice("true_class", (1, 2, 3), default=1, label="true class"),
-    ])
+    ], web="softmax")

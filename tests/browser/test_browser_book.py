@@ -187,6 +187,9 @@ def _explorer_problems(page) -> list[str]:
     for e in range(explorers.count()):
         explorer = explorers.nth(e)
         name = explorer.get_attribute("id")
+        if explorer.locator(".nnlib-web").count():  # computed in the browser (issue 17)
+            found += _web_explorer_problems(page, explorer, name)
+            continue
         controls = explorer.locator("[data-control]")
         if not controls.count():
             found.append(f"{name}: no controls")
@@ -220,6 +223,35 @@ def _explorer_problems(page) -> list[str]:
             if shot_after == shot_before:
                 found.append(f"{name}: {done} ({label}) left the explorer looking the same")
             shot_before = shot_after
+    return found
+
+
+def _web_explorer_problems(page, explorer, name) -> list[str]:
+    """An explorer computed in the browser: it mounted (its pre-rendered frames hidden), and moving
+    each of its controls with real input events repaints it and changes what it shows."""
+    web = explorer.locator(".nnlib-web")
+    if web.get_attribute("data-mounted") != "1":
+        return [f"{name}: the in-browser explorer did not mount (its JavaScript or uPlot missing?)"]
+    found = []
+    if explorer.locator(".nnlib-frames").evaluate("el => getComputedStyle(el).display") != "none":
+        found.append(f"{name}: the pre-rendered frames are still shown next to the live charts")
+    controls = web.locator("[data-web-control]")
+    if not controls.count():
+        found.append(f"{name}: no controls")
+    web.scroll_into_view_if_needed()
+    shot_before = web.screenshot()
+    for c in range(controls.count()):
+        control = controls.nth(c)
+        label = control.get_attribute("data-web-control")
+        paints = int(web.get_attribute("data-paints"))
+        done = move(page, control)
+        if int(web.get_attribute("data-paints")) <= paints:
+            found.append(f"{name}: {done} ({label}) did not repaint")
+            continue
+        shot_after = web.screenshot()
+        if shot_after == shot_before:
+            found.append(f"{name}: {done} ({label}) left the explorer looking the same")
+        shot_before = shot_after
     return found
 
 

@@ -15,7 +15,7 @@ from tests.helpers import ROOT  # noqa: E402
 CALLS = []
 
 
-def _plot(a=1.0, b="x", on=False):
+def _plot(a=1.0, b="x", on=False, n=5):
     CALLS.append((a, b, on))
     fig, ax = plt.subplots(figsize=(2, 1.5))
     ax.plot([0, 1], [0, a])
@@ -178,6 +178,49 @@ def test_live_displays_only_the_widget_and_prints_nothing(monkeypatch, capsys):
     assert not plt.get_fignums()  # every drawn figure is closed
 
 
+def test_an_explorer_with_a_web_module_hands_its_controls_to_the_browser():
+    """web=...: the page gets a .nnlib-web mount point whose spec lists every control with its
+    range (the JavaScript makes a continuous slider of it), and the frames are kept beside it."""
+    import html as html_lib
+    import json
+
+    ex = explore.Explorer("demo", _plot, [
+        explore.log_slider("a", 0.01, 10, 1.0, grid=(0.01, 1.0)),
+        explore.int_slider("n", 1, 50, 5, grid=(5,)),
+        explore.choice("b", ["x", "y"]),
+        explore.toggle("on", False, label="switch"),
+    ], web="learning_rate")
+    page = ex.static(processes=1).data
+    spec = json.loads(html_lib.unescape(re.search(r'data-spec="([^"]*)"', page)[1]))
+    assert spec == {"name": "demo", "controls": [
+        {"name": "a", "kind": "log", "label": "a", "default": 1.0, "lo": 0.01, "hi": 10, "step": None},
+        {"name": "n", "kind": "int", "label": "n", "default": 5, "lo": 1, "hi": 50, "step": 1},
+        {"name": "b", "kind": "choice", "label": "b", "default": "x", "options": ["x", "y"]},
+        {"name": "on", "kind": "toggle", "label": "switch", "default": False}]}
+    assert 'data-module="learning_rate"' in page and page.index("nnlib-web") < page.index("nnlib-frames")
+    assert len(re.findall(r'<img data-key=', page)) == 2 * 2 * 2   # the frames stay: print, no-JS
+    assert "nnlib-web" not in _explorer().static(processes=1).data
+
+
+def test_the_optimizer_explorer_sends_its_contours_to_the_browser():
+    """Chapter 8's in-browser explorer draws the ravine's contour lines that matplotlib's contour
+    code computes here: twelve levels, every point inside the view."""
+    import json
+
+    from nnlib.plots import optimizers as opt_plots
+
+    spec = opt_plots.explorer().web_spec()
+    data = spec["data"]
+    assert data["xlim"] == [-5.0, 2.0] and data["ylim"] == [-1.5, 1.5]
+    assert len(data["contours"]) >= 12 and all(len(c) % 2 == 0 and len(c) >= 8 for c in data["contours"])
+    xs = [x for c in data["contours"] for x in c[0::2]]
+    ys = [y for c in data["contours"] for y in c[1::2]]
+    assert -5.0 <= min(xs) and max(xs) <= 2.0 and -1.5 <= min(ys) and max(ys) <= 1.5
+    assert [c["name"] for c in spec["controls"]] == ["optimizer", "lr", "beta_1", "beta_2", "x0", "y0",
+                                                     "num_steps"]
+    assert len(json.dumps(spec)) < 40_000   # light enough to ship in the page
+
+
 @pytest.mark.parametrize("make, words", [
     (lambda: explore.log_slider("lr", 0, 1, 0.1, grid=(0.1,)), "need 0 < lo < hi"),
     (lambda: explore.log_slider("lr", 1e-3, 1, 0.5, grid=(0.1,)), "default 0.5 must be one of"),
@@ -191,6 +234,10 @@ def test_live_displays_only_the_widget_and_prints_nothing(monkeypatch, capsys):
                                              explore.choice("b", list("abcdefghij"))]).static(max_frames=160),
      "would render 200 frames"),
     (lambda: _explorer().figure(c=1), "unknown parameter"),
+    (lambda: explore.Explorer("ok", _plot, [explore.toggle("a")], web="no_such_module"),
+     "web must name a module in"),
+    (lambda: explore.Explorer("ok", _plot, [explore.toggle("a")], web="optimizers", web_data={}),
+     "web_data must be a function"),
     (lambda: explore.Explorer("bad", lambda a: None, [explore.toggle("a")]).figure(),
      "must return a matplotlib Figure, got NoneType"),
 ])

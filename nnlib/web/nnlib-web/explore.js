@@ -1,0 +1,209 @@
+/* nnlib's explorers computed in the browser (issue 17): the runtime every chapter module uses.
+ *
+ * A chapter module registers itself as nnlibWeb.modules[name] = {compute(params), charts(data,
+ * params), caption(data, params)}: compute() does the chapter's arithmetic (float32 where nnlib is
+ * float32: every operation rounded with Math.fround, in nnlib's order), charts() returns uPlot
+ * series for each panel, caption() a line of text. The Python side (nnlib.explore.Explorer.static
+ * with web=...) writes a <div class="nnlib-web" data-module=... data-spec=...> whose spec lists the
+ * controls; mount() builds the controls, draws with uPlot, keeps the state in the URL hash and
+ * hides the pre-rendered PNG frames (they stay for print and for pages without JavaScript).
+ */
+(function () {
+  "use strict";
+  const W = (window.nnlibWeb = window.nnlibWeb || { modules: {} });
+  const SLIDER_STEPS = 1000; // a continuous control has 1001 reachable values
+
+  function fmt(value, control) {
+    if (control.kind === "choice") return String(value);
+    if (control.kind === "toggle") return value ? "on" : "off";
+    if (control.kind === "int") return String(value);
+    return Number(value.toPrecision(4)).toString();
+  }
+
+  // slider position 0..SLIDER_STEPS <-> value
+  function toValue(c, pos) {
+    if (c.kind === "log") return Math.exp(Math.log(c.lo) + (pos / SLIDER_STEPS) * (Math.log(c.hi) - Math.log(c.lo)));
+    if (c.kind === "int") return Math.round(c.lo + pos);
+    const raw = c.lo + (pos / SLIDER_STEPS) * (c.hi - c.lo);
+    return c.step ? Math.round(raw / c.step) * c.step : raw;
+  }
+  function toPos(c, value) {
+    if (c.kind === "log") return Math.round(((Math.log(value) - Math.log(c.lo)) / (Math.log(c.hi) - Math.log(c.lo))) * SLIDER_STEPS);
+    if (c.kind === "int") return Math.round(value - c.lo);
+    return Math.round(((value - c.lo) / (c.hi - c.lo)) * SLIDER_STEPS);
+  }
+
+  // the state in the URL hash: #<explorer>:<control>=<value>,... (values URI-encoded), one part
+  // per explorer on the page, joined by '&'
+  function readHash(name) {
+    const out = {};
+    const part = window.location.hash.replace(/^#/, "").split("&").find((p) => p.startsWith(name + ":"));
+    if (!part) return out;
+    part.slice(name.length + 1).split(",").forEach((kv) => {
+      const i = kv.indexOf("=");
+      if (i > 0) {
+        try { out[kv.slice(0, i)] = decodeURIComponent(kv.slice(i + 1)); } catch (e) { /* ignore */ }
+      }
+    });
+    return out;
+  }
+  function writeHash(name, params, spec) {
+    const state = spec.controls.map((c) => c.name + "=" + encodeURIComponent(
+      c.kind === "choice" || c.kind === "toggle" ? String(params[c.name]) : +Number(params[c.name]).toPrecision(6))).join(",");
+    const others = window.location.hash.replace(/^#/, "").split("&").filter((p) => p && !p.startsWith(name + ":"));
+    history.replaceState(null, "", "#" + [...others, name + ":" + state].join("&"));
+  }
+
+  function parse(c, text) {
+    if (text === undefined) return undefined;
+    if (c.kind === "choice") return c.options.includes(text) ? text : undefined;
+    if (c.kind === "toggle") return text === "true" || text === "1";
+    const v = Number(text);
+    if (!Number.isFinite(v) || v < c.lo || v > c.hi) return undefined;
+    return c.kind === "int" ? Math.round(v) : v;
+  }
+
+  function mount(root) {
+    if (root.dataset.mounted) return;
+    const mod = W.modules[root.dataset.module];
+    if (!mod || typeof uPlot === "undefined") return; // the PNG frames stay
+    root.dataset.mounted = "1";
+    const spec = JSON.parse(root.dataset.spec);
+    const name = spec.name;
+    const params = {};
+    const fromHash = readHash(name);
+    spec.controls.forEach((c) => {
+      const v = parse(c, fromHash[c.name]);
+      params[c.name] = v === undefined ? c.default : v;
+    });
+
+    const bar = document.createElement("div");
+    bar.className = "nnlib-web-controls";
+    const inputs = {};
+    spec.controls.forEach((c) => {
+      const label = document.createElement("label");
+      const text = document.createElement("span");
+      text.textContent = c.label + " ";
+      const out = document.createElement("output");
+      let input;
+      if (c.kind === "choice") {
+        input = document.createElement("select");
+        c.options.forEach((o) => {
+          const opt = document.createElement("option");
+          opt.textContent = o;
+          input.appendChild(opt);
+        });
+        input.value = params[c.name];
+      } else if (c.kind === "toggle") {
+        input = document.createElement("input");
+        input.type = "checkbox";
+        input.checked = !!params[c.name];
+      } else {
+        input = document.createElement("input");
+        input.type = "range";
+        input.min = 0;
+        input.max = c.kind === "int" ? c.hi - c.lo : SLIDER_STEPS;
+        input.step = 1;
+        input.value = toPos(c, params[c.name]);
+      }
+      input.setAttribute("aria-label", c.label);
+      input.dataset.webControl = c.name;
+      input.addEventListener("input", () => {
+        params[c.name] = c.kind === "choice" ? input.value : c.kind === "toggle" ? input.checked : toValue(c, +input.value);
+        update();
+      });
+      inputs[c.name] = { input, out, control: c };
+      label.append(text, input, " ");
+      if (c.kind !== "choice") label.append(out); // a select shows its value itself
+      bar.appendChild(label);
+    });
+    const reset = document.createElement("button");
+    reset.type = "button";
+    reset.textContent = "reset";
+    reset.setAttribute("aria-label", "reset every control to its default");
+    reset.addEventListener("click", () => {
+      spec.controls.forEach((c) => {
+        params[c.name] = c.default;
+        const { input } = inputs[c.name];
+        if (c.kind === "choice") input.value = c.default;
+        else if (c.kind === "toggle") input.checked = !!c.default;
+        else input.value = toPos(c, c.default);
+      });
+      update();
+    });
+    bar.appendChild(reset);
+
+    const caption = document.createElement("div");
+    caption.className = "nnlib-web-caption";
+    caption.setAttribute("aria-live", "polite");
+    const panels = document.createElement("div");
+    panels.className = "nnlib-web-panels";
+    root.append(bar, caption, panels);
+
+    const width = () => Math.max(260, Math.min(460, (panels.clientWidth || 700) / 2 - 24));
+    let plots = null;
+
+    function update() {
+      const t0 = performance.now();
+      spec.controls.forEach((c) => { inputs[c.name].out.textContent = fmt(params[c.name], c); });
+      const data = mod.compute(params, spec.data);   // spec.data: what Python sent with the page
+      const charts = mod.charts(data, params);
+      caption.textContent = mod.caption(data, params);
+      if (!plots) {
+        plots = charts.map((ch) => {
+          if (ch.kind) return { custom: mod[ch.kind + "Panel"](panels, spec, () => params, set) };
+          const div = document.createElement("div");
+          panels.appendChild(div);
+          return new uPlot({ legend: { live: false }, ...ch.opts, width: width(), height: 260 }, ch.data, div);
+        });
+      } else {
+        charts.forEach((ch, k) => {
+          if (ch.kind) return;
+          if (ch.scales) Object.entries(ch.scales).forEach(([s, r]) => plots[k].setScale(s, r));
+          plots[k].setData(ch.data, !ch.scales);
+        });
+      }
+      charts.forEach((ch, k) => { if (ch.kind) plots[k].custom.draw(data, params); });
+      writeHash(name, params, spec);
+      root.dataset.lastPaintMs = (performance.now() - t0).toFixed(2);
+      root.dataset.paints = String(+(root.dataset.paints || 0) + 1);
+    }
+    // set some controls from code (a drag on a surface sets the start), clamped to their ranges
+    function set(values) {
+      Object.entries(values).forEach(([k, v]) => {
+        const { input, control: c } = inputs[k];
+        let x = Math.min(Math.max(v, c.lo), c.hi);
+        if (c.step) x = Math.round(x / c.step) * c.step;
+        params[k] = +x.toPrecision(12);
+        input.value = toPos(c, params[k]);
+      });
+      update();
+    }
+    W.instances = W.instances || {};
+    W.instances[name] = { params, update, set, inputs, root };
+    update();
+    const frames = root.parentElement && root.parentElement.querySelector(".nnlib-frames");
+    if (frames) frames.classList.add("nnlib-frames-replaced");
+  }
+
+  // A log axis with labels at powers of ten only (at most ~6 of them), as nnlib's plain_log_axis.
+  W.logAxis = function (label) {
+    return {
+      label,
+      splits: (u, i, min, max) => {
+        const lo = Math.floor(Math.log10(Math.max(min, 1e-300))), hi = Math.ceil(Math.log10(Math.max(max, 1e-300)));
+        const step = Math.max(1, Math.ceil((hi - lo) / 6));
+        const out = [];
+        for (let e = lo; e <= hi; e += step) out.push(Math.pow(10, e));
+        return out;
+      },
+      values: (u, splits) => splits.map((v) => (v == null ? "" : v >= 0.001 && v < 1e5 ? String(+v.toPrecision(3)) : v.toExponential(0).replace("e+", "e"))),
+    };
+  };
+
+  W.mount = mount;
+  W.fround = Math.fround;
+  W.mountAll = function () { document.querySelectorAll(".nnlib-web").forEach(mount); };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", W.mountAll);
+  else W.mountAll();
+})();

@@ -1,0 +1,81 @@
+/* nnlib.portable in the browser: exp, log and power as fixed float64 polynomials, rounded once to
+ * float32, so the same bits as nnlib on every CPU and in every browser (JavaScript numbers are
+ * IEEE doubles, and each + - * / is rounded as numpy rounds it). Used by the chapter modules. */
+(function () {
+  "use strict";
+  const W = (window.nnlibWeb = window.nnlibWeb || { modules: {} });
+  const f = Math.fround;
+  const LN2_HI = 6.93147180369123816490e-01, LN2_LO = 1.90821492927058770002e-10;
+  const INV_LN2 = 1.44269504088896338700e+00;
+  const EXP_COEF = [], LOG_COEF = [];
+  for (let k = 12; k >= 0; k--) { let p = 1; for (let j = 1; j <= k; j++) p *= j; EXP_COEF.push(1 / p); }
+  for (let k = 11; k >= 0; k--) LOG_COEF.push(1 / (2 * k + 1));
+  function horner(coef, x) {
+    let p = x * coef[0];
+    p += coef[1];
+    for (let i = 2; i < coef.length; i++) { p *= x; p += coef[i]; }
+    return p;
+  }
+  // numpy's rint: halves to even
+  function rint(x) { return Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x); }
+  function ldexp(x, k) {
+    if (k > 1023) return ldexp(x * Math.pow(2, 1023), k - 1023);
+    if (k < -1022) return ldexp(x * Math.pow(2, -1022), k + 1022);
+    return x * Math.pow(2, k);
+  }
+  function exp64(x) {
+    if (Number.isNaN(x)) return NaN;
+    x = Math.min(Math.max(x, -746.0), 710.0);
+    const n = rint(x * INV_LN2);
+    let r = x - n * LN2_HI;
+    r -= n * LN2_LO;
+    return ldexp(horner(EXP_COEF, r), n);
+  }
+  function frexp(x) { // finite x > 0: x = m * 2^e with m in [0.5, 1)
+    let e = Math.floor(Math.log2(x)) + 1;
+    let m = ldexp(x, -e);
+    while (m < 0.5) { m *= 2; e -= 1; }
+    while (m >= 1) { m /= 2; e += 1; }
+    return [m, e];
+  }
+  function log64(x) {
+    let [m, e] = frexp(x);
+    if (m < 0.70710678118654752440) { m = m * 2.0; e = e - 1; }
+    const s = (m - 1.0) / (m + 1.0);
+    let out = 2.0 * s * horner(LOG_COEF, s * s);
+    out += e * LN2_LO;
+    out += e * LN2_HI;
+    return out;
+  }
+  function expm1_64(x) {
+    if (Math.abs(x) < 0.5) {      // u * (1 + u/2 * (1 + u/3 * (1 + ... (1 + u/16))))
+      let p = 1.0;
+      for (let k = 16; k > 1; k--) { p *= x / k; p += 1.0; }
+      return x * p;
+    }
+    return exp64(x) - 1.0;
+  }
+  function tanh(x) {
+    x = f(x);
+    if (Number.isNaN(x)) return NaN;
+    const a = Math.min(Math.abs(x), 20.0);
+    const em1 = expm1_64(2.0 * a);
+    const t = em1 / (em1 + 2.0);
+    return f(x < 0 || Object.is(x, -0) ? -t : t);
+  }
+  W.portable = {
+    exp64, log64, expm1_64, tanh,
+    expm1: (x) => f(expm1_64(f(x))),
+    sigmoid: (x) => f(1.0 / (1.0 + exp64(-f(x)))),
+    exp: (x) => f(exp64(f(x))),
+    log: (x) => {
+      x = f(x);
+      if (Number.isNaN(x)) return NaN;
+      if (x === Infinity) return Infinity;
+      if (x === 0) return -Infinity;
+      if (x < 0) return NaN;
+      return f(log64(x));
+    },
+    power: (base, t) => f(exp64(t * log64(f(base)))),
+  };
+})();

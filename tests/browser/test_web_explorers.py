@@ -1,0 +1,340 @@
+"""The explorers computed in the browser (issue 17), in Debian's Chromium on the built book.
+
+Each chapter module in ``nnlib/web/nnlib-web/`` ports the chapter's computation to JavaScript;
+here its ``compute`` runs on at least 100 random settings and is compared with nnlib: bit for
+bit, since both round every operation to float32 in the same order. Then the page itself: the
+state round-trips through the URL hash, the keyboard moves a slider, the reset button restores the
+defaults, and a control move repaints in under 16 ms (median).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnlib import learning_rate
+from tests.browser import launch, serve
+from tests.helpers import HTML
+
+BOOK = Path(os.environ.get("NNLIB_BOOK_HTML", HTML))
+LR_PAGE = "chapters/04_learning_rate.html"
+MOUNTED = "() => document.querySelector('.nnlib-web[data-mounted]') !== null"
+
+
+@pytest.fixture(scope="module")
+def book():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p, serve(BOOK) as base:
+        browser = launch(p, "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1")
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+
+        def open_page(page_name, hash_=""):
+            page = context.new_page()
+            errors = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(f"{base}/{page_name}{hash_}", wait_until="load")
+            page.wait_for_function(MOUNTED, timeout=10_000)
+            page.errors = errors
+            return page
+
+        yield open_page
+        context.close()
+        browser.close()
+
+
+def _settings(rng, n=200):
+    """Random settings over the explorer's whole range (log-uniform rate), and a few beyond it that
+    overflow float32, to compare the divergence path too."""
+    out = [{"lr": float(10 ** rng.uniform(-4, np.log10(1.2))), "w0": float(rng.uniform(-8, 8)),
+            "num_steps": int(rng.integers(1, 101))} for _ in range(n)]
+    out += [{"lr": 1.0, "w0": 5.0, "num_steps": 100}, {"lr": 0.5, "w0": -6.0, "num_steps": 3},
+            {"lr": 60.0, "w0": 5.0, "num_steps": 100}, {"lr": 1e4, "w0": 0.3, "num_steps": 50}]
+    return out
+
+
+def test_learning_rate_javascript_matches_nnlib_bit_for_bit(book):
+    page = book(LR_PAGE)
+    settings = _settings(np.random.default_rng(17))
+    results = page.evaluate("s => s.map(p => nnlibWeb.modules.learning_rate.compute(p))", settings)
+    diverged = 0
+    for params, js in zip(settings, results):
+        tr = learning_rate.gd_trace(learning_rate.quadratic_grad, params["w0"], params["lr"],
+                                    params["num_steps"])
+        ours = tr.w.ravel()
+        theirs = np.array(js["w"], dtype=np.float64)
+        assert np.array_equal(theirs, ours.astype(np.float64)), params   # every w, every bit
+        with np.errstate(over="ignore"):   # the runs that overflow: inf in both
+            loss = learning_rate.quadratic_loss(ours).astype(np.float64)
+        assert np.array_equal(np.array(js["loss"], dtype=np.float64), loss), params
+        assert js["divergedAt"] == tr.diverged_at, params
+        diverged += tr.diverged_at is not None
+    assert diverged == 2 and len(settings) >= 100   # the overflow path was compared too
+    assert not page.errors
+
+
+def test_url_hash_keyboard_and_reset(book):
+    page = book(LR_PAGE, "#learning-rate:lr=0.45,w0=-6,num_steps=37&other:x=1")
+    web = page.locator(".nnlib-web")
+    shown = web.locator("output").all_inner_texts()
+    assert shown == ["0.45", "-6", "37"], shown
+    assert web.locator(".nnlib-web-caption").inner_text().startswith("lr = 0.45: converges")
+    lr = web.locator('[data-web-control="lr"]')
+    lr.focus()
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+    moved = float(web.locator("output").first.inner_text())
+    assert moved > 0.45
+    # keyboard focus is visible (explore.css: a 3-px outline on :focus-visible)
+    assert lr.evaluate("el => getComputedStyle(el).outlineStyle") != "none"
+    assert "lr=" in page.evaluate("location.hash")     # the new state is in the URL
+    again = book(LR_PAGE, page.evaluate("location.hash"))
+    assert again.locator(".nnlib-web output").first.inner_text() == str(moved)
+    web.get_by_role("button", name="reset every control to its default").click()
+    assert web.locator("output").all_inner_texts() == ["0.2", "5", "20"]
+    assert not page.errors and not again.errors
+
+
+def test_a_control_move_repaints_in_under_16_ms(book):
+    """Median over 60 moves of the time from the input event to the charts redrawn (the work
+    uPlot does on setData runs before the next microtask checkpoint)."""
+    page = book(LR_PAGE)
+    times = page.evaluate("""async () => {
+        const el = document.querySelector('[data-web-control="lr"]'), out = [];
+        for (let k = 0; k < 60; k++) {
+            el.value = String(200 + 10 * k);
+            const t0 = performance.now();
+            el.dispatchEvent(new Event('input', {bubbles: true}));
+            await Promise.resolve();
+            out.push(performance.now() - t0);
+        }
+        return out;
+    }""")
+    assert np.median(times) < 16, f"median {np.median(times):.1f} ms"
+
+
+OPT_PAGE = "chapters/08_optimizers.html"
+
+
+def _optimizer_settings(rng, n=150):
+    """Every rule, over the explorer's whole ranges (rate 0.001-1 log-uniform, beta_1 0-0.99,
+    beta_2 0.5-0.999, start anywhere in the view, 10-300 steps), on all three surfaces."""
+    from nnlib import optimizers as opt
+
+    out = []
+    for k in range(n):
+        surface = ("ravine", "ravine", "rosenbrock", "saddle")[k % 4]
+        s = opt.SURFACES[surface]
+        out.append({"optimizer": opt.NAMES[k % 6], "surface": surface,
+                    "lr": float(10 ** rng.uniform(-3, 0)), "beta_1": float(rng.uniform(0, 0.99)),
+                    "beta_2": float(rng.uniform(0.5, 0.999)), "x0": float(rng.uniform(*s.xlim)),
+                    "y0": float(rng.uniform(*s.ylim)), "num_steps": int(rng.integers(10, 301))})
+    return out
+
+
+def test_optimizers_javascript_matches_nnlib_bit_for_bit(book):
+    """Paths, each weight's rate and the loss gap of every rule (Adam's beta^t through
+    nnlib.portable.power), and the SGD comparison run; the saddle's y^4 is numpy's float32 power,
+    which may differ from the browser's in the last bit, so its gap is compared within 1e-6."""
+    from nnlib import optimizers as opt
+
+    page = book(OPT_PAGE)
+    settings = _optimizer_settings(np.random.default_rng(8))
+    results = page.evaluate("s => s.map(p => nnlibWeb.modules.optimizers.compute(p))", settings)
+    diverged = 0
+    for p, js in zip(settings, results):
+        s = opt.SURFACES[p["surface"]]
+        hyper = {"momentum": {"momentum": p["beta_1"]}, "nesterov": {"momentum": p["beta_1"]},
+                 "rmsprop": {"rho": p["beta_2"]},
+                 "adam": {"beta_1": p["beta_1"], "beta_2": p["beta_2"]}}.get(p["optimizer"], {})
+        runs = [(js["main"], opt.run(p["optimizer"], s.grad, (p["x0"], p["y0"]), p["lr"], p["num_steps"],
+                                     **hyper))]
+        if p["optimizer"] != "sgd":
+            runs.append((js["sgd"], opt.run("sgd", s.grad, (p["x0"], p["y0"]), p["lr"], p["num_steps"])))
+        for theirs, tr in runs:
+            assert np.array_equal(np.array(theirs["path"], dtype=np.float64), tr.w.astype(np.float64)), p
+            assert np.array_equal(np.array(theirs["rates"], dtype=np.float64).reshape(-1, 2),
+                                  tr.rate.astype(np.float64).reshape(-1, 2)), p
+            assert theirs["divergedAt"] == tr.diverged_at, p
+            gap = s.gap(tr.w)
+            mine = np.array(theirs["gap"], dtype=np.float64)
+            if p["surface"] == "saddle":
+                assert np.allclose(mine, gap, rtol=1e-6, atol=1e-7, equal_nan=True), p
+            else:
+                assert np.array_equal(mine, gap, equal_nan=True), p
+            diverged += tr.diverged_at is not None
+    assert len(settings) >= 100 and diverged > 0      # the overflow path was compared too
+    assert not page.errors
+
+
+def test_portable_power_in_javascript_is_nnlibs(book):
+    """Adam's bias corrections: nnlib.portable.power, ported, on 2000 random bases and steps."""
+    from nnlib import portable
+
+    page = book(OPT_PAGE)
+    rng = np.random.default_rng(3)
+    bases = rng.uniform(0.5, 0.9999, 2000).astype(np.float32)
+    ts = rng.integers(1, 5000, 2000)
+    js = page.evaluate("([b, t]) => b.map((x, i) => nnlibWeb.modules.optimizers.power(x, t[i]))",
+                       [bases.astype(np.float64).tolist(), ts.tolist()])
+    assert np.array_equal(np.array(js, dtype=np.float32), portable.power(bases, ts))
+
+
+def test_dragging_the_start_moves_the_paths_and_the_sliders(book):
+    page = book(OPT_PAGE)
+    web = page.locator(".nnlib-web")
+    canvas = web.locator("canvas").first
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    state = page.evaluate("() => nnlibWeb.instances.optimizers.params")
+    assert (state["x0"], state["y0"]) == (-4.5, 1.0)
+    # the start square sits at (-4.5, 1): map it through the panel's axes (margins 34/8/6/22 px)
+    px = box["x"] + 34 + (-4.5 + 5) / 7 * (box["width"] - 42)
+    py = box["y"] + box["height"] - 22 - (1.0 + 1.5) / 3 * (box["height"] - 28)
+    paints = int(web.get_attribute("data-paints"))
+    page.mouse.move(px, py)
+    page.mouse.down()
+    page.mouse.move(px + 60, py + 40, steps=5)
+    page.mouse.up()
+    after = page.evaluate("() => nnlibWeb.instances.optimizers.params")
+    assert after["x0"] > -4.5 and after["y0"] < 1.0, after
+    assert int(web.get_attribute("data-paints")) > paints
+    shown = dict(zip(["x0", "y0"], web.locator("output").all_inner_texts()[3:5]))
+    assert float(shown["x0"]) == float(f"{after['x0']:.4g}") and float(shown["y0"]) == float(f"{after['y0']:.4g}")
+    assert f"x0={float(format(after['x0'], '.6g')):g}" in page.evaluate("location.hash")
+    canvas.focus()
+    page.keyboard.press("ArrowLeft")
+    assert page.evaluate("() => nnlibWeb.instances.optimizers.params.x0") < after["x0"]
+    assert not page.errors
+
+
+SOFTMAX_PAGE = "chapters/03_softmax.html"
+
+
+def test_softmax_javascript_matches_nnlib_bit_for_bit(book):
+    """Probabilities, loss, gradient and the loss curves against z1, on 150 random logits (with
+    nnlib.portable's exp and log ported), and the portable exp and log themselves."""
+    from nnlib import portable
+    from nnlib.softmax import log_softmax, softmax, sparse_categorical_cross_entropy
+
+    page = book(SOFTMAX_PAGE)
+    rng = np.random.default_rng(3)
+    settings = [{"z1": float(rng.uniform(-10, 10)), "z2": float(rng.uniform(-10, 10)),
+                 "z3": float(rng.uniform(-10, 10)), "true_class": int(rng.integers(1, 4))}
+                for _ in range(150)]
+    results = page.evaluate("s => s.map(p => nnlibWeb.modules.softmax.compute(p))", settings)
+    t = np.linspace(-10, 10, 201).astype(np.float32)
+    for p, js in zip(settings, results):
+        z = np.array([p["z1"], p["z2"], p["z3"]], dtype=np.float32)
+        y = p["true_class"] - 1
+        a = softmax(z)
+        assert np.array_equal(np.array(js["a"], dtype=np.float32), a), p
+        assert np.float32(js["loss"]) == sparse_categorical_cross_entropy(y, z), p
+        assert np.array_equal(np.array(js["grad"], dtype=np.float32), a - np.eye(3, dtype=np.float32)[y]), p
+        zs = np.repeat(z[None, :], len(t), axis=0)
+        zs[:, 0] = t
+        assert np.array_equal(np.array(js["curves"], dtype=np.float32), -log_softmax(zs).T), p
+    x = np.concatenate([rng.uniform(-80, 80, 3000), rng.uniform(1e-30, 50, 3000)]).astype(np.float32)
+    ex, lg = page.evaluate("x => [x.map(nnlibWeb.portable.exp), x.map(nnlibWeb.portable.log)]",
+                           x.astype(np.float64).tolist())
+    assert np.array_equal(np.array(ex, dtype=np.float32), portable.exp(x))
+    with np.errstate(invalid="ignore"):
+        ours = portable.log(x)
+    assert np.array_equal(np.array(lg, dtype=np.float32), ours, equal_nan=True)
+    assert not page.errors
+
+
+ACT_PAGE = "chapters/01_neurons_activations.html"
+
+
+def test_activations_javascript_matches_nnlib_bit_for_bit(book):
+    """Every activation of the menu: f and f' on the explorer's grid and at 100 random z each
+    (nnlib.portable's sigmoid, tanh and expm1 ported), and those three on 6000 values."""
+    from nnlib import neurons_activations as act
+    from nnlib import portable
+    from nnlib.plots.neurons_activations import EXPLORER_CHOICES
+
+    chosen = book(ACT_PAGE, "#activations:activation=leaky%20ReLU%20(%CE%B1%20%3D%200.2),z=-2.5")
+    assert chosen.locator(".nnlib-web-caption").inner_text().startswith("leaky ReLU (α = 0.2) at z = -2.5")
+    page = book(ACT_PAGE)
+    rng = np.random.default_rng(1)
+    grid = np.linspace(-5, 5, 401).astype(np.float32)
+    settings = [{"activation": label, "z": float(z)} for label in EXPLORER_CHOICES
+                for z in rng.uniform(-5, 5, 100)]
+    results = page.evaluate("s => s.map(p => nnlibWeb.modules.activations.compute(p))", settings)
+    for p, js in zip(settings, results):
+        fn, dfn = act.get(*EXPLORER_CHOICES[p["activation"]])
+        z = np.float32(p["z"])
+        assert np.array_equal(np.array(js["values"], dtype=np.float32), fn(grid)), p["activation"]
+        assert np.array_equal(np.array(js["slopes"], dtype=np.float32), dfn(grid)), p["activation"]
+        assert (np.float32(js["fz"]), np.float32(js["dfz"])) == (fn(z), dfn(z)), p
+    x = np.concatenate([rng.uniform(-30, 30, 3000), rng.uniform(-0.6, 0.6, 3000)]).astype(np.float32)
+    sg, th, em = page.evaluate("x => ['sigmoid', 'tanh', 'expm1'].map(k => x.map(nnlibWeb.portable[k]))",
+                               x.astype(np.float64).tolist())
+    assert np.array_equal(np.array(sg, dtype=np.float32), portable.sigmoid(x))
+    assert np.array_equal(np.array(th, dtype=np.float32), portable.tanh(x))
+    with np.errstate(over="ignore"):
+        assert np.array_equal(np.array(em, dtype=np.float32), portable.expm1(x))
+    assert not page.errors
+
+
+DECAY_PAGE = "chapters/06_lr_decay.html"
+
+
+def test_lr_decay_javascript_against_nnlib(book):
+    """The schedule: every rate within 2 float32 ulps of nnlib.lr_decay.exponential_decay (the
+    browser's power is Math.pow rounded to float32, nnlib's the C library's powf: the power may
+    differ by 1 ulp, and the product with the base rate rounds once more), and the share
+    of rates that differ at all is reported; the two descents bit for bit wherever the rates agree."""
+    from nnlib import learning_rate, lr_decay, portable
+
+    page = book(DECAY_PAGE)
+    rng = np.random.default_rng(6)
+    settings = [{"base_lr": float(10 ** rng.uniform(-2, np.log10(1.2))), "decay_rate": float(rng.uniform(0.3, 1.0)),
+                 "decay_steps": int(rng.integers(1, 21)), "staircase": bool(rng.integers(0, 2)),
+                 "num_steps": int(rng.integers(5, 201))} for _ in range(150)]
+    results = page.evaluate("s => s.map(p => nnlibWeb.modules.lr_decay.compute(p))", settings)
+    differ = total = 0
+    for p, js in zip(settings, results):
+        ours = lr_decay.exponential_decay(p["base_lr"], np.arange(p["num_steps"] + 1), p["decay_steps"],
+                                          p["decay_rate"], p["staircase"])
+        theirs = np.array(js["lrs"], dtype=np.float32)
+        assert portable.ulps(theirs, ours) <= 2, p
+        differ += int(np.sum(theirs != ours))
+        total += len(ours)
+        if np.array_equal(theirs, ours):
+            tr = lr_decay.decayed_gd_trace(learning_rate.quadratic_grad, 5.0, p["base_lr"], p["decay_steps"],
+                                           p["decay_rate"], p["num_steps"], staircase=p["staircase"])
+            assert np.array_equal(np.array(js["decayed"]["w"], dtype=np.float64), tr.w.astype(np.float64)), p
+        const = learning_rate.gd_trace(learning_rate.quadratic_grad, 5.0, p["base_lr"], p["num_steps"])
+        assert np.array_equal(np.array(js["constant"]["w"], dtype=np.float64), const.w.astype(np.float64)), p
+    print(f"rates that differ in the last bit: {differ} of {total}")
+    assert differ <= total // 100      # rare: at most 1 % of the rates
+    assert not page.errors
+
+
+EMA_PAGE = "chapters/07_ema.html"
+
+
+def test_ema_javascript_matches_nnlib_bit_for_bit(book):
+    """The noisy weight and its shadow (ramp on and off), on 150 random settings: the same bits
+    as nnlib.ema.demo_path and nnlib.ema.ema_path (the draws come with the page)."""
+    from nnlib import ema
+
+    page = book(EMA_PAGE)
+    rng = np.random.default_rng(7)
+    settings = [{"decay": float(rng.uniform(0.5, 0.999)), "noise": float(rng.uniform(0, 2)),
+                 "ramp": bool(rng.integers(0, 2)), "num_steps": int(rng.integers(50, 1001))} for _ in range(150)]
+    results = page.evaluate("""s => { const spec = JSON.parse(document.querySelector('.nnlib-web').dataset.spec);
+        return s.map(p => nnlibWeb.modules.ema.compute(p, spec.data)); }""", settings)
+    for p, js in zip(settings, results):
+        trend, path = ema.demo_path(p["num_steps"], p["noise"])
+        assert np.array_equal(np.array(js["trend"]), trend), p
+        assert np.array_equal(np.array(js["path"], dtype=np.float64), path.astype(np.float64)), p
+        shadow = ema.ema_path(path, p["decay"], ramp=p["ramp"])
+        assert np.array_equal(np.array(js["shadow"], dtype=np.float64), shadow.astype(np.float64)), p
+        d_end = ema.effective_decay(p["decay"], p["num_steps"] - 1 if p["ramp"] else None)
+        assert np.float32(js["dEnd"]) == d_end, p
+    assert not page.errors
