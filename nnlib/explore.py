@@ -239,7 +239,9 @@ class Explorer:
         if self.web:
             parts.append(f'<div class="nnlib-web" data-module="{self.web}" '
                          f'data-spec="{html.escape(json.dumps(self.web_spec()))}"></div>')
-        parts += ['<div class="nnlib-frames">',
+        # the frames of an explorer with a browser port go in a box its JavaScript can hide
+        parts += ['<div class="nnlib-frames">'] if self.web else []
+        parts += [
                  '<div class="nnlib-controls" style="display:flex;flex-wrap:wrap;gap:0.4em 1.5em;'
                  'margin-bottom:0.5em;font-family:sans-serif;font-size:0.9em">']
         for c in self.controls:
@@ -279,7 +281,7 @@ class Explorer:
             shown = "block" if list(idx) == start else "none"
             parts.append(f'<img data-key="{"-".join(map(str, idx))}" alt="{alt}" '
                          f'style="display:{shown};max-width:100%" src="data:image/png;base64,{data}">')
-        parts.append("</div></div>")
+        parts.append("</div></div>" if self.web else "</div>")
         return HTML("\n".join(parts))
 
     def web_spec(self) -> dict:
