@@ -227,23 +227,6 @@ def test_terms_use_the_glossarys_chinese():
     assert {t: terms[t] for t in same} == {t: glossary[t] for t in same}
 
 
-def test_printed_lines_before_the_notes_part_fit_77_characters():
-    """Issue 14: about nine printed lines were cut off at the column's 77 characters."""
-    from tests.helpers import load, output_texts
-
-    wide = []
-    for cell in load(CHAPTERS / NOTEBOOK)["cells"]:
-        src = "".join(cell["source"])
-        if cell["cell_type"] == "markdown" and src.startswith("## From the notes"):
-            break
-        if "remove-output" in cell["metadata"].get("tags", []):
-            continue
-        wide += [line for out in cell.get("outputs", []) for text in output_texts(out)
-                 for line in text.splitlines() if len(line) > 77]
-        wide += [line for line in src.splitlines() if cell["cell_type"] == "code" and len(line) > 77]
-    assert not wide, wide[:3]
-
-
 def test_the_linear_scaling_table_and_its_claims():
     """Scaled down (16 at 0.25) matches 32 at 0.5 within the seed spread; scaled up, the loss rises
     from 64 on, and the full batch ends above its start."""
