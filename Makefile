@@ -39,6 +39,9 @@ $(UPLOT):
 ## build the book into _build/html from the stored (executed) notebooks; fails on any warning
 book: $(STAMP) $(MATHJAX) $(UPLOT)
 	$(BIN)/jupyter-book build . -W -n --keep-going
+	@# Sphinx copies the static files only when some page is rebuilt: a changed explorer module
+	@# alone would leave the old copy in the book, so copy them every time
+	cp nnlib/web/nnlib-web/* _build/html/_static/nnlib-web/
 
 ## run every test: nnlib unit tests, the document ledger, nbval over every chapter, and the
 ## real-browser tests (the built book and JupyterLab in Debian's Chromium), three workers on the cores;

@@ -229,19 +229,15 @@ class Explorer:
         if mode not in ("", "undrawn"):
             raise ValueError(f"NNLIB_STATIC_FRAMES must be unset or 'undrawn', got {mode!r}")
         undrawn = mode == "undrawn"
+        dom_id = f"nnlib-explorer-{self.name}"
+        if self.web:   # one picture; the controls are the JavaScript's
+            return HTML(self._static_web(dom_id, undrawn))
         if self.num_frames > max_frames:
             raise ValueError(f"explorer {self.name!r} would render {self.num_frames} frames; "
                              f"max_frames is {max_frames}: use fewer grid values")
-        dom_id = f"nnlib-explorer-{self.name}"
         varying = [c for c in self.controls if len(c.grid) > 1]
         start = [c.grid.index(c.default) for c in varying]
-        parts = [_JS, f'<div class="nnlib-explorer" id="{dom_id}">']
-        if self.web:
-            parts.append(f'<div class="nnlib-web" data-module="{self.web}" '
-                         f'data-spec="{html.escape(json.dumps(self.web_spec()))}"></div>')
-        # the frames of an explorer with a browser port go in a box its JavaScript can hide
-        parts += ['<div class="nnlib-frames">'] if self.web else []
-        parts += [
+        parts = [_JS, f'<div class="nnlib-explorer" id="{dom_id}">',
                  '<div class="nnlib-controls" style="display:flex;flex-wrap:wrap;gap:0.4em 1.5em;'
                  'margin-bottom:0.5em;font-family:sans-serif;font-size:0.9em">']
         for c in self.controls:
@@ -281,8 +277,30 @@ class Explorer:
             shown = "block" if list(idx) == start else "none"
             parts.append(f'<img data-key="{"-".join(map(str, idx))}" alt="{alt}" '
                          f'style="display:{shown};max-width:100%" src="data:image/png;base64,{data}">')
-        parts.append("</div></div>" if self.web else "</div>")
+        parts.append("</div>")
         return HTML("\n".join(parts))
+
+    def _static_web(self, dom_id: str, undrawn: bool) -> str:
+        """An explorer with a browser port: the mount point its JavaScript fills, and one picture,
+        the default setting, for print and for pages without JavaScript (frame-switching needs
+        JavaScript too, so more frames would only make the page heavier and slower to load)."""
+        params = self.defaults()
+        data = "FRAME" if undrawn else _png_base64(self, params)
+        if undrawn:
+            import matplotlib.pyplot as plt
+
+            plt.close(self.figure(**params))
+        alt = html.escape(f"{self.name} explorer at " +
+                          ", ".join(f"{c.label} = {c.text(params[c.name])}" for c in self.controls))
+        return "\n".join([
+            f'<div class="nnlib-explorer" id="{dom_id}">',
+            f'<div class="nnlib-web" data-module="{self.web}" '
+            f'data-spec="{html.escape(json.dumps(self.web_spec()))}"></div>',
+            # hidden by the JavaScript once the live charts are drawn
+            '<div class="nnlib-frames"><p class="nnlib-nojs"><small>This explorer runs in the '
+            'browser with JavaScript; shown here: its default setting.</small></p>',
+            f'<img data-key="default" alt="{alt}" style="max-width:100%" '
+            f'src="data:image/png;base64,{data}"></div></div>'])
 
     def web_spec(self) -> dict:
         """The controls as the in-browser explorer reads them (``nnlib/web/nnlib-web/explore.js``)."""

@@ -180,7 +180,8 @@ def test_live_displays_only_the_widget_and_prints_nothing(monkeypatch, capsys):
 
 def test_an_explorer_with_a_web_module_hands_its_controls_to_the_browser():
     """web=...: the page gets a .nnlib-web mount point whose spec lists every control with its
-    range (the JavaScript makes a continuous slider of it), and the frames are kept beside it."""
+    range (the JavaScript makes a continuous slider of it), and one picture, the default setting,
+    is kept beside it for print and for pages without JavaScript (no frame grid, no frame controls)."""
     import html as html_lib
     import json
 
@@ -198,7 +199,8 @@ def test_an_explorer_with_a_web_module_hands_its_controls_to_the_browser():
         {"name": "b", "kind": "choice", "label": "b", "default": "x", "options": ["x", "y"]},
         {"name": "on", "kind": "toggle", "label": "switch", "default": False}]}
     assert 'data-module="learning_rate"' in page and page.index("nnlib-web") < page.index("nnlib-frames")
-    assert len(re.findall(r'<img data-key=', page)) == 2 * 2 * 2   # the frames stay: print, no-JS
+    assert re.findall(r'<img data-key="([^"]*)"', page) == ["default"]   # print, no JavaScript
+    assert "data-control=" not in page and "fixed here" not in page
     assert "nnlib-web" not in _explorer().static(processes=1).data
 
 
@@ -244,3 +246,15 @@ def test_the_optimizer_explorer_sends_its_contours_to_the_browser():
 def test_bad_definitions_and_calls_are_refused(make, words):
     with pytest.raises(ValueError, match=re.escape(words)):
         make()
+
+
+def test_every_browser_module_is_served_by_the_book():
+    """Each chapter module in nnlib/web/nnlib-web/ is in _config.yml's html_js_files (after the
+    runtime and uPlot, which it needs), so an explorer made with web=<module> mounts in the book."""
+    import yaml
+
+    config = yaml.safe_load((explore.WEB_DIR.parents[2] / "_config.yml").read_text())
+    files = config["sphinx"]["config"]["html_js_files"]
+    assert files[:2] == ["uplot/uPlot.iife.min.js", "nnlib-web/explore.js"]
+    modules = sorted(p.name for p in explore.WEB_DIR.glob("*.js") if p.name != "explore.js")
+    assert sorted(f.split("/")[-1] for f in files[2:]) == modules

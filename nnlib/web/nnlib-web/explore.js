@@ -1,12 +1,15 @@
 /* nnlib's explorers computed in the browser (issue 17): the runtime every chapter module uses.
  *
- * A chapter module registers itself as nnlibWeb.modules[name] = {compute(params), charts(data,
- * params), caption(data, params)}: compute() does the chapter's arithmetic (float32 where nnlib is
- * float32: every operation rounded with Math.fround, in nnlib's order), charts() returns uPlot
- * series for each panel, caption() a line of text. The Python side (nnlib.explore.Explorer.static
- * with web=...) writes a <div class="nnlib-web" data-module=... data-spec=...> whose spec lists the
- * controls; mount() builds the controls, draws with uPlot, keeps the state in the URL hash and
- * hides the pre-rendered PNG frames (they stay for print and for pages without JavaScript).
+ * A chapter module registers itself as nnlibWeb.modules[name] = {compute(params, pageData),
+ * charts(data, params, pageData), caption(data, params, pageData)}: compute() does the chapter's
+ * arithmetic (float32 where nnlib is float32: every operation rounded with Math.fround, in
+ * nnlib's order), charts() returns uPlot series for each panel (or {kind} for a custom panel,
+ * module[kind + "Panel"], drawn on a W.canvasPanel), caption() a line of text; pageData is what
+ * Python sent with the page (contours, precomputed runs). The Python side
+ * (nnlib.explore.Explorer.static with web=...) writes a <div class="nnlib-web" data-module=...
+ * data-spec=...> whose spec lists the controls; mount() builds the controls, draws with uPlot,
+ * keeps the state in the URL hash and hides the picture of the default setting that stands in
+ * for the explorer in print and on pages without JavaScript.
  */
 (function () {
   "use strict";
@@ -147,8 +150,8 @@
       const t0 = performance.now();
       spec.controls.forEach((c) => { inputs[c.name].out.textContent = fmt(params[c.name], c); });
       const data = mod.compute(params, spec.data);   // spec.data: what Python sent with the page
-      const charts = mod.charts(data, params);
-      caption.textContent = mod.caption(data, params);
+      const charts = mod.charts(data, params, spec.data);
+      caption.textContent = mod.caption(data, params, spec.data);
       if (!plots) {
         plots = charts.map((ch) => {
           if (ch.kind) return { custom: mod[ch.kind + "Panel"](panels, spec, () => params, set) };
@@ -199,6 +202,63 @@
       },
       values: (u, splits) => splits.map((v) => (v == null ? "" : v >= 0.001 && v < 1e5 ? String(+v.toPrecision(3)) : v.toExponential(0).replace("e+", "e"))),
     };
+  };
+
+  // A canvas panel for what uPlot does not draw (points and curves in a fixed x-y view, contour
+  // lines): a title, a canvas of cssW x cssH CSS pixels sharp on any screen, the view's maps
+  // between data and pixels, and helpers to clear, stroke a polyline and frame the view with
+  // integer ticks. Used by the chapter modules' custom panels.
+  W.canvasPanel = function (host, { title, xlim, ylim, cssW = 380, cssH = 250, margins, label }) {
+    const canvas = document.createElement("canvas");
+    const head = document.createElement("div");
+    head.className = "nnlib-web-panel-title";
+    head.textContent = title;
+    const wrap = document.createElement("div");
+    wrap.append(head, canvas);
+    host.appendChild(wrap);
+    const dpr = window.devicePixelRatio || 1;
+    wrap.style.width = cssW + "px";
+    canvas.width = cssW * dpr; canvas.height = cssH * dpr;
+    canvas.style.width = cssW + "px"; canvas.style.height = cssH + "px";
+    canvas.setAttribute("role", "img");
+    canvas.setAttribute("aria-label", label || title);
+    const ctx = canvas.getContext("2d");
+    const M = margins || { l: 34, r: 8, t: 6, b: 22 };
+    const X = (x) => M.l + ((x - xlim[0]) / (xlim[1] - xlim[0])) * (cssW - M.l - M.r);
+    const Y = (y) => cssH - M.b - ((y - ylim[0]) / (ylim[1] - ylim[0])) * (cssH - M.t - M.b);
+    const invX = (px) => xlim[0] + ((px - M.l) / (cssW - M.l - M.r)) * (xlim[1] - xlim[0]);
+    const invY = (py) => ylim[0] + ((cssH - M.b - py) / (cssH - M.t - M.b)) * (ylim[1] - ylim[0]);
+    function clear() {   // white, and clip to the view until done()
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      ctx.fillStyle = "white"; ctx.fillRect(0, 0, cssW, cssH);
+      ctx.save();
+      ctx.beginPath(); ctx.rect(M.l, M.t, cssW - M.l - M.r, cssH - M.t - M.b); ctx.clip();
+    }
+    function line(pts, color, width, dash) {   // pts: [[x, y], ...]; non-finite points break it
+      ctx.strokeStyle = color; ctx.lineWidth = width; ctx.setLineDash(dash || []); ctx.beginPath();
+      let open = false;
+      for (const [x, y] of pts) {
+        if (!Number.isFinite(x) || !Number.isFinite(y) || Math.abs(x) > 1e6 || Math.abs(y) > 1e6) { open = false; continue; }
+        if (open) ctx.lineTo(X(x), Y(y)); else { ctx.moveTo(X(x), Y(y)); open = true; }
+      }
+      ctx.stroke();
+      ctx.setLineDash([]);
+    }
+    function flat(xy) {   // a flat list x0, y0, x1, y1, ... as points
+      const pts = [];
+      for (let i = 0; i < xy.length; i += 2) pts.push([xy[i], xy[i + 1]]);
+      return pts;
+    }
+    function done(xstep = 1, ystep = 1) {   // end the clip, frame the view, integer ticks
+      ctx.restore();
+      ctx.strokeStyle = "#444"; ctx.lineWidth = 1;
+      ctx.strokeRect(M.l, M.t, cssW - M.l - M.r, cssH - M.t - M.b);
+      ctx.fillStyle = "#222"; ctx.font = "11px sans-serif"; ctx.textAlign = "center";
+      for (let x = Math.ceil(xlim[0] / xstep) * xstep; x <= xlim[1]; x += xstep) ctx.fillText(String(x), X(x), cssH - 6);
+      ctx.textAlign = "right";
+      for (let y = Math.ceil(ylim[0] / ystep) * ystep; y <= ylim[1]; y += ystep) ctx.fillText(String(y), M.l - 4, Y(y) + 4);
+    }
+    return { canvas, ctx, X, Y, invX, invY, clear, line, flat, done };
   };
 
   W.mount = mount;

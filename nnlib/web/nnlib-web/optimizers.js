@@ -131,57 +131,20 @@
   // the path panel: precomputed contours (Python's matplotlib), the paths, and a draggable start
   function surfacePanel(host, spec, getParams, set) {
     const setStart = (x, y) => set({ x0: x, y0: y });
-    const canvas = document.createElement("canvas");
-    const title = document.createElement("div");
-    title.className = "nnlib-web-panel-title";
-    title.textContent = "path on the ravine (drag the ■ to move the start)";
-    const wrap = document.createElement("div");
-    wrap.append(title, canvas);
-    host.appendChild(wrap);
-    const cssW = 380, cssH = 250, dpr = window.devicePixelRatio || 1;
-    wrap.style.width = cssW + "px";
-    canvas.width = cssW * dpr; canvas.height = cssH * dpr;
-    canvas.style.width = cssW + "px"; canvas.style.height = cssH + "px";
-    canvas.setAttribute("role", "img");
-    canvas.tabIndex = 0;
-    canvas.setAttribute("aria-label", "the paths on the loss surface; arrow keys move the start");
-    const ctx = canvas.getContext("2d");
     const { xlim, ylim, contours } = spec.data;
-    const M = { l: 34, r: 8, t: 6, b: 22 };
-    const X = (x) => M.l + ((x - xlim[0]) / (xlim[1] - xlim[0])) * (cssW - M.l - M.r);
-    const Y = (y) => cssH - M.b - ((y - ylim[0]) / (ylim[1] - ylim[0])) * (cssH - M.t - M.b);
-    const invX = (px) => xlim[0] + ((px - M.l) / (cssW - M.l - M.r)) * (xlim[1] - xlim[0]);
-    const invY = (py) => ylim[0] + ((cssH - M.b - py) / (cssH - M.t - M.b)) * (ylim[1] - ylim[0]);
-    function line(pts, color, width) {
-      ctx.strokeStyle = color; ctx.lineWidth = width; ctx.beginPath();
-      let open = false;
-      for (const [x, y] of pts) {
-        if (!Number.isFinite(x) || !Number.isFinite(y) || Math.abs(x) > 1e6 || Math.abs(y) > 1e6) { open = false; continue; }
-        if (open) ctx.lineTo(X(x), Y(y)); else { ctx.moveTo(X(x), Y(y)); open = true; }
-      }
-      ctx.stroke();
-    }
+    const P = W.canvasPanel(host, { title: "path on the ravine (drag the ■ to move the start)", xlim, ylim,
+                                    label: "the paths on the loss surface; arrow keys move the start" });
+    const { canvas, ctx, X, Y, invX, invY } = P;
+    canvas.tabIndex = 0;
+    const lines = contours.map(P.flat);
     function draw(data, p) {
-      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-      ctx.fillStyle = "white"; ctx.fillRect(0, 0, cssW, cssH);
-      ctx.save();
-      ctx.beginPath(); ctx.rect(M.l, M.t, cssW - M.l - M.r, cssH - M.t - M.b); ctx.clip();
-      for (const c of contours) {
-        const pts = [];
-        for (let i = 0; i < c.length; i += 2) pts.push([c[i], c[i + 1]]);
-        line(pts, "#c8c8c8", 0.8);
-      }
-      if (data.sgd) line(data.sgd.path.slice(0, 400), "#9a9a9a", 1);
-      line(data.main.path.slice(0, 400), COLORS[p.optimizer], 1.6);
+      P.clear();
+      for (const pts of lines) P.line(pts, "#c8c8c8", 0.8);
+      if (data.sgd) P.line(data.sgd.path.slice(0, 400), "#9a9a9a", 1);
+      P.line(data.main.path.slice(0, 400), COLORS[p.optimizer], 1.6);
       ctx.fillStyle = "#111";
       ctx.fillRect(X(data.start[0]) - 4, Y(data.start[1]) - 4, 8, 8);
-      ctx.restore();
-      ctx.strokeStyle = "#444"; ctx.lineWidth = 1;
-      ctx.strokeRect(M.l, M.t, cssW - M.l - M.r, cssH - M.t - M.b);
-      ctx.fillStyle = "#222"; ctx.font = "11px sans-serif"; ctx.textAlign = "center";
-      for (let x = Math.ceil(xlim[0]); x <= xlim[1]; x++) ctx.fillText(String(x), X(x), cssH - 6);
-      ctx.textAlign = "right";
-      for (let y = Math.ceil(ylim[0]); y <= ylim[1]; y++) ctx.fillText(String(y), M.l - 4, Y(y) + 4);
+      P.done();
     }
     let dragging = false;
     const at = (ev) => { const r = canvas.getBoundingClientRect(); return [invX(ev.clientX - r.left), invY(ev.clientY - r.top)]; };

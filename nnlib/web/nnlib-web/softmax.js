@@ -62,25 +62,13 @@
 
   // probabilities (the true class in red) and the gradient a_j − [j = y], as bars
   function barsPanel(host) {
-    const canvas = document.createElement("canvas");
-    const title = document.createElement("div");
-    title.className = "nnlib-web-panel-title";
-    title.textContent = "probabilities (red: true class) and gradient (grey)";
-    const wrap = document.createElement("div");
-    wrap.append(title, canvas);
-    host.appendChild(wrap);
-    const cssW = 310, cssH = 250, dpr = window.devicePixelRatio || 1;
-    wrap.style.width = cssW + "px";
-    canvas.width = cssW * dpr; canvas.height = cssH * dpr;
-    canvas.style.width = cssW + "px"; canvas.style.height = cssH + "px";
-    canvas.setAttribute("role", "img");
-    const ctx = canvas.getContext("2d");
-    const M = { l: 34, r: 8, t: 8, b: 24 }, lo = -1.15, hi = 1.3;
-    const Y = (v) => M.t + ((hi - v) / (hi - lo)) * (cssH - M.t - M.b);
-    const X = (j) => M.l + ((j + 0.5) / 3) * (cssW - M.l - M.r);
+    const lo = -1.15, hi = 1.3;
+    const P = W.canvasPanel(host, { title: "probabilities (red: true class) and gradient (grey)", xlim: [-0.5, 2.5],
+                                    ylim: [lo, hi], cssW: 310, cssH: 250, margins: { l: 34, r: 8, t: 8, b: 24 } });
+    const { ctx, X, Y } = P, cssW = 310, cssH = 250, M = { l: 34, r: 8 };
     function draw(data) {
-      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-      ctx.fillStyle = "white"; ctx.fillRect(0, 0, cssW, cssH);
+      P.clear();
+      ctx.restore();   // no clip: the labels sit outside the view
       ctx.font = "11px sans-serif"; ctx.fillStyle = "#222"; ctx.textAlign = "right";
       [-1, -0.5, 0, 0.5, 1].forEach((v) => {
         ctx.fillText(String(v), M.l - 4, Y(v) + 4);
