@@ -277,4 +277,4 @@ def explorer():
         explore.slider("b", -4.0, 10.0, 0.5, 8.0, grid=(0.0, 2.0, 4.0, 6.0, 8.0)),
         explore.slider("x", -3.0, 3.0, 0.5, -2.0, grid=(-2.0,)),
         explore.slider("y", -3.0, 3.0, 0.5, 2.0, grid=(2.0,)),
-    ])
+    ], web="backprop")

@@ -10,7 +10,7 @@ from ..neurons_activations import sigmoid
 from . import COLORS, finish_axes, new_figure
 
 __all__ = ["loss_shapes_figure", "yogurt_paths_figure", "cross_entropy_figure",
-           "logit_losses_figure", "cost_profit_figure", "explorer"]
+           "logit_losses_figure", "cost_profit_figure", "web_data", "explorer"]
 
 
 def loss_shapes_figure():
@@ -155,4 +155,12 @@ def explorer():
         explore.slider("cost", 0.5, 10.0, 0.5, 1.0, grid=(1.0, 2.0, 3.0, 5.0, 9.0), label="COST"),
         explore.slider("profit", 0.5, 10.0, 0.5, 9.0, grid=(1.0, 2.0, 3.0, 5.0, 9.0), label="PROFIT"),
         explore.int_slider("num_steps", 100, 20000, 3000, grid=(3000,), step=100, label="steps"),
-    ])
+    ], web="losses", web_data=web_data)
+
+
+def web_data():
+    """What the in-browser explorer computes with (chapter 2): the yogurt data (float32 values,
+    exactly), the float64 noise and the starting weights ``YOGURT_W0``."""
+    X, y, noise = _yogurt()
+    return {"X": X.astype(np.float64).ravel().tolist(), "y": y.astype(np.float64).ravel().tolist(),
+            "noise": noise.tolist(), "w0": losses.YOGURT_W0.astype(np.float64).ravel().tolist()}

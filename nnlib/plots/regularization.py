@@ -8,7 +8,7 @@ from . import COLORS, finish_axes, new_figure
 
 __all__ = ["circle_data_figure", "boundary_figure", "minimizer_figure", "weight_histogram_figure",
            "steps_figure", "dropout_mean_figure", "decay_ratio_figure", "early_stopping_figure",
-           "dropout_sweep_figure", "augmentation_figure", "explorer"]
+           "dropout_sweep_figure", "augmentation_figure", "web_data", "explorer"]
 
 
 def _points(ax, X, y, alpha=0.8, size=12, circle=False):
@@ -196,4 +196,30 @@ def explorer(X, y, xx, yy, results):
     return explore.Explorer("regularization", plot, [
         explore.choice("kind", ("L2", "L1"), default="L2", label="penalty"),
         explore.choice("lam", tuple(lams), default=0.005, label="λ"),
-    ])
+    ], web="regularization", web_data=lambda: web_data(X, y, xx, yy, results))
+
+
+def web_data(X, y, xx, yy, results):
+    """What the in-browser explorer draws (chapter 13): the points (3 decimals), and per trained
+    network its 0.5 boundary as contour lines (contourpy, matplotlib's contour code, on the grid
+    ``xx, yy``), its train and test accuracy, the count of weights within 0.001 of 0 and its
+    weights' sizes, largest first; ``index[kind][lam]`` finds a network by the controls' values
+    (the strength as the control's text, ``str(lam)``; 0 is the unregularized network)."""
+    import contourpy
+
+    lams = sorted({lam for _, lam in results})
+    keys = list(results)
+    nets = []
+    for key in keys:
+        r = results[key]
+        gen = contourpy.contour_generator(xx, yy, np.asarray(r["probs"], dtype=np.float64))
+        w = np.abs(np.asarray(r["w"]).ravel())
+        nets.append({"contour": [np.round(line, 3).ravel().tolist() for line in gen.lines(0.5)],
+                     "train": float(r["train_acc"]), "test": float(r["test_acc"]),
+                     "zeros": int(np.sum(w < 1e-3)), "w": [float(f"{v:.4g}") for v in np.sort(w)[::-1]]})
+    none = keys.index(("none", 0.0))
+    index = {kind: {str(lam): none if lam == 0 else keys.index((kind.lower(), lam)) for lam in lams}
+             for kind in ("L1", "L2")}
+    return {"points": np.round(np.asarray(X, dtype=np.float64), 3).ravel().tolist(),
+            "labels": [int(v > 0.5) for v in np.asarray(y).ravel()],
+            "lams": [str(lam) for lam in lams], "nets": nets, "index": index}

@@ -321,3 +321,94 @@ def test_ema_javascript_matches_nnlib_bit_for_bit(book):
         d_end = ema.effective_decay(p["decay"], p["num_steps"] - 1 if p["ramp"] else None)
         assert np.float32(js["dEnd"]) == d_end, p
     assert not page.errors
+
+
+LOSSES_PAGE = "chapters/02_losses.html"
+
+
+def test_losses_javascript_matches_nnlib_bit_for_bit(book):
+    """The COST/PROFIT training redone in the browser on 120 random price pairs over the whole
+    range (0.5-10 each) and step counts: the weights after the last step are nnlib.losses.linear_sgd's
+    bits, and the days short are the same count."""
+    from nnlib import losses
+
+    page = book(LOSSES_PAGE)
+    rng = np.random.default_rng(2)
+    settings = [{"cost": float(rng.uniform(0.5, 10)), "profit": float(rng.uniform(0.5, 10)),
+                 "num_steps": int(rng.integers(100, 3001))} for _ in range(117)]
+    settings += [{"cost": 1.0, "profit": 9.0, "num_steps": 20000}, {"cost": 9.0, "profit": 9.0, "num_steps": 20000},
+                 {"cost": 0.5, "profit": 10.0, "num_steps": 100}]
+    results = page.evaluate("""s => { const spec = JSON.parse(document.querySelector('.nnlib-web').dataset.spec);
+        return s.map(p => nnlibWeb.modules.losses.compute(p, spec.data)); }""", settings)
+    X, y = losses.yogurt_data()
+    for p, js in zip(settings, results):
+        w = losses.linear_sgd(X, y, losses.YOGURT_W0, 0.001, p["num_steps"], loss="cost_profit",
+                              cost=p["cost"], profit=p["profit"])[-1]
+        assert np.array_equal(np.array(js["w"], dtype=np.float64), w.astype(np.float64)), p
+        err = X.astype(np.float64) @ w.astype(np.float64) - y[:, 0]
+        assert js["short"] == int(np.sum(err < 0)), p
+        assert js["tau"] == losses.target_quantile(p["cost"], p["profit"]), p
+    assert len(settings) >= 100 and not page.errors
+
+
+REG_PAGE = "chapters/13_regularization.html"
+
+
+def test_regularization_explorer_shows_the_chapters_trained_networks(book):
+    """The eleven networks come with the page as data: for every setting of the two controls the
+    caption's train and test accuracy and count of near-zero weights are the row the chapter
+    printed for that network, and each boundary lies inside the view."""
+    import re
+
+    page = book(REG_PAGE)
+    text = page.inner_text("body")
+    rows = {(m[1], float(m[2])): (m[3], m[4], int(m[5])) for m in
+            re.finditer(r"^(none|l1|l2)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+(\d+)\s*$", text, re.M)}
+    assert len(rows) == 11, rows
+    spec = page.evaluate("() => JSON.parse(document.querySelector('.nnlib-web').dataset.spec)")
+    checked = 0
+    for kind in ("L1", "L2"):
+        for lam in spec["data"]["lams"]:
+            caption = page.evaluate("([k, l]) => { const m = nnlibWeb.modules.regularization, d = JSON.parse("
+                                    "document.querySelector('.nnlib-web').dataset.spec).data;"
+                                    " const p = {kind: k, lam: l}; return m.caption(m.compute(p, d), p); }", [kind, lam])
+            key = ("none", 0.0) if float(lam) == 0 else (kind.lower(), float(lam))
+            train, test, zeros = rows[key]
+            assert f"train accuracy {train}, test accuracy {test}, {zeros} of 33 weights" in caption, (key, caption)
+            checked += 1
+    assert checked == 12
+    drawn = [np.concatenate([np.array(c) for c in net["contour"]]) for net in spec["data"]["nets"]
+             if net["contour"]]   # a network that calls every point one colour has no boundary
+    assert len(drawn) >= 9 and all(len(pts) >= 8 and np.all(np.abs(pts) <= 3.0) for pts in drawn)
+    assert not page.errors
+
+
+BACKPROP_PAGE = "chapters/05_backprop.html"
+
+
+def test_backprop_javascript_matches_nnlib_bit_for_bit(book):
+    """Both passes of note 004's one-neuron graph on 150 random (w, b, x, y) over the sliders'
+    ranges: every node's value and gradient and every arrow's local derivative are the bits of
+    nnlib.backprop.one_neuron + backward(), and the numbers are written as the figure writes them."""
+    from nnlib.backprop import one_neuron
+    from nnlib.plots import backprop as bp_plots
+
+    page = book(BACKPROP_PAGE)
+    rng = np.random.default_rng(5)
+    settings = [{"w": float(rng.uniform(-3, 3)), "b": float(rng.uniform(-4, 10)), "x": float(rng.uniform(-3, 3)),
+                 "y": float(rng.uniform(-3, 3))} for _ in range(146)]
+    settings += [{"w": 0.0, "b": 2.0, "x": -2.0, "y": 2.0}, {"w": 3.0, "b": 8.0, "x": -2.0, "y": 2.0},
+                 {"w": 1e-5, "b": 0.0, "x": 3.0, "y": 0.0}, {"w": -0.0, "b": -4.0, "x": 0.0, "y": -3.0}]
+    results = page.evaluate("s => s.map(p => { const m = nnlibWeb.modules.backprop, d = m.compute(p);"
+                            " d.text = Object.keys(d.value).map(k => [m.num(d.value[k]), m.num(d.grad[k])]);"
+                            " return d; })", settings)
+    for p, js in zip(settings, results):
+        g = one_neuron(**p)
+        g["J"].backward()
+        for k, (shown_value, shown_grad) in zip(js["value"], js["text"]):
+            assert js["value"][k] == g[k].data and js["grad"][k] == g[k].grad, (p, k)
+            assert np.signbit(js["grad"][k]) == np.signbit(g[k].grad), (p, k)
+            assert (shown_value, shown_grad) == (bp_plots._num(g[k].data), bp_plots._num(g[k].grad)), (p, k)
+        for pn, cn in bp_plots._EDGES:
+            assert js["local"][f"{pn}-{cn}"] == bp_plots._local(g[pn], g[cn]), (p, pn, cn)
+    assert len(settings) >= 100 and not page.errors
