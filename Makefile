@@ -98,7 +98,7 @@ execute: $(STAMP)
 	  echo "$$nb: $$(( $$(date +%s) - start )) s"; done
 
 ## open the course in JupyterLab, bound to localhost, token on
-lab: $(STAMP)
+lab: $(STAMP) $(UPLOT)
 	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 ## benchmarks (about 25 minutes on a quiet machine): writes benchmarks/RESULTS.md

@@ -7,8 +7,9 @@ move. :meth:`Explorer.static` renders the same function once per point of a smal
 plain HTML: range inputs, selects and checkboxes that swap pre-rendered frames in the browser,
 so the slider still works in the built book with no Python behind the page. An explorer made with
 ``web="<module>"`` also has a JavaScript port of its computation in ``nnlib/web/nnlib-web/``
-(issue 17): in the book it replaces the frames with live charts, every control continuous, and
-the frames stay for print and for pages without JavaScript.
+(issue 17): in the book it computes and draws in the browser, every control continuous, with one
+picture of the default setting for print and for pages without JavaScript; in JupyterLab its
+``live()`` is the same JavaScript as a widget (:func:`WebWidget`) whose controls are attributes.
 
     ex = Explorer("lr", plot_fn, [log_slider("lr", 1e-4, 1.2, 0.2, grid=[...]), ...])
     ex.static()   # kernel-free: stored in the notebook, rendered by the book
@@ -24,13 +25,14 @@ import json
 import math
 import os
 import re
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
 __all__ = ["Control", "log_slider", "slider", "int_slider", "choice", "toggle", "Explorer",
-           "LiveView"]
+           "LiveView", "WebWidget"]
 
 #: The in-browser explorers' JavaScript (issue 17): served by the book from ``_static/nnlib-web``.
 WEB_DIR = Path(__file__).resolve().parent / "web" / "nnlib-web"
@@ -180,8 +182,17 @@ class Explorer:
         return fig
 
     # -- JupyterLab ---------------------------------------------------------------------------
-    def live(self) -> None:
-        """Show ipywidgets controls that redraw the figure on every move (needs a kernel)."""
+    def live(self):
+        """The explorer in JupyterLab.
+
+        With a browser port (``web=...``): returns a :class:`WebWidget`, the book's in-browser
+        explorer as a Jupyter widget, so a move repaints without a round trip to the kernel, and
+        each control is an attribute (``ex = explorer.live(); ex.lr = 0.3`` moves the slider,
+        ``ex.lr`` reads it). Without one: shows ipywidgets controls that redraw the matplotlib
+        figure in the kernel on every move, and returns None.
+        """
+        if self.web:
+            return WebWidget(self)
         from IPython.display import display
 
         display(LiveView(self).widget)
@@ -386,3 +397,119 @@ class LiveView:
         self.renders += 1
         self.last_seconds = time.perf_counter() - start
         return True
+
+
+# -- JupyterLab: the in-browser explorer as a widget (issue 17) ---------------------------------
+
+def _uplot_dir() -> Path:
+    """Where the Makefile put uPlot (``$(VENV)/web/static/uplot``), for the widget's bundle."""
+    for base in (Path(sys.prefix), Path(__file__).resolve().parents[1] / ".venv"):
+        d = base / "web" / "static" / "uplot"
+        if (d / "uPlot.iife.min.js").is_file():
+            return d
+    raise FileNotFoundError("uPlot is not installed: run `make lab` (or `make book`), which puts it in "
+                            ".venv/web/static/uplot")
+
+
+_WIDGET_CLASSES: dict = {}
+
+
+def _widget_class(explorer: "Explorer"):
+    """A widget class for ``explorer``: the bundle of uPlot, the runtime and the chapter's module as
+    its ES module, and one attribute per control."""
+    key = (explorer.name, explorer.web, tuple(c.name for c in explorer.controls))
+    if key in _WIDGET_CLASSES:
+        return _WIDGET_CLASSES[key]
+    import anywidget
+    import traitlets
+
+    uplot = _uplot_dir()
+    scripts = [uplot / "uPlot.iife.min.js", WEB_DIR / "explore.js", WEB_DIR / "portable.js",
+               WEB_DIR / f"{explorer.web}.js"]
+    esm = "\n".join(["window.nnlibWeb = window.nnlibWeb || { modules: {} };",
+                     "window.nnlibWeb.widget = true;"] + [p.read_text() for p in scripts] + [_WIDGET_RENDER])
+    css = (uplot / "uPlot.min.css").read_text() + (WEB_DIR / "explore.css").read_text()
+
+    def attribute(control: Control):
+        def get(self):
+            return self._value(control)
+
+        def put(self, value):
+            self.params = {**self.params, control.name: _checked(control, value)}
+
+        return property(get, put, doc=f"the control {control.label!r}")
+
+    body = {"_esm": esm, "_css": css,
+            "module": traitlets.Unicode(explorer.web).tag(sync=True),
+            "spec": traitlets.Dict().tag(sync=True),
+            "params": traitlets.Dict().tag(sync=True)}
+    for c in explorer.controls:
+        if c.name in ("module", "spec", "params") or c.name.startswith("_") or hasattr(anywidget.AnyWidget, c.name):
+            raise ValueError(f"control name {c.name!r} clashes with the widget's own attributes")
+        body[c.name] = attribute(c)
+    cls = type(f"WebWidget_{explorer.name.replace('-', '_')}", (_WebWidgetBase, anywidget.AnyWidget), body)
+    _WIDGET_CLASSES[key] = cls
+    return cls
+
+
+class _WebWidgetBase:
+    def _value(self, control: Control):
+        v = self.params.get(control.name, control.default)
+        if control.kind == "choice":   # the browser sends the option's text: give back the value
+            return next((g for g in control.grid if str(g) == str(v)), v)
+        if control.kind == "toggle":
+            return bool(v)
+        return int(v) if control.kind == "int" else float(v)
+
+    def __repr__(self) -> str:
+        return f"<{self.module} explorer: " + ", ".join(f"{k}={v!r}" for k, v in self.params.items()) + ">"
+
+
+def _checked(control: Control, value):
+    """``value`` for ``control`` as the browser takes it, or a ValueError saying what is allowed."""
+    if control.kind == "choice":
+        if not any(str(g) == str(value) for g in control.grid):
+            raise ValueError(f"{control.name} must be one of {list(control.grid)!r}, got {value!r}")
+        return str(value)
+    if control.kind == "toggle":
+        if not isinstance(value, bool):
+            raise ValueError(f"{control.name} must be True or False, got {value!r}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{control.name} must be a number, got {value!r}")
+    if not control.lo <= value <= control.hi:
+        raise ValueError(f"{control.name} must be between {control.lo:g} and {control.hi:g}, got {value!r}")
+    return int(value) if control.kind == "int" else float(value)
+
+
+def WebWidget(explorer: "Explorer"):
+    """The in-browser explorer of ``explorer`` as a Jupyter widget (anywidget): the same JavaScript
+    as the book, so a move repaints in the browser with no kernel round trip; its controls are
+    attributes (``w.lr = 0.3`` moves the slider, ``w.lr`` reads it), checked against their
+    ranges. Needs an explorer made with ``web=...``."""
+    if not explorer.web:
+        raise ValueError(f"explorer {explorer.name!r} has no browser port (web=...): use its live() view")
+    cls = _widget_class(explorer)
+    return cls(spec=explorer.web_spec(), params=explorer.defaults())
+
+
+_WIDGET_RENDER = """
+export default {
+  render({ model, el }) {
+    const W = window.nnlibWeb;
+    const root = document.createElement("div");
+    root.className = "nnlib-web nnlib-web-widget";
+    // JupyterLab's notebook takes the arrow keys for itself (a bubble-phase handler prevents
+    // their default): keep the keys pressed on the explorer's controls to the explorer
+    root.addEventListener("keydown", (e) => { if (e.target !== root) e.stopPropagation(); });
+    el.appendChild(root);
+    const instance = W.mountWidget(root, model.get("module"), model.get("spec"), model.get("params"), (params) => {
+      model.set("params", params);
+      model.save_changes();
+    });
+    const fromKernel = () => instance.set(model.get("params"));
+    model.on("change:params", fromKernel);
+    return () => model.off("change:params", fromKernel);
+  },
+};
+"""

@@ -499,3 +499,44 @@ def wait_figure_change(cell, before: dict, timeout: float = MOVE_TIMEOUT) -> Non
     except PlaywrightTimeout:
         raise AssertionError(f"the live figure did not change within {timeout} s of moving the "
                              f"control (explorer not responding?)") from None
+
+
+# -- explorers with a browser port: nnlib.explore.WebWidget ---------------------------------------
+
+def web_widget(cell, timeout: float = MOVE_TIMEOUT):
+    """The live cell's in-browser explorer widget once mounted, or None if the cell shows none."""
+    widget = cell.locator(".jp-OutputArea .nnlib-web-widget")
+    try:
+        cell.page.wait_for_function(
+            "(cell) => !!cell.querySelector('.jp-OutputArea .nnlib-web-widget[data-mounted]')"
+            " || !!cell.querySelector('.jp-OutputArea img')",
+            arg=cell.element_handle(), timeout=timeout * 1000)
+    except PlaywrightTimeout:
+        return None
+    return widget if widget.count() else None
+
+
+def move_web(page, cell) -> str:
+    """Move the widget's first control as a reader does (a slider: focus and ArrowRight, or
+    ArrowLeft at its end; a drop-down: the next option) and check that it repainted, in the browser
+    alone, to something that looks different. Returns a description of the move."""
+    widget = web_widget(cell)
+    widget.scroll_into_view_if_needed()
+    control = widget.locator("[data-web-control]").first
+    label = control.get_attribute("data-web-control")
+    paints = int(widget.get_attribute("data-paints"))
+    before = widget.screenshot()
+    if control.evaluate("el => el.tagName") == "SELECT":
+        options = control.evaluate("s => [...s.options].map(o => o.value)")
+        i = options.index(control.input_value()) + 1
+        control.select_option(options[i if i < len(options) else i - 2])
+        done = f"drop-down {label}"
+    else:
+        key = "ArrowLeft" if control.evaluate("el => +el.value === +el.max") else "ArrowRight"
+        control.focus()
+        page.keyboard.press(key)
+        done = f"slider {label} ({key})"
+    page.wait_for_function("([el, n]) => +el.dataset.paints > n", arg=[widget.element_handle(), paints],
+                           timeout=MOVE_TIMEOUT * 1000)
+    assert widget.screenshot() != before, f"moving the {done} left the widget looking the same"
+    return done

@@ -4,7 +4,9 @@ One JupyterLab server for the module (``tests/browser/lab.py``: 127.0.0.1, a ran
 copy of the chapters). For each chapter: open it, clear and run all cells from the Run menu,
 check that no cell shows an error or a traceback, move the live explorer's first slider with the
 keyboard (chapter 13 has only drop-downs: the first one), and check that the figure changes —
-a new image, different pixels. A screenshot of each chapter is kept in
+a new image, different pixels; for an explorer with a browser port (nnlib.explore.WebWidget), that
+the widget mounted, repainted without the kernel and looks different. Then, on a notebook of its
+own, a widget's controls read and set from Python. A screenshot of each chapter is kept in
 ``_build/screenshots/lab/``. The kernel is shut down afterwards.
 
 ``NNLIB_LAB_CHAPTERS=/some/dir`` runs the same checks on other copies of the notebooks (used to
@@ -55,6 +57,11 @@ def test_live_explorer(page, lab, name):
 
         cell = L.live_cell(page)
         cell.scroll_into_view_if_needed()
+        if L.web_widget(cell) is not None:   # the book's in-browser explorer as a widget
+            moved = L.move_web(page, cell)
+            errors = L.error_outputs(page)
+            assert not errors, f"{name}: error output after moving the {moved}:\n" + "\n".join(errors)
+            return
         before = L.wait_figure(cell)
         png_before = L.figure_png(cell)
         moved = L.move(page, cell)
@@ -70,4 +77,46 @@ def test_live_explorer(page, lab, name):
         if live.count():
             live.scroll_into_view_if_needed()
         page.screenshot(path=SHOTS / f"{name.removesuffix('.ipynb')}.png")
+        lab.shutdown_kernels(name)
+
+
+WIDGET_NB = {"cells": [{"cell_type": "code", "execution_count": None, "id": "a1", "metadata": {}, "outputs": [],
+                        "source": ["from nnlib.plots import learning_rate as lp\n", "ex = lp.explorer().live()\n", "ex"]}],
+             "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+             "nbformat": 4, "nbformat_minor": 5}
+
+
+def test_a_web_widget_reads_and_sets_its_controls_from_python(page, lab):
+    """Chapter 4's explorer as a widget: a keyboard move in the browser is what ``ex.lr`` reads in
+    the kernel, and ``ex.lr = 0.9`` in the kernel moves the slider and repaints."""
+    import json
+
+    name = "widget_check.ipynb"
+    (lab.root / "chapters" / name).write_text(json.dumps(WIDGET_NB), encoding="utf-8")
+    try:
+        L.open_notebook(page, lab, name)
+        L.run_all(page)
+        cell = page.locator(".jp-NotebookPanel .jp-CodeCell").first
+        widget = L.web_widget(cell)
+        assert widget is not None, "the widget did not mount"
+        slider = widget.locator('[data-web-control="lr"]')
+        slider.focus()
+        for _ in range(5):
+            page.keyboard.press("ArrowRight")
+        shown = widget.locator("output").first.inner_text()
+        assert float(shown) > 0.2
+        cell.click()
+        page.keyboard.press("Escape")
+        page.keyboard.press("b")
+        page.keyboard.press("Enter")
+        page.keyboard.type("print(f'{ex.lr:.4g}')\nex.lr = 0.9")
+        page.keyboard.press("Shift+Enter")
+        L.wait_idle(page)
+        printed = page.locator(".jp-NotebookPanel .jp-CodeCell").nth(1).locator(".jp-OutputArea")
+        page.wait_for_function("(el) => el.innerText.trim().length > 0", arg=printed.element_handle(), timeout=10_000)
+        assert printed.inner_text().strip() == shown      # what the slider shows is what Python reads
+        page.wait_for_function("(el) => el.querySelector('output').textContent === '0.9'",
+                               arg=widget.element_handle(), timeout=10_000)
+        assert not L.error_outputs(page)
+    finally:
         lab.shutdown_kernels(name)

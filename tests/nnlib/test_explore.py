@@ -258,3 +258,36 @@ def test_every_browser_module_is_served_by_the_book():
     assert files[:2] == ["uplot/uPlot.iife.min.js", "nnlib-web/explore.js"]
     modules = sorted(p.name for p in explore.WEB_DIR.glob("*.js") if p.name != "explore.js")
     assert sorted(f.split("/")[-1] for f in files[2:]) == modules
+
+
+def test_an_explorer_with_a_web_module_is_a_widget_in_jupyterlab():
+    """live() of an explorer with a browser port returns the widget (anywidget) whose bundle is
+    uPlot, the runtime and the chapter's module; each control is an attribute, checked against its
+    range, options or type, and a choice comes back as the value it was given as."""
+    from nnlib.plots import learning_rate as lr_plots
+    from nnlib.plots import regularization as reg_plots  # noqa: F401  (a choice-only explorer below)
+
+    w = lr_plots.explorer().live()
+    assert type(w).__name__ == "WebWidget_learning_rate" and w.module == "learning_rate"
+    assert w.params == {"lr": 0.2, "w0": 5.0, "num_steps": 20} and w.spec == lr_plots.explorer().web_spec()
+    assert "W.mountWidget = function" in w._esm and "W.modules.learning_rate" in w._esm and "uPlot" in w._esm
+    w.lr, w.num_steps = 0.9, 37
+    assert (w.lr, w.num_steps) == (0.9, 37) and w.params["lr"] == 0.9
+    for name, bad, message in (("lr", 5, "between 0.0001 and 1.2"), ("lr", "0.3", "must be a number"),
+                               ("num_steps", float("nan"), "must be a number")):
+        with pytest.raises(ValueError, match=message):
+            setattr(w, name, bad)
+    assert w.lr == 0.9
+    ex = explore.Explorer("demo", _plot, [explore.choice("b", [0.0, 0.005]), explore.toggle("on", False)],
+                          web="learning_rate")
+    d = ex.live()
+    d.b = 0.005
+    assert d.params["b"] == "0.005" and d.b == 0.005 and d.on is False
+    with pytest.raises(ValueError, match=r"must be one of \[0.0, 0.005\]"):
+        d.b = 0.01
+    with pytest.raises(ValueError, match="must be True or False"):
+        d.on = 1
+    with pytest.raises(ValueError, match="clashes with the widget"):
+        explore.Explorer("bad", _plot, [explore.toggle("params")], web="learning_rate").live()
+    with pytest.raises(ValueError, match="has no browser port"):
+        explore.WebWidget(_explorer())

@@ -66,19 +66,35 @@
     return c.kind === "int" ? Math.round(v) : v;
   }
 
+  // a page of the book: the explorer's state starts from, and is kept in, the URL hash
   function mount(root) {
     if (root.dataset.mounted) return;
     const mod = W.modules[root.dataset.module];
     if (!mod || typeof uPlot === "undefined") return; // the PNG frames stay
-    root.dataset.mounted = "1";
     const spec = JSON.parse(root.dataset.spec);
+    const fromHash = readHash(spec.name);
+    const start = {};
+    spec.controls.forEach((c) => { start[c.name] = parse(c, fromHash[c.name]); });
+    build(root, mod, spec, start, (params) => writeHash(spec.name, params, spec));
+    const frames = root.parentElement && root.parentElement.querySelector(".nnlib-frames");
+    if (frames) frames.classList.add("nnlib-frames-replaced");
+  }
+
+  // JupyterLab (nnlib.explore.WebWidget, an anywidget): the state comes from and goes to the
+  // kernel's widget model; set() applies a change made in Python (ex.lr = 0.3)
+  W.mountWidget = function (root, moduleName, spec, values, onChange) {
+    const mod = W.modules[moduleName];
+    if (!mod) throw new Error(`no in-browser module ${moduleName}`);
+    const start = {};
+    spec.controls.forEach((c) => { start[c.name] = parse(c, values[c.name] === undefined ? undefined : String(values[c.name])); });
+    return build(root, mod, spec, start, onChange);
+  };
+
+  function build(root, mod, spec, start, changed) {
+    root.dataset.mounted = "1";
     const name = spec.name;
     const params = {};
-    const fromHash = readHash(name);
-    spec.controls.forEach((c) => {
-      const v = parse(c, fromHash[c.name]);
-      params[c.name] = v === undefined ? c.default : v;
-    });
+    spec.controls.forEach((c) => { params[c.name] = start[c.name] === undefined ? c.default : start[c.name]; });
 
     const bar = document.createElement("div");
     bar.className = "nnlib-web-controls";
@@ -167,26 +183,43 @@
         });
       }
       charts.forEach((ch, k) => { if (ch.kind) plots[k].custom.draw(data, params); });
-      writeHash(name, params, spec);
+      changed({ ...params });
       root.dataset.lastPaintMs = (performance.now() - t0).toFixed(2);
       root.dataset.paints = String(+(root.dataset.paints || 0) + 1);
     }
-    // set some controls from code (a drag on a surface sets the start), clamped to their ranges
+    // set some controls from code (a drag on a surface sets the start; Python sets any control),
+    // numbers clamped to their ranges; repaints only if a value changed
     function set(values) {
+      let moved = false;
       Object.entries(values).forEach(([k, v]) => {
+        if (!inputs[k]) return;
         const { input, control: c } = inputs[k];
-        let x = Math.min(Math.max(v, c.lo), c.hi);
-        if (c.step) x = Math.round(x / c.step) * c.step;
-        params[k] = +x.toPrecision(12);
-        input.value = toPos(c, params[k]);
+        let x;
+        if (c.kind === "choice") {
+          x = String(v);
+          if (!c.options.includes(x)) return;
+          input.value = x;
+        } else if (c.kind === "toggle") {
+          x = !!v;
+          input.checked = x;
+        } else {
+          x = Math.min(Math.max(+v, c.lo), c.hi);
+          if (c.step) x = Math.round(x / c.step) * c.step;
+          x = c.kind === "int" ? Math.round(x) : +x.toPrecision(12);
+          input.value = toPos(c, x);
+        }
+        // a number that only lost digits on its way through the kernel is no move
+        const same = typeof x === "number" ? Math.abs(params[k] - x) <= 1e-9 * Math.max(1, Math.abs(x)) : params[k] === x;
+        if (!same) { params[k] = x; moved = true; }
       });
-      update();
+      if (moved) update();
     }
     W.instances = W.instances || {};
-    W.instances[name] = { params, update, set, inputs, root };
+    const instance = { params, update, set, inputs, root };
+    W.instances[name] = instance;
     update();
-    const frames = root.parentElement && root.parentElement.querySelector(".nnlib-frames");
-    if (frames) frames.classList.add("nnlib-frames-replaced");
+    root.dataset.firstPaint = performance.now().toFixed(1);   // ms since the page started loading
+    return instance;
   }
 
   // A log axis with labels at powers of ten only (at most ~6 of them), as nnlib's plain_log_axis.
@@ -263,7 +296,8 @@
 
   W.mount = mount;
   W.fround = Math.fround;
-  W.mountAll = function () { document.querySelectorAll(".nnlib-web").forEach(mount); };
+  W.mountAll = function () { document.querySelectorAll(".nnlib-web[data-spec]").forEach(mount); };
+  if (W.widget) return;   // inside the JupyterLab widget's bundle: it mounts its own element
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", W.mountAll);
   else W.mountAll();
 })();
