@@ -131,8 +131,8 @@ def running_estimate_figure(momentum=0.99, batch_size=32, num_steps=600, shift_a
 def explorer():
     """Chapter 12's explorer: :func:`running_estimate_figure` over momentum, batch size and steps (chapter 12)."""
     return explore.Explorer("batchnorm", running_estimate_figure, [
-        explore.choice("momentum", (0.5, 0.9, 0.99, 0.999), default=0.9, label="momentum"),
-        explore.choice("batch_size", (8, 200), default=200, label="batch size"),
-        explore.int_slider("num_steps", 100, 2000, 600, grid=(600,), step=100, label="steps"),
-        explore.int_slider("shift_at", 0, 2000, 300, grid=(300,), step=50, label="shift at step"),
-    ])
+        explore.slider("momentum", 0.5, 0.999, 0.001, 0.9, grid=(0.9,), label="momentum"),
+        explore.int_slider("batch_size", 1, 256, 200, grid=(200,), label="batch size"),
+        explore.int_slider("num_steps", 100, 2000, 600, grid=(600,), label="steps"),
+        explore.int_slider("shift_at", 0, 2000, 300, grid=(300,), label="shift at step"),
+    ], web="batch_norm")

@@ -412,3 +412,36 @@ def test_backprop_javascript_matches_nnlib_bit_for_bit(book):
         for pn, cn in bp_plots._EDGES:
             assert js["local"][f"{pn}-{cn}"] == bp_plots._local(g[pn], g[cn]), (p, pn, cn)
     assert len(settings) >= 100 and not page.errors
+
+
+BN_PAGE = "chapters/12_batch_norm.html"
+
+
+def test_batch_norm_javascript_matches_nnlib_bit_for_bit(book):
+    """Given numpy's draws, the browser's batch means, biased batch variances (numpy's pairwise
+    sums, ported) and moving mean and variance are nnlib.batch_norm.running_estimate's bits, on 120
+    random settings: momentum 0.5-0.999, batch sizes 1-256 (both sides of numpy's blocks of 8 and
+    128), jumps anywhere."""
+    from nnlib import batch_norm
+
+    page = book(BN_PAGE)
+    rng = np.random.default_rng(12)
+    settings = [{"momentum": float(rng.uniform(0.5, 0.999)), "batch_size": int(b), "num_steps": int(rng.integers(5, 41)),
+                 "shift_at": int(rng.integers(0, 41)), "seed": k}
+                for k, b in enumerate(np.r_[1, 7, 8, 9, 127, 128, 129, 200, 256, rng.integers(1, 257, 111)])]
+    settings.append({"momentum": 0.99, "batch_size": 8, "num_steps": 2000, "shift_at": 300, "seed": 0})
+    inputs = []
+    for p in settings:   # running_estimate's draws, as it makes them
+        true_mean = np.where(np.arange(p["num_steps"]) < p["shift_at"], 1.0, 3.0).astype(np.float32)
+        z = np.random.default_rng(p["seed"]).standard_normal((p["num_steps"], p["batch_size"]))
+        inputs.append(((z * 2.0).astype(np.float32) + true_mean[:, None]).ravel().astype(np.float64).tolist())
+    results = page.evaluate("""([s, xs]) => s.map((p, i) => { const r = nnlibWeb.modules.batch_norm.estimate(
+        new Float32Array(xs[i]), p.batch_size, p.num_steps, p.momentum);
+        return [r.bmean, r.bvar, r.mm, r.mv].map(a => Array.from(a)); })""", [settings, inputs])
+    for p, (bmean, bvar, mm, mv) in zip(settings, results):
+        r = batch_norm.running_estimate(p["momentum"], p["batch_size"], p["num_steps"], p["shift_at"], seed=p["seed"])
+        for mine, theirs in ((bmean, r.batch_mean), (mm, r.moving_mean), (mv, r.moving_var)):
+            assert np.array_equal(np.array(mine, dtype=np.float32), theirs), p
+        X = np.array(inputs[settings.index(p)], dtype=np.float32).reshape(p["num_steps"], p["batch_size"])
+        assert np.array_equal(np.array(bvar, dtype=np.float32), np.square(X - r.batch_mean[:, None]).mean(axis=1, dtype=np.float32)), p
+    assert len(settings) >= 100 and not page.errors

@@ -1,0 +1,129 @@
+/* Chapter 12's explorer in the browser: one feature's batches (true mean 1, variance 4; the mean
+ * jumps to 3 at a chosen step) and the moving mean and variance batch normalization keeps, as
+ * nnlib.batch_norm.running_estimate computes them in float32: the batch mean and the biased batch
+ * variance summed as numpy sums a row (its pairwise scheme), then Keras's update
+ * moving = moving * momentum + batch * (1 - momentum), one float32 scalar at a time. Given the same
+ * draws the numbers are nnlib's, bit for bit (tests/browser/test_web_explorers.py); the draws here
+ * come from the page's own seeded generator, not numpy's, so the noise differs from the figure's. */
+(function () {
+  "use strict";
+  const W = (window.nnlibWeb = window.nnlibWeb || { modules: {} });
+  const f = Math.fround;
+  const BLUE = "#1f77b4", RED = "#d62728";
+  const MAX_STEPS = 2000, MAX_BATCH = 256;
+
+  // numpy's pairwise summation of a float32 row (numpy/_core/src/umath/loops_utils.h.src)
+  function pairwise(a, lo, n) {
+    if (n < 8) {
+      let s = -0.0;
+      for (let i = 0; i < n; i++) s = f(s + a[lo + i]);
+      return s;
+    }
+    if (n <= 128) {
+      const r = [];
+      for (let j = 0; j < 8; j++) r.push(a[lo + j]);
+      let i = 8;
+      for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j] = f(r[j] + a[lo + i + j]);
+      let res = f(f(f(r[0] + r[1]) + f(r[2] + r[3])) + f(f(r[4] + r[5]) + f(r[6] + r[7])));
+      for (; i < n; i++) res = f(res + a[lo + i]);
+      return res;
+    }
+    let n2 = Math.floor(n / 2);
+    n2 -= n2 % 8;
+    return f(pairwise(a, lo, n2) + pairwise(a, lo + n2, n - n2));
+  }
+
+  // batch means and biased variances of X (steps rows of m float32 values), then the moving
+  // averages from Keras's start (mean 0, variance 1)
+  function estimate(X, m, steps, momentum) {
+    const mom = f(momentum), rest = f(1 - mom);
+    const bmean = new Float32Array(steps), bvar = new Float32Array(steps);
+    const mm = new Float32Array(steps), mv = new Float32Array(steps);
+    const sq = new Float32Array(m);
+    let a = f(0), v = f(1);
+    for (let t = 0; t < steps; t++) {
+      const lo = t * m;
+      const mean = f(pairwise(X, lo, m) / m);
+      for (let k = 0; k < m; k++) { const d = f(X[lo + k] - mean); sq[k] = f(d * d); }
+      const variance = f(pairwise(sq, 0, m) / m);
+      bmean[t] = mean; bvar[t] = variance;
+      a = f(f(a * mom) + f(mean * rest));
+      v = f(f(v * mom) + f(variance * rest));
+      mm[t] = a; mv[t] = v;
+    }
+    return { bmean, bvar, mm, mv };
+  }
+
+  // standard normal draws for every (step, example), made once: mulberry32 + Box-Muller, seed 0
+  let pool = null;
+  function draws() {
+    if (pool) return pool;
+    let s = 0x9e3779b9;
+    const u = () => {
+      s = (s + 0x6d2b79f5) | 0;
+      let t = Math.imul(s ^ (s >>> 15), 1 | s);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    pool = new Float64Array(MAX_STEPS * MAX_BATCH);
+    for (let i = 0; i < pool.length; i += 2) {
+      const r = Math.sqrt(-2 * Math.log(1 - u())), th = 2 * Math.PI * u();
+      pool[i] = r * Math.cos(th); pool[i + 1] = r * Math.sin(th);
+    }
+    return pool;
+  }
+
+  function compute(p) {
+    const m = p.batch_size, steps = p.num_steps, z = draws();
+    const trueMean = (t) => (t < p.shift_at ? 1 : 3);
+    const X = new Float32Array(steps * m);
+    for (let t = 0; t < steps; t++) for (let k = 0; k < m; k++) X[t * m + k] = f(f(z[t * MAX_BATCH + k] * 2) + trueMean(t));
+    const r = estimate(X, m, steps, p.momentum);
+    // as running_estimate_figure: the error over the 50 steps before the shift, and the steps after
+    // it until the moving mean is within 0.2 of the new mean
+    let se = 0, cnt = 0;
+    for (let t = Math.max(p.shift_at - 50, 0); t < Math.min(p.shift_at, steps); t++) { se += (r.mm[t] - trueMean(t)) ** 2; cnt++; }
+    let lag = null;
+    for (let t = p.shift_at; t < steps; t++) if (Math.abs(r.mm[t] - 3) < 0.2) { lag = t - p.shift_at + 1; break; }
+    const burn = Math.floor(steps / 2);
+    let settled = 0;
+    for (let t = burn; t < steps; t++) settled += r.mv[t];
+    return { ...r, err: cnt ? Math.sqrt(se / cnt) : NaN, lag, settled: settled / (steps - burn), trueMean };
+  }
+
+  function charts(d, p) {
+    const n = p.num_steps, steps = Array.from({ length: n }, (_, t) => t + 1);
+    const expected = (4 * (p.batch_size - 1)) / p.batch_size;
+    return [
+      { opts: { title: "moving mean", scales: { x: { time: false }, y: { range: [-1.5, 4.5] } },
+                series: [{ label: "step" },
+                         { label: "batch mean", stroke: "#b3b3b3", width: 0, points: { show: true, size: 2, fill: "#b3b3b3" } },
+                         { label: "true mean", stroke: "#000", width: 1, dash: [5, 4] },
+                         { label: "moving_mean", stroke: BLUE, width: 1.6 }],
+                axes: [{ label: "training step" }, { label: "mean" }] },
+        data: [steps, Array.from(d.bmean), steps.map((t) => d.trueMean(t - 1)), Array.from(d.mm)],
+        scales: { x: { min: 1, max: n } } },
+      { opts: { title: "moving variance", scales: { x: { time: false }, y: { range: [0, 7] } },
+                series: [{ label: "step" },
+                         { label: "true variance", stroke: "#000", width: 1, dash: [5, 4] },
+                         { label: `(m − 1)/m · 4 = ${+expected.toFixed(3)}`, stroke: "#888", width: 1, dash: [2, 3] },
+                         { label: "moving_variance", stroke: RED, width: 1.6 }],
+                axes: [{ label: "training step" }, { label: "variance" }] },
+        data: [steps, steps.map(() => 4), steps.map(() => expected), Array.from(d.mv)],
+        scales: { x: { min: 1, max: n } } },
+    ];
+  }
+
+  function caption(d, p) {
+    const m = p.batch_size, mom = +p.momentum.toPrecision(4);
+    const before = Number.isFinite(d.err) ? `error before the shift ${d.err.toFixed(3)}` : "no steps before the shift";
+    const after = p.shift_at >= p.num_steps ? "the mean does not jump within these steps"
+      : `after the mean jumps by 2 at step ${p.shift_at}, the estimate is within 0.2 after ` +
+        (d.lag === null ? `more than ${p.num_steps - p.shift_at} steps` : `${d.lag} steps`);
+    return `momentum ${mom}, batch size ${m}: about ${Math.round(1 / (1 - p.momentum))} batches averaged; ${before}; ` +
+      `${after}. Moving variance over the second half: ${d.settled.toFixed(2)} ` +
+      `(true 4; the biased batch variance averages (m − 1)/m · 4 = ${((4 * (m - 1)) / m).toFixed(2)})`;
+  }
+
+  W.modules.batch_norm = { compute, charts, caption, estimate, pairwise };
+})();
