@@ -1,0 +1,61 @@
+"""Control-to-paint latency of an explorer computed in the browser (issue 17), in the built book
+and in JupyterLab's widget alike, for benchmarks/run.py (its ``bookjs`` and ``lab`` parts).
+
+A capture-phase ``input`` listener on the explorer stamps the move (``performance.now()``) before
+the control's own handler recomputes and redraws; a bubble-phase listener, which runs after that
+handler, waits for the next animation frame and the task after it (the frame with the new charts
+is painted); the difference is one sample. The moves are real key presses on the first slider
+(ArrowRight / ArrowLeft alternately, so it stays near its default) or, in an explorer with only
+menus, choices on the first menu.
+"""
+from __future__ import annotations
+
+import statistics
+
+_LATENCY_JS = """root => {
+  if (root.__nnlibWebLatency) { return; }
+  const st = root.__nnlibWebLatency = {samples: []};
+  let t0 = null;
+  root.addEventListener('input', () => { t0 = performance.now(); }, true);
+  root.addEventListener('input', () => {
+    const start = t0;
+    requestAnimationFrame(() => {
+      const ch = new MessageChannel();
+      ch.port1.onmessage = () => st.samples.push(performance.now() - start);
+      ch.port2.postMessage(null);
+    });
+  }, false);
+}"""
+
+
+def web_latency(page, root, moves: int = 20, samples: bool = False):
+    """Median ms from a control move to the repainted charts of the ``.nnlib-web`` element
+    ``root`` (a Playwright locator), over ``moves`` moves; with ``samples=True`` also the list."""
+    root.scroll_into_view_if_needed()
+    root.evaluate(_LATENCY_JS)
+    base = root.evaluate("r => r.__nnlibWebLatency.samples.length")
+    control = root.locator('input[type="range"][data-web-control]').first
+    select = None if control.count() else root.locator("select[data-web-control]").first
+    for i in range(moves):
+        if select is None:
+            control.focus()
+            page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+        else:
+            options = select.evaluate("s => [...s.options].map(o => o.value)")
+            select.select_option(options[(options.index(select.input_value()) + 1) % len(options)])
+        page.wait_for_function("([r, n]) => r.__nnlibWebLatency.samples.length >= n",
+                               arg=[root.element_handle(), base + i + 1], timeout=10_000)
+    times = root.evaluate("r => r.__nnlibWebLatency.samples")[base:]
+    return (statistics.median(times), times) if samples else statistics.median(times)
+
+
+def first_paint(page, url: str, runs: int = 5) -> float:
+    """Median ms from navigation start to the page's first in-browser explorer drawn (its first
+    update: controls built, computed, charts drawn), over ``runs`` fresh loads of ``url``."""
+    times = []
+    for _ in range(runs):
+        page.goto(url, wait_until="load")
+        page.wait_for_function("() => !!document.querySelector('.nnlib-web[data-first-paint]')", timeout=10_000)
+        times.append(float(page.evaluate(
+            "() => document.querySelector('.nnlib-web[data-first-paint]').dataset.firstPaint")))
+    return statistics.median(times)
