@@ -311,7 +311,10 @@ class Explorer:
             '<div class="nnlib-frames"><p class="nnlib-nojs"><small>This explorer runs in the '
             'browser with JavaScript; shown here: its default setting.</small></p>',
             f'<img data-key="default" alt="{alt}" style="max-width:100%" '
-            f'src="data:image/png;base64,{data}"></div></div>'])
+            f'src="data:image/png;base64,{data}"></div>',
+            # draw it as soon as the parser gets here, not after the rest of the page (the
+            # runtime, in the page's head, mounts every explorer again at DOMContentLoaded)
+            '<script>window.nnlibWeb && nnlibWeb.mountAll && nnlibWeb.mountAll();</script></div>'])
 
     def web_spec(self) -> dict:
         """The controls as the in-browser explorer reads them (``nnlib/web/nnlib-web/explore.js``)."""

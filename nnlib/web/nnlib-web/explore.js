@@ -296,7 +296,9 @@
 
   W.mount = mount;
   W.fround = Math.fround;
-  W.mountAll = function () { document.querySelectorAll(".nnlib-web[data-spec]").forEach(mount); };
+  // every explorer of a book page (in JupyterLab, where the widget's bundle defines nnlibWeb, the
+  // book's HTML in a notebook's stored output stays a picture)
+  W.mountAll = function () { if (!W.widget) document.querySelectorAll(".nnlib-web[data-spec]").forEach(mount); };
   if (W.widget) return;   // inside the JupyterLab widget's bundle: it mounts its own element
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", W.mountAll);
   else W.mountAll();
