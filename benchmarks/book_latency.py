@@ -10,6 +10,14 @@ import statistics
 
 from tests.browser import VISIBLE_FRAME_JS, move
 
+# Calls `done` in the task after the next animation frame: the frame's rendering steps have run, so
+# what the move changed is painted (web_latency.py measures the in-browser explorers the same way).
+AFTER_PAINT_JS = """(done) => requestAnimationFrame(() => {
+  const ch = new MessageChannel();
+  ch.port1.onmessage = done;
+  ch.port2.postMessage(null);
+})"""
+
 # Installed once per explorer: for every move, performance.now() when the input event starts
 # dispatching (a capture listener on the explorer, so before the control's own oninput handler),
 # then, after the handler has swapped the <img>, the next requestAnimationFrame and a message
@@ -27,11 +35,7 @@ _LATENCY_JS = """root => {
       state.samples.push(NaN);
       return;
     }
-    requestAnimationFrame(() => {
-      const ch = new MessageChannel();
-      ch.port1.onmessage = () => state.samples.push(performance.now() - start);
-      ch.port2.postMessage(null);
-    });
+    (""" + AFTER_PAINT_JS + """)(() => state.samples.push(performance.now() - start));
   }, false);
 }"""
 

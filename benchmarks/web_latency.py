@@ -4,26 +4,25 @@ and in JupyterLab's widget alike, for benchmarks/run.py (its ``bookjs`` and ``la
 A capture-phase ``input`` listener on the explorer stamps the move (``performance.now()``) before
 the control's own handler recomputes and redraws; a bubble-phase listener, which runs after that
 handler, waits for the next animation frame and the task after it (the frame with the new charts
-is painted); the difference is one sample. The moves are real key presses on the first slider
-(ArrowRight / ArrowLeft alternately, so it stays near its default) or, in an explorer with only
-menus, choices on the first menu.
+is painted); the difference is one sample. The moves are real input events on the first slider
+(or, in an explorer with only menus, the first menu), as :func:`tests.browser.move` makes them.
 """
 from __future__ import annotations
 
 import statistics
 
+from benchmarks.book_latency import AFTER_PAINT_JS
+from tests.browser import move
+
 _LATENCY_JS = """root => {
   if (root.__nnlibWebLatency) { return; }
   const st = root.__nnlibWebLatency = {samples: []};
+  const afterPaint = """ + AFTER_PAINT_JS + """;
   let t0 = null;
   root.addEventListener('input', () => { t0 = performance.now(); }, true);
   root.addEventListener('input', () => {
     const start = t0;
-    requestAnimationFrame(() => {
-      const ch = new MessageChannel();
-      ch.port1.onmessage = () => st.samples.push(performance.now() - start);
-      ch.port2.postMessage(null);
-    });
+    afterPaint(() => st.samples.push(performance.now() - start));
   }, false);
 }"""
 
@@ -35,14 +34,10 @@ def web_latency(page, root, moves: int = 20, samples: bool = False):
     root.evaluate(_LATENCY_JS)
     base = root.evaluate("r => r.__nnlibWebLatency.samples.length")
     control = root.locator('input[type="range"][data-web-control]').first
-    select = None if control.count() else root.locator("select[data-web-control]").first
+    if not control.count():
+        control = root.locator("select[data-web-control]").first
     for i in range(moves):
-        if select is None:
-            control.focus()
-            page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
-        else:
-            options = select.evaluate("s => [...s.options].map(o => o.value)")
-            select.select_option(options[(options.index(select.input_value()) + 1) % len(options)])
+        move(page, control)
         page.wait_for_function("([r, n]) => r.__nnlibWebLatency.samples.length >= n",
                                arg=[root.element_handle(), base + i + 1], timeout=10_000)
     times = root.evaluate("r => r.__nnlibWebLatency.samples")[base:]

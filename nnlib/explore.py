@@ -465,7 +465,10 @@ class _WebWidgetBase:
         return int(v) if control.kind == "int" else float(v)
 
     def __repr__(self) -> str:
-        return f"<{self.module} explorer: " + ", ".join(f"{k}={v!r}" for k, v in self.params.items()) + ">"
+        import textwrap
+
+        text = f"<{self.module} explorer: " + ", ".join(f"{k}={v!r}" for k, v in self.params.items()) + ">"
+        return "\n".join(textwrap.wrap(text, 77, subsequent_indent="  ", break_long_words=False))
 
 
 def _checked(control: Control, value):

@@ -41,6 +41,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser import free_port
+from tests.browser import move as browser_move
 from tests.helpers import CHAPTERS
 
 SOURCE = Path(os.environ.get("NNLIB_LAB_CHAPTERS", CHAPTERS))
@@ -517,25 +518,15 @@ def web_widget(cell, timeout: float = MOVE_TIMEOUT):
 
 
 def move_web(page, cell) -> str:
-    """Move the widget's first control as a reader does (a slider: focus and ArrowRight, or
-    ArrowLeft at its end; a drop-down: the next option) and check that it repainted, in the browser
-    alone, to something that looks different. Returns a description of the move."""
+    """Move the widget's first control as a reader does (:func:`tests.browser.move`: a key press on
+    a slider, the next option of a drop-down) and check that it repainted, in the browser alone, to
+    something that looks different. Returns a description of the move."""
     widget = web_widget(cell)
     widget.scroll_into_view_if_needed()
     control = widget.locator("[data-web-control]").first
-    label = control.get_attribute("data-web-control")
     paints = int(widget.get_attribute("data-paints"))
     before = widget.screenshot()
-    if control.evaluate("el => el.tagName") == "SELECT":
-        options = control.evaluate("s => [...s.options].map(o => o.value)")
-        i = options.index(control.input_value()) + 1
-        control.select_option(options[i if i < len(options) else i - 2])
-        done = f"drop-down {label}"
-    else:
-        key = "ArrowLeft" if control.evaluate("el => +el.value === +el.max") else "ArrowRight"
-        control.focus()
-        page.keyboard.press(key)
-        done = f"slider {label} ({key})"
+    done = f"{control.get_attribute('data-web-control')}: {browser_move(page, control)}"
     page.wait_for_function("([el, n]) => +el.dataset.paints > n", arg=[widget.element_handle(), paints],
                            timeout=MOVE_TIMEOUT * 1000)
     assert widget.screenshot() != before, f"moving the {done} left the widget looking the same"

@@ -35,7 +35,7 @@
                 axes: [{ label: "λ (Keras convention)", splits: () => xs, values: (u, s) => s.map((k) => data.lams[k] === "0.0" ? "0" : data.lams[k]) },
                        { label: "accuracy" }] },
         data: [xs, acc("L1", "train"), acc("L1", "test"), acc("L2", "train"), acc("L2", "test"), chosen] },
-      { opts: { title: "the 33 weights, largest first",
+      { opts: { title: `the ${d.net.w.length} weights, largest first`,
                 scales: { x: { time: false }, y: { distr: 3, log: 10, range: [FLOOR / 2, 10] } },
                 series: [{ label: "rank" }, { label: "no penalty", stroke: "#999", width: 1.5 },
                          { label: "chosen", stroke: p.kind === "L1" ? BLUE : GREEN, width: 2, points: { show: true, size: 4 } }],
