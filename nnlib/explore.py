@@ -18,6 +18,7 @@ picture of the default setting for print and for pages without JavaScript; in Ju
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import io
 import itertools
@@ -32,7 +33,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 __all__ = ["Control", "log_slider", "slider", "int_slider", "choice", "toggle", "Explorer",
-           "LiveView", "WebWidget"]
+           "LiveView", "WebWidget", "Own", "json_numbers"]
 
 #: The in-browser explorers' JavaScript (issue 17): served by the book from ``_static/nnlib-web``.
 WEB_DIR = Path(__file__).resolve().parent / "web" / "nnlib-web"
@@ -122,6 +123,40 @@ def toggle(name, default=False, label=None) -> Control:
     return Control(name, "toggle", bool(default), (False, True), label or name)
 
 
+@dataclass
+class Own:
+    """A learner's own functions, ready for an explorer's widget (``Explorer.live(loss=...)``).
+
+    ``compute(params)`` returns what the chapter's JavaScript ``compute()`` would, computed in the
+    kernel through nnlib (JSON numbers; ``None`` for a non-finite one); ``data`` replaces the page
+    data the JavaScript draws (contours of the learner's surface); ``controls`` overrides some
+    controls' ``lo``, ``hi`` and ``default`` (a start slider over the learner's view).
+    """
+
+    compute: Callable
+    data: dict | None = None
+    controls: dict | None = None
+
+
+def json_numbers(x):
+    """``x`` (numbers, arrays, lists and dicts of them) as JSON values: floats, with None for
+    NaN and infinities (JSON has neither)."""
+    import numpy as np
+
+    if isinstance(x, dict):
+        return {k: json_numbers(v) for k, v in x.items()}
+    if isinstance(x, np.ndarray):
+        return json_numbers(x.tolist())
+    if isinstance(x, (list, tuple)):
+        return [json_numbers(v) for v in x]
+    if isinstance(x, (bool, str)) or x is None:
+        return x
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
 _JS = """<script>
 window.nnlibExplore = window.nnlibExplore || function (id) {
   var root = document.getElementById(id), key = [];
@@ -144,7 +179,8 @@ class Explorer:
     """A figure driven by controls, live in JupyterLab and kernel-free in the book (every chapter)."""
 
     def __init__(self, name: str, plot: Callable, controls: Sequence[Control], dpi: int = 72,
-                 web: str | None = None, web_data: Callable | None = None):
+                 web: str | None = None, web_data: Callable | None = None,
+                 own: Callable | None = None):
         if not re.fullmatch(r"[a-z][a-z0-9-]*", name or ""):
             raise ValueError(f"name must be lowercase letters, digits and '-', got {name!r}")
         if not callable(plot):
@@ -158,6 +194,9 @@ class Explorer:
         if web_data is not None and not callable(web_data):
             raise ValueError(f"web_data must be a function returning a dict, got {web_data!r}")
         self.web, self.web_data = web, web_data
+        if own is not None and (not callable(own) or web is None):
+            raise ValueError(f"own must be a function returning an Own, for an explorer with web=..., got {own!r}")
+        self.own = own
 
     @property
     def num_frames(self) -> int:
@@ -182,7 +221,7 @@ class Explorer:
         return fig
 
     # -- JupyterLab ---------------------------------------------------------------------------
-    def live(self):
+    def live(self, **own):
         """The explorer in JupyterLab.
 
         With a browser port (``web=...``): returns a :class:`WebWidget`, the book's in-browser
@@ -190,7 +229,17 @@ class Explorer:
         each control is an attribute (``ex = explorer.live(); ex.lr = 0.3`` moves the slider,
         ``ex.lr`` reads it). Without one: shows ipywidgets controls that redraw the matplotlib
         figure in the kernel on every move, and returns None.
+
+        Keyword arguments are the learner's own functions (``live(loss=f)``), for the explorers
+        made with ``own=...`` (gradient descent, chapter 4; optimizers, chapter 8): the widget then
+        computes in the kernel, through nnlib, on every move, and draws with the same JavaScript.
         """
+        if own:
+            if self.own is None:
+                raise ValueError(f"the {self.name} explorer takes no functions of your own (got "
+                                 f"{sorted(own)}); the learning-rate (chapter 4) and optimizers "
+                                 f"(chapter 8) explorers do")
+            return WebWidget(self, self.own(**own))
         if self.web:
             return WebWidget(self)
         from IPython.display import display
@@ -329,6 +378,8 @@ class Explorer:
                 # gives at least 100 values: the issue's "any value" (issue 17)
                 step = c.step if c.kind == "int" or (c.step and (c.hi - c.lo) / c.step >= 100) else None
                 spec.update(lo=c.lo, hi=c.hi, step=step)
+                if c.kind == "log" and c.fmt == "{:.0f}":   # a whole number on a log scale (batch size)
+                    spec["whole"] = True
             controls.append(spec)
         spec = {"name": self.name, "controls": controls}
         if self.web_data is not None:   # what the JavaScript draws but does not compute (contours)
@@ -435,19 +486,24 @@ def _widget_class(explorer: "Explorer"):
 
     def attribute(control: Control):
         def get(self):
-            return self._value(control)
+            return self._value(self._controls.get(control.name, control))
 
         def put(self, value):
-            self.params = {**self.params, control.name: _checked(control, value)}
+            c = self._controls.get(control.name, control)
+            self.params = {**self.params, control.name: _checked(c, value)}
 
         return property(get, put, doc=f"the control {control.label!r}")
 
     body = {"_esm": esm, "_css": css,
             "module": traitlets.Unicode(explorer.web).tag(sync=True),
             "spec": traitlets.Dict().tag(sync=True),
-            "params": traitlets.Dict().tag(sync=True)}
+            "params": traitlets.Dict().tag(sync=True),
+            # a learner's own functions (Explorer.live(loss=...)): the kernel computes, the
+            # browser draws what it sends, {"params": ..., "data": ...} or {"params": ..., "error": ...}
+            "kernel": traitlets.Bool(False).tag(sync=True),
+            "computed": traitlets.Dict().tag(sync=True)}
     for c in explorer.controls:
-        if c.name in ("module", "spec", "params") or c.name.startswith("_") or hasattr(anywidget.AnyWidget, c.name):
+        if c.name in ("module", "spec", "params", "kernel", "computed") or c.name.startswith("_") or hasattr(anywidget.AnyWidget, c.name):
             raise ValueError(f"control name {c.name!r} clashes with the widget's own attributes")
         body[c.name] = attribute(c)
     cls = type(f"WebWidget_{explorer.name.replace('-', '_')}", (_WebWidgetBase, anywidget.AnyWidget), body)
@@ -456,6 +512,17 @@ def _widget_class(explorer: "Explorer"):
 
 
 class _WebWidgetBase:
+    _own = None
+    _controls: dict = {}
+
+    def _compute(self, change=None):
+        """The learner's functions at the current setting, sent to the browser to draw."""
+        params = {name: self._value(c) for name, c in self._controls.items()}
+        try:
+            self.computed = {"params": dict(self.params), "data": json_numbers(self._own.compute(params))}
+        except Exception as exc:   # the learner's function failed: say so under the controls
+            self.computed = {"params": dict(self.params), "error": f"{type(exc).__name__}: {exc}"}
+
     def _value(self, control: Control):
         v = self.params.get(control.name, control.default)
         if control.kind == "choice":   # the browser sends the option's text: give back the value
@@ -488,15 +555,32 @@ def _checked(control: Control, value):
     return int(value) if control.kind == "int" else float(value)
 
 
-def WebWidget(explorer: "Explorer"):
+def WebWidget(explorer: "Explorer", own: "Own | None" = None):
     """The in-browser explorer of ``explorer`` as a Jupyter widget (anywidget): the same JavaScript
     as the book, so a move repaints in the browser with no kernel round trip; its controls are
     attributes (``w.lr = 0.3`` moves the slider, ``w.lr`` reads it), checked against their
-    ranges. Needs an explorer made with ``web=...``."""
+    ranges. Needs an explorer made with ``web=...``. With ``own`` (an :class:`Own`, from
+    ``Explorer.live(loss=...)``) the kernel computes each setting and the browser draws it."""
     if not explorer.web:
         raise ValueError(f"explorer {explorer.name!r} has no browser port (web=...): use its live() view")
     cls = _widget_class(explorer)
-    return cls(spec=explorer.web_spec(), params=explorer.defaults())
+    if own is None:
+        return cls(spec=explorer.web_spec(), params=explorer.defaults())
+    if not isinstance(own, Own):
+        raise ValueError(f"own must be an Own (from the explorer's own=... builder), got {own!r}")
+    spec, controls = explorer.web_spec(), {c.name: c for c in explorer.controls}
+    if own.data is not None:
+        spec["data"] = own.data
+    for name, change in (own.controls or {}).items():
+        if name not in controls or not set(change) <= {"lo", "hi", "default"}:
+            raise ValueError(f"own.controls may change lo, hi and default of {sorted(controls)}, got {name}: {change}")
+        controls[name] = dataclasses.replace(controls[name], **change)
+        next(c for c in spec["controls"] if c["name"] == name).update(change)
+    w = cls(spec=spec, params={name: c.default for name, c in controls.items()}, kernel=True)
+    w._own, w._controls = own, controls
+    w._compute()
+    w.observe(w._compute, names="params")
+    return w
 
 
 _WIDGET_RENDER = """
@@ -509,13 +593,17 @@ export default {
     // their default): keep the keys pressed on the explorer's controls to the explorer
     root.addEventListener("keydown", (e) => { if (e.target !== root) e.stopPropagation(); });
     el.appendChild(root);
+    // with a learner's own functions the kernel computes and the browser draws what it sends
+    const kernel = model.get("kernel") ? () => model.get("computed") : null;
     const instance = W.mountWidget(root, model.get("module"), model.get("spec"), model.get("params"), (params) => {
       model.set("params", params);
       model.save_changes();
-    });
+    }, kernel);
     const fromKernel = () => instance.set(model.get("params"));
+    const computed = () => instance.paint();
     model.on("change:params", fromKernel);
-    return () => model.off("change:params", fromKernel);
+    model.on("change:computed", computed);
+    return () => { model.off("change:params", fromKernel); model.off("change:computed", computed); };
   },
 };
 """

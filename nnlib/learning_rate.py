@@ -31,7 +31,7 @@ import numpy as np
 from . import _check
 
 __all__ = ["SGD", "Trace", "gd_trace", "quadratic_loss", "quadratic_grad", "regime",
-           "QuadraticRates", "quadratic_rates", "contraction", "Bowl", "bowl",
+           "slope_grad", "QuadraticRates", "quadratic_rates", "contraction", "Bowl", "bowl",
            "double_well_loss", "double_well_grad", "plateau_loss", "plateau_grad",
            "example_gradients", "GradientNoise", "gradient_noise", "RangeTest", "lr_range_test",
            "lr_range_tests", "train_grid"]
@@ -146,6 +146,32 @@ def gd_trace(grad: Callable, w0, lr, num_steps, rule=SGD()) -> Trace:
     rate = np.stack(rates).astype(F32) if rates else np.zeros((0,) + w.shape, F32)
     return Trace(w=np.stack(ws), rule=rule, lr=lrs, rate=rate, num_steps=num_steps,
                  diverged_at=diverged_at)
+
+
+def slope_grad(loss: Callable, h: float = 1e-4) -> Callable:
+    """A gradient function for ``loss`` by central differences, one weight at a time (chapter 4).
+
+    ``(loss(w + h e_i) - loss(w - h e_i)) / 2h`` in float64, with ``h`` scaled by ``max(1, |w_i|)``:
+    what :func:`gd_trace` needs when only the loss is known (the explorers' own functions).
+    Chapter 5 explains why networks use backpropagation instead: this costs two evaluations of the
+    loss per weight.
+    """
+    if not callable(loss):
+        raise ValueError(f"loss must be a function of w, got {loss!r}")
+    h = _check.positive_number("h", h)
+
+    def grad(w):
+        w = np.asarray(w, dtype=np.float64)
+        g = np.empty_like(w)
+        for i in np.ndindex(w.shape):
+            step = h * max(1.0, abs(float(w[i])))
+            up, down = w.copy(), w.copy()
+            up[i] += step
+            down[i] -= step
+            g[i] = (float(np.asarray(loss(up)).sum()) - float(np.asarray(loss(down)).sum())) / (2 * step)
+        return g
+
+    return grad
 
 
 def regime(lr) -> str:

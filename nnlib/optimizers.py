@@ -33,6 +33,7 @@ from typing import Callable, ClassVar
 import numpy as np
 
 from . import _check, softmax
+from . import portable as _portable
 from .learning_rate import SGD, Trace, gd_trace
 from .portable import _exp64, _log64, power
 
@@ -432,16 +433,22 @@ SURFACES = {
 
 # --- minibatches: how noisy is the gradient, how long is an epoch -------------------------------
 
-def softmax_regression_loss(W, X, y):
-    """Mean cross-entropy of softmax regression ``softmax(X @ W)`` in float32 (chapter 9)."""
-    z = np.asarray(X, dtype=F32) @ np.asarray(W, dtype=F32)
+def softmax_regression_loss(W, X, y, portable=False):
+    """Mean cross-entropy of softmax regression ``softmax(X @ W)`` in float32 (chapter 9).
+
+    ``portable=True``: the products in a fixed order (:func:`nnlib.portable.dot`), the same bits
+    on every CPU and in the browser's port (``nnlib/web/nnlib-web/minibatches.js``)."""
+    X, W = np.asarray(X, dtype=F32), np.asarray(W, dtype=F32)
+    z = _portable.dot(X, W) if portable else X @ W
     return float(np.mean(softmax.sparse_categorical_cross_entropy(y, z)))
 
 
-def softmax_regression_grad(W, X, y):
+def softmax_regression_grad(W, X, y, portable=False):
     """Gradient of :func:`softmax_regression_loss` with respect to ``W`` (features x classes) (chapter 9)."""
-    X = np.asarray(X, dtype=F32)
-    return X.T @ _softmax_grad(X @ np.asarray(W, dtype=F32), np.asarray(y))
+    X, W = np.asarray(X, dtype=F32), np.asarray(W, dtype=F32)
+    if portable:
+        return _portable.dot(X.T, _softmax_grad(_portable.dot(X, W), np.asarray(y)))
+    return X.T @ _softmax_grad(X @ W, np.asarray(y))
 
 
 def _softmax_grad(z, y):
@@ -503,12 +510,16 @@ def minibatch_noise(W, X, y, batch_size, num_batches=200, seed=0):
     return float(np.mean(sq)), float(np.mean(cos))
 
 
-def minibatch_sgd(X, y, batch_size, lr, num_epochs, seed=0):
+def minibatch_sgd(X, y, batch_size, lr, num_epochs, seed=0, orders=None, portable=False):
     """Softmax regression trained by minibatch SGD from zero weights, in float32 (chapter 9).
 
     Each epoch shuffles the examples and takes ``ceil(n / batch_size)`` steps. Returns
     ``(W, losses, seconds)``: the weights, the full training loss after each epoch (``losses[0]``
     is before training) and the wall-clock seconds each epoch took.
+
+    ``orders`` (``num_epochs`` permutations of the examples) replaces the shuffles drawn from
+    ``seed``, and ``portable=True`` makes every product fixed-order: together, the run of the
+    chapter's in-browser explorer, bit for bit (``tests/browser/test_web_explorers.py``).
     """
     import time
 
@@ -519,16 +530,22 @@ def minibatch_sgd(X, y, batch_size, lr, num_epochs, seed=0):
     lr32 = F32(_check.positive_number("lr", lr))
     num_epochs = _check.non_negative_int("num_epochs", num_epochs)
     W = np.zeros((X.shape[1], int(y.max()) + 1), dtype=F32)
+    if orders is not None:
+        orders = np.asarray(orders)
+        if orders.shape != (num_epochs, n) or any(sorted(o) != list(range(n)) for o in orders.tolist()):
+            raise ValueError(f"orders must hold num_epochs = {num_epochs} permutations of the {n} examples, "
+                             f"got shape {orders.shape}")
+    portable = bool(portable)
     rng = np.random.default_rng(seed)
-    losses, seconds = [softmax_regression_loss(W, X, y)], []
-    for _ in range(num_epochs):
-        order = rng.permutation(n)
+    losses, seconds = [softmax_regression_loss(W, X, y, portable)], []
+    for epoch in range(num_epochs):
+        order = rng.permutation(n) if orders is None else orders[epoch]
         t0 = time.perf_counter()
         for start in range(0, n, batch_size):
             idx = order[start:start + batch_size]
-            W = W - lr32 * softmax_regression_grad(W, X[idx], y[idx])  # plain SGD (chapter 4)
+            W = W - lr32 * softmax_regression_grad(W, X[idx], y[idx], portable)  # plain SGD (chapter 4)
         seconds.append(time.perf_counter() - t0)
-        losses.append(softmax_regression_loss(W, X, y))
+        losses.append(softmax_regression_loss(W, X, y, portable))
     return W, np.array(losses), np.array(seconds)
 
 

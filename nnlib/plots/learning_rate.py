@@ -8,7 +8,7 @@ import numpy as np
 from .. import explore, learning_rate
 from . import COLORS, finish_axes, new_figure, plain_log_axis
 
-__all__ = ["descent_figure", "loss_curves_figure", "lr_explorer_figure", "explorer",
+__all__ = ["descent_figure", "loss_curves_figure", "lr_explorer_figure", "explorer", "own",
            "bowl_figure", "ravine_figure", "landscape_figure", "batch_noise_figure",
            "range_test_figure"]
 
@@ -83,7 +83,38 @@ def explorer():
                                  0.95, 1.0, 1.05, 1.2)),
         explore.slider("w0", -8.0, 8.0, 0.5, 5.0, grid=(-6.0, 5.0), label="start w"),
         explore.int_slider("num_steps", 1, 100, 20, grid=(20,), label="updates"),
-    ], web="learning_rate")
+    ], web="learning_rate", own=own)
+
+
+def own(loss=None, grad=None) -> explore.Own:
+    """Your own 1-D loss for the explorer in JupyterLab: ``explorer().live(loss=f)``, ``grad=g`` or
+    both (chapter 4). Each setting runs :func:`nnlib.learning_rate.gd_trace` in the kernel on your
+    gradient (without one, :func:`nnlib.learning_rate.slope_grad` of your loss), and the widget
+    draws w and your loss (``|grad|`` if you gave no loss) against the step."""
+    if loss is None and grad is None:
+        raise ValueError("give your loss (loss=f, a function of w), your gradient (grad=g), or both")
+    for what, fn in (("loss", loss), ("grad", grad)):
+        if fn is not None and not callable(fn):
+            raise ValueError(f"{what} must be a function of w, got {fn!r}")
+    step = grad if grad is not None else learning_rate.slope_grad(loss)
+
+    def value(w):
+        v = np.asarray(loss(w) if loss is not None else np.abs(step(w)), dtype=np.float64)
+        if v.size != 1:
+            raise ValueError(f"{'loss' if loss is not None else 'grad'} must return one number for one w, "
+                             f"got shape {v.shape}")
+        return float(v.reshape(()))
+
+    def compute(p):
+        tr = learning_rate.gd_trace(step, np.float32(p["w0"]), p["lr"], int(p["num_steps"]))
+        w = tr.w.astype(np.float64).ravel()
+        with np.errstate(all="ignore"):
+            values = [value(np.float32(v)) for v in w]
+        return {"w": w, "loss": values, "divergedAt": tr.diverged_at, "numSteps": int(p["num_steps"]),
+                "own": {"loss": loss is not None}}
+
+    compute({"w0": 5.0, "lr": 0.01, "num_steps": 1})   # a function that cannot run fails here, once
+    return explore.Own(compute)
 
 
 

@@ -10,7 +10,7 @@ from .. import data, explore
 from .. import optimizers as opt
 from . import COLORS, finish_axes, new_figure, plain_log_axis
 
-__all__ = ["batch_figure", "explorer_figure", "explorer", "practice_figure"]
+__all__ = ["batch_figure", "explorer_figure", "explorer", "web_digits", "practice_figure"]
 
 #: The reference run every explorer frame shows in grey: batch 32 at learning rate 0.5.
 REFERENCE = (32, 0.5)
@@ -101,7 +101,21 @@ def explorer():
         explore.log_slider("lr", 0.01, 10.0, 0.5, grid=(0.125, 0.5, 2.0, 8.0), label="learning rate"),
         explore.int_slider("num_epochs", 1, 20, 5, grid=(5,), label="epochs"),
         explore.int_slider("seed", 0, 9, 0, grid=(0,), label="seed"),
-    ])
+    ], web="minibatches", web_data=web_digits)
+
+
+def web_digits() -> dict:
+    """The digits as the in-browser explorer trains on them (chapter 9): the pixels (0 to 16, one
+    byte each, row by row) and the labels, in base64; the browser divides the pixels by 16."""
+    import base64
+
+    X, y = data.digits_arrays()
+    pixels = np.asarray(X, dtype=np.float64)
+    if not np.array_equal(pixels, np.round(pixels)) or pixels.min() < 0 or pixels.max() > 255:
+        raise ValueError("the digits' pixels must be whole numbers from 0 to 255 to travel as bytes")
+    return {"pixels": base64.b64encode(pixels.astype(np.uint8).tobytes()).decode("ascii"),
+            "labels": base64.b64encode(np.asarray(y, dtype=np.uint8).tobytes()).decode("ascii"),
+            "classes": int(np.max(y)) + 1}
 
 
 def practice_figure(train_loss: dict, val_error: dict, chosen):

@@ -9,7 +9,7 @@ from .. import explore
 from .. import optimizers as opt
 from . import COLORS, finish_axes, new_figure, plain_log_axis
 
-__all__ = ["surface_figure", "explorer_figure", "explorer", "web_contours", "loss_curves_figure",
+__all__ = ["surface_figure", "explorer_figure", "explorer", "own", "web_contours", "loss_curves_figure",
            "momentum_figure", "adam_start_figure", "decay_figure"]
 
 #: Contour levels of the gap above the minimum, per surface (geometric, so the valley floor shows).
@@ -75,6 +75,12 @@ def surface_figure(surface: str, runs: dict, title=None):
     return fig
 
 
+def _hyper(optimizer, beta_1, beta_2) -> dict:
+    """The explorer's β₁ and β₂ as the rule's own hyperparameters."""
+    return {"momentum": {"momentum": beta_1}, "nesterov": {"momentum": beta_1},
+            "rmsprop": {"rho": beta_2}, "adam": {"beta_1": beta_1, "beta_2": beta_2}}.get(optimizer, {})
+
+
 def explorer_figure(optimizer="momentum", lr=0.01, beta_1=0.9, beta_2=0.99, surface="ravine",
                     x0=None, y0=None, num_steps=100):
     """The optimizer explorer: one rule's path on a surface, plain SGD at the same rate in grey (chapter 8).
@@ -84,8 +90,7 @@ def explorer_figure(optimizer="momentum", lr=0.01, beta_1=0.9, beta_2=0.99, surf
     """
     s = opt.SURFACES[surface]
     start = (s.start[0] if x0 is None else x0, s.start[1] if y0 is None else y0)
-    hyper = {"momentum": {"momentum": beta_1}, "nesterov": {"momentum": beta_1},
-             "rmsprop": {"rho": beta_2}, "adam": {"beta_1": beta_1, "beta_2": beta_2}}.get(optimizer, {})
+    hyper = _hyper(optimizer, beta_1, beta_2)
     tr = opt.run(optimizer, s.grad, start, lr, num_steps, **hyper)
     fig, (ax0, ax1) = new_figure(2, width=10.0, height=4.2, left=0.07, bottom=0.13, top=0.82, wspace=0.22)
     _contours(ax0, s)
@@ -131,7 +136,70 @@ def explorer():
         explore.slider("x0", -5.0, 2.0, 0.1, -4.5, grid=(-4.5,), label="start x"),
         explore.slider("y0", -1.5, 1.5, 0.05, 1.0, grid=(1.0,), label="start y"),
         explore.int_slider("num_steps", 10, 300, 100, grid=(100,), label="steps"),
-    ], web="optimizers", web_data=web_contours)
+    ], web="optimizers", web_data=web_contours, own=own)
+
+
+def own(loss, grad=None, xlim=(-3.0, 3.0), ylim=(-3.0, 3.0), start=None) -> explore.Own:
+    """Your own surface for the explorer in JupyterLab: ``explorer().live(loss=f)`` with
+    ``f(x, y)`` (chapter 8). ``grad(w)``, for ``w = [x, y]``, is optional (without it,
+    :func:`nnlib.learning_rate.slope_grad` of your loss); ``xlim`` and ``ylim`` set the view,
+    ``start`` the first start (default: a quarter of the way in from the view's top-left corner).
+    The contours are drawn from ``f`` on a 121 x 121 grid (``f`` is tried on whole arrays, then
+    point by point); each setting runs :func:`nnlib.optimizers.run` in the kernel, and the gap is
+    measured above the lowest value on that grid."""
+    import contourpy
+
+    from .. import learning_rate
+
+    if not callable(loss):
+        raise ValueError(f"loss must be a function of x and y, got {loss!r}")
+    if grad is not None and not callable(grad):
+        raise ValueError(f"grad must be a function of w = [x, y], got {grad!r}")
+    for what, lim in (("xlim", xlim), ("ylim", ylim)):
+        if (len(lim) != 2 or not all(np.isfinite(lim)) or not lim[0] < lim[1]):
+            raise ValueError(f"{what} must be (low, high) with low < high, got {lim!r}")
+    xlim, ylim = tuple(map(float, xlim)), tuple(map(float, ylim))
+    if start is None:
+        start = (xlim[0] + 0.25 * (xlim[1] - xlim[0]), ylim[1] - 0.25 * (ylim[1] - ylim[0]))
+    if len(start) != 2 or not (xlim[0] <= start[0] <= xlim[1] and ylim[0] <= start[1] <= ylim[1]):
+        raise ValueError(f"start must be a point (x, y) inside the view {xlim} x {ylim}, got {start!r}")
+    X, Y = np.meshgrid(np.linspace(*xlim, 121), np.linspace(*ylim, 121))
+    with np.errstate(all="ignore"):
+        try:
+            Z = np.asarray(loss(X, Y), dtype=np.float64)
+        except Exception:
+            Z = None
+        if Z is None or Z.shape != X.shape:   # not vectorised: one point at a time
+            Z = np.array([[float(loss(x, y)) for x, y in zip(xr, yr)] for xr, yr in zip(X, Y)])
+    if not np.isfinite(Z).any():
+        raise ValueError("loss is not finite anywhere in the view: widen xlim and ylim or check the function")
+    low = float(np.nanmin(Z[np.isfinite(Z)]))
+    gap = np.where(np.isfinite(Z), Z - low, np.nanmax(Z[np.isfinite(Z)]) - low)
+    levels = np.unique(np.quantile(gap, np.geomspace(0.01, 0.9, 12)))
+    gen = contourpy.contour_generator(X, Y, gap)
+    lines = [np.round(line.astype(np.float64), 3).ravel().tolist()
+             for level in levels if level > 0 for line in gen.lines(level)]
+    step = grad if grad is not None else learning_rate.slope_grad(lambda w: loss(w[0], w[1]))
+
+    def run(name, p, hyper):
+        tr = opt.run(name, step, np.array([p["x0"], p["y0"]], dtype=np.float32), p["lr"],
+                     int(p["num_steps"]), **hyper)
+        with np.errstate(all="ignore"):
+            gaps = [float(loss(*w.astype(np.float64))) - low for w in tr.w]
+        return {"path": tr.w.astype(np.float64), "rates": tr.rate.astype(np.float64),
+                "gap": gaps, "divergedAt": tr.diverged_at}
+
+    def compute(p):
+        main = run(p["optimizer"], p, _hyper(p["optimizer"], p["beta_1"], p["beta_2"]))
+        sgd = None if p["optimizer"] == "sgd" else run("sgd", p, {})
+        return {"main": main, "sgd": sgd, "surface": "own", "start": [p["x0"], p["y0"]], "own": True}
+
+    compute({"optimizer": "sgd", "lr": 0.01, "beta_1": 0.9, "beta_2": 0.99, "x0": start[0],
+             "y0": start[1], "num_steps": 1})   # a function that cannot run fails here, once
+    return explore.Own(compute, data={"xlim": list(xlim), "ylim": list(ylim), "contours": lines,
+                                      "title": "path on your surface (drag the ■ to move the start)"},
+                       controls={"x0": {"lo": xlim[0], "hi": xlim[1], "default": float(start[0])},
+                                 "y0": {"lo": ylim[0], "hi": ylim[1], "default": float(start[1])}})
 
 
 

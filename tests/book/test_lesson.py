@@ -72,7 +72,7 @@ def test_code_and_main_path_output_fit_the_column(path):
             in_part = in_part or bool(re.search(rf"(?m)^{re.escape(PART)}\s*$", src))
             continue
         wide += [f"cell {i} code: {line[:50]}…" for line in src.splitlines() if len(line) > COLUMN]
-        if not in_part and "remove-output" not in cell.get("metadata", {}).get("tags", []):
+        if not in_part and not {"remove-output", "remove-cell"} & set(cell.get("metadata", {}).get("tags", [])):
             for out in cell.get("outputs", []):
                 for text in output_texts(out):
                     wide += [f"cell {i} output: {line[:50]}…" for line in text.splitlines()

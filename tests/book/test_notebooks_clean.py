@@ -5,6 +5,8 @@ themselves, which are what the book renders.
 """
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.helpers import NOISE, load, notebooks, output_texts, source
@@ -44,9 +46,11 @@ def test_live_widget_cells_are_marked_for_the_book_and_nbval(path):
             continue
         widget_out = any("application/vnd.jupyter.widget-view+json" in o.get("data", {})
                          for o in cell.get("outputs", []))
-        if widget_out or ".live()" in "".join(cell["source"]):
+        if widget_out or re.search(r"\.live\(", "".join(cell["source"])):
+            # JupyterLab only: the book leaves the cell out (no inert code without output, issue
+            # 17), nbval runs it but does not compare its widget output
             tags = set(cell.get("metadata", {}).get("tags", []))
-            assert {"remove-output", "nbval-ignore-output"} <= tags, f"cell {i} tags {tags}"
+            assert {"remove-cell", "nbval-ignore-output"} <= tags, f"cell {i} tags {tags}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)

@@ -120,3 +120,38 @@ def test_a_web_widget_reads_and_sets_its_controls_from_python(page, lab):
         assert not L.error_outputs(page)
     finally:
         lab.shutdown_kernels(name)
+
+
+OWN_NB = {"cells": [{"cell_type": "code", "execution_count": None, "id": f"o{i}", "metadata": {}, "outputs": [],
+                     "source": [src]} for i, src in enumerate([
+    "from nnlib.plots import learning_rate as lp\n"
+    "lp.explorer().live(loss=lambda w: w**4 - 3 * w**2 + w)",
+    "from nnlib.plots import optimizers as op\n"
+    "op.explorer().live(loss=lambda x, y: (1 - x)**2 + 5 * (y - x**2)**2, xlim=(-2, 2), ylim=(-1, 3))"])],
+          "metadata": WIDGET_NB["metadata"], "nbformat": 4, "nbformat_minor": 5}
+
+
+def test_a_learners_own_function_computes_in_the_kernel(page, lab):
+    """Chapters 4 and 8: ``live(loss=...)`` with the learner's own loss draws what the kernel
+    computed through nnlib, and a keyboard move asks the kernel again and repaints."""
+    import json
+
+    name = "own_check.ipynb"
+    (lab.root / "chapters" / name).write_text(json.dumps(OWN_NB), encoding="utf-8")
+    try:
+        L.open_notebook(page, lab, name)
+        L.run_all(page)
+        assert not L.error_outputs(page)
+        for k in range(2):
+            cell = page.locator(".jp-NotebookPanel .jp-CodeCell").nth(k)
+            widget = L.web_widget(cell)
+            assert widget is not None, f"cell {k}: the widget did not mount"
+            caption = widget.locator(".nnlib-web-caption")
+            assert "computed in the kernel" in caption.inner_text(), caption.inner_text()
+            before = caption.inner_text()
+            moved = L.move_web(page, cell)   # repainted once the kernel's answer arrived
+            assert caption.inner_text() != before, f"cell {k}: the caption did not change after {moved}"
+            assert "computed in the kernel" in caption.inner_text()
+        assert not L.error_outputs(page)
+    finally:
+        lab.shutdown_kernels(name)

@@ -445,3 +445,40 @@ def test_batch_norm_javascript_matches_nnlib_bit_for_bit(book):
         X = np.array(inputs[settings.index(p)], dtype=np.float32).reshape(p["num_steps"], p["batch_size"])
         assert np.array_equal(np.array(bvar, dtype=np.float32), np.square(X - r.batch_mean[:, None]).mean(axis=1, dtype=np.float32)), p
     assert len(settings) >= 100 and not page.errors
+
+
+MB_PAGE = "chapters/09_minibatches.html"
+
+
+def test_minibatches_javascript_matches_nnlib_bit_for_bit(book):
+    """Softmax regression on the digits by minibatch SGD, redone in the browser on 110 random
+    settings (batch sizes 1-1797 log-uniform, rates 0.01-10 including runs whose loss rises, 1-4
+    epochs, any seed): given the browser's shuffles, every epoch's loss is the bits of
+    nnlib.optimizers.minibatch_sgd(..., portable=True); and that portable run ends where the
+    chapter's own (BLAS) run does, to float32 rounding, at the explorer's default."""
+    from nnlib import optimizers as opt
+    from nnlib.plots import minibatches as mb
+
+    page = book(MB_PAGE)
+    X, y = mb._digits01()
+    rng = np.random.default_rng(9)
+    settings = [{"batch_size": int(np.clip(round(10 ** rng.uniform(0, np.log10(1797))), 1, 1797)),
+                 "lr": float(10 ** rng.uniform(-2, 1)), "num_epochs": int(rng.integers(1, 5)),
+                 "seed": int(rng.integers(0, 10))} for _ in range(100)]
+    settings += [{"batch_size": b, "lr": lr, "num_epochs": e, "seed": 0}
+                 for b, lr, e in ((1, 0.5 / 32, 1), (7, 0.1, 2), (8, 0.125, 2), (9, 3.0, 2), (127, 2.0, 3),
+                                  (128, 8.0, 3), (129, 10.0, 4), (1797, 10.0, 4), (1797, 0.01, 1), (32, 0.5, 5))]
+    results = page.evaluate("""s => { const m = nnlibWeb.modules.minibatches,
+        D = m.load(JSON.parse(document.querySelector('.nnlib-web').dataset.spec).data);
+        return s.map(p => { const o = m.orders(D.n, p.num_epochs, p.seed);
+                            return [o, m.train(D, p.batch_size, p.lr, o)]; }); }""", settings)
+    rose = 0
+    for p, (orders, losses) in zip(settings, results):
+        ours = opt.minibatch_sgd(X, y, p["batch_size"], p["lr"], p["num_epochs"], orders=orders, portable=True)[1]
+        js = np.array([np.nan if v is None else v for v in losses], dtype=np.float64)
+        assert np.array_equal(js, ours, equal_nan=True), p
+        rose += bool(np.any(np.diff(ours) > 0))
+    assert rose >= 10, f"only {rose} settings have a loss that rises: the rate's far end is not tested"
+    portable = opt.minibatch_sgd(X, y, 32, 0.5, 5, portable=True)[1]
+    assert np.allclose(portable, opt.minibatch_sgd(X, y, 32, 0.5, 5)[1], rtol=1e-5, atol=0)
+    assert not page.errors

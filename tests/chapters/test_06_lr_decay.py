@@ -151,7 +151,7 @@ def test_printed_lines_before_the_notes_part_fit_77_characters():
     from tests.helpers import output_texts
 
     main, part = _split_at_the_notes_part()
-    wide = [line for cell in main if "remove-output" not in cell["metadata"].get("tags", [])
+    wide = [line for cell in main if not {"remove-output", "remove-cell"} & set(cell["metadata"].get("tags", []))
             for out in cell.get("outputs", []) for text in output_texts(out)
             for line in text.splitlines() if len(line) > 77]
     wide += [line for cell in main + part if cell["cell_type"] == "code"

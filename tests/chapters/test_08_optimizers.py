@@ -132,7 +132,7 @@ def test_printed_lines_before_the_notes_part_fit_77_characters():
         src = "".join(cell["source"])
         if cell["cell_type"] == "markdown" and src.startswith("## From the notes"):
             break
-        if "remove-output" in cell["metadata"].get("tags", []):
+        if {"remove-output", "remove-cell"} & set(cell["metadata"].get("tags", [])):
             continue
         wide += [line for out in cell.get("outputs", []) for text in output_texts(out)
                  for line in text.splitlines() if len(line) > 77]

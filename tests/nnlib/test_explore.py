@@ -291,3 +291,63 @@ def test_an_explorer_with_a_web_module_is_a_widget_in_jupyterlab():
         explore.Explorer("bad", _plot, [explore.toggle("params")], web="learning_rate").live()
     with pytest.raises(ValueError, match="has no browser port"):
         explore.WebWidget(_explorer())
+
+
+def test_a_learners_own_function_is_computed_in_the_kernel_through_nnlib():
+    """Issue 17, item 4: live(loss=..., grad=...) on the gradient-descent and optimizer explorers
+    runs nnlib's loops in the kernel on every change and sends the result for the browser to draw;
+    what it sends is gd_trace's and opt.run's numbers, and bad functions are refused clearly."""
+    import numpy as np
+
+    from nnlib import learning_rate as lr_mod
+    from nnlib import optimizers as opt
+    from nnlib.plots import learning_rate as lr_plots
+    from nnlib.plots import optimizers as opt_plots
+
+    grad = lambda w: 4 * w**3 - 6 * w + 1   # noqa: E731  (loss w^4 - 3 w^2 + w)
+    w = lr_plots.explorer().live(grad=grad)
+    assert w.kernel and w.computed["params"] == w.params
+    w.lr, w.w0 = 0.01, 1.5
+    expected = lr_mod.gd_trace(grad, np.float32(1.5), 0.01, 20).w
+    assert w.computed["params"]["lr"] == 0.01 and w.computed["data"]["w"] == expected.astype(float).tolist()
+    assert w.computed["data"]["loss"][0] == abs(float(grad(np.float32(1.5))))   # no loss given: |grad|
+    # the loss alone: central differences give the same path as the exact gradient, nearly
+    v = lr_plots.explorer().live(loss=lambda w: w**4 - 3 * w**2 + w)
+    v.lr, v.w0 = 0.01, 1.5
+    assert np.allclose(v.computed["data"]["w"], expected, rtol=0, atol=1e-4)
+    assert lr_mod.slope_grad(lambda w: (w**2).sum())(np.array([3.0, -1.0])) == pytest.approx([6.0, -2.0])
+    # a function that fails at some setting: the browser is told, the widget survives
+    u = lr_plots.explorer().live(grad=lambda w: 2 * w if w < 6 else None + 1)
+    u.w0 = 7.0
+    assert "TypeError" in u.computed["error"] and "data" not in u.computed
+    u.w0 = 1.0
+    assert "data" in u.computed
+    for kwargs, message in (({"loss": None}, "give your loss"), ({"loss": 3}, "loss must be a function"),
+                            ({"grad": "g"}, "grad must be a function")):
+        with pytest.raises(ValueError, match=message):
+            lr_plots.explorer().live(**kwargs)
+    from nnlib.plots import ema as ema_plots
+    with pytest.raises(ValueError, match="takes no functions of your own"):
+        ema_plots.explorer().live(loss=abs)
+
+    # chapter 8: the surface's contours, the start sliders over the view, opt.run's paths
+    f = lambda x, y: (1 - x)**2 + 5 * (y - x**2)**2   # noqa: E731
+    o = opt_plots.explorer().live(loss=f, xlim=(-2, 2), ylim=(-1, 3))
+    assert o.spec["data"]["xlim"] == [-2.0, 2.0] and len(o.spec["data"]["contours"]) > 5
+    x0 = next(c for c in o.spec["controls"] if c["name"] == "x0")
+    assert (x0["lo"], x0["hi"], o.x0, o.y0) == (-2.0, 2.0, -1.0, 2.0)
+    with pytest.raises(ValueError, match="between -2 and 2"):
+        o.x0 = -4.5   # the ravine's start, outside this view
+    exact = lambda w: np.array([-2 * (1 - w[0]) - 20 * w[0] * (w[1] - w[0]**2), 10 * (w[1] - w[0]**2)])  # noqa: E731
+    g = opt_plots.explorer().live(loss=f, grad=exact, xlim=(-2, 2), ylim=(-1, 3))
+    g.optimizer, g.lr, g.num_steps = "adam", 0.05, 50
+    tr = opt.run("adam", exact, np.array([-1.0, 2.0], np.float32), 0.05, 50, beta_1=0.9, beta_2=0.99)
+    assert g.computed["data"]["main"]["path"] == tr.w.astype(float).tolist()
+    assert g.computed["data"]["sgd"]["path"] == opt.run("sgd", exact, np.array([-1.0, 2.0], np.float32),
+                                                         0.05, 50).w.astype(float).tolist()
+    for kwargs, message in (({"loss": f, "xlim": (1, 0)}, "xlim must be"),
+                            ({"loss": f, "start": (9, 9)}, "start must be a point"),
+                            ({"loss": lambda x, y: np.inf * x}, "not finite anywhere")):
+        with pytest.raises(ValueError, match=message):
+            opt_plots.explorer().live(**kwargs)
+    assert explore.json_numbers([np.float32(1.5), np.inf, {"a": np.array([np.nan, 2])}]) == [1.5, None, {"a": [None, 2.0]}]

@@ -12,26 +12,7 @@
   const BLUE = "#1f77b4", RED = "#d62728";
   const MAX_STEPS = 2000, MAX_BATCH = 256;
 
-  // numpy's pairwise summation of a float32 row (numpy/_core/src/umath/loops_utils.h.src)
-  function pairwise(a, lo, n) {
-    if (n < 8) {
-      let s = -0.0;
-      for (let i = 0; i < n; i++) s = f(s + a[lo + i]);
-      return s;
-    }
-    if (n <= 128) {
-      const r = [];
-      for (let j = 0; j < 8; j++) r.push(a[lo + j]);
-      let i = 8;
-      for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j] = f(r[j] + a[lo + i + j]);
-      let res = f(f(f(r[0] + r[1]) + f(r[2] + r[3])) + f(f(r[4] + r[5]) + f(r[6] + r[7])));
-      for (; i < n; i++) res = f(res + a[lo + i]);
-      return res;
-    }
-    let n2 = Math.floor(n / 2);
-    n2 -= n2 % 8;
-    return f(pairwise(a, lo, n2) + pairwise(a, lo + n2, n - n2));
-  }
+  const pairwise = (a, lo, n) => W.portable.pairwise(a, lo, n);
 
   // batch means and biased variances of X (steps rows of m float32 values), then the moving
   // averages from Keras's start (mean 0, variance 1)
@@ -58,13 +39,7 @@
   let pool = null;
   function draws() {
     if (pool) return pool;
-    let s = 0x9e3779b9;
-    const u = () => {
-      s = (s + 0x6d2b79f5) | 0;
-      let t = Math.imul(s ^ (s >>> 15), 1 | s);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    const u = W.portable.uniform(0x9e3779b9);
     pool = new Float64Array(MAX_STEPS * MAX_BATCH);
     for (let i = 0; i < pool.length; i += 2) {
       const r = Math.sqrt(-2 * Math.log(1 - u())), th = 2 * Math.PI * u();

@@ -19,13 +19,16 @@
   function fmt(value, control) {
     if (control.kind === "choice") return String(value);
     if (control.kind === "toggle") return value ? "on" : "off";
-    if (control.kind === "int") return String(value);
+    if (control.kind === "int" || control.whole) return String(Math.round(value));
     return Number(value.toPrecision(4)).toString();
   }
 
   // slider position 0..SLIDER_STEPS <-> value
   function toValue(c, pos) {
-    if (c.kind === "log") return Math.exp(Math.log(c.lo) + (pos / SLIDER_STEPS) * (Math.log(c.hi) - Math.log(c.lo)));
+    if (c.kind === "log") {
+      const v = Math.exp(Math.log(c.lo) + (pos / SLIDER_STEPS) * (Math.log(c.hi) - Math.log(c.lo)));
+      return c.whole ? Math.min(Math.max(Math.round(v), c.lo), c.hi) : v;
+    }
     if (c.kind === "int") return Math.round(c.lo + pos);
     const raw = c.lo + (pos / SLIDER_STEPS) * (c.hi - c.lo);
     return c.step ? Math.round(raw / c.step) * c.step : raw;
@@ -82,15 +85,17 @@
 
   // JupyterLab (nnlib.explore.WebWidget, an anywidget): the state comes from and goes to the
   // kernel's widget model; set() applies a change made in Python (ex.lr = 0.3)
-  W.mountWidget = function (root, moduleName, spec, values, onChange) {
+  // kernel(), when given, returns what the kernel computed for the learner's own functions
+  // ({params, data} or {params, error}): the widget draws that instead of computing
+  W.mountWidget = function (root, moduleName, spec, values, onChange, kernel) {
     const mod = W.modules[moduleName];
     if (!mod) throw new Error(`no in-browser module ${moduleName}`);
     const start = {};
     spec.controls.forEach((c) => { start[c.name] = parse(c, values[c.name] === undefined ? undefined : String(values[c.name])); });
-    return build(root, mod, spec, start, onChange);
+    return build(root, mod, spec, start, onChange, kernel);
   };
 
-  function build(root, mod, spec, start, changed) {
+  function build(root, mod, spec, start, changed, kernel) {
     root.dataset.mounted = "1";
     const name = spec.name;
     const params = {};
@@ -165,9 +170,28 @@
     function update() {
       const t0 = performance.now();
       spec.controls.forEach((c) => { inputs[c.name].out.textContent = fmt(params[c.name], c); });
-      const data = mod.compute(params, spec.data);   // spec.data: what Python sent with the page
-      const charts = mod.charts(data, params, spec.data);
-      caption.textContent = mod.caption(data, params, spec.data);
+      if (kernel) {   // the kernel computes this setting; paint() runs when its answer arrives
+        changed({ ...params });
+        if (!plots) paint();
+        return;
+      }
+      paint();
+      changed({ ...params });
+      root.dataset.lastPaintMs = (performance.now() - t0).toFixed(2);
+    }
+    function paint() {
+      let data, shown = params;
+      if (kernel) {
+        const got = kernel();
+        if (!got || (!got.data && !got.error)) return;
+        if (got.error) { caption.textContent = "your function failed: " + got.error; return; }
+        data = got.data;
+        shown = { ...params, ...got.params };
+      } else {
+        data = mod.compute(params, spec.data);   // spec.data: what Python sent with the page
+      }
+      const charts = mod.charts(data, shown, spec.data);
+      caption.textContent = mod.caption(data, shown, spec.data);
       if (!plots) {
         plots = charts.map((ch) => {
           if (ch.kind) return { custom: mod[ch.kind + "Panel"](panels, spec, () => params, set) };
@@ -182,9 +206,7 @@
           plots[k].setData(ch.data, !ch.scales);
         });
       }
-      charts.forEach((ch, k) => { if (ch.kind) plots[k].custom.draw(data, params); });
-      changed({ ...params });
-      root.dataset.lastPaintMs = (performance.now() - t0).toFixed(2);
+      charts.forEach((ch, k) => { if (ch.kind) plots[k].custom.draw(data, shown); });
       root.dataset.paints = String(+(root.dataset.paints || 0) + 1);
     }
     // set some controls from code (a drag on a surface sets the start; Python sets any control),
@@ -215,7 +237,7 @@
       if (moved) update();
     }
     W.instances = W.instances || {};
-    const instance = { params, update, set, inputs, root };
+    const instance = { params, update, paint, set, inputs, root };
     W.instances[name] = instance;
     update();
     root.dataset.firstPaint = performance.now().toFixed(1);   // ms since the page started loading

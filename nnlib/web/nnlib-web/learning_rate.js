@@ -31,7 +31,27 @@
 
   const COLOR = { converges: "#2ca02c", oscillates: "#ff7f0e", diverges: "#d62728" };
 
+  // a learner's own loss (nnlib.plots.learning_rate.own, computed in the kernel): no known
+  // minimum, and a loss that may be negative, so a linear scale
+  function ownCharts(data) {
+    const steps = data.w.map((_, k) => k);
+    const finite = data.w.filter(Number.isFinite);
+    const lo = Math.min(...finite), hi = Math.max(...finite), pad = Math.max(0.5, 0.08 * (hi - lo));
+    const what = data.own.loss ? "your loss" : "|your gradient|";
+    return [
+      { opts: { title: "w against step", scales: { x: { time: false }, y: { range: [lo - pad, hi + pad] } },
+                series: [{ label: "update" }, { label: "w", stroke: "#1f77b4", width: 2, points: { show: true, size: 5 } }],
+                axes: [{ label: "updates" }, { label: "w" }] },
+        data: [steps, data.w], scales: { y: { min: lo - pad, max: hi + pad } } },
+      { opts: { title: what + " at each w", scales: { x: { time: false } },
+                series: [{ label: "update" }, { label: what, stroke: "#1f77b4", width: 2 }],
+                axes: [{ label: "updates" }, { label: what }] },
+        data: [steps, data.loss] },
+    ];
+  }
+
   function charts(data, params) {
+    if (data.own) return ownCharts(data);
     const color = COLOR[regime(params.lr)];
     const steps = data.w.map((_, k) => k);
     const floor = data.loss.map((v) => Math.max(v, 1e-13));
@@ -52,6 +72,15 @@
   }
 
   function caption(data, params) {
+    if (data.own) {
+      const last = data.w[data.w.length - 1], n = data.w.length - 1, L = data.loss;
+      const what = data.own.loss ? "your loss" : "|your gradient|";
+      const end = data.divergedAt === null ? `after ${n} updates w = ${Number(last.toPrecision(6))}`
+        : `w overflowed float32 at update ${data.divergedAt + 1}; the last finite w is ${last.toExponential(3)}`;
+      const num = (v) => (v === null ? "not finite" : Number(v.toPrecision(4)));
+      return `your function, lr = ${Number(params.lr.toPrecision(4))} (computed in the kernel by gd_trace): ${end}; ` +
+             `${what} went from ${num(L[0])} to ${num(L[L.length - 1])}.`;
+    }
     const lr = params.lr, factor = 1 - 2 * lr, verdict = regime(lr);
     const why = { converges: `|1 − 2·lr| = ${Math.abs(factor).toPrecision(3)} < 1: each step shrinks the distance to −1`,
                   oscillates: "|1 − 2·lr| = 1: w jumps to the mirror point and back, forever",

@@ -104,8 +104,8 @@
     const rateSteps = data.main.rates.map((_, k) => k + 1);
     return [
       { kind: "surface" },
-      { opts: { title: "loss above the minimum",
-                scales: { x: { time: false }, y: { distr: 3, log: 10, range: [FLOOR / 3, 3e3] } },
+      { opts: { title: data.own ? "loss above the grid's lowest value" : "loss above the minimum",
+                scales: { x: { time: false }, y: { distr: 3, log: 10, range: data.own ? undefined : [FLOOR / 3, 3e3] } },
                 series: gapSeries, axes: [{ label: "step" }, W.logAxis("gap (log)")] },
         data: gapData },
       { opts: { title: "each weight's learning rate",
@@ -124,7 +124,8 @@
     if (["rmsprop", "adam"].includes(p.optimizer)) shown.push("β₂ = " + +p.beta_2.toPrecision(4));
     const m = data.main;
     const end = m.divergedAt !== null ? `diverged at step ${m.divergedAt}`
-      : `after ${p.num_steps} steps the loss is ${m.gap[m.gap.length - 1].toExponential(2)} above the minimum`;
+      : `after ${p.num_steps} steps the loss is ${m.gap[m.gap.length - 1].toExponential(2)} above ` +
+        (data.own ? "the lowest value on the grid (computed in the kernel by opt.run)" : "the minimum");
     return `${LABELS[p.optimizer]} from (${+data.start[0].toPrecision(3)}, ${+data.start[1].toPrecision(3)}): ${shown.join(", ")}; ${end}`;
   }
 
@@ -132,7 +133,7 @@
   function surfacePanel(host, spec, getParams, set) {
     const setStart = (x, y) => set({ x0: x, y0: y });
     const { xlim, ylim, contours } = spec.data;
-    const P = W.canvasPanel(host, { title: "path on the ravine (drag the ■ to move the start)", xlim, ylim,
+    const P = W.canvasPanel(host, { title: spec.data.title || "path on the ravine (drag the ■ to move the start)", xlim, ylim,
                                     label: "the paths on the loss surface; arrow keys move the start" });
     const { canvas, ctx, X, Y, invX, invY } = P;
     canvas.tabIndex = 0;

@@ -18,10 +18,12 @@
   }
   // numpy's rint: halves to even
   function rint(x) { return Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x); }
+  const POW2 = new Float64Array(2046);   // 2^k for k = -1022 .. 1023, exact
+  for (let k = -1022; k <= 1023; k++) POW2[k + 1022] = Math.pow(2, k);
   function ldexp(x, k) {
-    if (k > 1023) return ldexp(x * Math.pow(2, 1023), k - 1023);
-    if (k < -1022) return ldexp(x * Math.pow(2, -1022), k + 1022);
-    return x * Math.pow(2, k);
+    if (k > 1023) return ldexp(x * POW2[2045], k - 1023);
+    if (k < -1022) return ldexp(x * POW2[0], k + 1022);
+    return x * POW2[k + 1022];
   }
   function exp64(x) {
     if (Number.isNaN(x)) return NaN;
@@ -63,7 +65,44 @@
     const t = em1 / (em1 + 2.0);
     return f(x < 0 || Object.is(x, -0) ? -t : t);
   }
+  // numpy's pairwise summation of a float32 row (numpy/_core/src/umath/loops_utils.h.src)
+  function pairwise(a, lo, n) {   // a[lo], ..., a[lo + n - 1]
+    if (n < 8) {
+      let s = -0.0;
+      for (let i = 0; i < n; i++) s = f(s + a[lo + i]);
+      return s;
+    }
+    if (n <= 128) {   // eight running sums (scalars: no array per call)
+      let r0 = a[lo], r1 = a[lo + 1], r2 = a[lo + 2], r3 = a[lo + 3];
+      let r4 = a[lo + 4], r5 = a[lo + 5], r6 = a[lo + 6], r7 = a[lo + 7];
+      let i = 8;
+      for (; i < n - (n % 8); i += 8) {
+        const b = lo + i;
+        r0 = f(r0 + a[b]); r1 = f(r1 + a[b + 1]); r2 = f(r2 + a[b + 2]); r3 = f(r3 + a[b + 3]);
+        r4 = f(r4 + a[b + 4]); r5 = f(r5 + a[b + 5]); r6 = f(r6 + a[b + 6]); r7 = f(r7 + a[b + 7]);
+      }
+      let res = f(f(f(r0 + r1) + f(r2 + r3)) + f(f(r4 + r5) + f(r6 + r7)));
+      for (; i < n; i++) res = f(res + a[lo + i]);
+      return res;
+    }
+    let n2 = Math.floor(n / 2);
+    n2 -= n2 % 8;
+    return f(pairwise(a, lo, n2) + pairwise(a, lo + n2, n - n2));
+  }
+
+  // uniform numbers in [0, 1) from a seed (mulberry32): the pages' own random draws, the same in
+  // every browser (not numpy's: a browser test hands them to nnlib where it must compare)
+  function uniform(seed) {
+    let s = seed | 0;
+    return () => {
+      s = (s + 0x6d2b79f5) | 0;
+      let t = Math.imul(s ^ (s >>> 15), 1 | s);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
   W.portable = {
+    pairwise, uniform,
     exp64, log64, expm1_64, tanh,
     expm1: (x) => f(expm1_64(f(x))),
     sigmoid: (x) => f(1.0 / (1.0 + exp64(-f(x)))),
