@@ -180,7 +180,7 @@ class Explorer:
 
     def __init__(self, name: str, plot: Callable, controls: Sequence[Control], dpi: int = 72,
                  web: str | None = None, web_data: Callable | None = None,
-                 own: Callable | None = None):
+                 own: Callable | None = None, live_kernel: bool = False):
         if not re.fullmatch(r"[a-z][a-z0-9-]*", name or ""):
             raise ValueError(f"name must be lowercase letters, digits and '-', got {name!r}")
         if not callable(plot):
@@ -197,6 +197,9 @@ class Explorer:
         if own is not None and (not callable(own) or web is None):
             raise ValueError(f"own must be a function returning an Own, for an explorer with web=..., got {own!r}")
         self.own = own
+        if live_kernel and own is None:
+            raise ValueError("live_kernel=True needs own=... (what the kernel computes)")
+        self.live_kernel = bool(live_kernel)   # live() computes in the kernel even without functions
 
     @property
     def num_frames(self) -> int:
@@ -233,8 +236,10 @@ class Explorer:
         Keyword arguments are the learner's own functions (``live(loss=f)``), for the explorers
         made with ``own=...`` (gradient descent, chapter 4; optimizers, chapter 8): the widget then
         computes in the kernel, through nnlib, on every move, and draws with the same JavaScript.
+        An explorer made with ``live_kernel=True`` always computes in the kernel in JupyterLab
+        (chapter 15: the book draws precomputed rates, the kernel trains the exact one).
         """
-        if own:
+        if own or self.live_kernel:
             if self.own is None:
                 raise ValueError(f"the {self.name} explorer takes no functions of your own (got "
                                  f"{sorted(own)}); the learning-rate (chapter 4) and optimizers "

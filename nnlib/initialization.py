@@ -35,7 +35,7 @@ __all__ = [
     "SCHEMES", "truncated_stddev", "compute_fans", "init_scale", "variance_scaling",
     "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "random_normal",
     "standard_uniform", "orthogonalize", "orthogonal", "lsuv", "SymmetryRun", "symmetry_run",
-    "initialize", "Probe", "probe", "DeepRun", "train_deep", "train_deep_seeds", "format_layers",
+    "initialize", "Probe", "probe", "propagate", "DeepRun", "train_deep", "train_deep_seeds", "format_layers",
     "ResidualProbe", "residual_probe",
 ]
 
@@ -347,6 +347,17 @@ def probe(activation="tanh", scheme="glorot_uniform", depth=10, width=256, num_s
         weights = [(F32(gain) * w).astype(F32) for w in weights]
     else:
         weights = [initialize(scheme, (width, width), seed + l, gain) for l in range(depth)]
+    return Probe(activation, scheme, gain, *propagate(x, r, weights, activation), x)
+
+
+def propagate(x, r, weights, activation):
+    """The probe's two passes on given inputs ``x``, top gradients ``r`` and kernels (chapter 10):
+    ``(z, a, grad_z)``, one float32 array per layer, with :func:`nnlib.portable.dot`'s fixed order.
+    :func:`probe` draws its own; the chapter's in-browser explorer draws in the page, and a browser
+    test hands its draws to this function to compare the bits."""
+    one_of("activation", activation, ACTIVATIONS)
+    x, r = finite_array("x", x), finite_array("r", r)
+    weights = [finite_array(f"weights[{k}]", w) for k, w in enumerate(weights)]
     f, df = kernels(activation)
     zs, acts, prev = [], [], x
     with np.errstate(over="ignore", invalid="ignore"):
@@ -355,12 +366,12 @@ def probe(activation="tanh", scheme="glorot_uniform", depth=10, width=256, num_s
             prev = f(z)
             zs.append(z)
             acts.append(prev)
-        grad_z, g_a = [None] * depth, r
-        for l in reversed(range(depth)):
+        grad_z, g_a = [None] * len(weights), r
+        for l in reversed(range(len(weights))):
             grad_z[l] = g_a * df(zs[l], acts[l])
             if l:  # dL/da of the layer below (the input's is not needed)
                 g_a = portable.dot(grad_z[l], weights[l].T)
-    return Probe(activation, scheme, gain, zs, acts, grad_z, x)
+    return zs, acts, grad_z
 
 
 # --- 3. a small trainer: deep fully connected classifier, mini-batch SGD ----------------------

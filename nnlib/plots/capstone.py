@@ -66,7 +66,35 @@ def capstone_steps_figure(results, step, se=None):
 
 
 def explorer(results, se):
-    """Chapter 16's explorer: :func:`capstone_steps_figure` over the capstone's runs (chapter 16)."""
+    """Chapter 16's explorer: :func:`capstone_steps_figure` over the capstone's runs (chapter 16).
+
+    In the browser (``capstone.js``) it also shows how each row's rate was chosen and how the row
+    fared against the best kept so far, from more of each row: ``"lrs"`` (the rates tried),
+    ``"right"`` (validation images right, one row per rate, one number per seed), ``"lr"`` (the
+    chosen rate), ``"kept"``, ``"nets"`` (images gained minus lost per seed against the best kept
+    row; none for the baseline) and ``"p"`` (McNemar's p of that comparison; sent as text, as the chapter's table prints it)."""
     last = len(results) - 1
     return explore.Explorer("capstone", lambda step: capstone_steps_figure(results, step, se=se), [
-        explore.int_slider("step", 0, last, last, grid=tuple(range(last + 1)), label="capstone step")])
+        explore.int_slider("step", 0, last, last, grid=tuple(range(last + 1)), label="capstone step")],
+        web="capstone", web_data=lambda: web_rows(results, se))
+
+
+def web_rows(results, se) -> dict:
+    """The capstone's rows as the in-browser explorer draws them (chapter 16): per row its name,
+    mean training loss per epoch, validation accuracy and its spread over seeds, and the fields
+    :func:`explorer` lists when the rows have them; numbers to 6 significant digits."""
+    def num(v):
+        return None if v is None or not np.isfinite(v) else float(f"{float(v):.6g}")
+
+    se = np.broadcast_to(np.asarray(se, dtype=float), (len(results),))
+    rows = []
+    for r, spread in zip(results, se):
+        row = {"name": r["name"], "losses": [num(v) for v in r["losses"]], "accuracy": num(r["accuracy"]),
+               "se": num(spread), "kept": bool(r.get("kept", True))}
+        if "lrs" in r:
+            row.update(lrs=[float(v) for v in r["lrs"]], right=np.asarray(r["right"], dtype=int).tolist(),
+                       lr=float(r["lr"]), nets=[int(v) for v in r.get("nets", [])],
+                       p=None if r.get("p") is None else f"{r['p']:.2g}",   # as the chapter's table prints it
+                       nVal=int(r.get("n_val", 0)))
+        rows.append(row)
+    return {"rows": rows}

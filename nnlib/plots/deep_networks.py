@@ -51,7 +51,22 @@ def explorer(runs: dict):
         explore.choice("activation", acts, default=acts[0], label="activation"),
         explore.choice("lr", sorted({r for _, r in runs}), default=min(r for _, r in runs),
                        label="learning rate"),
-    ])
+    ], web="deep_networks", web_data=functools.partial(web_runs, runs))
+
+
+def web_runs(runs: dict) -> dict:
+    """The stored runs as the in-browser explorer draws them (chapter 11): per ``"activation|lr"``
+    (the drop-downs' texts), one record per seed of the validation accuracy, the share of dead
+    hidden units and the gradient norms of the first and last hidden kernels per epoch, and
+    whether its loss became NaN; numbers to 6 significant digits, None where not finite."""
+    def num(values):
+        return [float(f"{v:.6g}") if np.isfinite(v) else None for v in np.asarray(values, dtype=np.float64)]
+
+    return {"runs": {f"{act}|{lr}": [{"val_acc": num(r.val_acc), "dead": num(r.dead),
+                                       "first_grad": num(r.first_grad), "last_grad": num(r.last_grad),
+                                       "diverged": bool(np.isnan(np.asarray(r.loss, dtype=np.float64)).any())}
+                                      for r in rs]
+                     for (act, lr), rs in runs.items()}}
 
 
 def residual_figure(probes: dict):

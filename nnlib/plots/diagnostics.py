@@ -7,7 +7,8 @@ import numpy as np
 from .. import explore
 from . import COLORS, finish_axes, new_figure, plain_log_axis
 
-__all__ = ["start_figure", "gradient_norms_figure", "curves_figure", "explorer"]
+__all__ = ["start_figure", "gradient_norms_figure", "curves_figure", "explorer", "fill_sweep",
+           "web_sweep"]
 
 
 def start_figure(initial, curves, reference):
@@ -102,11 +103,54 @@ def explorer_figure(sweep, lr):
     return fig
 
 
+def fill_sweep(sweep, between=3):
+    """``sweep`` with ``between`` more rates between each two of its rates, geometrically spaced,
+    trained from the same start as the others (chapter 15): the fine grid the in-browser explorer
+    draws from. Returns a new sweep dict; its ``"curves"`` holds every rate, old and new."""
+    from .. import diagnostics, network, portable
+
+    between = int(between)
+    if between < 0:
+        raise ValueError(f"between must be a whole number >= 0, got {between!r}")
+    rates = sorted(sweep["curves"])
+    new = [float(f"{r:.4g}") for a, b in zip(rates, rates[1:]) for r in np.geomspace(a, b, between + 2)[1:-1]]
+    X, y, X_val, y_val = sweep["data"]
+    nets = [network.glorot_network(sweep["sizes"], loss="softmax_ce", dot=portable.dot) for _ in new]
+    c = diagnostics.learning_curves(X, y, X_val, y_val, nets, new, num_epochs=sweep["num_epochs"]) if new else None
+    curves = {**sweep["curves"], **{lr: (c.train[i], c.val[i]) for i, lr in enumerate(new)}}
+    return {**sweep, "curves": dict(sorted(curves.items()))}
+
+
+def web_sweep(sweep) -> dict:
+    """The sweep as the in-browser explorer draws it (chapter 15): its rates and, per rate, the
+    training and validation loss per epoch (6 significant digits; None where not finite)."""
+    def num(values):
+        return [float(f"{v:.6g}") if np.isfinite(v) else None for v in np.asarray(values, dtype=np.float64)]
+
+    rates = sorted(sweep["curves"])
+    return {"rates": rates, "train": [num(sweep["curves"][r][0]) for r in rates],
+            "val": [num(sweep["curves"][r][1]) for r in rates], "numEpochs": sweep["num_epochs"]}
+
+
 def explorer(sweep):
     """Chapter 15's explorer: learning curves at a learning rate picked on a log slider, next to
     the whole sweep. ``sweep``: ``{"curves": {lr: (train, val)}, "data": (X, y, X_val, y_val),
-    "sizes": [...], "num_epochs": n}``; rates off the sweep's grid are trained when picked."""
+    "sizes": [...], "num_epochs": n}``. In the book the browser shows the sweep's rate nearest the
+    slider (:func:`fill_sweep` makes the grid fine); in JupyterLab the kernel trains the exact
+    rate when it is not in the sweep (a fraction of a second)."""
     rates = tuple(sorted(sweep["curves"]))
+
+    def exact(**own):
+        if own:
+            raise ValueError(f"the diagnostics explorer takes no functions of your own, got {sorted(own)}")
+
+        def compute(p):
+            train, val = _one_rate(sweep, float(p["lr"]))
+            return {"lr": float(p["lr"]), "train": train, "val": val, "exact": True}
+
+        return explore.Own(compute)
+
     return explore.Explorer("diagnostics", lambda lr: explorer_figure(sweep, lr), [
         explore.log_slider("lr", rates[0], rates[-1], 0.1 if 0.1 in rates else rates[0], grid=rates,
-                           label="learning rate")])
+                           label="learning rate")],
+        web="diagnostics", web_data=lambda: web_sweep(sweep), own=exact, live_kernel=True)

@@ -182,4 +182,15 @@ def explorer():
         explore.choice("scheme", [SCHEME_LABELS[s] for s in ("glorot_uniform", "orthogonal", "lsuv")],
                        default="Glorot uniform", label="initialization"),
         explore.log_slider("gain", 0.25, 8.0, 1.0, grid=(1.0,), label="weights × gain"),
-    ])
+    ], web="initialization", web_data=web_names)
+
+
+def web_names() -> dict:
+    """What the in-browser explorer needs besides its controls (chapter 10): the drop-downs' labels
+    mapped to nnlib's names, and the probe's size (``init_explorer_figure``'s defaults)."""
+    import inspect
+
+    defaults = inspect.signature(init_explorer_figure).parameters
+    return {"activations": {ACT_LABELS[a]: a for a in ("sigmoid", "tanh", "relu")},
+            "schemes": {SCHEME_LABELS[s]: s for s in ("glorot_uniform", "orthogonal", "lsuv")},
+            "width": defaults["width"].default, "samples": defaults["num_samples"].default}

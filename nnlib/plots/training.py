@@ -7,7 +7,8 @@ import numpy as np
 from .. import explore
 from . import COLORS, finish_axes, new_figure
 
-__all__ = ["history_figure", "prediction_figure", "confusion_figure", "mistakes_figure", "explorer"]
+__all__ = ["history_figure", "prediction_figure", "confusion_figure", "mistakes_figure", "selection",
+           "explorer", "web_test_set"]
 
 
 def _image(ax, pixels):
@@ -82,13 +83,82 @@ def mistakes_figure(images, y_true, probs, indices):
     return fig
 
 
-def explorer(X_test, probs, y_test, picks):
-    """Chapter 14's explorer: a test image and the trained network's ten probabilities ``probs`` for
-    it; the book's frames show the images ``picks`` lists, the live explorer any of them (chapter 14)."""
-    def plot(index):
-        i = int(index)
+#: The explorer's drop-down entry for "any digit".
+ANY = "any"
+
+
+def _quantized(probs) -> np.ndarray:
+    """The probabilities as the in-browser explorer gets them: whole 255ths (one byte each)."""
+    return np.clip(np.rint(np.asarray(probs, dtype=np.float64) * 255), 0, 255).astype(np.uint8)
+
+
+def selection(y_test, probs, true=ANY, predicted=ANY, pred=None) -> np.ndarray:
+    """The test images with true digit ``true`` that the network calls ``predicted`` (either may be
+    ``"any"``), the most confident first (the predicted digit's probability in 255ths, then the
+    index): the order the explorer steps through, in Python and in the browser (chapter 14).
+    ``pred``: the predictions, if not the argmax of ``probs``."""
+    y, probs = np.asarray(y_test), np.asarray(probs)
+    pred = probs.argmax(axis=1) if pred is None else np.asarray(pred)
+    q = _quantized(probs)
+    keep = np.ones(len(y), dtype=bool)
+    if str(true) != ANY:
+        keep &= y == int(true)
+    if str(predicted) != ANY:
+        keep &= pred == int(predicted)
+    idx = np.nonzero(keep)[0]
+    conf = q[idx, pred[idx]].astype(int)
+    return idx[np.lexsort((idx, -conf))]
+
+
+def explorer(X_test, probs, y_test, picks=None):
+    """Chapter 14's explorer: the test set through the trained network's eyes. Pick a cell of the
+    confusion matrix (true digit, predicted digit; click it in the browser) and step through its
+    images, the most confident first, each with its ten probabilities. ``picks`` is unused (the
+    frames of the kernel-free version before the browser port)."""
+    X_test, probs, y_test = np.asarray(X_test), np.asarray(probs), np.asarray(y_test)
+    if not (len(X_test) == len(probs) == len(y_test)) or X_test.ndim != 2 or X_test.shape[1] != 784:
+        raise ValueError(f"X_test (n, 784), probs (n, 10) and y_test (n,) must describe the same n images, "
+                         f"got {X_test.shape}, {probs.shape}, {y_test.shape}")
+    digits = [ANY] + [str(d) for d in range(10)]
+
+    def plot(true=ANY, predicted=ANY, rank=0):
+        sel = selection(y_test, probs, true, predicted)
+        if not len(sel):
+            fig, (ax,) = new_figure(1, width=3.0, height=1.2)
+            ax.axis("off")
+            ax.text(0.5, 0.5, f"no test image is a {true} read as {predicted}", ha="center", va="center")
+            return fig
+        i = int(sel[min(int(rank), len(sel) - 1)])
         return prediction_figure(X_test[i:i + 1], probs[i:i + 1], y_test[i:i + 1])
 
     return explore.Explorer("training", plot, [
-        explore.int_slider("index", 0, len(X_test) - 1, picks[0], grid=tuple(picks), label="test image")])
+        explore.choice("true", digits, default=ANY, label="true digit"),
+        explore.choice("predicted", digits, default=ANY, label="predicted"),
+        explore.int_slider("rank", 0, len(X_test) - 1, 0, grid=(0,), label="image (most confident first)"),
+    ], web="training", web_data=lambda: web_test_set(X_test, probs, y_test))
 
+
+def web_test_set(X_test, probs, y_test) -> dict:
+    """The test set as the in-browser explorer draws it (chapter 14): every image in one grayscale
+    PNG (40 a row, dark ink on white), the labels, and the probabilities in 255ths as base64
+    bytes (``tf_probs``: TensorFlow's last bits differ from one CPU to another, so the test suite
+    compares this field as it compares pictures; a browser test checks it against ``probs``)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    X = np.asarray(X_test, dtype=np.float64)
+    n = len(X)
+    pixels = np.clip(np.rint(X * 255 if X.max() <= 1 else X), 0, 255).astype(np.uint8)
+    per_row = 40
+    rows = -(-n // per_row)
+    sheet = np.full((rows * per_row, 784), 255, dtype=np.uint8)
+    sheet[:n] = 255 - pixels
+    sheet = sheet.reshape(rows, per_row, 28, 28).transpose(0, 2, 1, 3).reshape(rows * 28, per_row * 28)
+    buf = io.BytesIO()
+    Image.fromarray(sheet, "L").save(buf, "PNG", optimize=True)
+    return {"sprite": "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii"),
+            "perRow": per_row, "labels": [int(v) for v in np.asarray(y_test)],
+            "pred": [int(v) for v in np.asarray(probs).argmax(axis=1)],
+            "tf_probs": base64.b64encode(_quantized(probs).tobytes()).decode("ascii")}

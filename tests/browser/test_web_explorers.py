@@ -482,3 +482,211 @@ def test_minibatches_javascript_matches_nnlib_bit_for_bit(book):
     portable = opt.minibatch_sgd(X, y, 32, 0.5, 5, portable=True)[1]
     assert np.allclose(portable, opt.minibatch_sgd(X, y, 32, 0.5, 5)[1], rtol=1e-5, atol=0)
     assert not page.errors
+
+
+INIT_PAGE = "chapters/10_initialization.html"
+
+# a 32-bit digest of float32 arrays' bits (every NaN counted as one bit pattern): sum of bits[i] * M^i
+_DIGEST_JS = """(arr) => { const u = new Uint32Array(Float32Array.from(arr).buffer);
+    let h = 0, p = 1;
+    for (let i = 0; i < u.length; i++) {
+      const b = Number.isNaN(arr[i]) ? 0x7fc00000 : u[i];
+      h = (h + Math.imul(b, p)) >>> 0; p = Math.imul(p, 2654435761) >>> 0;
+    }
+    return h; }"""
+
+
+def _digest(a) -> int:
+    bits = np.asarray(a, dtype=np.float32).ravel().view(np.uint32).copy()
+    bits[np.isnan(np.asarray(a, dtype=np.float32).ravel())] = 0x7FC00000
+    powers = np.cumprod(np.r_[np.uint32(1), np.full(len(bits) - 1, 2654435761, dtype=np.uint32)], dtype=np.uint32)
+    return int((bits.astype(np.uint64) * powers.astype(np.uint64) % (1 << 32)).sum() % (1 << 32))
+
+
+def test_initialization_javascript_matches_nnlib_bit_for_bit(book):
+    """The probe redone in the browser, on 110 random settings (depth 2-40, sigmoid, tanh or ReLU,
+    Glorot uniform, orthogonal or LSUV, gain 0.25-8 log-uniform, including stacks whose spreads explode or vanish):
+    given the page's draws (its inputs, top gradients and base kernels), nnlib's own gain and
+    nnlib.initialization.lsuv make the same kernels, and nnlib.initialization.propagate the same
+    z, activations and gradients of every layer, bit for bit (digests of the bits); the spreads
+    the page plots are numpy's np.std of them; and the page's orthogonal kernels are numpy's QR
+    recipe (orthogonalize) on the same normal draw, to 1e-12."""
+    from nnlib import initialization as init
+    from nnlib.plots import initialization as init_plots
+
+    page = book(INIT_PAGE)
+    names = init_plots.web_names()
+    n, m = names["width"], names["samples"]
+    rng = np.random.default_rng(10)
+    acts, schemes = list(names["activations"]), list(names["schemes"])
+    settings = [{"depth": int(rng.integers(2, 41)), "activation": acts[rng.integers(3)],
+                 "scheme": schemes[rng.integers(3)], "gain": float(np.exp(rng.uniform(np.log(0.25), np.log(8))))}
+                for _ in range(100)]
+    settings += [{"depth": 40, "activation": a, "scheme": s, "gain": g}
+                 for a, s, g in (("ReLU", "Glorot uniform", 8.0), ("ReLU", "orthogonal", 8.0), ("tanh", "LSUV", 1.0),
+                                 ("sigmoid", "LSUV", 4.0), ("sigmoid", "Glorot uniform", 0.25), ("tanh", "orthogonal", 1.0),
+                                 ("ReLU", "LSUV", 0.25), ("tanh", "Glorot uniform", 1.0), ("sigmoid", "orthogonal", 8.0),
+                                 ("ReLU", "Glorot uniform", 1.0))]
+    base = page.evaluate("""([names, depth]) => { const m = nnlibWeb.modules.initialization;
+        const d = m.draws({depth, activation: "tanh", scheme: "Glorot uniform", gain: 1}, names);
+        const o = m.draws({depth, activation: "tanh", scheme: "orthogonal", gain: 1}, names);
+        return {x: Array.from(d.x), r: Array.from(d.r), glorot: d.weights.map(w => Array.from(w)),
+                orthogonal: o.weights.map(w => Array.from(w)), normal0: Array.from(m.normals(d.n * d.n, 2000)),
+                normal7: Array.from(m.normals(d.n * d.n, 2007))}; }""", [names, 40])
+    x = np.array(base["x"], np.float32).reshape(m, n)
+    r = np.array(base["r"], np.float32).reshape(m, n)
+    kernels = {s: [np.array(w, np.float32).reshape(n, n) for w in base[s]] for s in ("glorot", "orthogonal")}
+    for layer in (0, 7):   # the orthogonal kernels: numpy's QR recipe on the page's normal draw
+        ours = init.orthogonalize(np.array(base[f"normal{layer}"]).reshape(n, n))
+        assert np.allclose(kernels["orthogonal"][layer], ours.astype(np.float32), rtol=0, atol=1e-6)
+        assert np.abs(ours.T @ ours - np.eye(n)).max() < 1e-12
+
+    results = page.evaluate("""([s, names, digest]) => { const m = nnlibWeb.modules.initialization, h = eval(digest);
+        return s.map(p => { const d = m.draws(p, names), pr = m.propagate(d), c = m.compute(p, names);
+            return {w: d.weights.map(h), z: pr.z.map(h), a: pr.a.map(h), g: pr.gradZ.map(h),
+                    actStd: c.actStd, gradStd: c.gradStd}; }); }""", [settings, names, _DIGEST_JS])
+    extreme = 0
+    for p, js in zip(settings, results):
+        act, scheme, depth = names["activations"][p["activation"]], names["schemes"][p["scheme"]], p["depth"]
+        if scheme == "lsuv":
+            ws, _ = init.lsuv(kernels["orthogonal"][:depth], x, act)
+        else:
+            ws = kernels["glorot" if scheme == "glorot_uniform" else "orthogonal"][:depth]
+        ws = [w if np.float32(p["gain"]) == 1 else (np.float32(p["gain"]) * w).astype(np.float32) for w in ws]
+        assert js["w"] == [_digest(w) for w in ws], p
+        z, a, g = init.propagate(x, r, ws, act)
+        assert js["z"] == [_digest(v) for v in z] and js["a"] == [_digest(v) for v in a], p
+        assert js["g"] == [_digest(v) for v in g], p
+        with np.errstate(invalid="ignore", over="ignore"):
+            for mine, theirs in ((js["actStd"], [np.std(v, dtype=np.float64) for v in a]),
+                                 (js["gradStd"], [np.std(v, dtype=np.float64) for v in g])):
+                mine = np.array([np.nan if v is None else v for v in mine], dtype=np.float64)
+                assert np.array_equal(mine, np.array(theirs, dtype=np.float64), equal_nan=True), (p, mine, theirs)
+        extreme += max(js["actStd"]) > 1e6 or min(js["gradStd"]) < 1e-6
+    assert extreme >= 5, "too few settings whose spreads explode or vanish: the extremes are not tested"
+    assert not page.errors
+
+
+DEEP_PAGE = "chapters/11_deep_networks.html"
+
+
+def test_deep_networks_explorer_draws_every_stored_run(book):
+    """Every (activation, rate) pair: the caption counts the seeds and the diverged runs as the
+    chapter's figure title does (runs_figure), and each panel has one line per seed, with the
+    stored values."""
+    import json
+
+    page = book(DEEP_PAGE)
+    spec = json.loads(page.locator(".nnlib-web").first.get_attribute("data-spec"))
+    acts = next(c for c in spec["controls"] if c["name"] == "activation")["options"]
+    rates = next(c for c in spec["controls"] if c["name"] == "lr")["options"]
+    pairs = [{"activation": a, "lr": r} for a in acts for r in rates]
+    shown = page.evaluate("""([pairs, data]) => pairs.map(p => { const m = nnlibWeb.modules.deep_networks,
+        d = m.compute(p, data); return [m.caption(d, p), m.charts(d, p).map(c => c.data.slice(1))]; })""",
+                          [pairs, spec["data"]])
+    for p, (caption, panels) in zip(pairs, shown):
+        runs = spec["data"]["runs"].get(f"{p['activation']}|{p['lr']}", [])
+        if not runs:
+            assert caption == f"{p['activation']} was not run at learning rate {p['lr']}.", caption
+            continue
+        head = (f"{p['activation']}, 10 layers of 64, learning rate {float(p['lr']):g}: {len(runs)} seeds, "
+                f"{sum(r['diverged'] for r in runs)} diverged (NaN loss)")
+        assert caption.startswith(head), (caption, head)
+        assert [len(panel) for panel in panels] == [len(runs)] * 3
+        assert panels[0] == [r["val_acc"] for r in runs]
+    assert not page.errors
+
+
+CAPSTONE_PAGE = "chapters/16_capstone.html"
+
+
+def test_capstone_explorer_captions_agree_with_the_chapters_table(book):
+    """Each of the seven steps: the caption's rate, accuracy ± spread, images gained minus lost
+    per seed, McNemar's p and verdict are the chapter's printed table row; the rate panel holds
+    every rate tried, and its seeds' counts average to the mean line."""
+    import json
+    import re
+
+    from tests.helpers import CHAPTERS, stored_text
+
+    page = book(CAPSTONE_PAGE)
+    spec = json.loads(page.locator(".nnlib-web").first.get_attribute("data-spec"))
+    stored, table = stored_text(CHAPTERS / "16_capstone.ipynb"), {}
+    for row in spec["data"]["rows"]:   # the table's line for each row: name, lr, acc ± spread, nets, p, kept
+        line = next(x for x in stored if x.startswith(row["name"] + " ") and "±" in x)
+        m = re.fullmatch(r"\s*([\d.e-]+)\s+([\d.]+) ± ([\d.]+)(?:\s+((?:[+-]\d+ ?)+)\s+(\S+)\s+(yes|no))?",
+                         line[len(row["name"]):])
+        assert m, line
+        table[row["name"]] = m.groups()
+    assert len(table) == 7, table
+    shown = page.evaluate("""data => data.rows.map((_, k) => { const m = nnlibWeb.modules.capstone,
+        d = m.compute({step: k}, data); return [m.caption(d, {step: k}), m.charts(d, {step: k}).map(c => c.data || null)]; })""",
+                          spec["data"])
+    for row, (caption, panels) in zip(spec["data"]["rows"], shown):
+        lr, acc, se, nets, p, kept = table[row["name"]]
+        assert f"rate {float(lr):g} " in caption and f"accuracy {acc}% ± {se}" in caption, (caption, lr, acc, se)
+        if nets:
+            assert f"per seed {nets.strip()}, McNemar p = {p}: {'kept' if kept == 'yes' else 'dropped'}." in caption, caption
+        rates, mean, *seeds = panels[2]
+        assert rates == row["lrs"] and np.allclose(np.mean(seeds, axis=0), mean)
+    assert not page.errors
+
+
+TRAINING_PAGE = "chapters/14_training.html"
+
+
+def test_training_explorer_steps_through_nnlibs_selection(book):
+    """Every cell of the confusion matrix (true x predicted, and 'any'): the browser's images and
+    their order are nnlib.plots.training.selection's on the page's data, and the caption counts
+    them; each image's predicted digit has its largest probability; the matrix's diagonal is the
+    chapter's printed number of right answers."""
+    import json
+    import re
+
+    from nnlib.plots import training as tp
+    from tests.helpers import CHAPTERS, stored_text
+
+    page = book(TRAINING_PAGE)
+    spec = json.loads(page.locator(".nnlib-web").first.get_attribute("data-spec"))
+    data = spec["data"]
+    q = np.frombuffer(__import__("base64").b64decode(data["tf_probs"]), dtype=np.uint8).reshape(-1, 10)
+    y, pred = np.array(data["labels"]), np.array(data["pred"])
+    assert np.all(q[np.arange(len(y)), pred] == q.max(axis=1))
+    right = next(int(m.group(1)) for line in stored_text(CHAPTERS / "14_training.ipynb")
+                 for m in [re.match(r"(\d+) of (\d+) right", line)] if m)
+    assert int(np.sum(y == pred)) == right
+    cells = [{"true": t, "predicted": p, "rank": 0} for t in ["any"] + [str(d) for d in range(10)]
+             for p in ["any"] + [str(d) for d in range(10)]]
+    shown = page.evaluate("""([cells, data]) => cells.map(p => { const m = nnlibWeb.modules.training,
+        d = m.compute(p, data); return [d.sel, m.caption(d, p)]; })""", [cells, data])
+    for p, (sel, caption) in zip(cells, shown):
+        ours = tp.selection(y, q / 255, p["true"], p["predicted"], pred=pred)
+        assert sel == ours.tolist(), p
+        assert (f": {len(sel)} of {len(y)} test images" in caption) if len(sel) else caption.startswith("No test image"), caption
+    assert not page.errors
+
+
+DIAG_PAGE = "chapters/15_diagnostics.html"
+
+
+def test_diagnostics_explorer_shows_the_nearest_trained_rate(book):
+    """100 random slider values over the whole range: the browser shows the trained rate nearest
+    on the log scale, its curves as stored, and the caption's lowest validation loss and its epoch
+    are those of the stored curve; the sweep holds the chapter's seven rates and 18 between them."""
+    import json
+
+    page = book(DIAG_PAGE)
+    spec = json.loads(page.locator(".nnlib-web").first.get_attribute("data-spec"))
+    data = spec["data"]
+    rates = np.array(data["rates"])
+    assert len(rates) == 25 and {0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0} <= set(data["rates"])
+    rng = np.random.default_rng(15)
+    lrs = np.exp(rng.uniform(np.log(rates[0]), np.log(rates[-1]), 100)).tolist()
+    shown = page.evaluate("""([lrs, data]) => lrs.map(lr => { const m = nnlibWeb.modules.diagnostics,
+        d = m.compute({lr}, data); return [d.lr, m.caption(d, {lr})]; })""", [lrs, data])
+    for lr, (picked, caption) in zip(lrs, shown):
+        k = int(np.argmin(np.abs(np.log(rates / lr))))
+        assert picked == rates[k], (lr, picked)
+        val = np.array([np.inf if v is None else v for v in data["val"][k]])
+        assert f"lowest validation loss {val.min():.3f} at epoch {int(np.argmin(val)) + 1};" in caption, caption
+    assert not page.errors

@@ -203,13 +203,42 @@ def test_the_why_section_quotes_the_right_power():
     assert r"$4^{-9} \approx 4\times10^{-6}$" in source(CHAPTERS / NOTEBOOK)
 
 
-def test_the_explorer_is_stored_with_every_frame():
+def _explorer_runs():
+    import html as html_module
+    import json
+    import re
+
     nb = load(CHAPTERS / NOTEBOOK)
     html = [o["data"]["text/html"] for c in nb["cells"] if c["cell_type"] == "code"
             for o in c.get("outputs", []) if "text/html" in o.get("data", {})]
     html = ["".join(h) if isinstance(h, list) else h for h in html]
-    frames = [h.count("<img data-key=") for h in html if 'class="nnlib-explorer"' in h]
-    assert frames == [10]  # 5 activations x 2 learning rates
+    specs = [re.search(r'data-spec="([^"]*)"', h) for h in html if 'class="nnlib-explorer"' in h]
+    assert len(specs) == 1 and specs[0], "one in-browser explorer with its spec"
+    return json.loads(html_module.unescape(specs[0].group(1)))["data"]["runs"]
+
+
+def test_the_explorer_carries_every_stored_run():
+    """The page holds every run the explorer draws: five activations at 0.01 (three seeds each),
+    ReLU, leaky ReLU and ELU at 0.2 (five seeds each), ELU diverged in four seeds of five there."""
+    runs = _explorer_runs()
+    assert {k: len(v) for k, v in runs.items()} == {
+        **{f"{a}|0.01": 3 for a in ("sigmoid", "tanh", "ReLU", "leaky ReLU", "ELU")},
+        **{f"{a}|0.2": 5 for a in ("ReLU", "leaky ReLU", "ELU")}}
+    assert sum(r["diverged"] for r in runs["ELU|0.2"]) == 4
+
+
+def test_the_explore_text_quotes_the_gradient_ratios_of_the_stored_runs():
+    """Sigmoid: first/last gradient norm between 2e-6 and 7e-6 (rounded); every other run
+    between 0.27 and 2.4."""
+    runs = _explorer_runs()
+    ratios = {k: [a / b for r in rs for a, b in zip(r["first_grad"], r["last_grad"]) if a and b]
+              for k, rs in runs.items()}
+    sig = ratios.pop("sigmoid|0.01")
+    assert (round(min(sig) * 1e6), round(max(sig) * 1e6)) == (2, 7)
+    rest = [v for vs in ratios.values() for v in vs]
+    assert (round(min(rest), 2), round(max(rest), 1)) == (0.27, 2.4)
+    text = source(CHAPTERS / NOTEBOOK)
+    assert r"between $2\times10^{-6}$ and $7\times10^{-6}$" in text and "between 0.27 and 2.4" in text
 
 
 # --- residual connections ----------------------------------------------------------------------

@@ -351,3 +351,59 @@ def test_a_learners_own_function_is_computed_in_the_kernel_through_nnlib():
         with pytest.raises(ValueError, match=message):
             opt_plots.explorer().live(**kwargs)
     assert explore.json_numbers([np.float32(1.5), np.inf, {"a": np.array([np.nan, 2])}]) == [1.5, None, {"a": [None, 2.0]}]
+
+
+def test_a_live_kernel_explorer_trains_the_exact_rate_in_jupyterlab():
+    """Chapter 15: in the book the browser draws the trained rate nearest the slider; in
+    JupyterLab live() asks the kernel, which trains the exact rate when the sweep lacks it."""
+    import numpy as np
+
+    from nnlib import data, network, portable
+    from nnlib.plots import diagnostics as dp
+
+    D, d, D_val, d_val, *_ = data.digits_with_validation()
+    X, y = D[:64], d[:64]
+    sweep = {"data": (X, y, D_val[:32], d_val[:32]), "sizes": [64, 8, 10], "num_epochs": 2, "curves": {}}
+    from nnlib import diagnostics
+    nets = [network.glorot_network([64, 8, 10], loss="softmax_ce", dot=portable.dot) for _ in (0.01, 0.1)]
+    c = diagnostics.learning_curves(X, y, D_val[:32], d_val[:32], nets, [0.01, 0.1], num_epochs=2)
+    sweep["curves"] = {0.01: (c.train[0], c.val[0]), 0.1: (c.train[1], c.val[1])}
+    fine = dp.fill_sweep(sweep, between=1)
+    assert sorted(fine["curves"]) == [0.01, 0.03162, 0.1]
+    w = dp.explorer(fine).live()
+    assert w.kernel and w.computed["data"]["exact"] and w.computed["data"]["lr"] == 0.1
+    w.lr = 0.05   # not in the sweep: trained now, from the same start
+    assert w.computed["data"]["lr"] == 0.05 and len(w.computed["data"]["train"]) == 2
+    assert np.isfinite(w.computed["data"]["train"]).all()
+    assert dp.fill_sweep(sweep, between=0)["curves"] == sweep["curves"]   # nothing to add
+    web = dp.web_sweep(fine)
+    assert web["rates"] == [0.01, 0.03162, 0.1] and len(web["val"][1]) == 2
+    with pytest.raises(ValueError, match="live_kernel=True needs own"):
+        explore.Explorer("bad", _plot, [explore.toggle("on")], web="learning_rate", live_kernel=True)
+    with pytest.raises(ValueError, match="between"):
+        dp.fill_sweep(sweep, between=-1)
+
+
+def test_the_test_set_explorer_orders_a_cell_by_confidence():
+    """Chapter 14: selection() keeps a confusion cell's images, the most confident first (in
+    255ths, then by index), as the browser does; the page data carries every image and label."""
+    import numpy as np
+
+    from nnlib.plots import training as tp
+
+    probs = np.array([[0.9, 0.1] + [0] * 8, [0.2, 0.8] + [0] * 8, [0.95, 0.05] + [0] * 8,
+                      [0.3, 0.7] + [0] * 8, [0.9001, 0.0999] + [0] * 8])
+    y = np.array([0, 0, 1, 1, 0])
+    assert tp.selection(y, probs).tolist() == [2, 0, 4, 1, 3]   # 0.9 and 0.9001 are both 230/255
+    assert tp.selection(y, probs, "0", "1").tolist() == [1]
+    assert tp.selection(y, probs, 1, "any").tolist() == [2, 3]
+    assert tp.selection(y, probs, "5", "5").tolist() == []
+    X = np.zeros((5, 784))
+    web = tp.web_test_set(X, probs, y)
+    assert web["labels"] == [0, 0, 1, 1, 0] and web["pred"] == [0, 1, 0, 1, 0]
+    assert web["sprite"].startswith("data:image/png;base64,") and len(web["tf_probs"]) == 68
+    ex = tp.explorer(X, probs, y)
+    assert ex.defaults() == {"true": "any", "predicted": "any", "rank": 0}
+    plt.close(ex.figure(true="5", predicted="5"))   # an empty cell: a note, not an error
+    with pytest.raises(ValueError, match="same n images"):
+        tp.explorer(X[:3], probs, y)

@@ -5,16 +5,7 @@
   "use strict";
   const W = (window.nnlibWeb = window.nnlibWeb || { modules: {} });
   const f = Math.fround;
-  const P = () => W.portable;
-  const KERNELS = {   // name -> [f(z, alpha), f'(z, a, alpha)], a = f(z)
-    sigmoid: [(z) => P().sigmoid(z), (z, a) => f(a * f(1 - a))],
-    tanh: [(z) => P().tanh(z), (z, a) => f(1 - f(a * a))],
-    relu: [(z) => (z > 0 ? z : 0), (z) => (z > 0 ? 1 : 0)],
-    leaky_relu: [(z, al) => Math.max(f(al * z), z), (z, a, al) => (z > 0 ? 1 : al)],
-    elu: [(z) => (z > 0 ? z : P().expm1(Math.min(z, 0))), (z, a) => (z > 0 ? 1 : f(a + 1))],
-    swish: [(z) => f(z * P().sigmoid(z)),
-            (z) => { const s = P().sigmoid(z); return f(s * f(1 + f(z * f(1 - s)))); }],
-  };
+  const KERNELS = W.portable.kernels;   // nnlib.neurons_activations' kernels, in portable.js
   // the explorer's menu (nnlib.plots.neurons_activations.EXPLORER_CHOICES): label -> [name, alpha]
   const CHOICES = { "sigmoid": ["sigmoid", null], "tanh": ["tanh", null], "ReLU": ["relu", null],
     "leaky ReLU (α = 0.2)": ["leaky_relu", f(0.2)], "ELU (α = 1)": ["elu", f(1)], "swish / SiLU": ["swish", null] };

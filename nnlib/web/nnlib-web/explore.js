@@ -197,11 +197,21 @@
           if (ch.kind) return { custom: mod[ch.kind + "Panel"](panels, spec, () => params, set) };
           const div = document.createElement("div");
           panels.appendChild(div);
-          return new uPlot({ legend: { live: false }, ...ch.opts, width: width(), height: 260 }, ch.data, div);
+          const plot = new uPlot({ legend: { live: false }, ...ch.opts, width: width(), height: 260 }, ch.data, div);
+          plot.nnlibKey = ch.key;
+          return plot;
         });
       } else {
         charts.forEach((ch, k) => {
           if (ch.kind) return;
+          // another number of lines, or other styles (ch.key changed): a new chart in its place
+          if (ch.opts.series.length !== plots[k].series.length || ch.key !== plots[k].nnlibKey) {
+            const div = plots[k].root.parentNode;
+            plots[k].destroy();
+            plots[k] = new uPlot({ legend: { live: false }, ...ch.opts, width: width(), height: 260 }, ch.data, div);
+            plots[k].nnlibKey = ch.key;
+            return;
+          }
           if (ch.scales) Object.entries(ch.scales).forEach(([s, r]) => plots[k].setScale(s, r));
           plots[k].setData(ch.data, !ch.scales);
         });
@@ -251,9 +261,11 @@
       splits: (u, i, min, max) => {
         const lo = Math.floor(Math.log10(Math.max(min, 1e-300))), hi = Math.ceil(Math.log10(Math.max(max, 1e-300)));
         const step = Math.max(1, Math.ceil((hi - lo) / 6));
+        const inside = (v) => v >= min * (1 - 1e-9) && v <= max * (1 + 1e-9);
         const out = [];
-        for (let e = lo; e <= hi; e += step) out.push(Math.pow(10, e));
-        return out;
+        for (let e = lo; e <= hi; e += step) if (inside(Math.pow(10, e))) out.push(Math.pow(10, e));
+        // less than a decade in view: label its two ends instead
+        return out.length >= 2 || !(min > 0) ? out : [min, max].map((v) => +v.toPrecision(2)).filter(inside);
       },
       values: (u, splits) => splits.map((v) => (v == null ? "" : v >= 0.001 && v < 1e5 ? String(+v.toPrecision(3)) : v.toExponential(0).replace("e+", "e"))),
     };
@@ -304,14 +316,14 @@
       for (let i = 0; i < xy.length; i += 2) pts.push([xy[i], xy[i + 1]]);
       return pts;
     }
-    function done(xstep = 1, ystep = 1) {   // end the clip, frame the view, integer ticks
+    function done(xstep = 1, ystep = 1) {   // end the clip, frame the view, integer ticks (ystep 0: none)
       ctx.restore();
       ctx.strokeStyle = "#444"; ctx.lineWidth = 1;
       ctx.strokeRect(M.l, M.t, cssW - M.l - M.r, cssH - M.t - M.b);
       ctx.fillStyle = "#222"; ctx.font = "11px sans-serif"; ctx.textAlign = "center";
       for (let x = Math.ceil(xlim[0] / xstep) * xstep; x <= xlim[1]; x += xstep) ctx.fillText(String(x), X(x), cssH - 6);
       ctx.textAlign = "right";
-      for (let y = Math.ceil(ylim[0] / ystep) * ystep; y <= ylim[1]; y += ystep) ctx.fillText(String(y), M.l - 4, Y(y) + 4);
+      if (ystep) for (let y = Math.ceil(ylim[0] / ystep) * ystep; y <= ylim[1]; y += ystep) ctx.fillText(String(y), M.l - 4, Y(y) + 4);
     }
     return { canvas, ctx, X, Y, invX, invY, clear, line, flat, done };
   };

@@ -101,8 +101,19 @@
       return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
     };
   }
+  // nnlib.neurons_activations' float32 kernels (chapters 1 and 10): name -> [f(z, alpha), f'(z, a, alpha)], a = f(z)
+  const P = () => W.portable;
+  const kernels = {
+    sigmoid: [(z) => P().sigmoid(z), (z, a) => f(a * f(1 - a))],
+    tanh: [(z) => P().tanh(z), (z, a) => f(1 - f(a * a))],
+    relu: [(z) => (z > 0 ? z : 0), (z) => (z > 0 ? 1 : 0)],
+    leaky_relu: [(z, al) => Math.max(f(al * z), z), (z, a, al) => (z > 0 ? 1 : al)],
+    elu: [(z) => (z > 0 ? z : P().expm1(Math.min(z, 0))), (z, a) => (z > 0 ? 1 : f(a + 1))],
+    swish: [(z) => f(z * P().sigmoid(z)),
+            (z) => { const s = P().sigmoid(z); return f(s * f(1 + f(z * f(1 - s)))); }],
+  };
   W.portable = {
-    pairwise, uniform,
+    pairwise, uniform, kernels,
     exp64, log64, expm1_64, tanh,
     expm1: (x) => f(expm1_64(f(x))),
     sigmoid: (x) => f(1.0 / (1.0 + exp64(-f(x)))),
