@@ -4,7 +4,9 @@ and in JupyterLab's widget alike, for benchmarks/run.py (its ``bookjs`` and ``la
 A capture-phase ``input`` listener on the explorer stamps the move (``performance.now()``) before
 the control's own handler recomputes and redraws; a bubble-phase listener, which runs after that
 handler, waits for the next animation frame and the task after it (the frame with the new charts
-is painted); the difference is one sample. The moves are real input events on the first slider
+is painted); the difference is one sample. For a widget that computes in the kernel (its root has
+``data-kernel``) the sample ends when the kernel's answer is painted. The moves are real input
+events on the first slider
 (or, in an explorer with only menus, the first menu), as :func:`tests.browser.move` makes them.
 """
 from __future__ import annotations
@@ -22,7 +24,12 @@ _LATENCY_JS = """root => {
   root.addEventListener('input', () => { t0 = performance.now(); }, true);
   root.addEventListener('input', () => {
     const start = t0;
-    afterPaint(() => st.samples.push(performance.now() - start));
+    if (!root.dataset.kernel) { afterPaint(() => st.samples.push(performance.now() - start)); return; }
+    // a widget that asks the kernel (chapter 15 in JupyterLab): painted once its answer is drawn
+    const n = +(root.dataset.paints || 0);
+    const wait = () => (+(root.dataset.paints || 0) > n
+      ? afterPaint(() => st.samples.push(performance.now() - start)) : requestAnimationFrame(wait));
+    wait();
   }, false);
 }"""
 

@@ -690,3 +690,20 @@ def test_diagnostics_explorer_shows_the_nearest_trained_rate(book):
         val = np.array([np.inf if v is None else v for v in data["val"][k]])
         assert f"lowest validation loss {val.min():.3f} at epoch {int(np.argmin(val)) + 1};" in caption, caption
     assert not page.errors
+
+
+def test_clicking_a_confusion_cell_picks_it(book):
+    """Chapter 14's linked views: a click on the cell (true 4, predicted 9) of the matrix sets
+    both drop-downs, the caption and the URL to that cell."""
+    page = book(TRAINING_PAGE)
+    canvas = page.locator(".nnlib-web canvas").first
+    canvas.scroll_into_view_if_needed()
+    # the panel's view: x from -0.5 to 9.5 over 34..292 px, y (true) from 9.5 (bottom) to -0.5 over 270..6 px
+    x = 34 + (9 + 0.5) / 10 * (300 - 34 - 8)
+    y = 270 - (4 - 9.5) / -10 * (300 - 6 - 30)
+    canvas.click(position={"x": x, "y": y})
+    page.wait_for_function("() => document.querySelector('[data-web-control=\"true\"]').value === '4'", timeout=5_000)
+    assert page.locator('[data-web-control="predicted"]').input_value() == "9"
+    assert page.locator(".nnlib-web-caption").first.inner_text().startswith("a 4 read as 9:")
+    assert "true=4" in page.url and "predicted=9" in page.url
+    assert not page.errors

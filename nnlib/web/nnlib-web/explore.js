@@ -69,9 +69,27 @@
     return c.kind === "int" ? Math.round(v) : v;
   }
 
+  // A page loads only its own chapter modules: the first explorer that needs one adds its script
+  // (from this file's folder) and mounts when it has run.
+  const here = document.currentScript && document.currentScript.src;
+  const BASE = here ? here.replace(/[^/]*$/, "") : "";
+  const waiting = {};
+  function need(name, then) {
+    if (waiting[name]) { waiting[name].push(then); return; }
+    waiting[name] = [then];
+    const script = document.createElement("script");
+    script.src = BASE + name + ".js";
+    script.onload = () => waiting[name].forEach((f) => f());
+    document.head.appendChild(script);
+  }
+
   // a page of the book: the explorer's state starts from, and is kept in, the URL hash
   function mount(root) {
     if (root.dataset.mounted) return;
+    if (!W.modules[root.dataset.module] && !W.widget && /^[a-z_]+$/.test(root.dataset.module || "")) {
+      if (!root.dataset.loading) { root.dataset.loading = "1"; need(root.dataset.module, () => mount(root)); }
+      return;
+    }
     const mod = W.modules[root.dataset.module];
     if (!mod || typeof uPlot === "undefined") return; // the PNG frames stay
     const spec = JSON.parse(root.dataset.spec);
@@ -97,6 +115,7 @@
 
   function build(root, mod, spec, start, changed, kernel) {
     root.dataset.mounted = "1";
+    if (kernel) root.dataset.kernel = "1";   // a move is painted when the kernel's answer is
     const name = spec.name;
     const params = {};
     spec.controls.forEach((c) => { params[c.name] = start[c.name] === undefined ? c.default : start[c.name]; });
