@@ -22,24 +22,7 @@
     return out;
   }
 
-  // numpy's pairwise sum of float64 values (no rounding to float32), as np.var(z, dtype=float64) adds
-  function pairwise64(a, lo, n) {
-    if (n < 8) { let s = -0.0; for (let i = 0; i < n; i++) s += a[lo + i]; return s; }
-    if (n <= 128) {
-      let r0 = a[lo], r1 = a[lo + 1], r2 = a[lo + 2], r3 = a[lo + 3], r4 = a[lo + 4], r5 = a[lo + 5], r6 = a[lo + 6], r7 = a[lo + 7];
-      let i = 8;
-      for (; i < n - (n % 8); i += 8) {
-        const b = lo + i;
-        r0 += a[b]; r1 += a[b + 1]; r2 += a[b + 2]; r3 += a[b + 3]; r4 += a[b + 4]; r5 += a[b + 5]; r6 += a[b + 6]; r7 += a[b + 7];
-      }
-      let res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7));
-      for (; i < n; i++) res += a[lo + i];
-      return res;
-    }
-    let n2 = Math.floor(n / 2);
-    n2 -= n2 % 8;
-    return pairwise64(a, lo, n2) + pairwise64(a, lo + n2, n - n2);
-  }
+  const pairwise64 = (a, lo, n) => W.portable.pairwise64(a, lo, n);   // as np.var(z, dtype=float64) adds
   function variance64(z) {   // np.var(z, dtype=np.float64)
     const n = z.length, mean = pairwise64(z, 0, n) / n, sq = new Float64Array(n);
     for (let i = 0; i < n; i++) { const d = z[i] - mean; sq[i] = d * d; }

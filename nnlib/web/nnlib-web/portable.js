@@ -65,31 +65,34 @@
     const t = em1 / (em1 + 2.0);
     return f(x < 0 || Object.is(x, -0) ? -t : t);
   }
-  // numpy's pairwise summation of a float32 row (numpy/_core/src/umath/loops_utils.h.src)
-  function pairwise(a, lo, n) {   // a[lo], ..., a[lo + n - 1]
-    if (n < 8) {
-      let s = -0.0;
-      for (let i = 0; i < n; i++) s = f(s + a[lo + i]);
-      return s;
-    }
-    if (n <= 128) {   // eight running sums (scalars: no array per call)
-      let r0 = a[lo], r1 = a[lo + 1], r2 = a[lo + 2], r3 = a[lo + 3];
-      let r4 = a[lo + 4], r5 = a[lo + 5], r6 = a[lo + 6], r7 = a[lo + 7];
-      let i = 8;
-      for (; i < n - (n % 8); i += 8) {
-        const b = lo + i;
-        r0 = f(r0 + a[b]); r1 = f(r1 + a[b + 1]); r2 = f(r2 + a[b + 2]); r3 = f(r3 + a[b + 3]);
-        r4 = f(r4 + a[b + 4]); r5 = f(r5 + a[b + 5]); r6 = f(r6 + a[b + 6]); r7 = f(r7 + a[b + 7]);
+  // numpy's pairwise summation (numpy/_core/src/umath/loops_utils.h.src) of a[lo], ..., a[lo + n - 1],
+  // each addition rounded by r: Math.fround for a float32 row, none for float64
+  function pairwiseWith(r) {
+    return function sum(a, lo, n) {
+      if (n < 8) {
+        let s = -0.0;
+        for (let i = 0; i < n; i++) s = r(s + a[lo + i]);
+        return s;
       }
-      let res = f(f(f(r0 + r1) + f(r2 + r3)) + f(f(r4 + r5) + f(r6 + r7)));
-      for (; i < n; i++) res = f(res + a[lo + i]);
-      return res;
-    }
-    let n2 = Math.floor(n / 2);
-    n2 -= n2 % 8;
-    return f(pairwise(a, lo, n2) + pairwise(a, lo + n2, n - n2));
+      if (n <= 128) {   // eight running sums (scalars: no array per call)
+        let r0 = a[lo], r1 = a[lo + 1], r2 = a[lo + 2], r3 = a[lo + 3];
+        let r4 = a[lo + 4], r5 = a[lo + 5], r6 = a[lo + 6], r7 = a[lo + 7];
+        let i = 8;
+        for (; i < n - (n % 8); i += 8) {
+          const b = lo + i;
+          r0 = r(r0 + a[b]); r1 = r(r1 + a[b + 1]); r2 = r(r2 + a[b + 2]); r3 = r(r3 + a[b + 3]);
+          r4 = r(r4 + a[b + 4]); r5 = r(r5 + a[b + 5]); r6 = r(r6 + a[b + 6]); r7 = r(r7 + a[b + 7]);
+        }
+        let res = r(r(r(r0 + r1) + r(r2 + r3)) + r(r(r4 + r5) + r(r6 + r7)));
+        for (; i < n; i++) res = r(res + a[lo + i]);
+        return res;
+      }
+      let n2 = Math.floor(n / 2);
+      n2 -= n2 % 8;
+      return r(sum(a, lo, n2) + sum(a, lo + n2, n - n2));
+    };
   }
-
+  const pairwise = pairwiseWith(f), pairwise64 = pairwiseWith((x) => x);
   // uniform numbers in [0, 1) from a seed (mulberry32): the pages' own random draws, the same in
   // every browser (not numpy's: a browser test hands them to nnlib where it must compare)
   function uniform(seed) {
@@ -113,7 +116,7 @@
             (z) => { const s = P().sigmoid(z); return f(s * f(1 + f(z * f(1 - s)))); }],
   };
   W.portable = {
-    pairwise, uniform, kernels,
+    pairwise, pairwise64, uniform, kernels,
     exp64, log64, expm1_64, tanh,
     expm1: (x) => f(expm1_64(f(x))),
     sigmoid: (x) => f(1.0 / (1.0 + exp64(-f(x)))),
