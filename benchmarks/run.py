@@ -9,13 +9,12 @@ Parts (``--only`` takes a comma-separated list):
 - ``notebooks``  every chapter executed in a fresh kernel from a temporary copy (chapters/ is
                  never written), seconds per notebook and the total;
 - ``book``       ``make book`` (renders the stored outputs), wall time;
-- ``live``       the live explorer's kernel side per chapter: draw + PNG encode per move (what a
-                 slider move costs before the browser gets the image), median of 20 moves;
-- ``lab``        JupyterLab in Chromium: slider key press -> painted, median of 20 moves per
-                 chapter (``benchmarks.lab_latency``; the in-browser widgets: ``benchmarks.web_latency``);
+- ``lab``        JupyterLab in Chromium: control moved -> painted, median of 20 moves per
+                 chapter (the in-browser widgets: ``benchmarks.web_latency``);
 - ``bookjs``     the built book in Chromium: control moved -> painted, median of 20 moves per
-                 chapter (``benchmarks.book_latency``; in-browser explorers: ``benchmarks.web_latency``,
-                 with the page load -> first explorer drawn);
+                 chapter (``benchmarks.web_latency``: the first frame after the move and, for the
+                 explorers that compute in steps, the frame with the whole result), and the page
+                 load -> first explorer drawn;
 - ``ratio``      each explorer's computation in nnlib (numpy) and TensorFlow eager, median time.
 
 A partial run writes only the sections it measured; the committed RESULTS.md comes from one
@@ -43,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
 RESULTS = Path(__file__).with_name("RESULTS.md")
 PY = sys.executable
-PARTS = ("test", "notebooks", "book", "live", "lab", "bookjs", "ratio")
+PARTS = ("test", "notebooks", "book", "lab", "bookjs", "ratio")
 MOVES = 20
 TARGETS = {"test": 600.0, "book": 30.0, "lab": 50.0, "bookjs": 16.0, "first": 300.0}  # s, s, ms, ms, ms
 
@@ -153,50 +152,6 @@ def part_notebooks() -> dict:
     return {"rows": rows, "total": sum(rows.values())}
 
 
-# -- the live explorer, kernel side ----------------------------------------------------------------
-_LIVE_CHILD = r"""
-import json, statistics, sys, time, io
-from benchmarks import explorers
-from nnlib import explore
-from IPython.core.pylabtools import print_figure
-import matplotlib.pyplot as plt
-ex = explorers.load(sys.argv[1])
-view = explore.LiveView(ex)
-name, values = explorers.moves(ex, int(sys.argv[2]))
-times, old = [], []
-for v in values:
-    view.controls[name].value = v
-    if view.last_seconds is None or view.message.value:
-        raise SystemExit(f"no figure for {name}={v!r}: {view.message.value}")
-    times.append(view.last_seconds)
-    t = time.perf_counter()  # the previous path: display(fig) through the inline backend
-    fig = ex.figure(**view.params()); print_figure(fig, "png", bbox_inches="tight"); plt.close(fig)
-    old.append(time.perf_counter() - t)
-t = time.perf_counter(); fig = ex.figure(**view.params()); plot_s = time.perf_counter() - t
-plt.close(fig)
-print(json.dumps({"explorer": ex.name, "control": name, "renders": view.renders,
-                  "median_ms": 1000 * statistics.median(times), "max_ms": 1000 * max(times),
-                  "inline_ms": 1000 * statistics.median(old), "plot_ms": 1000 * plot_s}))
-"""
-
-
-def part_live() -> dict:
-    from benchmarks import explorers
-
-    rows = {}
-    nbs = explorers.chapters_with_explorers()
-    for i, nb in enumerate(nbs, 1):
-        log(f"live [{i}/{len(nbs)}] {nb.name} ...")
-        out = subprocess.run([PY, "-c", _LIVE_CHILD, str(nb), str(MOVES)], cwd=ROOT,
-                             capture_output=True, text=True,
-                             env={**os.environ, "MPLBACKEND": "Agg"})
-        if out.returncode:
-            raise RuntimeError(f"live {nb.name} failed:\n{out.stderr[-2000:]}")
-        rows[nb.name] = json.loads(out.stdout.strip().splitlines()[-1])
-        log(f"live {nb.name}: {rows[nb.name]['median_ms']:.0f} ms per move")
-    return {"rows": rows}
-
-
 # -- browsers -----------------------------------------------------------------------------------
 def part_lab() -> dict:
     """JupyterLab latency per chapter (benchmarks.lab_latency: one server, one browser)."""
@@ -216,7 +171,7 @@ def part_bookjs() -> dict:
     html = ROOT / "_build" / "html"
     if not (html / "index.html").exists():
         part_book()
-    rows, errors, kinds, first = {}, {}, {}, {}
+    rows, errors, kinds, first, full, ready = {}, {}, {}, {}, {}, {}
     names = [nb.name for nb in explorers.chapters_with_explorers()]
     with browser.serve(html) as base, sync_playwright() as p:
         b = browser.launch(p)
@@ -228,9 +183,13 @@ def part_bookjs() -> dict:
                     web = page.locator(".nnlib-web[data-spec]")
                     if web.count():   # computed in the browser (issue 17)
                         url = page.url
-                        first[name] = web_latency.first_paint(page, url)
+                        load = web_latency.first_paint(page, url, detail=True)
+                        first[name], ready[name] = load["first"], load["interactive"]
                         kinds[name] = "in the browser"
-                        rows[name] = web_latency.web_latency(page, web.first, moves=MOVES)
+                        got = web_latency.web_latency(page, web.first, moves=MOVES, complete=True)
+                        rows[name] = got["first"]
+                        if got["complete"] is not None:
+                            full[name] = got["complete"]
                     else:
                         kinds[name] = "pre-rendered frames"
                         rows[name] = book_latency.kernel_free_latency(
@@ -243,7 +202,8 @@ def part_bookjs() -> dict:
                     page.close()
         finally:
             b.close()
-    return {"rows": rows, "errors": errors, "kinds": kinds, "first": first}
+    return {"rows": rows, "errors": errors, "kinds": kinds, "first": first, "complete": full,
+            "interactive": ready}
 
 
 # -- nnlib vs TensorFlow eager ------------------------------------------------------------------
@@ -342,41 +302,36 @@ def report(res: dict, info: dict, argv: list[str]) -> str:
         r = res["book"]
         L += ["## Book build (stored outputs)", "",
               f"`{r['cmd']}`: **{r['seconds']:.1f} s**, exit code {r['rc']} (`{r['log']}`).", ""]
-    if "live" in res:
-        L += ["## Live explorer, kernel side", "",
-              f"Per move: `LiveView` sets one control (its grid values, cycled, {MOVES} moves), "
-              "the chapter's plot function builds the figure, it is encoded as PNG at the "
-              "explorer's dpi and set on the `ipywidgets.Image`. 'before' is the previous path "
-              "(the inline backend's `display(fig)`: PNG with a tight bounding box = two draws) "
-              "for the same parameters. 'plot' is the plot function alone (building artists, "
-              "before any drawing).", "",
-              "| notebook | explorer | control moved | median ms | max ms | before (inline) ms | plot ms |",
-              "|---|---|---|---:|---:|---:|---:|"]
-        for k, v in res["live"]["rows"].items():
-            L.append(f"| {k} | {v['explorer']} | {v['control']} | {v['median_ms']:.0f} | "
-                     f"{v['max_ms']:.0f} | {v['inline_ms']:.0f} | {v['plot_ms']:.0f} |")
+    if "lab" in res:
+        L += ["## Explorer latency in JupyterLab (control move → painted)", "",
+              "Chromium (Playwright) on JupyterLab at 127.0.0.1; each chapter's cells run first; "
+              f"median over {MOVES} moves of the widget's first control (benchmarks.web_latency: "
+              "the frame after the move is painted; a widget that asks the kernel, chapter 15's, "
+              "until the kernel's answer is painted).", "",
+              "| notebook | median ms |", "|---|---:|"]
+        L += [f"| {k} | {v:.1f} |" for k, v in res["lab"]["rows"].items()]
+        L += [f"| {k} | **FAILED**: {html.escape(e)} |" for k, e in res["lab"].get("errors", {}).items()]
         L.append("")
-    for key, title, note in (
-            ("lab", "Explorer latency in JupyterLab (control move → painted)",
-             "Chromium (Playwright) on JupyterLab at 127.0.0.1; each chapter's cells run first; "
-             f"median over {MOVES} key presses on the first control: the in-browser widget "
-             "(benchmarks.web_latency) or the kernel-drawn figure (benchmarks.lab_latency.live_latency)."),
-            ("bookjs", "Explorer latency in the built book (control move → painted)",
-             "Chromium (Playwright), book served from _build/html on 127.0.0.1; median over "
-             f"{MOVES} moves of the first control: explorers computed in the browser "
-             "(benchmarks.web_latency; and the median over 5 loads of the time from navigation "
-             "start to the first explorer drawn) or switching pre-rendered frames "
-             "(benchmarks.book_latency.kernel_free_latency).")):
-        if key in res:
-            L += [f"## {title}", "", note, ""]
-            kinds, first = res[key].get("kinds", {}), res[key].get("first", {})
-            L += ["| notebook | explorer | median ms | page load → first explorer drawn, ms |",
-                  "|---|---|---:|---:|"]
-            L += [f"| {k} | {kinds.get(k, '')} | {v:.1f} | "
-                  f"{f'{first[k]:.0f}' if k in first else ''} |" for k, v in res[key]["rows"].items()]
-            L += [f"| {k} | **FAILED**: {html.escape(e)} |"
-                  for k, e in res[key].get("errors", {}).items()]
-            L.append("")
+    if "bookjs" in res:
+        r = res["bookjs"]
+        L += ["## Explorers in the built book", "",
+              "Chromium (Playwright), book served from _build/html on 127.0.0.1. 'move → painted': "
+              f"median over {MOVES} moves of the first control, spread over its whole range "
+              "(benchmarks.web_latency), from the input event to the next frame painted. Chapters 9 "
+              "and 10 compute in steps (a training run, a 40-layer stack): they paint their first "
+              "partial result in that frame and the rest over the following frames, so 'whole "
+              "result' gives the move to the frame with all of it. 'page load': median over 5 loads "
+              "of the time from navigation start to the first explorer drawn, and to "
+              "`domInteractive` (the page's HTML parsed and its head's scripts run, before any "
+              "explorer code can start).", "",
+              "| notebook | move → painted, ms | move → whole result, ms | page load → explorer drawn, ms | page load → DOM interactive, ms |",
+              "|---|---:|---:|---:|---:|"]
+        full, first, ready = r.get("complete", {}), r.get("first", {}), r.get("interactive", {})
+        fmt = lambda d, k: f"{d[k]:.0f}" if k in d else ""
+        L += [f"| {k} | {v:.1f} | {fmt(full, k) or 'same'} | {fmt(first, k)} | {fmt(ready, k)} |"
+              for k, v in r["rows"].items()]
+        L += [f"| {k} | **FAILED**: {html.escape(e)} |" for k, e in r.get("errors", {}).items()]
+        L.append("")
     if "ratio" in res:
         r = res["ratio"]
         L += ["## nnlib (numpy) vs TensorFlow eager on the explorers' computations", "",

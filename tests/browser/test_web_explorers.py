@@ -9,6 +9,7 @@ defaults. (How fast a control move repaints is a benchmark, not a test: under th
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -706,4 +707,35 @@ def test_clicking_a_confusion_cell_picks_it(book):
     assert page.locator('[data-web-control="predicted"]').input_value() == "9"
     assert page.locator(".nnlib-web-caption").first.inner_text().startswith("a 4 read as 9:")
     assert "true=4" in page.url and "predicted=9" in page.url
+    assert not page.errors
+
+
+@pytest.mark.parametrize("page_name, module, control", [(MB_PAGE, "minibatches", "batch_size"),
+                                                        (INIT_PAGE, "initialization", "depth")])
+def test_explorers_computed_in_steps_end_with_the_whole_result(book, page_name, module, control):
+    """Chapters 9 and 10 compute a setting in steps (explore.js ``progressive``): the move's own
+    frame shows a partial result with a progress line, later frames the rest. Three quick moves
+    in a row (the first two dropped unfinished): once the explorer is idle, the caption and every
+    chart's numbers are those of the whole result for the last setting (the module's compute(),
+    which the bit-for-bit tests check against nnlib), and nothing of an older setting remains."""
+    page = book(page_name)
+    web = page.locator(".nnlib-web").first
+    slider = web.locator(f'[data-web-control="{control}"]')
+    states = []
+    for pos in ("900", "40", "700"):
+        slider.evaluate("(el, pos) => { el.value = pos; el.dispatchEvent(new Event('input', {bubbles: true})); }", pos)
+        states.append(web.evaluate("r => [r.dataset.busy || '', r.querySelector('.nnlib-web-caption').textContent]"))
+    busy, caption = states[-1]
+    assert busy == "1", "the last move finished in its own frame: no longer a test of the steps"
+    assert any(w in caption for w in ("epoch", "pass")) and "of" in caption, caption
+    page.wait_for_function("r => !r.dataset.busy", arg=web.element_handle(), timeout=60_000)
+    spec = json.loads(web.get_attribute("data-spec"))
+    same, shown, expected = page.evaluate("""([name, module, spec]) => {
+        const inst = nnlibWeb.instances[name], m = nnlibWeb.modules[module];
+        const data = m.compute({ ...inst.params }, spec.data);
+        return [JSON.stringify(inst.drawn()) === JSON.stringify(data),
+                inst.root.querySelector('.nnlib-web-caption').textContent, m.caption(data, inst.params, spec.data)]; }""",
+                                          [spec["name"], module, spec])
+    assert shown == expected, (shown, expected)
+    assert same, "the charts show another result than compute() for the last setting"
     assert not page.errors

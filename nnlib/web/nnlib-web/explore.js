@@ -184,8 +184,39 @@
     root.append(bar, caption, panels);
 
     const width = () => Math.max(260, Math.min(460, (panels.clientWidth || 700) / 2 - 24));
-    let plots = null;
+    let plots = null, drawn = null;   // drawn: the result on the charts now
 
+    // A module whose arithmetic takes longer than a frame (chapters 9 and 10: training, a deep
+    // stack) gives steps(params, pageData), a generator: it yields undefined at checkpoints and a
+    // partial result (data with a `progress` line) whenever there is more to draw; its last yield
+    // is the whole result, the one compute() returns. The runtime draws the first partial result
+    // in the frame of the move, then goes on for about BUDGET ms per animation frame, drawing
+    // each share, until the end; a newer move drops the old computation.
+    const BUDGET = 8;
+    let job = 0;
+    function progressive(t0) {
+      const mine = ++job, it = mod.steps({ ...params }, spec.data);
+      root.dataset.busy = "1";
+      let first = true;
+      const slice = () => {
+        if (mine !== job) return;   // a newer move took over
+        const start = performance.now();
+        let r, last;
+        // the move's own frame stops at the first partial result: the answer starts at once
+        do { r = it.next(); if (r.value !== undefined) last = r.value; }
+        while (!r.done && (first ? last === undefined : performance.now() - start < BUDGET));
+        const wasFirst = first;
+        first = false;
+        if (last !== undefined) paint(last);
+        // the next share at the start of a frame, painted in it; after the move's own share, at
+        // the start of the frame after next, so that the move's frame is painted without waiting
+        if (!r.done) { requestAnimationFrame(wasFirst ? () => requestAnimationFrame(slice) : slice); return; }
+        delete root.dataset.busy;
+        root.dataset.completeMs = (performance.now() - t0).toFixed(2);   // move -> whole result drawn
+        root.dataset.completes = String(+(root.dataset.completes || 0) + 1);
+      };
+      slice();
+    }
     function update() {
       const t0 = performance.now();
       spec.controls.forEach((c) => { inputs[c.name].out.textContent = fmt(params[c.name], c); });
@@ -194,13 +225,16 @@
         if (!plots) paint();
         return;
       }
-      paint();
+      if (mod.steps) progressive(t0);
+      else paint();
       changed({ ...params });
       root.dataset.lastPaintMs = (performance.now() - t0).toFixed(2);
     }
-    function paint() {
-      let data, shown = params;
-      if (kernel) {
+    function paint(partial) {
+      let data = partial, shown = params;
+      if (partial !== undefined) {
+        // drawn below like any result
+      } else if (kernel) {
         const got = kernel();
         if (!got || (!got.data && !got.error)) return;
         if (got.error) { caption.textContent = "your function failed: " + got.error; return; }
@@ -210,7 +244,8 @@
         data = mod.compute(params, spec.data);   // spec.data: what Python sent with the page
       }
       const charts = mod.charts(data, shown, spec.data);
-      caption.textContent = mod.caption(data, shown, spec.data);
+      caption.textContent = data.progress || mod.caption(data, shown, spec.data);
+      drawn = data;
       if (!plots) {
         plots = charts.map((ch) => {
           if (ch.kind) return { custom: mod[ch.kind + "Panel"](panels, spec, () => params, set) };
@@ -266,7 +301,7 @@
       if (moved) update();
     }
     W.instances = W.instances || {};
-    const instance = { params, update, paint, set, inputs, root };
+    const instance = { params, update, paint, set, inputs, root, drawn: () => drawn };
     W.instances[name] = instance;
     update();
     root.dataset.firstPaint = performance.now().toFixed(1);   // ms since the page started loading

@@ -117,59 +117,74 @@
     return base.get(key);
   }
 
-  function draws(p, names) {
+  // the draws of a setting; a generator (checkpoints inside LSUV), whose return value is them
+  function* drawsSteps(p, names) {
     const n = names.width, m = names.samples;
     const x = Float32Array.from(normals(m * n, 11)), r = Float32Array.from(normals(m * n, 12));
     const scheme = names.schemes[p.scheme], act = names.activations[p.activation];
     const g = f(p.gain);
     let weights = [];
-    for (let l = 0; l < p.depth; l++) weights.push(kernel(scheme === "lsuv" ? "orthogonal" : scheme, l, n));
-    if (scheme === "lsuv") weights = lsuv(weights, x, m, n, act);
+    for (let l = 0; l < p.depth; l++) {
+      weights.push(kernel(scheme === "lsuv" ? "orthogonal" : scheme, l, n));
+      if (l % 4 === 3) yield;   // a new orthogonal kernel is a QR of a square matrix
+    }
+    if (scheme === "lsuv") weights = yield* lsuvSteps(weights, x, m, n, act);
     weights = weights.map((w) => (g === 1 ? w : w.map((v) => f(g * v))));
     return { x, r, weights, act, scheme, n, m };
   }
+  const drain = (it) => { let r; do r = it.next(); while (!r.done); return r.value; };
+  const draws = (p, names) => drain(drawsSteps(p, names));
 
-  // nnlib.initialization.lsuv: divide each kernel by the std of its z until the variance is within 0.01 of 1
-  function lsuv(weights, x, m, n, act) {
+  // nnlib.initialization.lsuv: divide each kernel by the std of its z until the variance is within
+  // 0.01 of 1 (a checkpoint after every product)
+  function* lsuvSteps(weights, x, m, n, act) {
     const [fn] = W.portable.kernels[act];
     const out = [];
     let prev = x;
     for (const w0 of weights) {
       const w = Float32Array.from(w0);
       let z = dot(prev, m, w, n), count = 0, v = variance64(z);
+      yield;
       while (count < 10 && Math.abs(v - 1) > 0.01) {
         const s = f(1 / Math.sqrt(v));
         for (let i = 0; i < w.length; i++) w[i] = f(w[i] * s);
         count++;
         z = dot(prev, m, w, n);
         v = variance64(z);
+        yield;
       }
       out.push(w);
       prev = z.map((t) => fn(t));
     }
     return out;
   }
+  const lsuv = (weights, x, m, n, act) => drain(lsuvSteps(weights, x, m, n, act));
 
-  // nnlib.initialization.propagate: forward, then the gradient dL/dz of each layer backward
-  function propagate({ x, r, weights, act, n, m }) {
+  // nnlib.initialization.propagate: forward, then the gradient dL/dz of each layer backward. A
+  // generator: after each layer it yields {layer, forward} (the layer just done, and whether on
+  // the way forward); its return value is {z, a, gradZ}.
+  function* propagateSteps({ x, r, weights, act, n, m }, out) {
     const [fn, dfn] = W.portable.kernels[act];
-    const zs = [], as = [];
+    const zs = out.z, as = out.a;
     let prev = x;
-    for (const w of weights) {
-      const z = dot(prev, m, w, n);
+    for (let l = 0; l < weights.length; l++) {
+      const z = dot(prev, m, weights[l], n);
       prev = z.map((t) => fn(t));
       zs.push(z); as.push(prev);
+      yield { layer: l, forward: true };
     }
-    const gz = new Array(weights.length);
+    const gz = out.gradZ;
     let ga = r;
     for (let l = weights.length - 1; l >= 0; l--) {
       const g = new Float32Array(m * n), z = zs[l], a = as[l];
       for (let i = 0; i < g.length; i++) g[i] = f(ga[i] * dfn(z[i], a[i]));
       gz[l] = g;
       if (l) ga = dot(g, m, weights[l], n, true);
+      yield { layer: l, forward: false };
     }
-    return { z: zs, a: as, gradZ: gz };
+    return out;
   }
+  const propagate = (d) => drain(propagateSteps(d, { z: [], a: [], gradZ: new Array(d.weights.length) }));
 
   const std = (a) => Math.sqrt(variance64(a));
   function inputStd(a, m, n) {   // per unit, the std over the samples; averaged over the units
@@ -199,13 +214,36 @@
     return GRID.map((g) => { while (k < shape.length && shape[k] <= g) k++; return k / shape.length; });
   }
 
-  function compute(p, names) {
-    const d = draws(p, names), pr = propagate(d);
+  // the explorer's result in steps (the runtime draws each partial one): the spreads fill in layer
+  // by layer, forward (activations) and then backward (gradients), as the passes run
+  function* steps(p, names) {
     const depth = p.depth, picks = Array.from(new Set([1, Math.max(1, Math.floor((depth + 1) / 2)), depth]));
-    return { act: d.act, scheme: d.scheme, n: d.n, depth,
-             actStd: pr.a.map(std), inStd: pr.a.map((a) => inputStd(a, d.m, d.n)), gradStd: pr.gradZ.map(std),
-             sat: [saturated(d.act, pr.z[0], pr.a[0]), saturated(d.act, pr.z[depth - 1], pr.a[depth - 1])],
-             picks, cdfs: picks.map((l) => cdf(pr.a[l - 1])) };
+    const d = yield* drawsSteps(p, names);
+    const pr = { z: [], a: [], gradZ: new Array(depth) };
+    const res = { act: d.act, scheme: d.scheme, n: d.n, depth, picks,
+                  actStd: new Array(depth).fill(null), inStd: new Array(depth).fill(null), gradStd: new Array(depth).fill(null),
+                  sat: null, cdfs: picks.map(() => null) };
+    const partial = (what) => ({ ...res, actStd: res.actStd.slice(), inStd: res.inStd.slice(), gradStd: res.gradStd.slice(),
+                                 cdfs: res.cdfs.slice(), progress: what });
+    for (const { layer: l, forward } of propagateSteps(d, pr)) {
+      if (forward) {
+        res.actStd[l] = std(pr.a[l]);
+        res.inStd[l] = inputStd(pr.a[l], d.m, d.n);
+        picks.forEach((pick, k) => { if (pick === l + 1) res.cdfs[k] = cdf(pr.a[l]); });
+        yield partial(`forward pass: layer ${l + 1} of ${depth}`);
+      } else {
+        res.gradStd[l] = std(pr.gradZ[l]);
+        yield partial(`backward pass: layer ${l + 1} of ${depth}`);
+      }
+    }
+    res.sat = [saturated(d.act, pr.z[0], pr.a[0]), saturated(d.act, pr.z[depth - 1], pr.a[depth - 1])];
+    yield res;
+  }
+  function compute(p, names) {   // the whole result at once (tests, and any caller without a runtime)
+    let r, last;
+    const it = steps(p, names);
+    do { r = it.next(); if (r.value !== undefined) last = r.value; } while (!r.done);
+    return last;
   }
 
   const floor = (v) => (Number.isFinite(v) ? Math.max(v, 1e-30) : null);
@@ -214,7 +252,7 @@
   function charts(d) {
     const layers = d.actStd.map((_, l) => l + 1);
     const ys = [...d.actStd, ...d.gradStd].filter((v) => Number.isFinite(v) && v > 0);
-    let lo = Math.min(...ys), hi = Math.max(...ys);
+    let lo = ys.length ? Math.min(...ys) : 1, hi = ys.length ? Math.max(...ys) : 1;
     if (hi / lo < 100) { const mid = Math.sqrt(lo * hi); lo = mid / 10; hi = mid * 10; }   // flat lines look flat
     const colors = ["#2ca02c", "#9467bd", "#d62728"];
     return [
@@ -228,7 +266,7 @@
       { opts: { title: "distribution of a layer (CDF)", scales: { x: { time: false }, y: { range: [0, 1] } },
                 series: [{ label: "x" }, ...[0, 1, 2].map((k) => ({ label: `layer ${d.picks[k] || d.picks[d.picks.length - 1]}`, stroke: colors[k], width: 1.5 }))],
                 axes: [{ label: "(activation − mean) / std" }, { label: "share of values ≤ x" }] },
-        data: [GRID, ...[0, 1, 2].map((k) => d.cdfs[Math.min(k, d.cdfs.length - 1)])] },
+        data: [GRID, ...[0, 1, 2].map((k) => (d.cdfs[Math.min(k, d.cdfs.length - 1)] || GRID.map(() => null)))] },
     ];
   }
 
@@ -242,5 +280,5 @@
            `${Math.round(100 * d.sat[0])}% (layer 1), ${Math.round(100 * d.sat[1])}% (layer ${L})`;
   }
 
-  W.modules.initialization = { compute, charts, caption, draws, propagate, lsuv, orthogonalize, normals, variance64 };
+  W.modules.initialization = { compute, steps, charts, caption, draws, propagate, lsuv, orthogonalize, normals, variance64 };
 })();

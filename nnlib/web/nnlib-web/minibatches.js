@@ -81,11 +81,14 @@
     }
   }
 
-  // the mean cross-entropy over all examples (nnlib's softmax_regression_loss, portable)
-  function loss(Wt, D) {
+  // the mean cross-entropy over all examples (nnlib's softmax_regression_loss, portable); a
+  // generator with a checkpoint every CHUNK examples, whose return value is the loss
+  const CHUNK = 128;
+  function* lossSteps(Wt, D) {
     const { y, n, k } = D, P = W.portable, skip = allFinite(Wt);
     const per = new Float32Array(n), z = new Float32Array(k), e = new Float32Array(k);
     for (let i = 0; i < n; i++) {
+      if (i % CHUNK === CHUNK - 1) yield;
       logits(D, Wt, i, z, skip);
       let mx = z[0];
       for (let j = 1; j < k; j++) mx = z[j] > mx || Number.isNaN(z[j]) ? z[j] : mx;
@@ -94,16 +97,27 @@
     }
     return f(P.pairwise(per, 0, n) / n);
   }
+  const drain = (it) => { let r; do r = it.next(); while (!r.done); return r.value; };
+  const loss = (Wt, D) => drain(lossSteps(Wt, D));
 
-  // minibatch SGD from zero weights: the loss before training and after each epoch
-  function train(D, B, lr, shuffles) {
+  // minibatch SGD from zero weights: the loss before training and after each epoch. A generator:
+  // checkpoints (undefined) every CHUNK examples; after each epoch's loss it yields the losses so
+  // far (null for the epochs to come); it returns them all. The loss at zero weights is the same
+  // for every setting (all logits 0), so it is computed once.
+  let atZero = null;
+  function* trainSteps(D, B, lr, shuffles) {
     const { X, y, n, d, k, nz } = D, rate = f(lr);
     const Wt = new Float32Array(d * k), G = new Float32Array(B * k), grad = new Float32Array(d * k);
     const z = new Float32Array(k), g = new Float32Array(k), sh = new Float32Array(k), e = new Float32Array(k);
-    const losses = [loss(Wt, D)];
-    for (const order of shuffles) {
+    if (atZero === null) atZero = yield* lossSteps(Wt, D);
+    const losses = [atZero, ...shuffles.map(() => null)];
+    yield losses.slice();
+    let since = 0;
+    for (let epoch = 0; epoch < shuffles.length; epoch++) {
+      const order = shuffles[epoch];
       for (let start = 0; start < n; start += B) {
         const m = Math.min(B, n - start), skip = allFinite(Wt);
+        if ((since += m) >= CHUNK) { since = 0; yield; }
         for (let r = 0; r < m; r++) {
           logits(D, Wt, order[start + r], z, skip);
           rowGrad(z, y[order[start + r]], m, g, sh, e);
@@ -130,29 +144,53 @@
         }
         for (let t = 0; t < d * k; t++) Wt[t] = f(Wt[t] - f(rate * grad[t]));
       }
-      losses.push(loss(Wt, D));
+      losses[epoch + 1] = yield* lossSteps(Wt, D);
+      yield losses.slice();
     }
     return losses;
   }
+  const train = (D, B, lr, shuffles) => drain(trainSteps(D, B, lr, shuffles));
 
   // numpy's rint: halves to even (Python's round, as explorer_figure rounds the batch size)
   const rint = (x) => (Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x));
 
+  // the losses of one run, computed in steps (see trainSteps): yields the losses so far, returns
+  // them all; finished runs are kept (the last 24)
   const cache = new Map();
-  function run(D, B, lr, numEpochs, seed) {
+  function* runSteps(D, B, lr, numEpochs, seed) {
     const key = [B, lr, numEpochs, seed].join(",");
-    if (!cache.has(key)) {
-      if (cache.size > 24) cache.delete(cache.keys().next().value);
-      cache.set(key, train(D, B, lr, orders(D.n, numEpochs, seed)));
-    }
-    return cache.get(key);
+    if (cache.has(key)) return cache.get(key);
+    const losses = yield* trainSteps(D, B, lr, orders(D.n, numEpochs, seed));
+    if (cache.size > 24) cache.delete(cache.keys().next().value);
+    cache.set(key, losses);
+    return losses;
   }
 
-  function compute(p, pageData) {
+  // the explorer's result in steps (the runtime draws each partial one): the grey reference run
+  // first, then the chosen one; partial results carry a progress line instead of the caption
+  function* steps(p, pageData) {
     const D = load(pageData);
-    const B = Math.min(Math.max(rint(p.batch_size), 1), D.n);
-    return { B, n: D.n, ref: run(D, REF.B, REF.lr, p.num_epochs, p.seed),
-             main: run(D, B, p.lr, p.num_epochs, p.seed) };
+    const B = Math.min(Math.max(rint(p.batch_size), 1), D.n), E = p.num_epochs;
+    const empty = () => new Array(E + 1).fill(null);
+    const ref = yield* relay(runSteps(D, REF.B, REF.lr, E, p.seed), (L) => ({ B, n: D.n, ref: L, main: empty(),
+      progress: `computing the grey reference run: epoch ${L.filter((v) => v !== null).length - 1} of ${E}` }));
+    const main = yield* relay(runSteps(D, B, p.lr, E, p.seed), (L) => ({ B, n: D.n, ref, main: L,
+      progress: `training: epoch ${L.filter((v) => v !== null).length - 1} of ${E} (${Math.ceil(D.n / B)} updates per epoch)` }));
+    yield { B, n: D.n, ref, main };
+  }
+  // pass a generator's checkpoints on, each partial losses list as wrap(list); return its result
+  function* relay(it, wrap) {
+    for (;;) {
+      const r = it.next();
+      if (r.done) return r.value;
+      yield r.value === undefined ? undefined : wrap(r.value);
+    }
+  }
+  function compute(p, pageData) {   // the whole result at once (tests, and any caller without a runtime)
+    let r, last;
+    const it = steps(p, pageData);
+    do { r = it.next(); if (r.value !== undefined) last = r.value; } while (!r.done);
+    return last;
   }
 
   function verdict(L) {   // nnlib.plots.minibatches._verdict
@@ -192,5 +230,5 @@
            `(grey: batch ${REF.B} at ${REF.lr}, η/B = ${+(REF.lr / REF.B).toPrecision(3)}, ${verdict(data.ref)})`;
   }
 
-  W.modules.minibatches = { compute, charts, caption, train, orders, loss, load };
+  W.modules.minibatches = { compute, steps, charts, caption, train, trainSteps, orders, loss, load };
 })();
