@@ -255,24 +255,24 @@ def why(key: str, res: dict) -> str:
         return ("Sphinx parses every stored notebook, including the pre-rendered explorer frames. "
                 "Fix: fewer or smaller frames, or a parallel build (`-j auto`).")
     if key == "lab":
-        live = res.get("live", {}).get("rows", {})
-        slow = ", ".join(f"{k[:2]} {v['median_ms']:.0f} ms" for k, v in live.items()
-                         if v["median_ms"] >= TARGETS["lab"])
-        return ("every move redraws the whole figure in the kernel with matplotlib before the "
-                "browser gets a byte" + (f" (kernel side alone: {slow})" if slow else "") +
-                "; of that, the 'plot ms' column is the plot function (its computation and "
-                "building the artists) and the rest is Agg drawing (mostly laying out and "
-                "rasterizing text: tick labels, titles, legends) and the PNG encoding (a few ms). Fix (in the chapters' plot functions, not the widget): keep one figure "
-                "per explorer and update its artists (set_data / set_text) instead of rebuilding "
-                "it, with fixed axes so ticks are not re-laid out; or draw in the browser "
-                "(ipympl / a JS plot fed with the numbers).")
+        return ("JupyterLab's page does much more than the book's (the notebook's outputs, its own "
+                "layout and the kernel connection), and on a loaded CPU its frames run late; the "
+                "widget's own work per move is the same JavaScript as the book's. Fix: measure on a "
+                "quiet machine; chapters 9 and 10 already draw their result in steps.")
     if key == "first":
-        return ("the page loads MathJax, uPlot and every chapter module before the explorer is built, "
-                "and a page's stored outputs (pictures as base64 PNG) are parsed first. Fix: load only "
-                "the page's own module, and keep fewer pictures per page.")
-    return ("the time includes waiting for the next animation frame (16.7 ms at 60 Hz), and for "
-            "pre-rendered frames decoding the newly shown PNG, and frames run late on a loaded CPU. "
-            "Fix: port the remaining explorers to the browser (issue 17), and measure on a quiet machine.")
+        ready = res.get("bookjs", {}).get("interactive", {})
+        slow = max(ready.values()) if ready else None
+        return ("most of the time is the page itself, before any explorer code runs"
+                + (f" (up to {slow:.0f} ms to `domInteractive`, see the table)" if slow else "")
+                + ": the theme's stylesheets and head scripts (the search index, MathJax's start-up, "
+                "Font Awesome), the style recalculation and layout of a long page, and on a loaded CPU "
+                "everything runs late. The explorer itself (its module, the first computation and "
+                "the charts) takes a few to ~20 ms of it. Fix: a lighter page (fewer stored pictures, "
+                "no search index in every page's head), or measure on a quiet machine.")
+    return ("the time runs to the frame after the move's frame is painted: up to one frame "
+            "interval (16.7 ms at 60 Hz) of waiting is part of it, and on a loaded CPU frames run late. "
+            "Fix: measure on a quiet machine; keep each move's own work to a few ms (chapters 9 and 10 "
+            "already compute in steps).")
 
 
 def report(res: dict, info: dict, argv: list[str]) -> str:
