@@ -36,7 +36,8 @@ _LATENCY_JS = """root => {
       // a widget that asks the kernel (chapter 15 in JupyterLab): painted once its answer is drawn
       const n = count('paints');
       const wait = () => (count('paints') > n
-        ? afterPaint(() => st.samples.push(performance.now() - start)) : requestAnimationFrame(wait));
+        ? afterPaint(() => { const t = performance.now() - start; st.samples.push(t); st.complete.push(t); })
+        : requestAnimationFrame(wait));
       wait();
       return;
     }
