@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from . import NOTE_004, Printed
+from . import NOTE_000, NOTE_004, Printed
 
-__all__ = ["FORMULA", "CHAIN_RULE", "COST_BACKPROP", "COST_SLOPES", "SPELLING", "LAB", "format_formula",
+__all__ = ["FORMULA", "CHAIN_RULE", "COST_BACKPROP", "COST_SLOPES", "SPELLING", "QUIZ_2", "QUIZ_2_CODE", "LAB", "format_formula",
            "format_lab_slope"]
 
 # --- Note 004, section 5.1: the computation graph of one neuron ---------------------------------
@@ -85,3 +85,19 @@ def format_formula(root, params) -> str:
     """
     names = ",".join(p.label for p in params)
     return f"{root.label}({names}) &= {_latex(root)}"
+
+# --- Note 004, section 1.2, quiz question 2: no answer marked, and the code does not parse ------
+QUIZ_2 = Printed(NOTE_004, 102, "Which line of code updates the network parameters in order to reduce the cost?",
+                 "quiz question 2")
+QUIZ_2_CODE = Printed(NOTE_004, 104, "model= Sequential([Dense(units=25, activation='sigmoid),Dense(units=15, "
+                      "activation=' sigmoid\"),Dense(units=1 , activation='sigmoid')])\n"
+                      "model.compile(loss=BinaryCrossentropy())\nmodel.fit(X, y, epochs=100)",
+                      "the quiz's three lines of code, as printed")
+
+# --- Note 000: misspellings (a name of the library, a function, and the softmax) -------------------
+TYPOS = (Printed(NOTE_000, 59, "sofemax 函数", "softmax, misspelled"),
+         Printed(NOTE_000, 94, "用 Tesnsorflow 函数表示为", "TensorFlow, misspelled (EMA)"),
+         Printed(NOTE_000, 120, "用 Tesnsorflow 函数表示", "TensorFlow, misspelled (L1 penalty)"),
+         Printed(NOTE_000, 122, "用 Tesnsorflow 函数表示", "TensorFlow, misspelled (L2 penalty)"),
+         Printed(NOTE_000, 123, "用 Tesnsorflow 函数实现正则化", "TensorFlow, misspelled (regularization)"),
+         Printed(NOTE_000, 206, "则执行 backword()函数", "the function backward(), misspelled"))

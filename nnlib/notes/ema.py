@@ -74,3 +74,9 @@ def format_rounded_sum(a, b, sep=" = ") -> str:
     """``a+b = a + b`` with both terms rounded to 3 decimals first, as the notes add them."""
     ra, rb = round(float(a), 3), round(float(b), 3)
     return f"{three_decimals(ra)}+{three_decimals(rb)}{sep}{three_decimals(ra + rb)}"
+
+# --- Note 002, section 四: the worked example's two formulas, their multiplication signs lost ------
+FORMULA_FIRST = Printed(NOTE_002, 226, "min(0.99, 1/10)0+(1-min(0.99,1/10))1 = 0.9",
+                        "the first shadow update as the note writes it (its * signs lost)")
+FORMULA_JUMP = Printed(NOTE_002, 230, "min(0.99, 101/110)0.9+(1-min(0.99,101/110))10 = 0.826+0.818 = 1.644",
+                       "the update after the jump to 10, as the note writes it")

@@ -61,6 +61,9 @@ LEDGER = [
     Entry(notes_ema.RESULT_000, NOTEBOOK, rows("{step2_total}")),
 ]
 
+# blocks without numbers: checked against the note (tests.ledger)
+TRANSCRIBED = [notes_ema.FORMULA_FIRST, notes_ema.FORMULA_JUMP]
+
 PRINTED_SHADOWS = [line.strip("[]").split(", ")[1] for line in notes_ema.EMA_PAIRS.lines]
 
 
