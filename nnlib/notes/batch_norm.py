@@ -55,3 +55,7 @@ def format_hyper(momentum, lr) -> list[str]:
 def format_loop(num_epochs, batch_size) -> list[str]:
     """Note 001 lines 220-221 with our epochs and batch size (chapter 12)."""
     return [f"n_epoches = {int(num_epochs)}", f"batch_size = {int(batch_size)}"]
+
+# --- Note 001, batch normalization in TensorFlow: the text says ReLU, the code applies ELU ----------
+SAYS_RELU = Printed(NOTE_001, 118, "我们手动应用 RELU 激活函数", "the text: the activation applied by hand after BN")
+APPLIES_ELU = Printed(NOTE_001, 133, "bn1_act = tf.nn.elu(bn1)", "the code the text describes")

@@ -106,3 +106,9 @@ def format_sizes(sizes) -> str:
     """Batch sizes as note 003 lists them, ``[16,32,64,128]`` (chapter 9)."""
     return "[" + ",".join(str(int(s)) for s in sizes) + "]"
 
+
+# --- Note 003, its list of methods, and its remark on full batches --------------------------------
+PREDIC = Printed(NOTE_003, 79, "predic_log_proba(X)\npredic_proba(X)",
+                 "two method names in the note's list of MLPClassifier's methods")
+RPROP = Printed(NOTE_003, 136, "以 Rprop 的方式迭代,会由于各个 Batch 之间的采样差异性,各次梯度修正值相互抵消,无法修正",
+                "the note's second drawback of full-batch training")

@@ -19,3 +19,9 @@ def format_fit_header(num_samples, batch_size, num_epochs) -> list[str]:
     """The first two things Keras's ``verbose=1`` log shows, in note 004's format (chapter 14)."""
     steps = steps_per_epoch(num_samples, batch_size)
     return [f"Epoch 1/{num_epochs}", f"{steps}/{steps}"]
+
+# --- Note 004, section 1.1: compile's metrics as a bare string; fit's generator options -----------
+METRICS_STRING = Printed(NOTE_004, 46, "metrics='accuracy'", "compile's metrics argument, as a string")
+FIT_QUEUE = Printed(NOTE_004, 53, "max_queue_size=10,     # 生成器队列的最大尺寸workers=1,             "
+                    "# 使用的生成器工作进程数use_multiprocessing=False",
+                    "three of fit's options in the note's list")

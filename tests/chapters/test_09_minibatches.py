@@ -64,6 +64,9 @@ LEDGER = [
           "a recommendation, not a result: the chapter measures noise and time at these sizes"),
 ]
 
+# blocks without numbers: checked against the note (tests.ledger)
+TRANSCRIBED = [note.PREDIC, note.RPROP]
+
 
 def test_every_other_default_the_note_states_is_scikit_learns():
     """003 lines 34-65: the defaults that are not numbers (relu, adam, 'auto', True, ...)."""

@@ -36,6 +36,9 @@ LEDGER = [
     Entry(notes_bn.LOOP, NOTEBOOK, lambda: notes_bn.format_loop(E.num_epochs, E.batch_size)),
 ]
 
+# blocks without numbers: checked against the note (tests.ledger)
+TRANSCRIBED = [notes_bn.SAYS_RELU, notes_bn.APPLIES_ELU]
+
 
 def test_decay_was_renamed_momentum_on_line_113():
     file, line, text = notes_bn.RENAMED

@@ -18,6 +18,9 @@ LEDGER = [
           "5000 images in Keras's default batches of 32: ceil(5000 / 32) = 157 steps per epoch"),
 ]
 
+# blocks without numbers: checked against the note (tests.ledger)
+TRANSCRIBED = [training_notes.METRICS_STRING, training_notes.FIT_QUEUE]
+
 
 def test_the_notes_data_has_5000_images_the_log_the_rest_of_the_line_and_epochs_the_erratum():
     """004 line 299: X is 5000x400; line 57 goes on with the loss and accuracy we cannot redo;
