@@ -16,8 +16,8 @@ from fractions import Fraction
 
 from . import NOTE_000, NOTE_004, Printed
 
-__all__ = ["FORMULA", "CHAIN_RULE", "COST_BACKPROP", "COST_SLOPES", "SPELLING", "QUIZ_2", "QUIZ_2_CODE", "LAB", "format_formula",
-           "format_lab_slope"]
+__all__ = ["FORMULA", "CHAIN_RULE", "COST_BACKPROP", "COST_SLOPES", "SPELLING", "TYPOS", "QUIZ_2",
+           "QUIZ_2_CODE", "LAB", "format_formula", "format_lab_slope"]
 
 # --- Note 004, section 5.1: the computation graph of one neuron ---------------------------------
 FORMULA = Printed(NOTE_004, 341, r"J(w,b) &= \frac{1}{2}((wx+b)-y)^2",

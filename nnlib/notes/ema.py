@@ -13,7 +13,7 @@ from . import NOTE_000, NOTE_002, Printed
 
 __all__ = ["EMA_PAIRS", "WORKED_002_STEP1", "WORKED_002_STEP2", "WORKED_002_STEP3", "RESULT_002",
            "WORKED_000", "RESULT_000", "SCRIPT_002", "format_pair", "format_pairs",
-           "three_decimals", "format_rounded_sum"]
+           "three_decimals", "format_rounded_sum", "FORMULA_FIRST", "FORMULA_JUMP"]
 
 # --- Note 002, section 四: the script's output ---------------------------------------------
 

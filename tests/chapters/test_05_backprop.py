@@ -35,7 +35,8 @@ LEDGER = [
           "the graph printed back as LaTeX; the 1/2 and the square are the only digits of section 5"),
 ]
 # what note 004 prints without digits, which the ledger cannot recompute: checked against the note
-TRANSCRIBED = [*notes_autodiff.TYPOS, notes_autodiff.QUIZ_2, notes_autodiff.QUIZ_2_CODE, notes_autodiff.CHAIN_RULE, notes_autodiff.COST_BACKPROP, notes_autodiff.COST_SLOPES,
+TRANSCRIBED = [*notes_autodiff.TYPOS, notes_autodiff.QUIZ_2, notes_autodiff.QUIZ_2_CODE,
+               notes_autodiff.CHAIN_RULE, notes_autodiff.COST_BACKPROP, notes_autodiff.COST_SLOPES,
                notes_autodiff.SPELLING]
 # the network sizes whose cost the chapter counts
 SIZES = ([4, 1, 1], [4, 2, 1], [4, 4, 1], [4, 8, 1], [4, 16, 1], [4, 32, 1],
