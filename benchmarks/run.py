@@ -282,7 +282,8 @@ def report(res: dict, info: dict, argv: list[str]) -> str:
          f"Produced by `{cmd}` on {info['date']}.", "",
          "| machine | |", "|---|---|",
          f"| CPUs (nproc) | {info['nproc']} |", f"| CPU | {info['cpu']} |", f"| RAM | {info['ram']} |",
-         f"| load average at start | {info['load']} |", f"| Python | {info['python']} |",
+         f"| load average at start | {info['load']} |",
+         f"| load average at the end | {info.get('load_end', 'not recorded')} |", f"| Python | {info['python']} |",
          f"| CPU profiles of `make test` | {info['profiles']} |",
          f"| git commit | {info['commit']} |", f"| network | {info['network']} |", ""]
     if "test" in res:
@@ -391,6 +392,8 @@ def main(argv: list[str] | None = None) -> int:
     for part in PARTS:  # in a fixed order: the test command first, on a quiet machine
         if part in parts:
             results[part] = globals()[f"part_{part}"]()
+    # the load at the end too: a run that another process shared is not a quiet-machine run
+    info["load_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     args.output.write_text(report(results, info, argv) + "\n")
     log(f"wrote {args.output}")
     return 0
