@@ -65,7 +65,8 @@ def test_what_to_read_next(path):
     assert 2 <= len(items) <= 4, f"{path.name}: {len(items)} pointers in 'What to read next', want 2-4"
     assert CITE.search(text), f"{path.name}: 'What to read next' cites no paper ({{cite}}`key`)"
     assert re.search(r"\]\(https?://", text), f"{path.name}: 'What to read next' links no free resource"
-    following = sorted(p.name for p in NOTEBOOKS if p.name > path.name)
+    # the next chapter in reading order; the appendices (appendix_*.ipynb) are not in that order
+    following = sorted(p.name for p in NOTEBOOKS if p.name > path.name and p.name[:2].isdigit())
     if following:
         assert f"]({following[0]})" in text, f"{path.name}: 'What to read next' must link {following[0]}"
 
@@ -150,9 +151,11 @@ def test_glossary_rows_are_complete():
     assert len(names) == len(set(names)), "a term is listed twice"
     for r in rows:
         assert len(r) == 4 and all(r), f"glossary row needs English / 中文 / meaning / chapter: {r}"
-        m = re.fullmatch(r"\[(\d+)\]\(((\d\d)_\w+\.ipynb)\)", r[3])
-        assert m, f"{r[0]}: chapter column must be a link like [4](04_learning_rate.ipynb), got {r[3]!r}"
-        assert (CHAPTERS / m.group(2)).is_file() and int(m.group(1)) == int(m.group(3)), r[3]
+        m = re.fullmatch(r"\[(\d+|A)\]\(((\d\d|appendix)_\w+\.ipynb)\)", r[3])
+        assert m, (f"{r[0]}: chapter column must be a link like [4](04_learning_rate.ipynb) "
+                   f"(an appendix: [A](appendix_slug.ipynb)), got {r[3]!r}")
+        number = "A" if m.group(3) == "appendix" else str(int(m.group(3)))
+        assert (CHAPTERS / m.group(2)).is_file() and m.group(1) == number, r[3]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
