@@ -2,6 +2,8 @@
 chapter states about the notes and its own results beyond it."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from nnlib import training
@@ -196,3 +198,22 @@ def test_notation_prediction_is_y_hat_and_the_tf1_spelling_is_said_once():
 def test_the_reported_test_score_is_about_91_percent():
     acc = _accuracy("test: loss")
     assert round(100 * acc) == 91 and "about 91 % of 1000 images" in markdown_text(CHAPTERS / NOTEBOOK)
+
+
+def test_the_fit_option_list_is_the_notes_line_53_in_order():
+    """nnlib.notes.training.FIT_DEFAULTS is line 53's "name=default," list, in the note's order."""
+    line = note_line(NOTE_004, 53)
+    spots = [line.find(f"{name}={default},") for name, default in training_notes.FIT_DEFAULTS]
+    assert -1 not in spots, [o for o, s in zip(training_notes.FIT_DEFAULTS, spots) if s == -1]
+    assert spots == sorted(spots)
+    assert len(re.findall(r"(\w+)=[^,=]+,", line)) == len(training_notes.FIT_DEFAULTS)
+
+
+def test_keras_3_fit_keeps_sixteen_options_and_changes_only_verbose(keras):
+    """The chapter's comparison: 3 options gone, verbose now "auto", the rest the same."""
+    import inspect
+    rows = training_notes.compare_fit_defaults(inspect.signature(keras.Model.fit).parameters)
+    gone = [name for name, _, now in rows if now == "(gone)"]
+    changed = [(name, now) for name, noted, now in rows if now not in (noted, "(gone)")]
+    assert gone == ["max_queue_size", "workers", "use_multiprocessing"]
+    assert changed == [("verbose", "auto")]
