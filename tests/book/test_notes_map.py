@@ -107,11 +107,12 @@ def test_every_link_and_named_section_exists():
         # the book sets no myst_heading_anchors, so a #anchor can only be a (label)= target
         if anchor and f"({anchor})=" not in path.read_text(encoding="utf-8"):
             bad.append(f"{target}: {path.name} has no label ({anchor})=")
-        m = re.fullmatch(r"ch\. (\d+), (.+)", label)
+        m = re.fullmatch(r"(?:ch\. (\d+)|appendix), (.+)", label)
         if m is None:
             continue   # a page, not a chapter section (intro, errata)
-        if not path.name.startswith(f"{int(m.group(1)):02d}_"):
-            bad.append(f"[{label}]({target}): chapter {m.group(1)} is not {path.name}")
+        prefix = f"{int(m.group(1)):02d}_" if m.group(1) else "appendix_"
+        if not path.name.startswith(prefix):
+            bad.append(f"[{label}]({target}): {label.split(',')[0]} is not {path.name}")
         if m.group(2) not in _sections(path):
             bad.append(f"[{label}]({target}): {path.name} has no section {m.group(2)!r}")
     assert not bad, "\n".join(bad)
