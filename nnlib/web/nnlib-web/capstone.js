@@ -17,13 +17,17 @@
     const n = Math.max(...rows.map((r) => r.losses.length));
     const epochs = Array.from({ length: n }, (_, e) => e + 1);
     const top = Math.max(...rows.flatMap((r) => r.losses.filter((v) => v !== null)));
-    const lossSeries = rows.map((r, k) => ({ label: r.name, stroke: k === step ? BLUE : GREY, width: k === step ? 2.2 : 1,
-                                              show: k <= step, points: { show: k === step, size: 5 } }));
+    // the same series on every move (one per row, grey, and the chosen row again in blue), so a
+    // move only replaces the data: rows after the chosen step are empty
+    const lossSeries = rows.map((r) => ({ label: r.name, stroke: GREY, width: 1 }));
+    const lossesOf = (r) => epochs.map((_, e) => (e < r.losses.length ? r.losses[e] : null));
+    const empty = epochs.map(() => null);
     const out = [
-      { key: step, opts: { title: `training loss, steps 0–${step}`, scales: { x: { time: false }, y: { range: [0, top * 1.05] } },
-                           series: [{ label: "epoch" }, ...lossSeries], legend: { show: false },
-                           axes: [{ label: "epoch" }, { label: "mean training loss" }] },
-        data: [epochs, ...rows.map((r) => epochs.map((_, e) => (e < r.losses.length ? r.losses[e] : null)))] },
+      { key: "loss", opts: { title: `training loss, steps 0–${step}`, scales: { x: { time: false }, y: { range: [0, top * 1.05] } },
+                             series: [{ label: "epoch" }, ...lossSeries,
+                                      { label: "chosen", stroke: BLUE, width: 2.2, points: { show: true, size: 5 } }],
+                             legend: { show: false }, axes: [{ label: "epoch" }, { label: "mean training loss" }] },
+        data: [epochs, ...rows.map((r, k) => (k <= step ? lossesOf(r) : empty)), lossesOf(row)] },
       { kind: "bars" },
     ];
     if (row.lrs) {
@@ -35,9 +39,9 @@
                                   ...Array.from({ length: seeds }, (_, s) => ({ label: `seed ${s}`, stroke: SEEDS[s % SEEDS.length],
                                                                                 paths: () => null, points: { show: true, size: 7 } }))],
                          axes: [{ ...W.logAxis("learning rate (log)"), values: (u, v) => v.map((x) => (x == null ? "" : String(+x.toPrecision(2)))),
-                                  splits: () => row.lrs, filter: (u, splits) => splits },
+                                  splits: (u) => u.data[0], filter: (u, splits) => splits },
                                 { label: `images right${total ? " (of " + total + ")" : ""}` }] },
-                 key: `lr${step}`, data: [row.lrs, mean, ...Array.from({ length: seeds }, (_, s) => row.right.map((byseed) => byseed[s]))] });
+                 key: "rates", data: [row.lrs, mean, ...Array.from({ length: seeds }, (_, s) => row.right.map((byseed) => byseed[s]))] });
     }
     return out;
   }

@@ -268,6 +268,9 @@
           }
           if (ch.scales) Object.entries(ch.scales).forEach(([s, r]) => plots[k].setScale(s, r));
           plots[k].setData(ch.data, !ch.scales);
+          // a title that names the setting changes without a new chart
+          const title = plots[k].root.querySelector(".u-title");
+          if (title && ch.opts.title !== undefined && title.textContent !== ch.opts.title) title.textContent = ch.opts.title;
         });
       }
       charts.forEach((ch, k) => { if (ch.kind) plots[k].custom.draw(data, shown); });
