@@ -19,7 +19,7 @@
     const top = Math.max(...rows.flatMap((r) => r.losses.filter((v) => v !== null)));
     // the same series on every move (one per row, grey, and the chosen row again in blue), so a
     // move only replaces the data: rows after the chosen step are empty
-    const lossSeries = rows.map((r) => ({ label: r.name, stroke: GREY, width: 1 }));
+    const lossSeries = rows.map((r) => ({ label: r.name, stroke: GREY, width: 1, points: { show: false } }));
     const lossesOf = (r) => epochs.map((_, e) => (e < r.losses.length ? r.losses[e] : null));
     const empty = epochs.map(() => null);
     const out = [
