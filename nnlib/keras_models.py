@@ -17,7 +17,7 @@ import numpy as np
 from . import _check
 
 __all__ = ["conv1d", "conv2d", "max_pool", "conv_output_size", "dense_params", "conv_params",
-           "heartbeat", "KERNELS", "kernel", "mnist_cnn", "as_images", "dropout_facts",
+           "heartbeat", "heartbeat_parts", "KERNELS", "kernel", "mnist_cnn", "as_images", "dropout_facts",
            "conv_figure", "explorer"]
 
 
@@ -115,19 +115,26 @@ def conv_params(kernel_size, in_channels, filters) -> int:
     return k * _check.positive_int("in_channels", in_channels) * _check.positive_int("filters", filters) + filters
 
 
-def heartbeat(num_samples=100, period=25, noise=0.05, seed=0) -> np.ndarray:
-    """A synthetic electrocardiogram-like signal, float32 (appendix): a sharp spike (the "R wave")
-    every ``period`` samples on a slow wave, plus Gaussian noise of standard deviation ``noise``."""
+def heartbeat_parts(num_samples=100, period=25, seed=0) -> tuple[np.ndarray, np.ndarray]:
+    """The two float64 parts of :func:`heartbeat`: the noise-free signal (a spike every ``period``
+    samples on a slow wave) and the standard normal draws that ``noise`` scales (appendix)."""
     n = _check.positive_int("num_samples", num_samples)
     p = _check.positive_int("period", period)
-    noise = _check.non_negative_number("noise", noise)
     t = np.arange(n)
     phase = (t - p // 2) % p
     spike = np.where(phase == 0, 1.0, np.where((phase == 1) | (phase == p - 1), 0.35, 0.0))
     dip = np.where((phase == 2) | (phase == p - 2), -0.25, 0.0)
     wave = 0.15 * np.sin(2 * np.pi * t / p)
     rng = np.random.default_rng(_check.non_negative_int("seed", seed))
-    return (spike + dip + wave + noise * rng.standard_normal(n)).astype(np.float32)
+    return spike + dip + wave, rng.standard_normal(n)
+
+
+def heartbeat(num_samples=100, period=25, noise=0.05, seed=0) -> np.ndarray:
+    """A synthetic electrocardiogram-like signal, float32 (appendix): a sharp spike (the "R wave")
+    every ``period`` samples on a slow wave, plus Gaussian noise of standard deviation ``noise``."""
+    noise = _check.non_negative_number("noise", noise)
+    clean, draws = heartbeat_parts(num_samples, period, seed)
+    return (clean + noise * draws).astype(np.float32)
 
 
 #: the explorer's kernels, as functions of the width k: an average (smooths), a difference of two
@@ -215,12 +222,18 @@ def conv_figure(signal, name="spike", width=5):
     return fig
 
 
-def explorer(signal):
-    """The appendix's explorer: the heartbeat convolved with each kernel and width."""
+def explorer():
+    """The appendix's explorer: the heartbeat, at any noise level, convolved with each kernel at
+    any odd width. In the book it computes in the browser (``nnlib/web/nnlib-web/keras_models.js``:
+    the same float64 arithmetic as :func:`heartbeat` and :func:`conv1d`, from the noise-free signal
+    and the draws sent with the page)."""
     from . import explore
 
-    signal = _array("signal", signal, (1,))
-    return explore.Explorer("conv1d", lambda name, width: conv_figure(signal, name, width), [
-        explore.choice("name", KERNELS, default="spike", label="kernel"),
-        explore.int_slider("width", 3, 15, 5, grid=[3, 5, 11], step=2, label="width"),
-    ])
+    clean, draws = heartbeat_parts()
+    return explore.Explorer(
+        "conv1d",
+        lambda name, width, noise: conv_figure(heartbeat(noise=noise), name, width), [
+            explore.choice("name", KERNELS, default="spike", label="kernel"),
+            explore.int_slider("width", 3, 31, 5, grid=[3, 5, 11], step=2, label="width"),
+            explore.slider("noise", 0.0, 0.5, 0.005, 0.05, grid=[0.05], label="noise"),
+        ], web="keras_models", web_data=lambda: {"clean": clean.tolist(), "draws": draws.tolist()})

@@ -739,3 +739,30 @@ def test_explorers_computed_in_steps_end_with_the_whole_result(book, page_name, 
     assert shown == expected, (shown, expected)
     assert same, "the charts show another result than compute() for the last setting"
     assert not page.errors
+
+
+APPENDIX_PAGE = "chapters/appendix_keras.html"
+
+
+def test_conv1d_javascript_matches_nnlib_bit_for_bit(book):
+    """The appendix's heartbeat explorer on 150 random settings (kernel, odd width, noise): the
+    signal has heartbeat()'s float32 bits, the kernel kernel()'s and the output conv1d()'s float64
+    bits; the caption's largest output is conv1d's."""
+    from nnlib import keras_models as km
+
+    page = book(APPENDIX_PAGE)
+    rng = np.random.default_rng(11)
+    settings = [{"name": str(rng.choice(km.KERNELS)), "width": int(2 * rng.integers(1, 16) + 1),
+                 "noise": float(rng.uniform(0, 0.5))} for _ in range(150)]
+    results = page.evaluate("""s => { const spec = JSON.parse(document.querySelector('.nnlib-web').dataset.spec),
+        m = nnlibWeb.modules.keras_models;
+        return s.map(p => { const d = m.compute(p, spec.data); return {...d, caption: m.caption(d, p)}; }); }""", settings)
+    for p, js in zip(settings, results):
+        signal = km.heartbeat(noise=p["noise"])
+        w = km.kernel(p["name"], p["width"])
+        out = km.conv1d(signal, w)
+        assert np.array_equal(np.array(js["signal"]), signal.astype(np.float64)), p
+        assert np.array_equal(np.array(js["w"]), w), p
+        assert np.array_equal(np.array(js["out"]), out), p
+        assert f"the largest output, {out.max():.3f}," in js["caption"], p
+    assert not page.errors

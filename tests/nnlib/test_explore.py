@@ -258,7 +258,7 @@ def test_every_browser_module_is_served_by_the_book():
     assert config["html_js_files"] == ["uplot/uPlot.iife.min.js", "nnlib-web/explore.js", "nnlib-web/portable.js"]
     assert "nnlib/web" in config["html_static_path"]
     modules = [p.stem for p in explore.WEB_DIR.glob("*.js") if p.stem not in ("explore", "portable")]
-    assert len(modules) == 16 and all(re.fullmatch(r"[a-z_]+", m) for m in modules)
+    assert len(modules) == 17 and all(re.fullmatch(r"[a-z_]+", m) for m in modules)   # 16 chapters + appendix
     runtime = (explore.WEB_DIR / "explore.js").read_text()
     assert "/^[a-z_]+$/.test(root.dataset.module" in runtime and 'script.src = BASE + name + ".js"' in runtime
 

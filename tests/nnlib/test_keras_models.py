@@ -141,8 +141,12 @@ def test_kernels():
 def test_explorer_frames():
     import matplotlib.pyplot as plt
 
-    ex = km.explorer(km.heartbeat())
-    assert ex.num_frames == 9 and ex.defaults() == {"name": "spike", "width": 5}
+    ex = km.explorer()
+    assert ex.web == "keras_models"
+    assert ex.defaults() == {"name": "spike", "width": 5, "noise": 0.05}
+    data = ex.web_data()
+    clean, draws = np.array(data["clean"]), np.array(data["draws"])
+    assert np.array_equal((clean + 0.05 * draws).astype(np.float32), km.heartbeat())
     fig = ex.figure(name="average", width=11)
     assert "90 out" in fig.axes[0].get_title() and len(fig.axes[1].lines[0].get_ydata()) == 90
     plt.close(fig)
