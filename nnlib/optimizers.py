@@ -22,7 +22,8 @@ weights, and ``tests/nnlib/test_regularization.py`` checks it against a plain lo
 surfaces, and :meth:`Surface.tune_grid` tunes a rule's rate and one more hyperparameter on them;
 ``momentum_*`` is the heavy ball's and Nesterov's linear dynamics on a quadratic, one
 eigendirection at a time; ``minibatch_*`` and ``mlp_*`` measure what the batch size does (softmax regression;
-scikit-learn's ``MLPClassifier``, imported only when called).
+scikit-learn's ``MLPClassifier``, imported only when called), and :func:`mlp_solver_run` runs
+``MLPClassifier``'s three solvers, L-BFGS among them, on small data.
 """
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ __all__ = ["NAMES", "LABELS", "DEFAULTS", "RULES", "rule",
            "momentum_matrix", "momentum_rate", "momentum_optimal",
            "Surface", "SURFACES", "softmax_regression_loss", "softmax_regression_grad",
            "BATCH_SIZES", "gradient_spread", "minibatch_noise", "minibatch_sgd",
-           "mlp_updates_per_epoch", "mlp_plateau"]
+           "mlp_updates_per_epoch", "mlp_plateau", "SolverRun", "mlp_solver_run"]
 
 F32 = np.float32
 
@@ -612,3 +613,59 @@ def mlp_plateau(num_epochs=30, early_stopping=False):
             cuts.append((epoch, rate, float(m.group(1))))
             rate = float(m.group(1))
     return cuts, clf.n_iter_
+
+
+@dataclass(frozen=True)
+class SolverRun:
+    """One :func:`mlp_solver_run` (chapter 9): how it stopped, what it cost, how well it does."""
+    solver: str
+    seed: int
+    n_iter: int          #: ``n_iter_``: L-BFGS iterations, or epochs of Adam and SGD
+    passes: int          #: loss-and-gradient evaluations on the whole training set (epochs for Adam, SGD)
+    converged: bool      #: False when scikit-learn raised a ConvergenceWarning (``max_iter`` or ``max_fun`` reached)
+    loss: float          #: the final training loss, with the L2 penalty (``loss_``)
+    loss_curve: tuple    #: Adam and SGD: the training loss after each epoch; L-BFGS: ()
+    train_right: int     #: training examples classified right
+    val_right: int       #: validation examples classified right
+
+
+def mlp_solver_run(X, y, X_val, y_val, solver, seed=0, max_iter=200):
+    """MLPClassifier with ``solver``, ``random_state=seed``, ``max_iter`` and every other default (chapter 9).
+
+    Fits on ``X, y`` and scores on ``X_val, y_val``. The ConvergenceWarning scikit-learn raises
+    when ``max_iter`` stops a run is caught and returned as ``converged=False`` (other warnings
+    pass). ``passes`` counts
+    how often the training set is read whole: for L-BFGS its loss-and-gradient evaluations (one
+    per iteration, more when its line search tries several step lengths), for Adam and SGD the
+    epochs.
+    """
+    import warnings
+
+    import sklearn
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    class _Counting(MLPClassifier):
+        passes = 0
+
+        def _loss_grad_lbfgs(self, *args, **kwargs):
+            self.passes += 1
+            return super()._loss_grad_lbfgs(*args, **kwargs)
+
+    solver = _check.one_of("solver", solver, ("lbfgs", "adam", "sgd"))
+    seed = _check.non_negative_int("seed", seed)
+    max_iter = _check.positive_int("max_iter", max_iter)
+    clf = _Counting(solver=solver, random_state=seed, max_iter=max_iter)
+    # skip scikit-learn's checks of the arguments on every call (the same results, faster)
+    with warnings.catch_warnings(record=True) as caught, \
+            sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        warnings.simplefilter("always", category=ConvergenceWarning)
+        clf.fit(X, y)
+    for w in caught:  # pass on any other warning
+        if not issubclass(w.category, ConvergenceWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    return SolverRun(solver, seed, int(clf.n_iter_), clf.passes if solver == "lbfgs" else int(clf.n_iter_),
+                     converged, float(clf.loss_), tuple(getattr(clf, "loss_curve_", ())),
+                     int(np.sum(clf.predict(X) == np.asarray(y))),
+                     int(np.sum(clf.predict(X_val) == np.asarray(y_val))))

@@ -107,6 +107,11 @@ def format_sizes(sizes) -> str:
     return "[" + ",".join(str(int(s)) for s in sizes) + "]"
 
 
+# --- Note 003, item 3: the solver for small data sets -----------------------------------------------
+LBFGS = Printed(NOTE_003, 44, "默认solver ‘adam’在相对较大的数据集上效果比较好(几千个样本或者更多),"
+                "对小数据集来说,lbfgs收敛更快效果也更好",
+                "the note's advice on the solver: adam for thousands of samples, lbfgs for small data")
+
 # --- Note 003, its list of methods, and its remark on full batches --------------------------------
 PREDIC = Printed(NOTE_003, 79, "predic_log_proba(X)\npredic_proba(X)",
                  "two method names in the note's list of MLPClassifier's methods")

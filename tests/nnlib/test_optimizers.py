@@ -329,6 +329,29 @@ def test_mlp_batch_size_auto_is_min_200_n():
     assert opt.mlp_updates_per_epoch(1001) == 6
 
 
+def test_mlp_solver_run_counts_passes_and_reports_max_iter_without_warning():
+    import warnings
+
+    (X, y), (X_val, y_val) = opt._blobs(120, seed=1), opt._blobs(60, seed=2)
+    X, X_val = 3 * X, 3 * X_val                      # well apart: L-BFGS meets its tolerance (133 iterations)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")               # nothing may leak: the ConvergenceWarning is caught
+        short = {s: opt.mlp_solver_run(X, y, X_val, y_val, s, seed=3, max_iter=3) for s in ("lbfgs", "adam", "sgd")}
+        full = opt.mlp_solver_run(X, y, X_val, y_val, "lbfgs", seed=3, max_iter=1000)
+    for s, r in short.items():
+        assert (r.solver, r.seed, r.n_iter, r.converged) == (s, 3, 3, False)
+        assert 0 <= r.train_right <= 120 and 0 <= r.val_right <= 60 and r.loss > 0
+    assert short["adam"].passes == 3 and len(short["adam"].loss_curve) == 3 and short["lbfgs"].loss_curve == ()
+    assert short["lbfgs"].passes >= 3                # one loss-and-gradient per iteration, or more
+    assert full.converged and full.n_iter < 1000 and full.passes >= full.n_iter and full.loss < short["lbfgs"].loss
+    # the same call gives the same run (the seed fixes it)
+    assert opt.mlp_solver_run(X, y, X_val, y_val, "adam", seed=3, max_iter=3) == short["adam"]
+    with pytest.raises(ValueError, match="solver"):
+        opt.mlp_solver_run(X, y, X_val, y_val, "newton")
+    with pytest.raises(ValueError, match="max_iter"):
+        opt.mlp_solver_run(X, y, X_val, y_val, "adam", max_iter=0)
+
+
 # --- AdamW and AMSGrad without TensorFlow -------------------------------------------------------
 
 def test_adamw_is_adam_after_a_decay_of_lr_times_wd():
