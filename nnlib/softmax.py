@@ -4,15 +4,16 @@ Each function follows the steps of TensorFlow's kernels, so results agree with T
 float32 rounding. ``exp`` and ``log`` come from :mod:`nnlib.portable` (the same bits on every
 CPU; numpy's own, like TensorFlow's, pick an AVX2 or AVX-512 version and differ in the last bit).
 The probability-based ``cross_entropy`` of chapter 2 lives in :mod:`nnlib.losses`.
+:func:`four_blobs` makes the small 2-D, four-class problem of the chapter's decision regions.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ._check import finite_array
+from ._check import finite_array, non_negative_int, positive_int, positive_number
 from .portable import exp, log
 
-__all__ = ["EPSILON", "softmax", "log_softmax", "sparse_categorical_cross_entropy"]
+__all__ = ["EPSILON", "softmax", "log_softmax", "sparse_categorical_cross_entropy", "CENTERS", "four_blobs"]
 
 EPSILON = 1e-7  # keras.config.epsilon(): how far from 0 and 1 Keras clips probabilities
 
@@ -112,3 +113,25 @@ def _cross_entropy_and_grad(z, y):
         grad = exp(logp)
         grad[rows, y] -= np.float32(1)
     return float(-np.mean(logp[rows, y])), (grad / np.float32(len(y))).astype(np.float32)
+
+
+# --- a small multi-class problem in the plane ------------------------------------------------------
+
+#: The centres of :func:`four_blobs`' classes: one in the middle, three around it.
+CENTERS = np.array([[0.0, 0.0], [0.0, 2.6], [-2.25, -1.3], [2.25, -1.3]], dtype=np.float32)
+
+
+def four_blobs(num_per_class=60, spread=0.75, seed=0):
+    """2-D points in four classes, for multi-class decision regions (chapter 3).
+
+    Class ``k`` is ``num_per_class`` points drawn from a normal distribution around
+    ``CENTERS[k]`` with standard deviation ``spread`` in each coordinate, from
+    ``numpy.random.default_rng(seed)``. Returns ``(X, y)``: float32 points ``(n, 2)`` and integer
+    labels, class by class.
+    """
+    num_per_class = positive_int("num_per_class", num_per_class)
+    spread = positive_number("spread", spread)
+    rng = np.random.default_rng(non_negative_int("seed", seed))
+    y = np.repeat(np.arange(len(CENTERS)), num_per_class)
+    X = CENTERS[y].astype(np.float64) + rng.normal(0.0, spread, size=(len(y), 2))
+    return X.astype(np.float32), y

@@ -1,5 +1,5 @@
 """Chapter 3 (softmax and cross-entropy): logits and probabilities, four ways to compute the loss,
-and the explorer figure."""
+multi-class decision regions, and the explorer figure."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +8,8 @@ from .. import explore
 from ..softmax import log_softmax, softmax, sparse_categorical_cross_entropy
 from . import COLORS, finish_axes, new_figure, plain_log_axis
 
-__all__ = ["softmax_figure", "stability_figure", "softmax_explorer_figure", "loss_by_method", "explorer"]
+__all__ = ["softmax_figure", "stability_figure", "softmax_explorer_figure", "loss_by_method", "explorer",
+           "decision_regions", "regions_figure"]
 
 GREY = "0.65"
 
@@ -86,6 +87,61 @@ def stability_figure():
     finish_axes(ax1, xlabel="logit gap d", ylabel="|computed − exact|", xlim=(0, dmax), ylim=(1e-9, 1e3),
                 title="error against the exact log(1 + e^d)")
     fig.suptitle("The same loss, −log ŷ_1 = log(1 + e^d), computed four ways in float32", fontsize=10)
+    return fig
+
+
+def decision_regions(predict, xlim, ylim, num=200):
+    """The class a classifier assigns to each point of a ``num`` x ``num`` grid: the argmax of its logits (chapter 3).
+
+    ``predict`` maps float32 points ``(m, 2)`` to logits ``(m, classes)``. Returns ``(xs, ys, z,
+    labels)``: the grid's coordinates, the logits ``z[i, j]`` and the class ``labels[i, j]`` at
+    the point ``(xs[j], ys[i])``.
+    """
+    xs = np.linspace(*xlim, num, dtype=np.float32)
+    ys = np.linspace(*ylim, num, dtype=np.float32)
+    gx, gy = np.meshgrid(xs, ys)
+    z = np.asarray(predict(np.stack([gx.ravel(), gy.ravel()], axis=1)))
+    z = z.reshape(num, num, -1)
+    return xs, ys, z, z.argmax(axis=-1)
+
+
+def _tie_lines(ax, xs, ys, z):
+    """Draw the boundaries: for each pair of classes i < j, the line z_i = z_j where i and j lead."""
+    top2 = np.sort(np.argsort(z, axis=-1)[..., -2:], axis=-1)
+    for i in range(z.shape[-1]):
+        for j in range(i + 1, z.shape[-1]):
+            lead = (top2[..., 0] == i) & (top2[..., 1] == j)
+            if lead.any():
+                ax.contour(xs, ys, np.where(lead, z[..., i] - z[..., j], np.nan), levels=[0.0],
+                           colors="0.15", linewidths=1.0)
+
+
+def regions_figure(X, y, panels, xlim=(-5.0, 5.0), ylim=(-4.5, 5.5), num=200):
+    """Multi-class decision regions with the training points, one panel per classifier (chapter 3).
+
+    ``panels`` maps a title to a ``predict`` function (points to logits). Each panel colours the
+    plane by the argmax of the logits (:func:`decision_regions`), draws the lines where the two
+    leading logits tie, and the points ``X`` with a colour and a marker per label ``y``.
+    """
+    from matplotlib.colors import ListedColormap, to_rgb
+
+    X, y = np.asarray(X), np.asarray(y)
+    k = int(y.max()) + 1
+    light = ListedColormap([tuple(0.72 + 0.28 * np.array(to_rgb(c))) for c in COLORS[:k]])
+    markers = ["o", "s", "^", "D", "v", "P"]
+    fig, axes = new_figure(len(panels), height=4.2, left=0.07, right=0.99, bottom=0.11, top=0.86, wspace=0.15)
+    for ax, (title, predict) in zip(axes, panels.items()):
+        xs, ys, z, labels = decision_regions(predict, xlim, ylim, num)
+        ax.imshow(labels, origin="lower", extent=(*xlim, *ylim), cmap=light, vmin=-0.5, vmax=k - 0.5,
+                  interpolation="nearest", aspect="equal")
+        _tie_lines(ax, xs, ys, z)
+        for c in range(k):
+            ax.scatter(*X[y == c].T, s=16, marker=markers[c], color=COLORS[c], edgecolors="white",
+                       linewidths=0.5, label=f"label {c}")
+        finish_axes(ax, grid=None, title=title, title_size=10, xlim=xlim, ylim=ylim, xlabel="x1",
+                    ylabel="x2" if ax is axes[0] else None)
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="upper center", ncol=k, fontsize=9, frameon=False, markerscale=1.5)
     return fig
 
 

@@ -199,3 +199,80 @@ def test_the_chapter_is_a_lesson():
                   test_lesson.test_no_note_line_numbers_in_reader_facing_text,
                   test_lesson.test_code_and_main_path_output_fit_the_column):
         check(path)
+
+
+# --- the decision-regions section (note 004, section 3.1, figure 2-2-6) ---------------------------
+
+def _region_classifiers():
+    """The section's two classifiers, retrained as its cell trains them."""
+    from nnlib import network, portable
+    from nnlib.softmax import four_blobs
+
+    X, y = four_blobs(num_per_class=60, seed=0)
+    nets = {}
+    for name, sizes in {"linear softmax": [2, 4], "16 tanh hidden units": [2, 16, 4]}.items():
+        nets[name] = network.glorot_network(sizes, "tanh", loss="softmax_ce", seed=0, dot=portable.dot)
+        network.train(X, y, nets[name], lr=1.0, num_epochs=500)
+    return X, y, nets
+
+
+def test_decision_regions_are_convex_polygons_where_logits_tie():
+    """The trained linear softmax classifier: the regions the figure colours are the argmax of
+    x W + b; each is convex (the midpoint of two points of a region is in it); the three corners of
+    the middle region, where three logits tie, are what the chapter prints; the accuracies are
+    the stored ones and above a bound; the hidden layer's region of label 0 is not convex and
+    reaches the right edge, as the text says."""
+    from nnlib.plots import softmax as plots_softmax
+
+    X, y, nets = _region_classifiers()
+    stored = stored_text(CHAPTERS / NOTEBOOK)
+    right = {name: int(np.sum(net.predict(X).argmax(axis=1) == y)) for name, net in nets.items()}
+    for name, r in right.items():
+        assert f"{name:<21} training accuracy {r / len(y):.3f} ({r} of {len(y)})" in stored
+    assert right["linear softmax"] / len(y) > 0.9 and right["16 tanh hidden units"] > right["linear softmax"]
+    md = " ".join(source(CHAPTERS / NOTEBOOK).split())
+    assert f"curves get {right['16 tanh hidden units'] - right['linear softmax']} more training points right" in md
+
+    lin = nets["linear softmax"]
+    W, b = lin.weights[0].astype(np.float64), lin.biases[0].astype(np.float64)
+    xs, ys, z, labels = plots_softmax.decision_regions(lin.predict, (-5.0, 5.0), (-4.5, 5.5), num=120)
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1).astype(np.float64)
+    z64 = grid @ W + b
+    top2 = np.sort(z64, axis=-1)[..., -2:]
+    clear = top2[..., 1] - top2[..., 0] > 1e-4          # no near-tie: float32 and float64 agree
+    assert np.array_equal(labels[clear], z64.argmax(axis=-1)[clear]) and clear.mean() > 0.99
+    assert set(np.unique(labels)) == {0, 1, 2, 3}
+    rng = np.random.default_rng(0)
+    points = grid.reshape(-1, 2)
+    for k in range(4):
+        inside = points[labels.ravel() == k]
+        a, c = inside[rng.integers(0, len(inside), 500)], inside[rng.integers(0, len(inside), 500)]
+        mid = (a + c) / 2 @ W + b
+        assert np.all(mid[:, k] >= mid.max(axis=1) - 1e-9), k    # convex: the midpoint stays in region k
+
+    for i, j in [(1, 2), (2, 3), (1, 3)]:
+        A = np.stack([W[:, 0] - W[:, i], W[:, 0] - W[:, j]])
+        corner = np.linalg.solve(A, [b[i] - b[0], b[j] - b[0]])
+        zc = corner @ W + b
+        assert np.ptp(zc[[0, i, j]]) < 1e-9 and zc[6 - i - j] < zc[0] - 5   # three tie, the fourth far below
+        line = f"  labels 0, {i}, {j} meet at ({corner[0]:+.2f}, {corner[1]:+.2f}): logits "
+        assert line + " ".join(f"{v:+.2f}" for v in zc) in stored
+
+    hidden = nets["16 tanh hidden units"]
+    _, _, _, hl = plots_softmax.decision_regions(hidden.predict, (-5.0, 5.0), (-4.5, 5.5), num=120)
+    assert 0 in hl[:, -1] and 0 not in labels[:, -1]     # label 0 reaches the right edge only with the hidden layer
+    assert np.all(X[y == 0, 0] < 3)                      # where no point of label 0 lies
+    inside = points[hl.ravel() == 0]
+    a, c = inside[rng.integers(0, len(inside), 500)], inside[rng.integers(0, len(inside), 500)]
+    mid = hidden.predict(((a + c) / 2).astype(np.float32)).argmax(axis=1)
+    assert np.any(mid != 0)                              # not convex: some midpoints leave the region
+
+
+def test_note_004s_figure_is_drawn_in_the_main_path():
+    """Note 004 section 3.1 shows (figure 2-2-6) the multi-class boundaries it wants; the chapter
+    draws them for a trained classifier, in the lesson, and says where in its notes part."""
+    assert "图2-2-6 二元分类推广到多分类" in note_text(NOTE_004)
+    md = source(CHAPTERS / NOTEBOOK)
+    main, notes_part = md.split("## From the notes")
+    assert "(softmax-regions)=\n## Decision regions" in main and "figure 2-2-6" in notes_part
+    assert "[Decision regions](softmax-regions)" in notes_part

@@ -153,3 +153,54 @@ def test_the_below_4_bound_holds_against_tensorflow_and_catches_a_real_error(tf)
         naive = np.exp(zs * 100) / np.exp(zs * 100).sum(axis=1, keepdims=True)
     worst = np.max(np.abs(naive - tf.nn.softmax(zs * 100).numpy())) / 100
     assert "NOT below 4" in portable.below(worst / eps, 4)
+
+
+# --- the decision-regions section: four_blobs and the plots ---------------------------------------
+
+def test_four_blobs_are_seeded_balanced_and_centred():
+    X, y = sm.four_blobs(num_per_class=500, seed=3)
+    assert X.shape == (2000, 2) and X.dtype == np.float32 and np.array_equal(np.bincount(y), [500] * 4)
+    for k, centre in enumerate(sm.CENTERS):
+        np.testing.assert_allclose(X[y == k].mean(axis=0), centre, atol=0.1)
+        np.testing.assert_allclose(X[y == k].std(axis=0), 0.75, rtol=0.1)
+    again, _ = sm.four_blobs(num_per_class=500, seed=3)
+    other, _ = sm.four_blobs(num_per_class=500, seed=4)
+    assert np.array_equal(X, again) and not np.array_equal(X, other)
+    with pytest.raises(ValueError, match="num_per_class"):
+        sm.four_blobs(num_per_class=0)
+    with pytest.raises(ValueError, match="spread"):
+        sm.four_blobs(spread=-1.0)
+
+
+def test_decision_regions_are_the_argmax_of_the_logits():
+    from nnlib.plots import softmax as plots_softmax
+
+    # logits (x1, -x1, x2): each grid point goes to the largest of the three
+    W = np.array([[1.0, -1.0, 0.0], [0.0, 0.0, 1.0]], np.float32)
+    xs, ys, z, labels = plots_softmax.decision_regions(lambda P: P @ W, (-2.0, 2.0), (-1.0, 3.0), num=5)
+    assert xs.tolist() == [-2, -1, 0, 1, 2] and ys.tolist() == [-1, 0, 1, 2, 3]
+    assert z.shape == (5, 5, 3) and labels.shape == (5, 5)
+    for i, yv in enumerate(ys):
+        for j, xv in enumerate(xs):
+            np.testing.assert_array_equal(z[i, j], [xv, -xv, yv])
+            assert labels[i, j] == int(np.argmax([xv, -xv, yv]))
+    assert labels[0, 0] == 1 and labels[0, -1] == 0 and labels[-1, 2] == 2
+
+
+def test_regions_figure_draws_one_panel_per_classifier():
+    import matplotlib.pyplot as plt
+
+    from nnlib.plots import softmax as plots_softmax
+
+    X, y = sm.four_blobs(num_per_class=10)
+    W = np.array([[0.0, 0.0, -1.0, 1.0], [0.0, 1.0, -0.5, -0.5]], np.float32)
+    fig = plots_softmax.regions_figure(X, y, {"a": lambda P: P @ W, "b": lambda P: -(P @ W)}, num=50)
+    try:
+        axes = fig.axes
+        assert [ax.get_title() for ax in axes] == ["a", "b"]
+        for ax in axes:
+            assert len(ax.images) == 1 and len(ax.collections) >= 4   # the regions, 4 point sets, lines
+            assert ax.get_xlim() == (-5.0, 5.0)
+        assert [t.get_text() for t in fig.legends[0].get_texts()] == [f"label {k}" for k in range(4)]
+    finally:
+        plt.close(fig)
