@@ -24,15 +24,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import network, portable
+from . import initialization, network, portable, softmax
 from .neurons_activations import layer_shapes
-from ._check import finite_array, non_negative_int, positive_int, positive_number, unit_interval
+from ._check import finite_array, non_negative_int, one_of, positive_int, positive_number, unit_interval
 
 __all__ = ["moments", "normalize", "update_moving", "BatchNorm", "batch_norm_backward", "LayerNorm",
            "layer_norm_backward",
            "running_estimate", "RunningEstimate", "variance_bias", "VarianceBias", "Experiment", "NOTE_EXPERIMENT",
            "note_model", "train_side_by_side", "sigmoid_network", "train_sigmoid_network", "NORMS",
-           "norm_network", "NormRun", "norm_run"]
+           "norm_network", "NormRun", "norm_run", "STARTS", "START_LABELS", "start_weights", "start_network",
+           "StartRun", "start_run", "start_runs", "fold"]
 
 F32 = np.float32
 
@@ -367,7 +368,7 @@ def note_model(bn=True, momentum=0.9, sizes=(784, 300, 100, 10), activation="elu
     from .training import dense_network
 
     keras.utils.set_random_seed(non_negative_int("seed", seed))
-    momentum = float(_momentum(momentum))
+    momentum = unit_interval("momentum", momentum)  # as given: the layer's config shows 0.9, not float32's 0.8999...
     return dense_network(sizes, activation, "he_normal", batch_norm=momentum if bn else None,
                          norm_logits=True, bias_before_norm=True)
 
@@ -500,3 +501,244 @@ def norm_run(X, y, X_val, y_val, norm, lr, batch_size, widths=(50, 50), activati
         final = float(np.mean(losses[-10:]))
     diverged = not np.isfinite(final) or final > np.log(num_classes)
     return NormRun(norm, float(lr), int(batch_size), accuracy, final, float(np.median(norms)), bool(diverged))
+
+
+# --- the starting weights: how much they matter with and without batch norm ------------------
+
+#: The starts chapter 12 compares: plain normal weights far too small (stddev 0.01) and far too
+#: large (stddev 1), and two schemes of chapter 10 scaled to the layer's fan (Glorot, He).
+STARTS = ("small_normal", "large_normal", "glorot_uniform", "he_normal")
+START_LABELS = {"small_normal": "N(0, 0.01^2)", "large_normal": "N(0, 1)",
+                "glorot_uniform": "Glorot uniform", "he_normal": "He normal"}
+_STDDEV = {"small_normal": 0.01, "large_normal": 1.0}
+
+
+def start_weights(sizes, start="he_normal", seed=0) -> list[np.ndarray]:
+    """Float32 kernels for every layer of widths ``sizes`` (inputs first) from one ``start`` (chapter 12).
+
+    ``start`` is one of :data:`STARTS`: ``"small_normal"`` and ``"large_normal"`` draw N(0, 0.01^2)
+    and N(0, 1) whatever the layer's size, the others are :mod:`nnlib.initialization`'s schemes.
+    Layer k is drawn with seed ``1000 * seed + k``, as chapter 10's deep networks are.
+    """
+    one_of("start", start, STARTS)
+    seed = non_negative_int("seed", seed)
+    weights = []
+    for k, shape in enumerate(w for w, _ in layer_shapes(sizes)):
+        if start in _STDDEV:
+            weights.append(initialization.random_normal(shape, _STDDEV[start], 1000 * seed + k))
+        else:
+            weights.append(initialization.initialize(start, shape, 1000 * seed + k))
+    return weights
+
+
+def start_network(sizes, start="he_normal", bn=True, activation="relu", momentum=0.9, seed=0) -> network.Network:
+    """A dense :class:`nnlib.network.Network` whose every kernel comes from ``start`` (chapter 12).
+
+    Zero biases; with ``bn`` a :class:`BatchNorm` (``momentum``) before each activation and on
+    the logits, as in :func:`norm_network`; softmax cross-entropy; :func:`nnlib.portable.dot`
+    products, so a run gives the same bits on every CPU.
+    """
+    if not isinstance(bn, (bool, np.bool_)):
+        raise ValueError(f"bn must be True or False, got {bn!r}")
+    momentum = _momentum(momentum)
+    weights = start_weights(sizes, start, seed)
+    norms = [BatchNorm(W.shape[1], momentum) if bn else None for W in weights]
+    return network.Network(weights, [np.zeros(W.shape[1], F32) for W in weights], activation,
+                           loss="softmax_ce", norms=norms, dot=portable.dot)
+
+
+@dataclass(frozen=True)
+class StartRun:
+    """One training run of :func:`start_run` (chapter 12)."""
+
+    start: str
+    bn: bool
+    seed: int
+    batch_loss: np.ndarray   # the training loss of every batch, before its update (training mode)
+    val_accuracy: float      # after training, in inference mode
+    val_loss: float          # mean cross-entropy on the held-out data (NaN if the network overflowed)
+    net: network.Network
+
+    def __repr__(self) -> str:
+        return (f"StartRun(start={self.start!r}, bn={self.bn}, seed={self.seed}, "
+                f"val_accuracy={self.val_accuracy:.3f}, val_loss={self.val_loss:.3f})")
+
+
+def start_run(X, y, X_val, y_val, start="he_normal", bn=True, lr=0.2, batch_size=32, num_epochs=2,
+              widths=(32,) * 5, activation="relu", momentum=0.9, seed=0) -> StartRun:
+    """Train a :func:`start_network` with plain SGD and record its start and its end (chapter 12).
+
+    :func:`nnlib.network.train` in batches of ``batch_size`` (at least 2), shuffled by ``seed``,
+    which also draws the weights. Records the loss of every batch, then the accuracy and the mean
+    cross-entropy on ``(X_val, y_val)`` in inference mode. A run that overflows is a result: its
+    losses are NaN or inf, and its accuracy is whatever its NaN outputs give (0.1 on ten classes).
+    """
+    X, X_val = _batch("X", X), _batch("X_val", X_val)
+    if non_negative_int("batch_size", batch_size) < 2:
+        raise ValueError(f"batch_size must be >= 2 (batch statistics need two examples), got {batch_size!r}")
+    seed = non_negative_int("seed", seed)
+    num_classes = int(max(np.max(y), np.max(y_val))) + 1
+    net = start_network([X.shape[1], *widths, num_classes], start, bn, activation, momentum, seed)
+    X_val, y_val = net.check(X_val, y_val, "X_val", "y_val")
+    losses = []
+    network.train(X, y, net, lr, batch_size, num_epochs, seed,
+                  on_batch=lambda epoch, batch, grads: losses.append(float(grads.loss)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        logits = net.predict(X_val)
+        accuracy = float(np.mean(logits.argmax(axis=1) == y_val))
+        val_loss = (float(np.mean(softmax.sparse_categorical_cross_entropy(y_val, logits), dtype=np.float64))
+                    if np.all(np.isfinite(logits)) else float("nan"))
+    return StartRun(start, bool(bn), seed, np.array(losses), accuracy, val_loss, net)
+
+
+def start_runs(X, y, X_val, y_val, cases, lr=0.2, batch_size=32, num_epochs=2, widths=(32,) * 5,
+               activation="relu", momentum=0.9) -> list[StartRun]:
+    """:func:`start_run` for many ``(start, bn, seed)`` cases side by side: the same runs, bit for bit (chapter 12).
+
+    Returns ``[start_run(..., start, bn, ..., seed=seed) for start, bn, seed in cases]``. The
+    networks with batch norm are trained as one stack and those without as another: one
+    ``np.einsum`` per product over the stack (:func:`nnlib.portable.dot` on each slice), the batch
+    statistics of every network in one reduction, so Python's overhead is paid once per step for
+    all of them. Every sum is still made in the order :func:`start_run` makes it
+    (``tests/nnlib/test_batch_norm.py`` checks the bits, overflowing runs included).
+    """
+    X, X_val = _batch("X", X), _batch("X_val", X_val)
+    if non_negative_int("batch_size", batch_size) < 2:
+        raise ValueError(f"batch_size must be >= 2 (batch statistics need two examples), got {batch_size!r}")
+    cases = list(cases)
+    if not cases:
+        raise ValueError("cases must list at least one (start, bn, seed)")
+    lr = F32(positive_number("lr", lr))
+    num_epochs = non_negative_int("num_epochs", num_epochs)
+    momentum = _momentum(momentum)
+    num_classes = int(max(np.max(y), np.max(y_val))) + 1
+    sizes = [X.shape[1], *widths, num_classes]
+    nets = []
+    for case in cases:
+        if not isinstance(case, tuple) or len(case) != 3:
+            raise ValueError(f"cases must hold (start, bn, seed) triples, got {case!r}")
+        start, bn, seed = case
+        nets.append(start_network(sizes, start, bn, activation, momentum, seed))
+    X, y = nets[0].check(X, y)
+    X_val, y_val = nets[0].check(X_val, y_val, "X_val", "y_val")
+    losses = [None] * len(cases)
+    for bn in (False, True):
+        group = [i for i, case in enumerate(cases) if bool(case[1]) == bn]
+        if group:
+            seeds = [non_negative_int("seed", cases[i][2]) for i in group]
+            group_losses = _train_stack(X, y, [nets[i] for i in group], seeds, lr, batch_size, num_epochs, bn,
+                                        momentum)
+            for i, row in zip(group, group_losses):
+                losses[i] = row
+    runs = []
+    for (start, bn, seed), net, row in zip(cases, nets, losses):
+        with np.errstate(over="ignore", invalid="ignore"):
+            logits = net.predict(X_val)
+            accuracy = float(np.mean(logits.argmax(axis=1) == y_val))
+            val_loss = (float(np.mean(softmax.sparse_categorical_cross_entropy(y_val, logits), dtype=np.float64))
+                        if np.all(np.isfinite(logits)) else float("nan"))
+        runs.append(StartRun(start, bool(bn), int(seed), row, accuracy, val_loss, net))
+    return runs
+
+
+def _train_stack(X, y, nets, seeds, lr, batch_size, num_epochs, bn, momentum) -> np.ndarray:
+    """network.train on each of ``nets`` (one stack, all with or all without batch norm), as one loop.
+
+    Writes the trained arrays back into each network (and its BatchNorm layers); returns the
+    batch losses, one row per network.
+    """
+    R, L = len(nets), len(nets[0].weights)
+    f, df = nets[0]._f, nets[0]._df
+    Ws = [np.stack([net.weights[k] for net in nets]) for k in range(L)]
+    bs = [np.stack([net.biases[k] for net in nets])[:, None, :] for k in range(L)]
+    if bn:
+        eps = nets[0].norms[0].epsilon
+        gammas = [np.stack([net.norms[k].gamma for net in nets])[:, None, :] for k in range(L)]
+        betas = [np.stack([net.norms[k].beta for net in nets])[:, None, :] for k in range(L)]
+        mms = [np.stack([net.norms[k].moving_mean for net in nets])[:, None, :] for k in range(L)]
+        mvs = [np.stack([net.norms[k].moving_variance for net in nets])[:, None, :] for k in range(L)]
+    rngs = [np.random.default_rng(s) for s in seeds]
+    rest = F32(1) - momentum
+    losses = []
+    # BLAS is not used (einsum); errstate as network.train: overflow is a result
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for _ in range(num_epochs):
+            orders = np.stack([rng.permutation(len(X)) for rng in rngs])
+            for start in range(0, len(X), batch_size):
+                idx = orders[:, start:start + batch_size]
+                acts, zs, cache = [X[idx]], [], []
+                for k in range(L):                        # Network._forward, training mode
+                    z = network._mul(acts[-1], Ws[k])
+                    z += bs[k]
+                    if bn:                                # BatchNorm.forward(z, training=True)
+                        mean = np.mean(z, axis=1, dtype=F32, keepdims=True)
+                        var = np.mean(np.square(z - mean), axis=1, dtype=F32, keepdims=True)
+                        mms[k] = mms[k] * momentum + mean * rest
+                        mvs[k] = mvs[k] * momentum + var * rest
+                        cache.append((z, mean, var))
+                        inv = F32(1) / np.sqrt(var + eps)
+                        inv = inv * gammas[k]
+                        z = z * inv + (betas[k] - mean * inv)
+                    zs.append(z)
+                    acts.append(z if k == L - 1 else f(z))
+                loss, g = network._stacked_loss_and_grad("softmax_ce", acts[-1], y[idx])
+                losses.append(loss)
+                dW, db, dgam, dbet = [None] * L, [None] * L, [None] * L, [None] * L
+                for k in range(L - 1, -1, -1):            # Network.backward
+                    if k < L - 1:
+                        g = g * df(zs[k], acts[k + 1])
+                    if bn:                                # BatchNorm.backward, training mode
+                        zin, mean, var = cache[k]
+                        inv_std = F32(1) / np.sqrt(var + eps)
+                        x_hat = (zin - mean) * inv_std
+                        dbet[k] = np.sum(g, axis=1, dtype=F32, keepdims=True)
+                        dgam[k] = np.sum(g * x_hat, axis=1, dtype=F32, keepdims=True)
+                        n = F32(zin.shape[1])
+                        g = ((gammas[k] * inv_std) * (g - dbet[k] / n - x_hat * (dgam[k] / n))).astype(F32)
+                    dW[k] = network._mul(np.swapaxes(acts[k], 1, 2), g)
+                    db[k] = g.sum(axis=1, keepdims=True)
+                    if k > 0:
+                        g = network._mul(g, np.swapaxes(Ws[k], 1, 2))
+                for p, gp in zip(Ws + bs, dW + db):       # the SGD update, then BatchNorm.step
+                    p -= lr * gp
+                if bn:
+                    for k in range(L):
+                        gammas[k] -= lr * dgam[k]
+                        betas[k] -= lr * dbet[k]
+    for r, net in enumerate(nets):
+        net.weights = [W[r].copy() for W in Ws]
+        net.biases = [b[r, 0].copy() for b in bs]
+        if bn:
+            for k, norm in enumerate(net.norms):
+                norm.gamma, norm.beta = gammas[k][r, 0].copy(), betas[k][r, 0].copy()
+                norm.moving_mean, norm.moving_variance = mms[k][r, 0].copy(), mvs[k][r, 0].copy()
+    return np.array(losses, dtype=np.float64).T.copy() if losses else np.zeros((R, 0))
+
+
+# --- folding: batch norm at inference is an affine map, so it merges into the Dense layer -----
+
+def fold(net: network.Network) -> network.Network:
+    """The inference-mode network with each :class:`BatchNorm` folded into the Dense layer before it (chapter 12).
+
+    In inference mode a batch-norm layer computes ``z * a + (beta - moving_mean * a)`` with
+    ``a = gamma / sqrt(moving_variance + epsilon)``, a fixed affine map of each feature; after
+    ``z = x W + b`` that is ``x (W a) + ((b - moving_mean) * a + beta)``: a Dense layer with
+    kernel ``W * a`` (column k times ``a_k``) and bias ``(b - moving_mean) * a + beta``. Returns a
+    new network without normalization layers (same activation, loss and ``dot``); its outputs
+    equal ``net.predict`` up to float32 rounding. Layer normalization has no such folding (its
+    statistics come from each example), so a :class:`LayerNorm` is refused.
+    """
+    if not isinstance(net, network.Network):
+        raise ValueError(f"net must be an nnlib.network.Network, got {type(net).__name__}")
+    weights, biases = [], []
+    for k, (W, b, norm) in enumerate(zip(net.weights, net.biases, net.norms)):
+        if norm is None:
+            weights.append(W.copy())
+            biases.append(b.copy())
+            continue
+        if not isinstance(norm, BatchNorm):
+            raise ValueError(f"net.norms[{k}] must be a BatchNorm or None to fold, got {type(norm).__name__}")
+        a = (F32(1) / np.sqrt(norm.moving_variance + norm.epsilon)) * norm.gamma   # as _normalize
+        weights.append((W * a).astype(F32))
+        biases.append(((b - norm.moving_mean) * a + norm.beta).astype(F32))
+    return network.Network(weights, biases, net.activation, net.alpha, net.loss, dot=net.dot)

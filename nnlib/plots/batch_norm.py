@@ -7,7 +7,7 @@ from .. import batch_norm, explore
 from . import COLORS, finish_axes, new_figure
 
 __all__ = ["normalize_figure", "accuracy_figure", "variance_bias_figure", "running_estimate_figure",
-           "norm_runs_figure", "explorer"]
+           "norm_runs_figure", "start_figure", "early_loss_figure", "explorer"]
 
 
 def normalize_figure(X, Y):
@@ -100,6 +100,54 @@ def norm_runs_figure(runs: dict, along="batch_size", title=None):
     ax.minorticks_off()
     finish_axes(ax, "best", title=title, title_size=10, ylim=(0.0, 1.0), ylabel="validation accuracy",
                 xlabel="batch size" if along == "batch_size" else "learning rate (log scale)")
+    return fig
+
+
+def start_figure(runs, title=None):
+    """Held-out accuracy of :func:`nnlib.batch_norm.start_run` runs per start, with and without batch norm (chapter 12).
+
+    One dot per run (seed), grouped by start (:data:`nnlib.batch_norm.STARTS`); runs whose
+    validation loss overflowed are drawn as crosses.
+    """
+    fig, (ax,) = new_figure(1, width=7.5, height=3.6)
+    starts = [s for s in batch_norm.STARTS if any(r.start == s for r in runs)]
+    for j, (bn, label) in enumerate(((False, "without batch norm"), (True, "with batch norm"))):
+        mine = [r for r in runs if r.bn == bn]
+        for i, start in enumerate(starts):
+            rs = [r for r in mine if r.start == start]
+            x = i + (j - 0.5) * 0.3 + np.linspace(-0.06, 0.06, len(rs))
+            acc = np.array([r.val_accuracy for r in rs])
+            bad = np.array([not np.isfinite(r.val_loss) for r in rs], bool)
+            ax.plot(x[~bad], acc[~bad], "o", ms=6, color=COLORS[j], label=label if i == 0 else None)
+            if bad.any():
+                ax.plot(x[bad], acc[bad], "x", ms=9, mew=2, color=COLORS[j])
+    ax.axhline(0.1, ls=":", color="0.5", lw=1, label="chance (0.1); x: overflowed")
+    ax.set_xticks(range(len(starts)))
+    ax.set_xticklabels([batch_norm.START_LABELS[s] for s in starts])
+    finish_axes(ax, "center right", title=title, title_size=10, ylim=(0.0, 1.0), xlim=(-0.5, len(starts) - 0.5),
+                ylabel="validation accuracy", xlabel="initial weights (every layer)")
+    return fig
+
+
+def early_loss_figure(runs, starts=("glorot_uniform", "he_normal"), num_steps=68, title=None):
+    """Training loss of every batch over the first ``num_steps`` updates, with and without batch norm (chapter 12).
+
+    One panel per start; a thin line per seed (:class:`nnlib.batch_norm.StartRun`), the mean over
+    the seeds thick.
+    """
+    fig, axes = new_figure(len(starts), width=9.0, height=3.6)
+    for ax, start in zip(axes, starts):
+        for j, (bn, label) in enumerate(((False, "without batch norm"), (True, "with batch norm"))):
+            rs = [r for r in runs if r.start == start and r.bn == bn]
+            curves = np.array([r.batch_loss[:num_steps] for r in rs])
+            steps = np.arange(1, curves.shape[1] + 1)
+            for c in curves:
+                ax.plot(steps, c, color=COLORS[j], lw=0.7, alpha=0.35)
+            ax.plot(steps, curves.mean(axis=0), color=COLORS[j], lw=1.8, label=f"{label}, mean of {len(rs)}")
+        finish_axes(ax, "lower left", xlabel="update", ylabel="training loss of the batch",
+                    title=f"start: {batch_norm.START_LABELS[start]}", ylim=(0.0, 3.2), xlim=(1, num_steps))
+    if title:
+        fig.suptitle(title, fontsize=10)
     return fig
 
 

@@ -162,21 +162,6 @@ def test_exercise_3_steps_until_the_moving_mean_passes_0_9():
     assert -math.log(0.99) * 0.99 ** 230 == pytest.approx(0.001, abs=0.0001)  # the slope near step 230
 
 
-def test_exercise_4_batch_norm_in_inference_mode_folds_into_the_dense_layer():
-    rng = np.random.default_rng(3)
-    x = rng.normal(size=(10, 5)).astype(F32)
-    W, b = rng.normal(size=(5, 4)).astype(F32), rng.normal(size=4).astype(F32)
-    bn = batch_norm.BatchNorm(4, momentum=0.5)
-    bn.gamma = rng.uniform(0.5, 2, 4).astype(F32)
-    bn.beta = rng.normal(size=4).astype(F32)
-    for _ in range(3):  # moving statistics away from 0 and 1
-        bn.forward(rng.normal(1, 2, size=(32, 5)).astype(F32) @ W + b, training=True)
-    a = bn.gamma / np.sqrt(bn.moving_variance + bn.epsilon)
-    W_fold, b_fold = W * a, (b - bn.moving_mean) * a + bn.beta
-    np.testing.assert_allclose(x @ W_fold + b_fold, bn.forward(x @ W + b, training=False),
-                               rtol=1e-5, atol=1e-5)
-
-
 def test_the_main_path_reads_the_test_set_once_and_chooses_on_validation():
     """Issue 14: every comparison in the main path is on validation data; one cell reads the
     test set, after the choice."""
@@ -374,3 +359,321 @@ def test_the_new_topics_are_taught_in_the_main_path_and_summarized():
     assert "{cite}`ba2016`" in main and "{cite}`wu2018`" in main
     assert "from 0.3 to 3" in main and "0.20 against layer normalization's 0.69" in main
     assert "| layer normalization | 层归一化 |" in "\n".join("".join(c["source"]) for c in _main_path())
+
+
+# --- issue 18: note 001's remaining claims (ledger rows 001-37, 39-43, 45, 47, 50) -------------
+
+def _section(title, main=True):
+    """The text (Markdown, code and printed output) of the section with this heading."""
+    from tests.helpers import output_texts
+
+    cells = _main_path() if main else _cells()
+    text = "\n".join("".join(c["source"]) + "\n" + "\n".join(t for o in c.get("outputs", [])
+                                                               for t in output_texts(o))
+                     for c in cells)
+    start = text.index(f"### {title}\n")
+    end = text.find("\n### ", start + 1)
+    return text[start:] if end < 0 else text[start:end]
+
+
+STARTS_KW = dict(lr=0.1, batch_size=32, num_epochs=4)  # the chapter's setting
+SEEDS = (0, 1, 2)
+
+
+@pytest.fixture(scope="module")
+def starts():
+    from nnlib import data
+
+    Xd, yd, Xd_val, yd_val, _, _ = data.digits_with_validation(method="per_class")
+    cases = [(s, bn, seed) for s in batch_norm.STARTS for seed in SEEDS for bn in (False, True)]
+    runs = batch_norm.start_runs(Xd, yd, Xd_val, yd_val, cases, **STARTS_KW)
+    return {(r.start, r.bn, r.seed): r for r in runs}
+
+
+def test_less_sensitive_to_the_starting_weights_on_every_seed(starts):
+    """001-37: without batch norm N(0, 0.01^2) stays at chance and N(0, 1) overflows on every seed; with
+    it all four starts learn on every seed; the too-large start trails; the spread of the starts' mean
+    accuracies is about half as wide (0.10 to 0.81 against 0.58 to 0.94)."""
+    acc = {k: r.val_accuracy for k, r in starts.items()}
+    for s in SEEDS:
+        assert f"{acc['small_normal', False, s]:.2f}" == "0.10"
+        assert f"{starts['small_normal', False, s].val_loss:.2f}" == "2.30"
+        assert f"{acc['large_normal', False, s]:.2f}" == "0.10" and np.isnan(starts["large_normal", False, s].val_loss)
+        assert not np.all(np.isfinite(starts["large_normal", False, s].batch_loss[:5]))  # the first updates
+        assert starts["large_normal", False, s].batch_loss[0] > 1000
+        assert all(acc[start, True, s] > 0.5 for start in batch_norm.STARTS), s
+        assert min(acc["glorot_uniform", False, s], acc["he_normal", False, s]) > 0.5, s
+        others = [acc[start, True, s] for start in ("small_normal", "glorot_uniform", "he_normal")]
+        assert acc["large_normal", True, s] < min(others) - 0.15, s  # trails on every seed
+        for start in ("glorot_uniform", "he_normal"):  # and with good starts batch norm is ahead
+            assert acc[start, True, s] > acc[start, False, s] + 0.05, (start, s)
+    means = {bn: [np.mean([acc[st, bn, s] for s in SEEDS]) for st in batch_norm.STARTS] for bn in (False, True)}
+    assert [f"{v:.2f}" for v in (min(means[False]), max(means[False]))] == ["0.10", "0.81"]
+    assert [f"{v:.2f}" for v in (min(means[True]), max(means[True]))] == ["0.58", "0.94"]
+    ratio = (max(means[True]) - min(means[True])) / (max(means[False]) - min(means[False]))
+    assert 0.4 < ratio < 0.6  # "about half as wide"
+    small = [acc["small_normal", True, s] for s in SEEDS]
+    good = [acc[st, True, s] for st in ("glorot_uniform", "he_normal") for s in SEEDS]
+    assert [f"{min(small):.2f}", f"{max(small):.2f}", f"{min(good):.2f}", f"{max(good):.2f}"] == \
+        ["0.81", "0.96", "0.93", "0.96"]
+    text = _section("Less sensitive to the starting weights")
+    for row in ("N(0, 0.01^2)     0.10-0.10     2.30  0.81-0.96     0.42",
+                "N(0, 1)          0.10-0.10 overflow  0.54-0.61     1.35",
+                "Glorot uniform   0.55-0.77     0.99  0.93-0.95     0.26",
+                "He normal        0.78-0.84     0.61  0.93-0.96     0.27"):
+        assert row in text, row
+
+
+def test_the_too_large_start_is_4_to_6_times_he_and_the_steps_16_to_32_times_smaller():
+    he_hidden, he_first = math.sqrt(2 / 32), math.sqrt(2 / 64)
+    assert f"{he_hidden:.2f}" == "0.25" and f"{he_first:.2f}" == "0.18"
+    assert 1 / he_hidden == 4 and round(1 / he_first) == 6
+    assert (1 / he_hidden) ** 2 == 16 and round((1 / he_first) ** 2) == 32
+    assert (he_hidden / 0.01) ** 2 > 100 and (he_first / 0.01) ** 2 > 100  # "hundreds of times"
+    W = batch_norm.start_weights([64, 32, 32], "he_normal", seed=0)
+    assert np.std(W[1]) == pytest.approx(0.25, rel=0.05) and np.std(W[0]) == pytest.approx(0.177, rel=0.05)
+
+
+WINDOWS = ((1, 1), (2, 5), (6, 10), (11, 20), (21, 34), (35, 68))
+
+
+def test_no_slow_start_over_the_seeds(starts):
+    """001-42: the first batch's loss is higher with batch norm on every seed; from the sixth update on
+    every window's mean loss is lower with batch norm, on every seed, for the Glorot and He starts (and
+    on to the end of the runs); the plain networks' first logits are smaller than the normalized ones."""
+    for start in ("glorot_uniform", "he_normal"):
+        for s in SEEDS:
+            plain, bn = starts[start, False, s].batch_loss, starts[start, True, s].batch_loss
+            assert bn[0] > plain[0], (start, s)
+            for a, b in WINDOWS[2:] + ((69, 136),):
+                assert bn[a - 1:b].mean() < plain[a - 1:b].mean(), (start, s, a, b)
+    text = _section("Does training start slowly?")
+    assert "Glorot uniform, without batch norm   2.32  2.31  2.29  2.26  2.22  1.98" in text
+    assert "He normal, with batch norm           2.80  2.25  1.85  1.45  1.17  0.81" in text
+    assert "No slow start here" in text
+    from nnlib import data
+
+    Xd = data.digits_with_validation(method="per_class")[0]
+    for start in ("glorot_uniform", "he_normal"):
+        net = batch_norm.start_network([64, *(32,) * 5, 10], start, bn=False, seed=0)
+        assert net.predict(Xd[:32]).std() < 0.5  # the plain networks' small first logits
+
+
+def test_the_noise_of_the_batch_in_numbers(starts):
+    """001-39: the same image in 100 batches of 8, 32 and 128 (as the chapter draws them)."""
+    from nnlib import data, softmax
+
+    Xd, _, Xd_val, yd_val, _, _ = data.digits_with_validation(method="per_class")
+    net = starts["he_normal", True, 0].net
+    probe = net.copy()
+    x0, label = Xd_val[:1], yd_val[0]
+    rng = np.random.default_rng(0)
+    spread = {}
+    for m in (8, 32, 128):
+        p = []
+        for _ in range(100):
+            others = Xd[rng.choice(len(Xd), m - 1, replace=False)]
+            p.append(softmax.softmax(probe.forward(np.vstack([x0, others]), training=True).acts[-1][:1])[0, label])
+        spread[m] = (min(p), max(p), float(np.std(p)))
+    assert label == 7
+    assert [f"{v:.2f}" for v in spread[8]] == ["0.04", "0.93", "0.24"]
+    assert [f"{v:.2f}" for v in spread[32]] == ["0.48", "1.00", "0.12"]
+    assert [f"{v:.2f}" for v in spread[128]] == ["0.60", "0.98", "0.07"]
+    assert spread[8][1] - spread[8][0] > 0.8  # "most of [0, 1]"
+    for small, large in ((8, 32), (32, 128)):  # "about half for each fourfold increase"
+        assert 0.4 < spread[large][2] / spread[small][2] < 0.65
+    assert f"{softmax.softmax(net.predict(x0))[0, label]:.2f}" == "0.90"
+    # inference mode does not depend on the batch: the image alone or among others
+    both = net.predict(np.vstack([x0, Xd[:31]]))[:1]
+    np.testing.assert_array_equal(both, net.predict(x0))
+    text = _section("Noise from the batch, a mild regularizer")
+    assert "[Chapter 13](13_regularization.ipynb)" in text and "dropout" in text
+
+
+def _digit_batch():
+    from nnlib import data
+
+    pixels = data.digits_arrays()[0]
+    raw = pixels[:32]
+    mean, std = pixels.mean(axis=0), pixels.std(axis=0) + np.float32(1e-3)
+    rng = np.random.default_rng(0)
+    scale = rng.uniform(1, 10, 64).astype(np.float32)
+    shift = rng.uniform(-5, 5, 64).astype(np.float32)
+    return raw, mean, std, scale, shift
+
+
+def test_batch_norm_first_standardizes_the_inputs_up_to_epsilon():
+    """001-40: a batch-norm layer in front of the first Dense layer, in training mode."""
+    raw, mean, std, scale, shift = _digit_batch()
+    first = batch_norm.BatchNorm(64)
+    base = first.forward(raw, training=True)
+    change = {what: float(np.abs(first.forward(X_in, training=True) - base).max())
+              for what, X_in in (("standardized", (raw - mean) / std), ("scaled", raw * scale + shift),
+                                 ("16", raw / np.float32(16)))}
+    assert f"{np.abs(base).max():.2f}" == "5.48"
+    assert [f"{change[k]:.3f}" for k in ("standardized", "scaled", "16")] == ["0.009", "0.088", "3.667"]
+    assert change["scaled"] < 0.1 and change["16"] > 1
+    # the explanation: one pixel is 1 in one image and 0 in the others
+    var = raw.var(axis=0)
+    assert var[var > 0].min() == pytest.approx(1 / 32 * 31 / 32)
+    assert f"{1 - math.sqrt(var[var > 0].min() / (var[var > 0].min() + 1e-3)):.3f}" == "0.016"  # 1.6 %
+    assert f"{var[var > 0].min() / 256:.4f}" == "0.0001"
+    third = math.sqrt((var[var > 0].min() / 256) / (var[var > 0].min() / 256 + 1e-3))
+    assert 0.3 < third < 0.36  # "shrunk by two thirds"
+    # without epsilon the standardized and scaled inputs would give the same output (to rounding)
+    exact = batch_norm.BatchNorm(64, epsilon=1e-12)
+    nonconstant = var > 0
+    diff = np.abs(exact.forward(raw * scale + shift, training=True)
+                  - exact.forward(raw, training=True))[:, nonconstant]
+    assert diff.max() < 1e-3
+
+
+def test_batch_norm_after_the_first_dense_layer_removes_only_offset_and_common_scale():
+    from nnlib import portable
+
+    raw, mean, std, scale, shift = _digit_batch()
+    W = batch_norm.start_weights([64, 32], "he_normal")[0]
+    after = batch_norm.BatchNorm(32)
+    base = after.forward(portable.dot(raw, W), training=True)
+    change = {}
+    for what, X_in in (("+3", raw + np.float32(3)), ("x5", raw * np.float32(5)), ("/16", raw / np.float32(16)),
+                       ("per pixel", raw * scale), ("scaled and shifted", raw * scale + shift),
+                       ("standardized", (raw - mean) / std)):
+        change[what] = float(np.abs(after.forward(portable.dot(X_in, W), training=True) - base).max())
+    assert [f"{change[k]:.3f}" for k in change] == ["0.000", "0.000", "0.024", "2.373", "2.373", "1.916"]
+    text = _section("What it costs")
+    for line in ("every pixel + 3      0.000", "scaled per pixel     2.373", "standardized         1.916",
+                 "divided by 16        3.667"):
+        assert line in text, line
+
+
+@pytest.fixture(scope="module")
+def sigmoid_bn_net():
+    """The chapter's deep sigmoid network with batch norm at 1.0 (trained as its cell trains it)."""
+    from nnlib import network
+
+    X, y, X_val, y_val, _, _ = _mnist()
+    net = batch_norm.sigmoid_network([784, *(50,) * 6, 10], bn=True, momentum=0.9)
+    network.train(X, y, net, 1.0, batch_size=100, num_epochs=5)
+    return net, X_val
+
+
+def test_the_folded_network_gives_the_same_predictions(sigmoid_bn_net):
+    """001-41: fold the seven batch-norm layers into the Dense layers; logits within 1e-5, the same
+    digit for 800 of 800 validation images; the arithmetic of a prediction."""
+    net, X_val = sigmoid_bn_net
+    folded = batch_norm.fold(net)
+    assert sum(n is not None for n in net.norms) == 7 and all(n is None for n in folded.norms)
+    a, b = net.predict(X_val), folded.predict(X_val)
+    assert float(np.max(np.abs(b - a) / np.maximum(1, np.abs(a)))) <= 1e-5
+    assert int(np.sum(a.argmax(axis=1) == b.argmax(axis=1))) == len(X_val) == 800
+    assert 784 * 50 + 5 * 50 ** 2 + 50 * 10 == 52_200 and 6 * 50 + 10 == 310
+    text = _section("What it costs")
+    assert "the same predicted digit for 800 of 800 validation images" in text
+
+
+def test_the_timing_cell_is_ignored_by_nbval_and_says_it_varies():
+    cell = next(c for c in _cells() if c.get("id") == "bn-time-code")
+    assert cell["metadata"].get("tags") == ["nbval-ignore-output"]
+    assert "varies by machine" in "".join(cell["source"])
+    # every other new cell's output is compared
+    for c in _cells():
+        if c.get("id", "").startswith("bn-") and c["cell_type"] == "code" and c["id"] != "bn-time-code":
+            assert "nbval-ignore-output" not in c["metadata"].get("tags", []), c["id"]
+
+
+def test_exercise_4_batch_norm_before_a_dense_layer_folds_into_it():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(10, 5)).astype(F32)
+    W, b = rng.normal(size=(5, 4)).astype(F32), rng.normal(size=4).astype(F32)
+    bn = batch_norm.BatchNorm(5, momentum=0.5)
+    bn.gamma = rng.uniform(0.5, 2, 5).astype(F32)
+    bn.beta = rng.normal(size=5).astype(F32)
+    for _ in range(3):  # moving statistics away from 0 and 1
+        bn.forward(rng.normal(1, 2, size=(32, 5)).astype(F32), training=True)
+    a = bn.gamma / np.sqrt(bn.moving_variance + bn.epsilon)
+    W_fold = a[:, None] * W                           # row j of W times a_j
+    b_fold = (bn.beta - bn.moving_mean * a) @ W + b
+    np.testing.assert_allclose(x @ W_fold + b_fold, bn.forward(x, training=False) @ W + b,
+                               rtol=1e-5, atol=1e-5)
+    text = " ".join("\n".join("".join(c["source"]) for c in _main_path()).split())
+    assert "$W' = \\operatorname{diag}(a)\\,W$ (row $j$ of $W$ times $a_j$)" in text
+
+
+def test_the_claims_section_names_sections_that_exist():
+    """'The note's claims about the method, tested' points at sections of the main path."""
+    part = " ".join(_section("The note's claims about the method, tested", main=False).split())
+    main = "\n".join("".join(c["source"]) for c in _main_path())
+    for title in ("Less sensitive to the starting weights", "Does training start slowly?",
+                  "Noise from the batch, a mild regularizer", "What it costs",
+                  "A deep sigmoid network, and a larger learning rate"):
+        assert f'"{title}"' in part and f"### {title}\n" in main, title
+    for label in ("batchnorm-starts", "batchnorm-slow-start", "batchnorm-noise", "batchnorm-cost"):
+        assert f"({label})=" in main
+    assert "[chapter 13](13_regularization.ipynb)" in part
+
+
+# --- the TensorFlow 1 variants in Keras 3 (001-43, 001-45, 001-47, 001-50) ---------------------
+
+def test_tf_nn_batch_normalization_with_your_own_statistics_is_the_layer(tf, keras):
+    rng = np.random.default_rng(1)
+    X_small = (rng.standard_normal((32, 6)) * rng.uniform(0.1, 5, 6) + rng.uniform(-3, 3, 6)).astype(F32)
+    h = tf.constant(X_small)
+    mean, variance = tf.nn.moments(h, axes=[0])
+    low = tf.nn.batch_normalization(h, mean, variance, offset=tf.Variable(tf.zeros(6)),
+                                    scale=tf.Variable(tf.ones(6)), variance_epsilon=1e-3).numpy()
+    layer = keras.layers.BatchNormalization(momentum=0.9)
+    high = layer(h, training=True).numpy()
+    np.testing.assert_allclose(low, high, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(layer.moving_mean.numpy(),
+                               batch_norm.update_moving(np.zeros(6, F32), mean.numpy(), 0.9), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(low, batch_norm.BatchNorm(6).forward(X_small, training=True), rtol=1e-5, atol=1e-5)
+    text = _section("From TensorFlow 1 to TensorFlow 2", main=False)
+    assert "the same outputs, within 1e-6 of their size: True" in text
+
+
+def test_partial_builds_the_notes_model_weight_for_weight(keras):
+    from functools import partial
+
+    reference = batch_norm.note_model(bn=True, momentum=0.9)
+    my_batch_norm_layer = partial(keras.layers.BatchNormalization, momentum=0.9)
+    my_dense_layer = partial(keras.layers.Dense, kernel_initializer="he_normal")
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((784,)),
+                              my_dense_layer(300), my_batch_norm_layer(), keras.layers.Activation("elu"),
+                              my_dense_layer(100), my_batch_norm_layer(), keras.layers.Activation("elu"),
+                              my_dense_layer(10), my_batch_norm_layer()])
+
+    def settings(layer):
+        config = layer.get_config()
+        config.pop("name")
+        return type(layer).__name__, config
+
+    assert [settings(l) for l in model.layers] == [settings(l) for l in reference.layers]
+    assert model.count_params() == reference.count_params() == 268_250
+    for a, b in zip(model.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="Unrecognized keyword arguments passed to BatchNormalization"):
+        partial(keras.layers.BatchNormalization, training=True)()
+    assert "parameters: 268,250 and 268,250" in _section("From TensorFlow 1 to TensorFlow 2", main=False)
+
+
+def test_one_training_step_updates_the_moving_averages_without_update_ops(keras):
+    """001-50: train_on_batch alone moves moving_mean and moving_variance by one update_moving step."""
+    X, y, *_ = _mnist()
+    model = batch_norm.note_model(bn=True, momentum=0.9)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    dense, bn1 = model.layers[0], model.layers[1]
+    W, b = dense.kernel.numpy(), dense.bias.numpy()
+    start = bn1.moving_mean.numpy(), bn1.moving_variance.numpy()
+    mean, var = batch_norm.moments(X[:200] @ W + b)
+    model.train_on_batch(X[:200], y[:200])
+    for now, was, stat in zip((bn1.moving_mean.numpy(), bn1.moving_variance.numpy()), start, (mean, var)):
+        assert not np.array_equal(now, was)
+        np.testing.assert_allclose(now, batch_norm.update_moving(was, stat, 0.9), rtol=1e-5, atol=1e-5)
+        # and not what two updates, or none, would give
+        assert np.max(np.abs(now - was)) > 1e-3
+    text = _section("From TensorFlow 1 to TensorFlow 2", main=False)
+    assert "moving_mean     moved: True; update_moving's within 1e-5: True" in text
+    assert "moving_variance moved: True; update_moving's within 1e-5: True" in text

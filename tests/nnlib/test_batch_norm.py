@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nnlib import batch_norm, data
+from nnlib import batch_norm, data, initialization, network, portable
 
 RNG = np.random.default_rng(0)
 X = (RNG.standard_normal((16, 5)) * [1.0, 3.0, 0.1, 10.0, 0.5] + [0.0, -2.0, 5.0, 1.0, 0.3]).astype(np.float32)
@@ -381,5 +381,174 @@ def test_norm_runs_figure_draws_one_line_per_norm_and_marks_diverged_runs():
      "lr must be"),
 ])
 def test_layer_norm_and_norm_run_reject_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+# --- the starting weights: start_weights, start_network, start_run(s) ---------------------------
+
+def _toy(n=240, seed=0):
+    """Four classes from the signs of two of six features; the first 180 rows for training."""
+    rng = np.random.default_rng(seed)
+    Xs = rng.standard_normal((n, 6)).astype(np.float32)
+    ys = 2 * (Xs[:, 0] > 0) + (Xs[:, 1] > 0)
+    return Xs[:180], ys[:180], Xs[180:], ys[180:]
+
+
+def test_start_weights_draw_each_scheme_at_its_scale():
+    sizes = [400, 300, 10]
+    small, large, glorot, he = (batch_norm.start_weights(sizes, s, seed=1) for s in batch_norm.STARTS)
+    assert [W.shape for W in he] == [(400, 300), (300, 10)] and all(W.dtype == np.float32 for W in he)
+    assert np.std(small[0]) == pytest.approx(0.01, rel=0.02)
+    assert np.std(large[0]) == pytest.approx(1.0, rel=0.02)
+    assert np.std(he[0]) == pytest.approx(np.sqrt(2 / 400), rel=0.02)
+    assert np.max(np.abs(glorot[0])) <= np.sqrt(6 / 700)
+    assert np.std(glorot[0]) == pytest.approx(np.sqrt(2 / 700), rel=0.02)
+    # layer k is drawn with seed 1000 * seed + k, as chapter 10's deep networks
+    np.testing.assert_array_equal(he[1], initialization.he_normal((300, 10), seed=1001))
+    np.testing.assert_array_equal(large[0], initialization.random_normal((400, 300), 1.0, seed=1000))
+    assert not np.array_equal(batch_norm.start_weights(sizes, "he_normal", seed=2)[0], he[0])
+
+
+def test_start_network_puts_batch_norm_before_each_activation_and_on_the_logits():
+    with_bn = batch_norm.start_network([6, 5, 5, 4], "he_normal", bn=True, momentum=0.8)
+    assert [type(n).__name__ for n in with_bn.norms] == ["BatchNorm"] * 3
+    assert all(n.momentum == np.float32(0.8) for n in with_bn.norms)
+    assert with_bn.dot is portable.dot and with_bn.loss == "softmax_ce"
+    plain = batch_norm.start_network([6, 5, 5, 4], "he_normal", bn=False)
+    assert plain.norms == [None] * 3
+    for a, b in zip(plain.weights, with_bn.weights):
+        np.testing.assert_array_equal(a, b)
+    assert all(np.all(b == 0) for b in plain.biases)
+
+
+def test_start_run_learns_and_an_overflow_is_a_result():
+    Xs, ys, Xv, yv = _toy()
+    r = batch_norm.start_run(Xs, ys, Xv, yv, "he_normal", True, lr=0.3, batch_size=20, num_epochs=15,
+                             widths=(8, 8))
+    assert len(r.batch_loss) == 15 * 9 and r.val_accuracy > 0.85 and r.val_loss < 0.5, r
+    assert r.batch_loss[-9:].mean() < r.batch_loss[:9].mean()
+    assert "val_accuracy" in repr(r) and "net" not in repr(r)
+    big = batch_norm.start_run(Xs, ys, Xv, yv, "large_normal", False, lr=0.3, batch_size=20, num_epochs=2,
+                               widths=(64,) * 4)
+    assert np.isnan(big.val_loss) and not np.all(np.isfinite(big.batch_loss))
+
+
+def test_start_runs_are_start_run_bit_for_bit_overflows_included():
+    Xs, ys, Xv, yv = _toy()
+    cases = [(s, bn, seed) for s in batch_norm.STARTS for bn in (True, False) for seed in (0, 3)]
+    kw = dict(lr=0.2, batch_size=16, num_epochs=2, widths=(24,) * 4)  # 180 rows: a last batch of 4
+    together = batch_norm.start_runs(Xs, ys, Xv, yv, cases, **kw)
+    assert any(np.isnan(r.val_loss) for r in together)  # N(0, 1) without batch norm overflows
+    for (start, bn, seed), r in zip(cases, together):
+        alone = batch_norm.start_run(Xs, ys, Xv, yv, start, bn, seed=seed, **kw)
+        assert (r.start, r.bn, r.seed) == (start, bn, seed)
+        np.testing.assert_array_equal(r.batch_loss, alone.batch_loss)
+        assert r.val_accuracy == alone.val_accuracy
+        assert r.val_loss == alone.val_loss or (np.isnan(r.val_loss) and np.isnan(alone.val_loss))
+        for a, b in zip(r.net.weights + r.net.biases, alone.net.weights + alone.net.biases):
+            np.testing.assert_array_equal(a, b)
+        for n, m in zip(r.net.norms, alone.net.norms):
+            if bn:
+                for name in ("gamma", "beta", "moving_mean", "moving_variance"):
+                    np.testing.assert_array_equal(getattr(n, name), getattr(m, name))
+            else:
+                assert n is None and m is None
+
+
+def test_start_figure_and_early_loss_figure_draw_every_run():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from nnlib.plots import batch_norm as plots_bn
+
+    net = batch_norm.start_network([2, 3, 2])
+    runs = [batch_norm.StartRun(s, bn, k, np.linspace(2.3, 1.0, 10) + k, 0.5 + 0.1 * k,
+                                float("nan") if (s == "large_normal" and not bn) else 1.0, net)
+            for s in batch_norm.STARTS for bn in (False, True) for k in (0, 1, 2)]
+    fig = plots_bn.start_figure(runs)
+    points = sum(len(line.get_ydata()) for line in fig.axes[0].get_lines()) - 2  # less the chance line
+    assert points == 24
+    crosses = [line for line in fig.axes[0].get_lines() if line.get_marker() == "x"]
+    assert len(crosses) == 1 and len(crosses[0].get_ydata()) == 3
+    plt.close(fig)
+    fig = plots_bn.early_loss_figure(runs, num_steps=6)
+    assert len(fig.axes) == 2
+    lines = fig.axes[1].get_lines()
+    assert len(lines) == 8  # 3 seeds and their mean, without and with batch norm
+    np.testing.assert_allclose(lines[3].get_ydata(), np.linspace(2.3, 1.0, 10)[:6] + 1)
+    plt.close(fig)
+
+
+# --- folding batch norm into the Dense layer before it -----------------------------------------
+
+def _trained_bn_net():
+    Xs, ys, Xv, yv = _toy()
+    return batch_norm.start_run(Xs, ys, Xv, yv, "he_normal", True, lr=0.3, batch_size=20, num_epochs=3,
+                                widths=(8, 8)).net, Xv
+
+
+def test_fold_gives_the_inference_outputs_without_normalization_layers():
+    net, Xv = _trained_bn_net()
+    folded = batch_norm.fold(net)
+    assert folded.norms == [None, None, None] and folded.dot is net.dot and folded.activation == net.activation
+    assert any(not np.allclose(a, b) for a, b in zip(folded.weights, net.weights))
+    np.testing.assert_allclose(folded.predict(Xv), net.predict(Xv), rtol=1e-5, atol=1e-5)
+    # training mode has no such folding: the batch statistics differ from the moving averages
+    assert not np.allclose(folded.predict(Xv), net.forward(Xv, training=True).acts[-1], atol=1e-3)
+    # the network itself is unchanged, and a network without normalization folds to a copy
+    plain = batch_norm.start_network([6, 8, 4], bn=False)
+    again = batch_norm.fold(plain)
+    for a, b in zip(again.weights + again.biases, plain.weights + plain.biases):
+        np.testing.assert_array_equal(a, b)
+        assert a is not b
+
+
+def test_fold_matches_keras_dense_then_batch_normalization_in_inference(keras):
+    rng = np.random.default_rng(5)
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4), keras.layers.BatchNormalization()])
+    dense, bn = model.layers
+    bn.gamma.assign(rng.uniform(0.5, 2, 4).astype(np.float32))
+    bn.beta.assign(rng.standard_normal(4).astype(np.float32))
+    bn.moving_mean.assign(rng.standard_normal(4).astype(np.float32))
+    bn.moving_variance.assign(rng.uniform(0.1, 3, 4).astype(np.float32))
+    dense.bias.assign(rng.standard_normal(4).astype(np.float32))
+    ours = batch_norm.BatchNorm(4)
+    for name in ("gamma", "beta", "moving_mean", "moving_variance"):
+        setattr(ours, name, getattr(bn, name).numpy())
+    net = network.Network([dense.kernel.numpy()], [dense.bias.numpy()], "relu", loss="mse", norms=[ours])
+    x = rng.standard_normal((16, 6)).astype(np.float32)
+    np.testing.assert_allclose(batch_norm.fold(net).predict(x), model(x, training=False).numpy(),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_fold_refuses_layer_norm_and_what_is_not_a_network():
+    net = batch_norm.norm_network([4, 3, 2], "layer")
+    with pytest.raises(ValueError, match=r"net.norms\[0\] must be a BatchNorm or None"):
+        batch_norm.fold(net)
+    with pytest.raises(ValueError, match="net must be an nnlib.network.Network"):
+        batch_norm.fold("network")
+
+
+def test_note_model_keeps_the_momentum_as_given(keras):
+    layers = [layer for layer in batch_norm.note_model(True).layers if type(layer).__name__ == "BatchNormalization"]
+    assert [layer.get_config()["momentum"] for layer in layers] == [0.9] * 3
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: batch_norm.start_weights([4, 3], "orthogonal"), "start must be one of"),
+    (lambda: batch_norm.start_network([4, 3, 2], bn="yes"), "bn must be True or False"),
+    (lambda: batch_norm.start_run(np.ones((4, 2)), [0, 1, 0, 1], np.ones((2, 2)), [0, 1], batch_size=1),
+     "batch_size must be >= 2"),
+    (lambda: batch_norm.start_runs(np.ones((4, 2)), [0, 1, 0, 1], np.ones((2, 2)), [0, 1], []),
+     "cases must list at least one"),
+    (lambda: batch_norm.start_runs(np.ones((4, 2)), [0, 1, 0, 1], np.ones((2, 2)), [0, 1], [("he_normal", True)]),
+     "cases must hold"),
+    (lambda: batch_norm.start_runs(np.ones((4, 2)), [0, 1, 0, 1], np.ones((2, 2)), [0, 1],
+                                   [("he_normal", True, 0)], lr=0), "lr must be"),
+])
+def test_start_runs_and_fold_reject_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
