@@ -13,8 +13,9 @@ so ``l2_regularizer(0.01)`` is ``L2(0.005)`` (:func:`keras_l2_from_tf1`).
 
 The example of note 000 (the course code's ``generateds.py``/``forward.py``/``backward.py``) is
 :func:`circle_data` and a 2-11-1 network; :func:`train_circle_nets` trains one per penalty at once,
-in float32 numpy, stacked along a leading "model" axis: that makes the note's 40000 Adam steps
-affordable inside a notebook.
+in float32 numpy, stacked along a leading "model" axis, at a fixed learning rate or on a schedule
+(one per model if need be): that makes the course's 40000 Adam steps affordable inside a
+notebook. :func:`boundary_shape` measures how far a trained network's boundary is from convex.
 
 The rest of the chapter uses the 8x8 digits: :func:`dropout` (inverted, as
 ``keras.layers.Dropout``), the SGD identity "L2 is weight decay" (:func:`sgd_l2_step`,
@@ -32,7 +33,8 @@ from .portable import matmul, power
 
 __all__ = ["l1_penalty", "l2_penalty", "l1_grad", "l2_grad", "penalty", "penalty_grad",
            "keras_l2_from_tf1", "l1_minimizer", "l2_minimizer", "circle_data", "init_circle_net",
-           "circle_forward", "train_circle_nets", "circle_metrics", "PENALTIES", "dropout_mask",
+           "circle_forward", "train_circle_nets", "circle_metrics", "boundary_shape", "PENALTIES",
+           "dropout_mask",
            "dropout", "sgd_l2_step", "sgd_decay_step", "shift_images", "random_shifts",
            "subpixel_shifts", "pixel_noise",
            "init_digits_net", "digits_logits", "digits_eval", "train_digits", "OPTIMIZERS"]
@@ -147,12 +149,33 @@ def _specs(penalties):
     return [(_kind(kind), _lam(lam)) for kind, lam in pairs]
 
 
+def _rates(lr, num_steps, num_models):
+    """``lr`` as float32 rates of shape (num_steps, num_models), or a float32 scalar for one number."""
+    if np.ndim(lr) > 0:
+        rates = _check.finite_array("lr", lr)
+        if rates.shape == (num_steps,):
+            rates = np.repeat(rates[:, None], num_models, axis=1)
+        if rates.shape != (num_steps, num_models):
+            raise ValueError(f"lr must be a number, an array of num_steps = {num_steps} rates or one of "
+                             f"shape (num_steps, models) = {(num_steps, num_models)}, "
+                             f"got shape {rates.shape}")
+        if not (rates > 0).all():
+            raise ValueError(f"lr must hold rates > 0, got {rates.min()!r}")
+        return rates
+    return F32(_check.positive_number("lr", lr))
+
+
 def train_circle_nets(X, y, penalties, lr=1e-4, batch_size=30, num_steps=40000, record_every=0, seed=0):
     """Train one 2-11-1 network per ``(kind, lam)`` in ``penalties`` with Adam on MSE + penalty (chapter 13).
 
-    Batches are taken in order, ``X[(i*batch_size) % n : ... + batch_size]`` as note 000's loop
-    does; the penalty applies to ``w1`` and ``w2`` (not the biases), Keras's convention (an L2
-    given as TF1's ``l2_regularizer(s)`` is ``('l2', s / 2)``). The update is chapter 8's
+    ``lr`` is one number for every step and model, or a schedule: an array of ``num_steps``
+    rates, step ``i`` (counting from 0, as Keras's ``optimizer.iterations`` and TF1's
+    ``global_step``) using ``lr[i]`` (e.g. :func:`nnlib.lr_decay.exponential_decay` at
+    ``np.arange(num_steps)``), or an array of shape ``(num_steps, len(penalties))``, one
+    schedule per model (a model's bits do not depend on the others'). Batches are taken in
+    order, ``X[(i*batch_size) % n : ... + batch_size]`` as note 000's loop does; the penalty
+    applies to ``w1`` and ``w2`` (not the biases), Keras's convention (an L2 given as TF1's
+    ``l2_regularizer(s)`` is ``('l2', s / 2)``). The update is chapter 8's
     :meth:`nnlib.optimizers.Adam.step` (Keras 3's order of operations), written out in place so
     that one pass updates all models, with TF1's ``epsilon=1e-8``. The matrix products add in
     :func:`nnlib.portable.matmul`'s fixed order, so the weights after 40000 steps are the same bits
@@ -166,7 +189,7 @@ def train_circle_nets(X, y, penalties, lr=1e-4, batch_size=30, num_steps=40000, 
         raise ValueError(f"X must have shape (n, 2) and y shape (n, 1), got {X.shape!r} and {y.shape!r}")
     specs = _specs(penalties)
     num_steps = _check.non_negative_int("num_steps", num_steps)
-    lr = F32(_check.positive_number("lr", lr))
+    lr = _rates(lr, num_steps, len(specs))
     batch_size = _check.batch_size(batch_size, X.shape[0])
     record_every = _check.non_negative_int("record_every", record_every)
     adam = Adam(epsilon=1e-8)
@@ -200,7 +223,6 @@ def train_circle_nets(X, y, penalties, lr=1e-4, batch_size=30, num_steps=40000, 
     w1, b1, w2, b2 = views(theta)
     w1_0, w1_1 = theta[None, :mu], theta[None, mu:2 * mu]           # (1, M*11): the model-unit axis
     b1_r, w2_r = theta[None, 2 * mu:3 * mu], theta[None, 3 * mu:4 * mu]
-    w2_3 = w2_r.reshape(1, m, units)
     b2_r = theta[None, 4 * mu:]                                    # (1, M)
     g_w1, g_b1 = grad[:2 * mu].reshape(2, mu), grad[2 * mu:3 * mu]
     g_w2, g_b2 = grad[3 * mu:4 * mu].reshape(m, units), grad[4 * mu:]
@@ -210,11 +232,21 @@ def train_circle_nets(X, y, penalties, lr=1e-4, batch_size=30, num_steps=40000, 
     c_l1, c_l2 = np.zeros_like(theta), np.zeros_like(theta)
     for block in (slice(0, mu), slice(mu, 2 * mu), slice(3 * mu, 4 * mu)):
         c_l1[block], c_l2[block] = np.repeat(lam1, units), np.repeat(lam2, units)
-    penalized = bool(c_l1.any() or c_l2.any())
+    # a term whose coefficients are all 0 adds only zeros (+0 or -0), which change no sum: skip it
+    has_l1, has_l2 = bool(c_l1.any()), bool(c_l2.any())
     # Adam.step's step sizes alpha_t = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t), all t at once
     beta_1, beta_2, eps = F32(adam.beta_1), F32(adam.beta_2), F32(adam.epsilon)
     steps = np.arange(1, num_steps + 1)
-    alphas = lr * np.sqrt(F32(1) - power(beta_2, steps)) / (F32(1) - power(beta_1, steps))
+    if np.ndim(lr) == 0:
+        alphas = lr * np.sqrt(F32(1) - power(beta_2, steps)) / (F32(1) - power(beta_1, steps))
+    else:   # (num_steps, M): the step size of each model; `owner` maps theta's entries to models
+        alphas = (lr * np.sqrt(F32(1) - power(beta_2, steps))[:, None]
+                  / (F32(1) - power(beta_1, steps))[:, None])
+        owner = np.concatenate([np.repeat(np.arange(m), units)] * 4 + [np.arange(m)])
+        if (alphas == alphas[:, :1]).all():    # the same rates for every model: one per step
+            alphas, owner = np.ascontiguousarray(alphas[:, 0]), None
+        else:
+            alpha_vec = np.empty_like(theta)
     one_b1, one_b2 = F32(1 - adam.beta_1), F32(1 - adam.beta_2)
     mom, vel = adam.init(theta)
     t_a, t_b = np.empty_like(theta), np.empty_like(theta)
@@ -222,14 +254,19 @@ def train_circle_nets(X, y, penalties, lr=1e-4, batch_size=30, num_steps=40000, 
     def snapshot():
         return dict(zip(names, (v.copy() for v in (w1, b1, w2, b2))))
 
-    def batch(start):   # a batch's pieces and work arrays, made on first use
+    def batch(start):   # a batch's pieces, work arrays and views of them, made on first use
         xb, yb = X[start:start + batch_size], y[start:start + batch_size]
         b = len(xb)
         z = np.empty((b, mu), F32)
+        h, prod, d_z = np.empty_like(z), np.empty_like(z), np.empty_like(z)
+        out = np.empty((b, m), F32)
         return dict(x0=xb[:, 0, None], x1=xb[:, 1, None], x3=xb[:, :, None], yb=yb,
-                    scale=two / F32(b), z=z, h=np.empty_like(z), prod=np.empty_like(z),
-                    mask=np.empty(z.shape, bool), d_z=np.empty_like(z), out=np.empty((b, m), F32),
-                    out_t=np.empty((m, b), F32), prod_w1=np.empty((b, 2, mu), F32))
+                    scale=two / F32(b), z=z, h=h, prod=prod, mask=np.empty(z.shape, bool), d_z=d_z,
+                    out=out, out_t=np.empty((m, b), F32), prod_w1=np.empty((b, 2, mu), F32),
+                    # (example, model, unit) views, the output as a column, the batch axis last
+                    h3=h.reshape(b, m, units), prod3=prod.reshape(b, m, units),
+                    d_z3=d_z.reshape(b, m, units), d_out=out[:, :, None], out_T=out.T,
+                    d_z_w1=d_z[:, None, :])
 
     batches = {}
     history = [(0, snapshot())] if record_every else []
@@ -239,7 +276,7 @@ def train_circle_nets(X, y, penalties, lr=1e-4, batch_size=30, num_steps=40000, 
         if bt is None:
             bt = batches[start] = batch(start)
         z, h, prod, d_z, out = bt["z"], bt["h"], bt["prod"], bt["d_z"], bt["out"]
-        b = len(z)
+        prod3, d_z3, d_out = bt["prod3"], bt["d_z3"], bt["d_out"]
         # z = X w1 + b1 (matmul's k = 2 order: x0 w1[0], then + x1 w1[1]); h = relu(z)
         np.multiply(bt["x0"], w1_0, out=z)
         np.multiply(bt["x1"], w1_1, out=prod)
@@ -249,30 +286,34 @@ def train_circle_nets(X, y, penalties, lr=1e-4, batch_size=30, num_steps=40000, 
         # out = h w2 + b2 - y, then * 2 / b: the gradient of the mean squared error. The sum over
         # the units is matmul's for one column, numpy's pairwise sum over a contiguous axis
         np.multiply(h, w2_r, out=prod)
-        np.add.reduce(prod.reshape(b, m, units), axis=-1, out=out)
+        np.add.reduce(prod3, axis=-1, out=out)
         out += b2_r
         out -= bt["yb"]
         out *= bt["scale"]
-        d_out = out[:, :, None]
         # g_w2 = h^T d_out, g_w1 = X^T d_z, g_b1: sums over the examples, one after another;
         # g_b2 = np.sum(d_out) over the examples, numpy's pairwise sum
-        np.copyto(d_z.reshape(b, m, units), d_out)           # d_out, repeated for each unit
-        np.multiply(h, d_z, out=prod)
-        np.add.reduce(prod.reshape(b, m, units), axis=0, out=g_w2)
-        np.copyto(bt["out_t"], out.T)
+        np.multiply(bt["h3"], d_out, out=prod3)
+        np.add.reduce(prod3, axis=0, out=g_w2)
+        np.copyto(bt["out_t"], bt["out_T"])
         np.add.reduce(bt["out_t"], axis=1, out=g_b2)
-        d_z *= w2_r                                          # matmul's k = 1 path
+        # d_z = (d_out w2^T) * (z > 0), matmul's k = 1 path: w2 masked to the active units, times
+        # d_out (a product by 1 or 0 is exact, zeros keep their signs: the same bits)
         np.greater(z, zero, out=bt["mask"])
-        np.multiply(d_z, bt["mask"], out=d_z)
-        np.multiply(bt["x3"], d_z[:, None, :], out=bt["prod_w1"])
+        np.multiply(w2_r, bt["mask"], out=d_z)
+        np.multiply(d_z3, d_out, out=d_z3)
+        np.multiply(bt["x3"], bt["d_z_w1"], out=bt["prod_w1"])
         np.add.reduce(bt["prod_w1"], axis=0, out=g_w1)
         np.add.reduce(d_z, axis=0, out=g_b1)
-        # + the penalty's gradient
-        if penalized:
+        # + the penalty's gradient, l1 * sign(w) + l2 * w
+        if has_l1:
             np.sign(theta, out=t_a)
             t_a *= c_l1
-            np.multiply(c_l2, theta, out=t_b)
-            t_a += t_b
+            if has_l2:
+                np.multiply(c_l2, theta, out=t_b)
+                t_a += t_b
+            grad += t_a
+        elif has_l2:
+            np.multiply(c_l2, theta, out=t_a)
             grad += t_a
         # Adam: m, v move towards g, g^2; w <- w - alpha_t * m / (sqrt(v) + epsilon)
         np.subtract(grad, mom, out=t_a)
@@ -282,7 +323,11 @@ def train_circle_nets(X, y, penalties, lr=1e-4, batch_size=30, num_steps=40000, 
         t_a -= vel
         t_a *= one_b2
         vel += t_a
-        np.multiply(mom, alphas[i], out=t_a)
+        if alphas.ndim == 1:
+            np.multiply(mom, alphas[i], out=t_a)
+        else:
+            np.take(alphas[i], owner, out=alpha_vec)
+            np.multiply(mom, alpha_vec, out=t_a)
         np.sqrt(vel, out=t_b)
         t_b += eps
         t_a /= t_b
@@ -290,6 +335,69 @@ def train_circle_nets(X, y, penalties, lr=1e-4, batch_size=30, num_steps=40000, 
         if record_every and (i + 1) % record_every == 0:
             history.append((i + 1, snapshot()))
     return snapshot(), history
+
+
+def _hull(points):
+    """The convex hull of 2-D points (Andrew's monotone chain), counterclockwise, as a list of tuples."""
+    pts = sorted(set(points))
+    if len(pts) < 3:
+        return pts
+
+    def chain(seq):
+        out = []
+        for p in seq:
+            while len(out) >= 2 and ((out[-1][0] - out[-2][0]) * (p[1] - out[-2][1])
+                                     - (out[-1][1] - out[-2][1]) * (p[0] - out[-2][0])) <= 0:
+                out.pop()
+            out.append(p)
+        return out
+
+    return chain(pts)[:-1] + chain(pts[::-1])[:-1]
+
+
+def _area(points):
+    """The area of a simple polygon (shoelace formula), its products added exactly by ``math.fsum``."""
+    import math
+
+    n = len(points)
+    return abs(math.fsum(points[i][0] * points[(i + 1) % n][1] - points[(i + 1) % n][0] * points[i][1]
+                         for i in range(n))) / 2
+
+
+def boundary_shape(xx, yy, probs, level=0.5):
+    """The ``level`` contour of ``probs`` on the grid ``xx, yy``, and how far it is from convex (chapter 13).
+
+    The contour is contourpy's (matplotlib's contour code): straight pieces between the points
+    where the level crosses the grid's cell edges. Returns a dict with ``pieces`` (how many
+    separate lines), ``closed`` (whether all of them close), ``length`` (their total length) and,
+    for the longest closed line, the ``area`` it encloses, the area of its convex hull
+    ``hull_area``, and ``dent_share = 1 - area / hull_area``: the part of the hull that the region
+    leaves out, 0 for a convex boundary (NaN when no line closes). A ReLU network's boundary is
+    a polygon; ``dent_share`` measures its dents and spikes. The sums are ``math.fsum``'s, so the
+    numbers depend only on ``probs``, not on the CPU.
+    """
+    import math
+
+    import contourpy
+
+    xx, yy = _check.finite_array("xx", xx, np.float64), _check.finite_array("yy", yy, np.float64)
+    probs = _check.finite_array("probs", probs, np.float64)
+    if xx.ndim != 2 or xx.shape != yy.shape or xx.shape != probs.shape:
+        raise ValueError(f"xx, yy and probs must be 2-D arrays of one shape, got {xx.shape!r}, "
+                         f"{yy.shape!r} and {probs.shape!r}")
+    level = float(_check.finite_array("level", level, np.float64))
+    lines = contourpy.contour_generator(xx, yy, probs).lines(level)
+    closed = [bool(len(line) > 3 and (line[0] == line[-1]).all()) for line in lines]
+    length = math.fsum(math.fsum(np.hypot(*np.diff(line, axis=0).T).tolist()) for line in lines)
+    out = {"pieces": len(lines), "closed": bool(lines) and all(closed), "length": length,
+           "area": math.nan, "hull_area": math.nan, "dent_share": math.nan}
+    rings = [line for line, c in zip(lines, closed) if c]
+    if rings:
+        ring = [tuple(p) for p in max(rings, key=len)[:-1].tolist()]
+        area, hull_area = _area(ring), _area(_hull(ring))
+        # the hull holds the region, so 1 - area / hull_area >= 0 but for rounding
+        out.update(area=area, hull_area=hull_area, dent_share=max(0.0, 1 - area / hull_area))
+    return out
 
 
 def circle_metrics(params, X, y, penalties=None):

@@ -66,23 +66,27 @@ def weight_histogram_figure(weights, titles):
     bins = np.linspace(-3, 3, 49)
     for k, (ax, w, title) in enumerate(zip(axes, weights, titles)):
         w = np.asarray(w).ravel()
-        ax.hist(np.clip(w, -3, 3), bins=bins, color=COLORS[k % len(COLORS)])
+        ax.hist(np.clip(w, -3, 3), bins=bins, color=COLORS[k % len(COLORS)], histtype="stepfilled")
         near = int(np.sum(np.abs(w) < 1e-3))
         ax.set_title(f"{title}\n{near} of {w.size} weights within 0.001 of 0", fontsize=9)
         ax.set_xlabel("weight")
     return fig
 
 
-def steps_figure(X, y, xx, yy, probs_by_step, steps, titles):
-    """The 0.5 contour after several step counts (rows of ``probs_by_step``: one per model) (chapter 13)."""
+def steps_figure(X, y, xx, yy, probs_by_step, steps, titles, captions=None):
+    """The 0.5 contour after several step counts (rows of ``probs_by_step``: one per model), with
+    an optional caption per panel (chapter 13)."""
     from matplotlib.lines import Line2D
 
     fig, axes = new_figure(len(probs_by_step), width=4.0 * len(probs_by_step), height=4.3)
-    for ax, probs, title in zip(axes, probs_by_step, titles):
-        _points(ax, X, y, alpha=0.35, size=8)
+    for k, (ax, probs, title) in enumerate(zip(axes, probs_by_step, titles)):
+        if captions is not None:
+            ax.text(0.02, 0.02, captions[k], transform=ax.transAxes, fontsize=8, va="bottom",
+                    bbox={"fc": "white", "ec": "0.7", "alpha": 0.9})
+        _points(ax, X, y, alpha=0.35, size=8, circle=True)
         handles = []
-        for k, (p, step) in enumerate(zip(probs, steps)):
-            color = COLORS[(k + 2) % len(COLORS)]
+        for j, (p, step) in enumerate(zip(probs, steps)):
+            color = COLORS[(j + 2) % len(COLORS)]
             ax.contour(xx, yy, p, levels=[0.5], colors=[color], linewidths=1.3)
             handles.append(Line2D([], [], color=color, lw=1.3, label=f"{step} steps"))
         ax.set_title(title, fontsize=10)

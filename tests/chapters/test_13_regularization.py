@@ -4,6 +4,7 @@ states: scikit-learn's alpha per batch, the penalty chosen on validation, the av
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from nnlib import lr_decay, reference
 from nnlib import regularization as reg
@@ -30,7 +31,7 @@ LEDGER = [
     Entry(note.SKLEARN_ALPHA, NOTEBOOK, sklearn_alpha),
 ]
 # the errata quotes note 000's template verbatim: checked against the note
-TRANSCRIBED = [note.TEMPLATE_GLOBAL_STEP, note.TEMPLATE_DECAY, note.TEMPLATE_MINIMIZE]
+TRANSCRIBED = [note.TEMPLATE_GLOBAL_STEP, note.TEMPLATE_DECAY, note.TEMPLATE_MINIMIZE, note.CLAIM_SMOOTH]
 
 
 def test_the_template_itself_passes_global_step():
@@ -138,6 +139,11 @@ def _outputs(cell):
     return "".join(t for o in cell.get("outputs", []) for t in output_texts(o))
 
 
+def _printed(cell):
+    """What a cell printed (its stream outputs), without figures' text."""
+    return "".join("".join(o["text"]) for o in cell.get("outputs", []) if o["output_type"] == "stream")
+
+
 def _cell_with(source_snippet):
     return next(c for c in _cells() if c["cell_type"] == "code" and source_snippet in "".join(c["source"]))
 
@@ -233,7 +239,8 @@ def test_the_circle_test_points_are_looked_at_not_chosen_on():
 def test_the_average_lags_a_run_still_improving_and_catches_up():
     """Issue 14: the program printed EMA test accuracy 0.861 against 0.894 raw, with no comment.
     The stored table shows the lag after 1000 steps (the average is about the raw weights of step
-    900) and the gap closed after 2000 steps; decay 0.9 (a short memory) hardly lags."""
+    900) and the gap closed after 2000 steps; decay 0.9 (a short memory) hardly lags. The table
+    is the numpy program's, which the stored check finds equal to the Keras program's."""
     import re
 
     out = _outputs(_cell_with("def accuracy(ws, X, y):"))
@@ -245,7 +252,13 @@ def test_the_average_lags_a_run_still_improving_and_catches_up():
     assert raw[1] - fast[1] <= 0.005                    # decay 0.9 is close already
     step900 = float(re.search(r"step  900: ([\d.]+)", out).group(1))  # raw weights
     assert abs(step900 - slow[1]) <= 0.005              # the average ~ the weights of step 900
-    assert "Keras 0.000818651, nnlib 0.000818651" in out
+    check = _outputs(_cell_with("Keras and numpy differ by"))
+    step, keras_lr, ours = re.search(r"learning rate after (\d+) steps: Keras (\S+), nnlib (\S+)",
+                                     check).groups()
+    expected = f"{lr_decay.exponential_decay(0.001, int(step), 10, 0.999, staircase=True):.9f}"
+    assert keras_lr == ours == expected and int(step) == 100
+    assert check.count("Keras and numpy differ by below 1e-05") == 3
+    assert "the same rates, and after 2000\nsteps the same weights: True" in check
 
 
 def test_main_path_code_writes_labels_y_and_predictions_y_hat():
@@ -327,3 +340,129 @@ def test_exercise_9_shift_trained_networks_read_shifted_digits():
     assert "unaugmented networks get 90, 91 and 91 of 270 right" in text
     assert "The shift-trained ones get 176, 177 and 172" in text
     assert "Solution 9" in text and "9. The networks trained with one-pixel shifts" in text
+
+
+# --- ledger row 000-52: the modular program's 40000 steps, with and without the penalty ----------
+
+def test_the_program_keeps_the_course_constants():
+    """The Keras program, the 40000-step numpy runs and the TF1 reference use the constants of
+    the course's backward.py (BATCH_SIZE 30, LEARNING_RATE_BASE 0.001, LEARNING_RATE_DECAY 0.999
+    every 300 / BATCH_SIZE steps, REGULARIZER 0.01 = Keras's L2(0.005), STEPS 40000)."""
+    import inspect
+    import re
+
+    c = note.COURSE_BACKWARD
+    assert c == {"STEPS": 40000, "BATCH_SIZE": 30, "LEARNING_RATE_BASE": 0.001,
+                 "LEARNING_RATE_DECAY": 0.999, "REGULARIZER": 0.01}
+    lam = float(reg.keras_l2_from_tf1(c["REGULARIZER"]))
+    assert f"{lam:g}" == "0.005"
+    keras_program = "".join(_cell_with("def train_program(num_steps, log_every):")["source"])
+    assert f"STEPS, BATCH_SIZE = {c['STEPS']}, {c['BATCH_SIZE']}\n" in keras_program
+    assert (f"LR_BASE, LR_DECAY, L2_STRENGTH = {c['LEARNING_RATE_BASE']}, "
+            f"{c['LEARNING_RATE_DECAY']}, {lam:g}\n") in keras_program
+    assert "decay_steps=300 / BATCH_SIZE" in keras_program and "staircase=True" in keras_program
+    runs = " ".join("".join(_cell_with("PROGRAM_LR = np.stack(")["source"]).split())
+    assert (f"exponential_decay({c['LEARNING_RATE_BASE']}, np.arange({c['STEPS']}), "
+            f"{300 // c['BATCH_SIZE']}, {c['LEARNING_RATE_DECAY']}, staircase=True)") in runs
+    assert f'PROGRAM = [("l2", {lam:g}), ("none", 0.0)] * 2' in runs
+    assert f"np.full({c['STEPS']}, {c['LEARNING_RATE_BASE']}" in runs          # as published
+    assert f"num_steps={c['STEPS']}, batch_size={c['BATCH_SIZE']}" in runs
+    numpy_program = "".join(_cell_with("Keras and numpy differ by")["source"])
+    assert "exponential_decay(LR_BASE, np.arange(STEPS)," in numpy_program
+    assert "300 / BATCH_SIZE, LR_DECAY," in numpy_program
+    tf1 = " ".join(inspect.getsource(reference.tf1_backward).split())
+    assert (f"exponential_decay( {c['LEARNING_RATE_BASE']}, global_step, 300 / {c['BATCH_SIZE']}, "
+            f"{c['LEARNING_RATE_DECAY']}, staircase=True)") in tf1
+    assert f"{c['REGULARIZER']} * tf.nn.l2_loss(w1)" in tf1
+    assert re.search(r"数据集总样本数 / BATCH_SIZE", note.TEMPLATE_DECAY.text)
+
+
+def test_the_rates_the_text_quotes():
+    """'0.00082 after 2000 steps, 0.001 * 0.999^1000 = 0.00037 after 10000, 0.000018 at the end'."""
+    rate = [lr_decay.exponential_decay(0.001, s, 10, 0.999, staircase=True) for s in (2000, 10000, 40000)]
+    assert [f"{rate[0]:.5f}", f"{rate[1]:.5f}", f"{rate[2]:.6f}"] == ["0.00082", "0.00037", "0.000018"]
+    text = " ".join(_markdown().split())
+    assert "0.00082 after 2000 steps" in text and "\\approx 0.00037$ after 10000" in text
+    assert "0.000018 at the end of the 40000" in text
+
+
+@pytest.fixture(scope="module")
+def program_runs():
+    """The four 40000-step runs of the chapter's program, as its first training cell makes them."""
+    X, y = reg.circle_data()
+    decaying = lr_decay.exponential_decay(0.001, np.arange(40000), 10, 0.999, staircase=True)
+    fixed = np.full(40000, 0.001, dtype=np.float32)
+    rates = np.stack([decaying, decaying, fixed, fixed], axis=1)
+    return reg.train_circle_nets(X, y, [("l2", 0.005), ("none", 0.0)] * 2, lr=rates, num_steps=40000,
+                                 batch_size=30, seed=0, record_every=2000)
+
+
+def _dents(params, i):
+    xx, yy = np.mgrid[-3:3:.02, -3:3:.02]
+    grid = np.c_[xx.ravel(), yy.ravel()].astype(np.float32)
+    probs = reg.circle_forward({k: v[[i]] for k, v in params.items()}, grid).reshape(xx.shape)
+    return reg.boundary_shape(xx, yy, probs)["dent_share"]
+
+
+def test_with_the_penalty_the_programs_boundary_is_convex_without_it_dented(program_runs):
+    """Note 000, l. 214: with the decaying rate and the penalty the boundary is relatively smooth.
+    Measured (share of the convex hull the boundary leaves out): 0 with L2(0.005), several per
+    cent without, for the intended schedule and the published fixed rate alike; the stored
+    table, figure captions and the text are these numbers."""
+    import math
+    import re
+
+    final, history = program_runs
+    at = dict(history)
+    dents = [[_dents(at[s], i) for s in (2000, 10000, 40000)] for i in (0, 1)]
+    assert dents[0][-1] < 1e-4 and dents[1][-1] > 0.03             # convex / dented, 40000 steps
+    assert min(dents[0][0], dents[1][0]) > 0.01                     # 'neither convex yet' at 2000
+    assert dents[0][1] < 5e-4 and dents[1][1] > dents[1][0]         # gone by 10000 / deepened
+    assert _dents(final, 2) < 1e-4 and _dents(final, 3) > dents[1][-1]   # published: the same, more dents
+    X, y = reg.circle_data()
+    Xt, yt = reg.circle_data(1000, seed=12)
+    end = {k: v[:2] for k, v in final.items()}
+    tr, te = reg.circle_metrics(end, X, y, [("l2", 0.005), ("none", 0.0)]), reg.circle_metrics(end, Xt, yt)
+    right = (reg.circle_forward(end, Xt)[:, :, 0] > 0.5) == (yt[:, 0] > 0.5)
+    wins = [int(np.sum(right[j] & ~right[1 - j])) for j in (0, 1)]
+    n = sum(wins)
+    split = 2 * sum(math.comb(n, k) for k in range(max(wins), n + 1)) / 2 ** n
+    lines = [f"{'hull left out after':20s}" + "".join(f"{s:8d}" for s in (2000, 10000, 40000)) + " steps"]
+    lines += [f"{name:20s}" + "".join(f"{v:8.1%}" for v in d)
+              for name, d in zip(("L2(0.005)", "no penalty"), dents)]
+    lines += ["", f"{'after 40000 steps':20s}{'L2(0.005)':>11s}{'no penalty':>12s}"]
+    lines += [f"{label:20s}{m[key][0]:11.4f}{m[key][1]:12.4f}" for label, m, key in
+              [("train accuracy", tr, "accuracy"), ("test accuracy", te, "accuracy"),
+               ("train MSE", tr, "mse"), ("test MSE", te, "mse")]]
+    lines += [f"test points only one of them gets right: {n}, L2 {wins[0]}, no penalty {wins[1]}",
+              f"a split at least that uneven if both were equally good: p = {split:.2f}"]
+    stored = _printed(_cell_with("PROGRAM_SHOWN = (2000, 10000, 40000)"))
+    assert stored == "\n".join(lines) + "\n", stored
+    assert te["accuracy"][0] > te["accuracy"][1] and tr["accuracy"][0] < tr["accuracy"][1]
+    text = " ".join(_markdown().split())
+    assert 1.7 <= wins[0] / wins[1] <= 2.3 and round(1 / split) == 17    # 'about twice', 'one in 17'
+    assert "about twice as often" in text and "one time in seventeen" in text
+    assert (f"{dents[0][-1] * 100:.1f} % with the penalty, {dents[1][-1] * 100:.1f} % without it"
+            in text)
+    # the errata's table: the published program (rate 0.001) next to the intended schedule
+    acc = reg.circle_metrics(final, Xt, yt)["accuracy"]
+    rows = re.findall(r"(?m)^(decaying|0\.001 \(published\))\s+(\S+)\s+([\d.]+)\s+([\d.]+)%$",
+                      _outputs(_cell_with('published = {k: v[2:] for k, v in program.items()}')))
+    d4 = [dents[0][-1], dents[1][-1], _dents(final, 2), _dents(final, 3)]
+    assert [(float(a), float(d)) for _, _, a, d in rows] == [
+        (float(f"{acc[j]:.3f}"), float(f"{d4[j] * 100:.1f}")) for j in range(4)]
+    assert abs(acc[2] - acc[0]) <= 0.01 and abs(acc[3] - acc[1]) <= 0.01   # 'a few test points'
+
+
+def test_the_programs_log_in_the_course_format(program_runs):
+    """From the notes: the course's 'After %d steps, loss is: %f' lines for both runs, every 8000
+    steps, recomputed (the weights are the same bits on every CPU)."""
+    X, y = reg.circle_data()
+    _, history = program_runs
+    pens = [("l2", 0.005), ("none", 0.0)] * 2
+    lines = []
+    for step, p in history[::4]:
+        total = reg.circle_metrics(p, X, y, pens)["loss"]
+        lines.append(f"After {step:5d} steps, loss is: {total[0]:f} (L2)   {total[1]:f} (no penalty)")
+    assert _printed(_cell_with("for step, p in program_history[::4]:")) == "\n".join(lines) + "\n"
+    assert lines[-1].startswith("After 40000 steps, loss is: ")

@@ -92,8 +92,11 @@ def test_stacked_models_train_independently(data):
 
 
 def _plain_train(X, y, penalties, lr=1e-4, batch_size=30, num_steps=40000, record_every=0, seed=0):
-    """train_circle_nets as a plain loop: matmul and Adam.step calls, one per product and step."""
+    """train_circle_nets as a plain loop: matmul and Adam.step calls, one per product and step.
+    ``lr``: a number, a schedule (num_steps,) or one per model (num_steps, M)."""
     adam, m = Adam(epsilon=1e-8), len(penalties)
+    rates = np.broadcast_to(np.asarray(lr, np.float32).reshape((num_steps, -1) if np.ndim(lr) else (1, 1)),
+                            (num_steps, m))
     p = reg.init_circle_net(seed, num_models=m)
     w1, b1, w2, b2 = (p[k] for k in ("w1", "b1", "w2", "b2"))
     l1 = np.array([lam if kind == "l1" else 0 for kind, lam in penalties], np.float32)[:, None, None]
@@ -116,7 +119,7 @@ def _plain_train(X, y, penalties, lr=1e-4, batch_size=30, num_steps=40000, recor
         g_w1, g_b1 = matmul(xb.T, d_z), np.sum(d_z, axis=1)
         g_w1 = g_w1 + (l1 * np.sign(w1) + l2 * w1)
         g_w2 = g_w2 + (l1 * np.sign(w2) + l2 * w2)
-        new = [adam.step(v, g, s, i + 1, np.float32(lr))
+        new = [adam.step(v, g, s, i + 1, rates[i].reshape((m,) + (1,) * (v.ndim - 1)))
                for v, g, s in zip((w1, b1, w2, b2), (g_w1, g_b1, g_w2, g_b2), state)]
         (w1, state[0]), (b1, state[1]), (w2, state[2]), (b2, state[3]) = new
         if record_every and (i + 1) % record_every == 0:
@@ -143,6 +146,88 @@ def test_training_is_the_plain_loop_bit_for_bit(data, n, penalties, batch_size, 
             np.testing.assert_array_equal(a[k].view(np.uint32), b[k].view(np.uint32), err_msg=k)
 
 
+def _schedules(num_steps, m):
+    """A staircase decay per model, each from its own base rate (chapter 6's exponential_decay)."""
+    from nnlib import lr_decay
+
+    steps = np.arange(num_steps)
+    return np.stack([lr_decay.exponential_decay(10.0 ** -(2 + k % 3), steps, 7, 0.99, staircase=True)
+                     for k in range(m)], axis=1)
+
+
+@pytest.mark.parametrize("penalties,per_model", [
+    ([("l2", 0.005), ("none", 0.0), ("l1", 0.01)], True),     # one schedule per model
+    ([("l2", 0.005), ("l1", 0.02)], False),                  # one schedule for all
+    ([("none", 0.0)], False),
+])
+def test_a_schedule_is_the_plain_loop_bit_for_bit(data, penalties, per_model):
+    """lr as rates per step (and per model): Adam.step with step i's rate, the same bits."""
+    X, y = data
+    rates = _schedules(150, len(penalties))
+    lr = rates if per_model else rates[:, 0]
+    kwargs = dict(batch_size=30, num_steps=150, record_every=50, seed=3)
+    ours, ours_hist = reg.train_circle_nets(X, y, penalties, lr=lr, **kwargs)
+    plain, plain_hist = _plain_train(X, y, penalties, lr=lr, **kwargs)
+    for a, b in [(ours, plain)] + [(pa, pb) for (_, pa), (_, pb) in zip(ours_hist, plain_hist)]:
+        for k in b:
+            np.testing.assert_array_equal(a[k].view(np.uint32), b[k].view(np.uint32), err_msg=k)
+
+
+def test_a_constant_schedule_is_the_number_and_models_stay_independent(data):
+    """lr = a constant array is lr = that number; a model trained in a stack with other rates
+    ends with the bits it has alone (the chapter trains 11 + 4 networks in two calls)."""
+    X, y = data
+    one = reg.train_circle_nets(X, y, [("l2", 0.005)], lr=1e-3, num_steps=80)[0]
+    flat = reg.train_circle_nets(X, y, [("l2", 0.005)], lr=np.full(80, 1e-3, np.float32), num_steps=80)[0]
+    rates = np.stack([_schedules(80, 1)[:, 0], np.full(80, 1e-3, np.float32)], axis=1)
+    both = reg.train_circle_nets(X, y, [("none", 0.0), ("l2", 0.005)], lr=rates, num_steps=80)[0]
+    for k in one:
+        np.testing.assert_array_equal(one[k], flat[k])
+        np.testing.assert_array_equal(one[k][0], both[k][1])
+    assert not np.array_equal(both["w1"][0], reg.train_circle_nets(X, y, [("none", 0.0)], lr=1e-3,
+                                                                   num_steps=80)[0]["w1"][0])
+
+
+def test_boundary_shape_of_a_disk_an_l_and_nothing():
+    """A disk is convex (nothing left out, area pi r^2); the L-shaped union of two boxes leaves
+    out 1/7 of its hull (area 3 of 3.5); no contour gives NaN."""
+    xx, yy = np.mgrid[-2.0025:2:0.01, -2.0025:2:0.01]   # no grid point on an edge of the boxes
+    disk = reg.boundary_shape(xx, yy, 1.0 - (xx ** 2 + yy ** 2), level=0.0)
+    assert disk["pieces"] == 1 and disk["closed"]
+    assert disk["dent_share"] < 1e-9 and abs(disk["area"] - np.pi) < 1e-3
+    assert abs(disk["length"] - 2 * np.pi) < 1e-3
+
+    def box(x0, x1, y0, y1):
+        return np.minimum(np.minimum(xx - x0, x1 - xx), np.minimum(yy - y0, y1 - yy))
+
+    ell = reg.boundary_shape(xx, yy, np.maximum(box(-1, 1, -1, 0), box(-1, 0, -0.005, 1)), level=0.0)
+    assert ell["pieces"] == 1 and ell["closed"]
+    assert abs(ell["area"] - 3.0) < 1e-3 and abs(ell["hull_area"] - 3.5) < 5e-3   # (boxes overlap;
+    # the grid cuts the corners by up to half a cell)
+    assert abs(ell["dent_share"] - 1 / 7) < 1e-3
+    none = reg.boundary_shape(xx, yy, np.zeros_like(xx))
+    assert none["pieces"] == 0 and not none["closed"] and np.isnan(none["dent_share"])
+    two = reg.boundary_shape(xx, yy, np.maximum(box(-1.5, -0.5, -1, 1), box(0.5, 1.5, -1, 1)), level=0.0)
+    assert two["pieces"] == 2 and two["closed"] and two["dent_share"] < 1e-9   # each piece convex
+
+
+def test_steps_figure_draws_each_panels_caption_and_the_true_circle():
+    import matplotlib.pyplot as plt
+
+    from nnlib.plots import regularization as reg_plots
+
+    X, y = reg.circle_data(50)
+    xx, yy = np.mgrid[-3:3:0.25, -3:3:0.25]
+    p = 2.0 - (xx ** 2 + yy ** 2)
+    fig = reg_plots.steps_figure(X, y, xx, yy, [[p, p + 0.5], [p, p]], (10, 20), ["a", "b"],
+                                 ["first caption", "second caption"])
+    assert [[t.get_text() for t in ax.texts] for ax in fig.axes] == [["first caption"], ["second caption"]]
+    assert [ax.get_legend().get_texts()[1].get_text() for ax in fig.axes] == ["20 steps"] * 2
+    assert len(fig.axes[0].lines) == 1                  # the dotted circle
+    assert not reg_plots.steps_figure(X, y, xx, yy, [[p]], (10,), ["a"]).axes[0].texts
+    plt.close("all")
+
+
 _X, _Y = np.zeros((10, 2)), np.zeros((10, 1))
 _D, _L = np.zeros((10, 64), np.float32), np.arange(10)
 
@@ -158,6 +243,15 @@ _D, _L = np.zeros((10, 64), np.float32), np.arange(10)
     (lambda: reg.train_circle_nets(_X, _Y, [], num_steps=1), "penalties must list at least one"),
     (lambda: reg.train_circle_nets(_X, _Y, [("l2",)]), r"penalties must be a list of \(kind, lam\) pairs"),
     (lambda: reg.train_circle_nets(_X, _Y, [("l2", 0.1)], lr=0), "lr must be a finite number > 0, got 0.0"),
+    (lambda: reg.train_circle_nets(_X, _Y, [("l2", 0.1)], lr=np.ones(3), num_steps=4),
+     r"lr must be a number, an array of num_steps = 4 rates or one of shape"),
+    (lambda: reg.train_circle_nets(_X, _Y, [("l2", 0.1)], lr=np.ones((4, 2)), num_steps=4),
+     r"shape \(num_steps, models\) = \(4, 1\), got shape \(4, 2\)"),
+    (lambda: reg.train_circle_nets(_X, _Y, [("l2", 0.1)], lr=np.zeros(4), num_steps=4),
+     "lr must hold rates > 0"),
+    (lambda: reg.train_circle_nets(_X, _Y, [("l2", 0.1)], lr=[1e-3, np.nan], num_steps=2), "lr must be finite"),
+    (lambda: reg.boundary_shape(np.zeros((3, 3)), np.zeros((3, 4)), np.zeros((3, 3))),
+     "xx, yy and probs must be 2-D arrays of one shape"),
     (lambda: reg.dropout(np.ones(3), 1.0), r"p must be a drop rate in \[0, 1\), got 1.0"),
     (lambda: reg.dropout(np.ones(3), -0.1), r"p must be a finite number >= 0, got -0.1"),
     (lambda: reg.dropout(np.ones(3), 0.5, mask=np.ones(2, bool)), "mask must be a boolean array of shape"),
