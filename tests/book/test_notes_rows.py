@@ -10,12 +10,11 @@ passage removed, the test names the row that lost its place.
 """
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 
-from tests.helpers import ROOT, SEEDS
+from tests.helpers import ROOT, SEEDS, load, output_texts
 
 CHAPTERS = ROOT / "chapters"
 MAP = "notes_map.md"
@@ -109,11 +108,9 @@ ROWS = {
 
 
 def _cell_text(cell) -> str:
-    parts = ["".join(cell["source"])]
-    for out in cell.get("outputs", []):
-        parts.append("".join(out.get("text", "")))
-        parts.append("".join(out.get("data", {}).get("text/plain", "")))
-    return "\n".join(parts)
+    """A cell's source and the texts its stored outputs show."""
+    return "\n".join(["".join(cell["source"])]
+                     + [t for out in cell.get("outputs", []) for t in output_texts(out)])
 
 
 def _section(page: str, heading: str | None) -> str:
@@ -124,7 +121,7 @@ def _section(page: str, heading: str | None) -> str:
     if path.suffix == ".md":
         lines = [(line, True) for line in path.read_text(encoding="utf-8").splitlines()]
     else:
-        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        cells = load(path)["cells"]
         lines = [(line, c["cell_type"] == "markdown") for c in cells
                  for line in _cell_text(c).splitlines()]
     if heading is None:
