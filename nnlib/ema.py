@@ -151,9 +151,12 @@ def demo_path(num_steps=300, noise=1.0, seed=0):
 
     ``trend[t] = -1 + 6 * 0.98**t`` (float64, the noise-free path) and
     ``path = trend + noise * N(0, 1)`` in float32, the same draw for a given ``seed``.
+    ``0.98**t`` is the running product of ``t`` factors 0.98, one rounding each: the same bits on
+    every CPU (numpy's ``**`` takes a CPU's own vector code, whose last bit differs).
     """
     num_steps = _check.positive_int("num_steps", num_steps)
     noise = _check.non_negative_number("noise", noise)
-    trend = -1.0 + 6.0 * 0.98 ** np.arange(num_steps)
+    powers = np.multiply.accumulate(np.full(num_steps, 0.98))
+    trend = -1.0 + 6.0 * np.concatenate([[1.0], powers[:-1]])
     eps = np.random.default_rng(_check.non_negative_int("seed", seed)).standard_normal(num_steps)
     return trend, (trend + noise * eps).astype(F32)

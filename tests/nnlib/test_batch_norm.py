@@ -214,7 +214,14 @@ def test_sigmoid_network_gradients_match_keras_gradient_tape(tf, keras, bn):
     assert loss == pytest.approx(float(k_loss), rel=1e-5)
     for k in range(len(dense)):
         np.testing.assert_allclose(dW[k], grads[2 * k].numpy(), rtol=1e-3, atol=1e-6)
-        np.testing.assert_allclose(db[k], grads[2 * k + 1].numpy(), rtol=1e-3, atol=1e-6)
+        if bn:
+            # a bias just before a batch norm is subtracted out with the batch mean: its gradient
+            # is zero, and both sides hold only rounding noise (its sign differs by CPU)
+            scale = float(np.abs(dW[k]).max())
+            assert scale > 1e-3
+            assert np.abs(db[k]).max() < 1e-4 * scale and np.abs(grads[2 * k + 1].numpy()).max() < 1e-4 * scale
+        else:
+            np.testing.assert_allclose(db[k], grads[2 * k + 1].numpy(), rtol=1e-3, atol=1e-6)
 
 
 def test_train_sigmoid_network_learns_a_separable_problem_with_batch_norm():

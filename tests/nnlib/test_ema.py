@@ -63,6 +63,16 @@ def test_ema_path_is_the_class_step_by_step(tf):
     np.testing.assert_allclose(ema.demo_path(10, 0.0)[1], ema.demo_path(10, 0.0)[0], rtol=1e-6)
 
 
+def test_demo_trend_is_a_running_product_the_same_on_every_cpu():
+    # one correctly rounded multiplication per step, as the browser's explorer does: no pow()
+    trend, factor, expected = ema.demo_path(500, 0.0)[0], 1.0, []
+    for _ in range(500):
+        expected.append(-1.0 + 6.0 * factor)
+        factor *= 0.98
+    np.testing.assert_array_equal(trend, np.array(expected))
+    assert abs(trend[100] - (-1 + 6 * 0.98 ** 100)) < 1e-13
+
+
 def test_keras_ema_path_matches_a_keras_optimizer_with_use_ema(tf):
     rng = np.random.default_rng(11)
     for momentum in (0.9, 0.99, float(rng.uniform(0.5, 1.0))):
