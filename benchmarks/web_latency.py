@@ -5,7 +5,8 @@ A capture-phase ``input`` listener on the explorer stamps the move (``performanc
 the control's own handler recomputes and redraws; a bubble-phase listener, which runs after that
 handler, waits for the next animation frame and the task after it (the frame with the new charts
 is painted); the difference is one sample. For a widget that computes in the kernel (its root has
-``data-kernel``) the sample ends when the kernel's answer is painted. An explorer that computes in
+``data-kernel``) the sample ends at its first paint after the move and the *complete* sample
+(below) when the kernel's answer is painted. An explorer that computes in
 steps (explore.js ``progressive``: chapters 9 and 10) draws its first partial result in the move's
 frame and the rest over the following frames: its sample is the move to that first painted
 frame, and a second sample, *complete*, runs to the frame that shows the whole result (for a
@@ -27,18 +28,26 @@ _LATENCY_JS = """root => {
   if (root.__nnlibWebLatency) { return; }
   const st = root.__nnlibWebLatency = {samples: [], complete: []};
   const afterPaint = """ + AFTER_PAINT_JS + """;
-  let t0 = null;
-  root.addEventListener('input', () => { t0 = performance.now(); }, true);
+  let t0 = null, before = {};
+  const count = (key) => +(root.dataset[key] || 0);
+  root.addEventListener('input', () => {
+    t0 = performance.now();
+    before = {paints: count('paints'), kernelPaints: count('kernelPaints')};   // before the move's own paint
+  }, true);
   root.addEventListener('input', () => {
     const start = t0;
-    const count = (key) => +(root.dataset[key] || 0);
     if (root.dataset.kernel) {
-      // a widget that asks the kernel (chapter 15 in JupyterLab): painted once its answer is drawn
-      const n = count('paints');
-      const wait = () => (count('paints') > n
-        ? afterPaint(() => { const t = performance.now() - start; st.samples.push(t); st.complete.push(t); })
-        : requestAnimationFrame(wait));
-      wait();
+      // a widget that asks the kernel (a learner's own function; chapter 15 in JupyterLab):
+      // painted at its first paint after the move (chapter 15 draws the nearest trained rate at
+      // once), whole once the kernel's answer is drawn
+      st.stepped = true;
+      const n = before.paints, m = before.kernelPaints;
+      const first = () => (count('paints') > n
+        ? afterPaint(() => st.samples.push(performance.now() - start)) : requestAnimationFrame(first));
+      const whole = () => (count('kernelPaints') > m
+        ? afterPaint(() => st.complete.push(performance.now() - start)) : requestAnimationFrame(whole));
+      first();
+      whole();
       return;
     }
     if (!root.dataset.busy) {   // the whole result is in this frame

@@ -26,6 +26,9 @@ BOOK = Path(os.environ.get("NNLIB_BOOK_HTML", HTML))
 PAGES = toc_files()
 CHAPTERS = [p for p in PAGES if re.search(r"/\d\d_", p)]
 FIGURE_CHAPTER = "chapters/12_batch_norm"  # the dark-mode screenshot
+# course.css renders only the parts of a page near the screen; a full-page screenshot (kept for
+# a person to look at) renders them all, as printing does
+WHOLE_PAGE = "article.bd-article section > * { content-visibility: visible !important; }"
 
 # Console errors (and HTTP errors) we tolerate, each with its reason, matched against
 # "<message> (<url>)". The ones the theme used to cause are fixed in _config.yml instead:
@@ -280,6 +283,7 @@ def test_page(visit, page_name):
     v = visit(page_name)
     page = v.page
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.add_style_tag(content=WHOLE_PAGE)
     page.screenshot(path=str(ARTIFACTS / f"{page_name.split('/')[-1]}.png"), full_page=True)
     problems = _output_problems(page) + _math_problems(page) + _image_problems(page)
     if page_name in CHAPTERS:
@@ -309,6 +313,7 @@ def test_dark_mode_keeps_figures_on_a_light_background(visit):
     page.wait_for_function("() => { const m = getComputedStyle(document.body).backgroundColor"
                            ".match(/\\d+/g).map(Number); return m[0] + m[1] + m[2] < 150; }")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.add_style_tag(content=WHOLE_PAGE)
     page.screenshot(path=str(ARTIFACTS / f"{FIGURE_CHAPTER.split('/')[-1]}-dark.png"),
                     full_page=True)
     figures = page.locator(".cell_output img:visible")
@@ -317,6 +322,10 @@ def test_dark_mode_keeps_figures_on_a_light_background(visit):
     for i in range(min(figures.count(), 4)):
         fig = figures.nth(i)
         fig.scroll_into_view_if_needed()
+        # course.css renders a part of the page once it comes near the screen (content-visibility):
+        # wait until the figure's part is rendered and a frame with it has been painted
+        fig.evaluate("el => new Promise(done => { const on = () => el.checkVisibility({contentVisibilityAuto: true})"
+                     " ? requestAnimationFrame(() => requestAnimationFrame(done)) : requestAnimationFrame(on); on(); })")
         box = fig.bounding_box()
         if not box or box["width"] < 40 or box["height"] < 40:
             continue

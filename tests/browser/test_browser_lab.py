@@ -57,8 +57,16 @@ def test_live_explorer(page, lab, name):
 
         cell = L.live_cell(page)
         cell.scroll_into_view_if_needed()
-        if L.web_widget(cell) is not None:   # the book's in-browser explorer as a widget
+        widget = L.web_widget(cell)
+        if widget is not None:   # the book's in-browser explorer as a widget
+            answers = int(widget.get_attribute("data-kernel-paints") or 0)
             moved = L.move_web(page, cell)
+            if widget.get_attribute("data-kernel"):
+                # chapter 15: the nearest trained rate at once, said so, then the kernel's exact run
+                caption = widget.locator(".nnlib-web-caption")
+                page.wait_for_function("([el, n]) => +(el.dataset.kernelPaints || 0) > n",
+                                       arg=[widget.element_handle(), answers], timeout=L.MOVE_TIMEOUT * 1000)
+                assert "(trained in the kernel)" in caption.inner_text(), caption.inner_text()
             errors = L.error_outputs(page)
             assert not errors, f"{name}: error output after moving the {moved}:\n" + "\n".join(errors)
             return

@@ -91,9 +91,21 @@ def test_url_hash_keyboard_and_reset(book):
     assert moved > 0.45
     # keyboard focus is visible (explore.css: a 3-px outline on :focus-visible)
     assert lr.evaluate("el => getComputedStyle(el).outlineStyle") != "none"
-    assert "lr=" in page.evaluate("location.hash")     # the new state is in the URL
+    # the new state reaches the URL once the controls rest (explore.js HASH_WAIT, 150 ms)
+    page.wait_for_function("() => location.hash.includes('lr=' + encodeURIComponent("
+                           "+nnlibWeb.instances['learning-rate'].params.lr.toPrecision(6)))", timeout=5_000)
     again = book(LR_PAGE, page.evaluate("location.hash"))
     assert again.locator(".nnlib-web output").first.inner_text() == str(moved)
+    # a drag across the slider (ten moves in one task) writes the URL once, with the last state
+    writes = page.evaluate("""() => new Promise(done => {
+      const el = document.querySelector('[data-web-control="lr"]'), real = history.replaceState;
+      let n = 0;
+      history.replaceState = function (...a) { n += 1; return real.apply(this, a); };
+      for (let k = 0; k < 10; k++) { el.value = String(100 + 50 * k); el.dispatchEvent(new Event('input', {bubbles: true})); }
+      setTimeout(() => { history.replaceState = real; done([n, location.hash]); }, 600);
+    })""")
+    last = page.evaluate("+nnlibWeb.instances['learning-rate'].params.lr.toPrecision(6)")
+    assert writes[0] == 1 and f"lr={last:g}" in writes[1], (writes, last)
     web.get_by_role("button", name="reset every control to its default").click()
     assert web.locator("output").all_inner_texts() == ["0.2", "5", "20"]
     assert not page.errors and not again.errors
@@ -187,7 +199,8 @@ def test_dragging_the_start_moves_the_paths_and_the_sliders(book):
     assert int(web.get_attribute("data-paints")) > paints
     shown = dict(zip(["x0", "y0"], web.locator("output").all_inner_texts()[3:5]))
     assert float(shown["x0"]) == float(f"{after['x0']:.4g}") and float(shown["y0"]) == float(f"{after['y0']:.4g}")
-    assert f"x0={float(format(after['x0'], '.6g')):g}" in page.evaluate("location.hash")
+    page.wait_for_function("x => location.hash.includes(x)", arg=f"x0={float(format(after['x0'], '.6g')):g}",
+                           timeout=5_000)
     canvas.focus()
     page.keyboard.press("ArrowLeft")
     assert page.evaluate("() => nnlibWeb.instances.optimizers.params.x0") < after["x0"]
@@ -362,7 +375,7 @@ def test_regularization_explorer_shows_the_chapters_trained_networks(book):
     import re
 
     page = book(REG_PAGE)
-    text = page.inner_text("body")
+    text = page.text_content("body")   # the whole page: innerText leaves out parts not yet shown
     rows = {(m[1], float(m[2])): (m[3], m[4], int(m[5])) for m in
             re.finditer(r"^(none|l1|l2)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+(\d+)\s*$", text, re.M)}
     assert len(rows) == 11, rows
@@ -706,7 +719,8 @@ def test_clicking_a_confusion_cell_picks_it(book):
     page.wait_for_function("() => document.querySelector('[data-web-control=\"true\"]').value === '4'", timeout=5_000)
     assert page.locator('[data-web-control="predicted"]').input_value() == "9"
     assert page.locator(".nnlib-web-caption").first.inner_text().startswith("a 4 read as 9:")
-    assert "true=4" in page.url and "predicted=9" in page.url
+    page.wait_for_function("() => location.hash.includes('true=4') && location.hash.includes('predicted=9')",
+                           timeout=5_000)
     assert not page.errors
 
 
@@ -770,4 +784,41 @@ def test_conv1d_javascript_matches_nnlib_bit_for_bit(book):
         assert np.array_equal(np.array(js["w"]), w), p
         assert np.array_equal(np.array(js["out"]), out), p
         assert f"the largest output, {out.max():.3f}," in js["caption"], p
+    assert not page.errors
+
+
+def test_only_the_parts_near_the_screen_are_rendered_but_explorers_always_are(book):
+    """course.css: the parts of a chapter are laid out and painted when they come near the screen
+    (content-visibility: auto), so a move repaints the explorer, not the whole page; the cell
+    that holds an explorer, and the headings, are always rendered."""
+    page = book(OPT_PAGE)
+    got = page.evaluate("""() => {
+      const parts = [...document.querySelectorAll('article.bd-article section > *')];
+      const cv = (el) => getComputedStyle(el).contentVisibility;
+      const explorer = parts.find((el) => el.querySelector('.nnlib-web'));
+      return {auto: parts.filter((el) => cv(el) === 'auto').length, parts: parts.length,
+              explorer: cv(explorer), headings: [...document.querySelectorAll('article h2')].map(cv)};
+    }""")
+    assert got["auto"] > got["parts"] // 2, got
+    assert got["explorer"] == "visible" and set(got["headings"]) == {"visible"}, got
+    # a part far below the screen is skipped until it comes near: its content is not laid out
+    page.evaluate("window.scrollTo(0, 0)")
+    far = page.evaluate("""() => {
+      const parts = [...document.querySelectorAll('article.bd-article section > .cell')]
+        .filter((el) => !el.closest('details') && el.querySelector('pre'));
+      const k = parts.findIndex((el) => el.getBoundingClientRect().top > 3 * innerHeight);
+      parts[k].id = parts[k].id || 'far-part';
+      return [k, parts[k].id, parts[k].querySelector('pre').checkVisibility({contentVisibilityAuto: true})];
+    }""")
+    assert far[0] >= 0 and far[2] is False, far      # skipped: not rendered
+    page.emulate_media(media="print")                 # on paper every part is rendered
+    page.wait_for_function("id => document.getElementById(id).querySelector('pre')"
+                           ".checkVisibility({contentVisibilityAuto: true})", arg=far[1], timeout=5_000)
+    page.emulate_media(media="screen")
+    page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_function("id => !document.getElementById(id).querySelector('pre')"
+                           ".checkVisibility({contentVisibilityAuto: true})", arg=far[1], timeout=5_000)
+    page.locator(f"#{far[1]}").scroll_into_view_if_needed()
+    page.wait_for_function("id => document.getElementById(id).querySelector('pre')"
+                           ".checkVisibility({contentVisibilityAuto: true})", arg=far[1], timeout=5_000)
     assert not page.errors

@@ -1,7 +1,8 @@
 /* Chapter 15's explorer in the browser: learning curves at one learning rate next to the whole
  * sweep, from the curves Python trained and sent with the page (nnlib.plots.diagnostics.web_sweep:
  * the chapter's seven rates and three more between each two). In the book the slider shows the
- * trained rate nearest to it; in JupyterLab the widget asks the kernel, which trains the exact rate. */
+ * trained rate nearest to it; in JupyterLab the widget draws that at once and asks the kernel, which
+ * trains the exact rate and sends it to be drawn in its place. */
 (function () {
   "use strict";
   const W = (window.nnlibWeb = window.nnlibWeb || { modules: {} });
@@ -33,8 +34,7 @@
                          { label: "ln 10", stroke: "#888", dash: [2, 3], width: 1 }],
                 axes: [{ label: "epoch" }, { label: "loss" }] },
         data: [epochs, d.train.map(clip), d.val.map(clip), epochs.map(() => LN10)] },
-      { key: d.exact ? "exact" : "grid",
-        opts: { title: `${data.numEpochs} epochs at each rate`, legend: { live: true },
+      { opts: { title: `${data.numEpochs} epochs at each rate`, legend: { live: true },
                 scales: { x: { time: false, distr: 3, log: 10 }, y: { distr: 3, log: 10 } },
                 series: [{ label: "rate" },
                          { label: "training, last epoch", stroke: BLUE, width: 1.5, spanGaps: true, points: { show: true, size: 4 } },
@@ -54,5 +54,11 @@
            `${end === null ? "not finite" : end.toFixed(3)}.`;
   }
 
-  W.modules.diagnostics = { compute, charts, caption };
+  // in JupyterLab, while the kernel trains the exact rate: the nearest trained one, said so
+  function interim(d, p) {
+    return `lr = ${+d.lr.toPrecision(3)}, the trained rate nearest the slider's ${+p.lr.toPrecision(3)}, ` +
+           `while the kernel trains lr = ${+p.lr.toPrecision(3)} ...`;
+  }
+
+  W.modules.diagnostics = { compute, charts, caption, interim };
 })();

@@ -15,6 +15,7 @@
   "use strict";
   const W = (window.nnlibWeb = window.nnlibWeb || { modules: {} });
   const SLIDER_STEPS = 1000; // a continuous control has 1001 reachable values
+  const HASH_WAIT = 150; // ms: the URL is written once the controls rest this long
 
   function fmt(value, control) {
     if (control.kind === "choice") return String(value);
@@ -96,7 +97,17 @@
     const fromHash = readHash(spec.name);
     const start = {};
     spec.controls.forEach((c) => { start[c.name] = parse(c, fromHash[c.name]); });
-    build(root, mod, spec, start, (params) => writeHash(spec.name, params, spec));
+    // the URL follows the state once the controls have rested for HASH_WAIT ms: a slider dragged
+    // across its range writes the URL once, not on every frame (replaceState costs a few ms, and
+    // browsers throttle pages that call it too often); leaving the page writes a pending state
+    let timer = null, pending = null;
+    const write = () => { clearTimeout(timer); timer = null; if (pending) writeHash(spec.name, pending, spec); pending = null; };
+    window.addEventListener("pagehide", write);
+    build(root, mod, spec, start, (params) => {
+      pending = params;
+      clearTimeout(timer);
+      timer = setTimeout(write, HASH_WAIT);
+    });
     const frames = root.parentElement && root.parentElement.querySelector(".nnlib-frames");
     if (frames) frames.classList.add("nnlib-frames-replaced");
   }
@@ -222,6 +233,13 @@
       spec.controls.forEach((c) => { inputs[c.name].out.textContent = fmt(params[c.name], c); });
       if (kernel) {   // the kernel computes this setting; paint() runs when its answer arrives
         changed({ ...params });
+        // a module that can draw a stand-in from the page's data (mod.interim: chapter 15's
+        // nearest trained rate) draws it in this frame, captioned as such, until the answer
+        if (mod.interim && plots) {
+          const stand = mod.compute(params, spec.data);
+          stand.progress = mod.interim(stand, params, spec.data);
+          paint(stand);
+        }
         if (!plots) paint();
         return;
       }
@@ -240,6 +258,7 @@
         if (got.error) { caption.textContent = "your function failed: " + got.error; return; }
         data = got.data;
         shown = { ...params, ...got.params };
+        root.dataset.kernelPaints = String(+(root.dataset.kernelPaints || 0) + 1);
       } else {
         data = mod.compute(params, spec.data);   // spec.data: what Python sent with the page
       }
