@@ -103,21 +103,33 @@ def explorer_figure(sweep, lr):
     return fig
 
 
-def fill_sweep(sweep, between=3):
+def fill_sweep(sweep, between=3, processes=None):
     """``sweep`` with ``between`` more rates between each two of its rates, geometrically spaced,
     trained from the same start as the others (chapter 15): the fine grid the in-browser explorer
-    draws from. Returns a new sweep dict; its ``"curves"`` holds every rate, old and new."""
-    from .. import diagnostics, network, portable
+    draws from. Returns a new sweep dict; its ``"curves"`` holds every rate, old and new.
 
-    between = int(between)
-    if between < 0:
+    The new rates are trained in groups, one per CPU (:func:`nnlib.parallel.fork_map`;
+    ``processes`` as there): each network ends with the bits it gets alone
+    (:func:`nnlib.network.train_together`), so the curves do not depend on the grouping."""
+    from .. import diagnostics, network, portable
+    from ..parallel import cpus, fork_map
+
+    if isinstance(between, bool) or not isinstance(between, (int, np.integer)) or between < 0:
         raise ValueError(f"between must be a whole number >= 0, got {between!r}")
     rates = sorted(sweep["curves"])
-    new = [float(f"{r:.4g}") for a, b in zip(rates, rates[1:]) for r in np.geomspace(a, b, between + 2)[1:-1]]
+    new = [float(f"{r:.4g}") for a, b in zip(rates, rates[1:]) for r in np.geomspace(a, b, int(between) + 2)[1:-1]]
     X, y, X_val, y_val = sweep["data"]
-    nets = [network.glorot_network(sweep["sizes"], loss="softmax_ce", dot=portable.dot) for _ in new]
-    c = diagnostics.learning_curves(X, y, X_val, y_val, nets, new, num_epochs=sweep["num_epochs"]) if new else None
-    curves = {**sweep["curves"], **{lr: (c.train[i], c.val[i]) for i, lr in enumerate(new)}}
+
+    def train(group):
+        nets = [network.glorot_network(sweep["sizes"], loss="softmax_ce", dot=portable.dot) for _ in group]
+        c = diagnostics.learning_curves(X, y, X_val, y_val, nets, list(group), num_epochs=sweep["num_epochs"])
+        return [(c.train[i], c.val[i]) for i in range(len(group))]
+
+    n = max(1, min(len(new), processes or cpus()))
+    groups = [new[k::n] for k in range(n)] if new else []
+    got = fork_map(train, groups, processes)
+    trained = {lr: curve for group, curves in zip(groups, got) for lr, curve in zip(group, curves)}
+    curves = {**sweep["curves"], **trained}
     return {**sweep, "curves": dict(sorted(curves.items()))}
 
 

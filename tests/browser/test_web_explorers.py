@@ -686,14 +686,19 @@ DIAG_PAGE = "chapters/15_diagnostics.html"
 def test_diagnostics_explorer_shows_the_nearest_trained_rate(book):
     """100 random slider values over the whole range: the browser shows the trained rate nearest
     on the log scale, its curves as stored, and the caption's lowest validation loss and its epoch
-    are those of the stored curve; the sweep holds the chapter's seven rates and 18 between them."""
+    are those of the stored curve; the sweep holds the chapter's seven rates and 96 between them,
+    and the slider's 1001 positions reach every one of the 103."""
     import json
 
     page = book(DIAG_PAGE)
     spec = json.loads(page.locator(".nnlib-web").first.get_attribute("data-spec"))
     data = spec["data"]
     rates = np.array(data["rates"])
-    assert len(rates) == 25 and {0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0} <= set(data["rates"])
+    assert len(rates) == 103 and {0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0} <= set(data["rates"])
+    reached = page.evaluate("""data => { const m = nnlibWeb.modules.diagnostics, lo = Math.log(0.003), hi = Math.log(3);
+        return [...new Set(Array.from({length: 1001}, (_, pos) => m.compute({lr: Math.exp(lo + pos / 1000 * (hi - lo))}, data).lr))]; }""",
+                            data)
+    assert sorted(reached) == sorted(data["rates"])
     rng = np.random.default_rng(15)
     lrs = np.exp(rng.uniform(np.log(rates[0]), np.log(rates[-1]), 100)).tolist()
     shown = page.evaluate("""([lrs, data]) => lrs.map(lr => { const m = nnlibWeb.modules.diagnostics,

@@ -379,6 +379,12 @@ def test_a_live_kernel_explorer_trains_the_exact_rate_in_jupyterlab():
     assert w.computed["data"]["lr"] == 0.05 and len(w.computed["data"]["train"]) == 2
     assert np.isfinite(w.computed["data"]["train"]).all()
     assert dp.fill_sweep(sweep, between=0)["curves"] == sweep["curves"]   # nothing to add
+    # trained in groups on worker processes or all here: the same bits
+    two, one = dp.fill_sweep(sweep, between=3, processes=2), dp.fill_sweep(sweep, between=3, processes=1)
+    assert len(two["curves"]) == 5 and list(two["curves"]) == list(one["curves"])
+    for lr in one["curves"]:
+        for a, b in zip(two["curves"][lr], one["curves"][lr]):
+            assert np.array_equal(a, b, equal_nan=True), lr
     web = dp.web_sweep(fine)
     assert web["rates"] == [0.01, 0.03162, 0.1] and len(web["val"][1]) == 2
     with pytest.raises(ValueError, match="live_kernel=True needs own"):

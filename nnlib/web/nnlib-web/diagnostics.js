@@ -1,6 +1,6 @@
 /* Chapter 15's explorer in the browser: learning curves at one learning rate next to the whole
  * sweep, from the curves Python trained and sent with the page (nnlib.plots.diagnostics.web_sweep:
- * the chapter's seven rates and three more between each two). In the book the slider shows the
+ * the chapter's seven rates and sixteen more between each two, 103 in all). In the book the slider shows the
  * trained rate nearest to it; in JupyterLab the widget draws that at once and asks the kernel, which
  * trains the exact rate and sends it to be drawn in its place. */
 (function () {
