@@ -25,8 +25,8 @@ CHAPTERS = ROOT / "chapters"
 
 
 def chapters_with_explorers() -> list[Path]:
-    """Every chapter notebook, in reading order: each has an explorer."""
-    return sorted(CHAPTERS.glob("[0-9][0-9]_*.ipynb"))
+    """Every chapter notebook in reading order, then the appendices: each has an explorer."""
+    return sorted(CHAPTERS.glob("[0-9][0-9]_*.ipynb")) + sorted(CHAPTERS.glob("appendix_*.ipynb"))
 
 
 def _notebook(nb: Path | str) -> Path:

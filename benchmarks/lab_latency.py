@@ -71,8 +71,8 @@ def latencies(names, moves: int = 20, log=print):
 
     Returns ``(rows, errors, whole)``: the latency of each chapter that could be measured, the
     first line of the error of each that could not (the others are still measured), and, for a
-    widget that asks the kernel, the median move to the kernel's answer painted. ``log`` gets one
-    progress line per chapter.
+    widget that computes in steps or asks the kernel, the median move to its whole result painted
+    (the last steps; the kernel's answer). ``log`` gets one progress line per chapter.
     """
     from playwright.sync_api import sync_playwright
 
@@ -93,7 +93,7 @@ def latencies(names, moves: int = 20, log=print):
                     if widget is not None:   # the in-browser explorer as a widget (issue 17)
                         got = web_latency(page, widget, moves, complete=True)
                         rows[name] = got["first"]
-                        if got["complete"] is not None:   # asks the kernel: its answer painted
+                        if got["complete"] is not None:   # in steps, or asks the kernel
                             whole[name] = got["complete"]
                     else:
                         rows[name] = live_latency(page, moves)
@@ -113,7 +113,7 @@ if __name__ == "__main__":  # python -m benchmarks.lab_latency [chapter.ipynb ..
     names = sys.argv[1:] or [p.name for p in sorted(SOURCE.glob("*.ipynb"))]
     rows, errors, whole = latencies(names, log=lambda line: None)
     for name, ms in rows.items():
-        print(f"{name}\t{ms:.0f} ms" + (f" (kernel's answer {whole[name]:.0f} ms)" if name in whole else ""))
+        print(f"{name}\t{ms:.0f} ms" + (f" (whole result {whole[name]:.0f} ms)" if name in whole else ""))
     for name, err in errors.items():
         print(f"{name}\tFAILED {err}")
     sys.exit(1 if errors else 0)
