@@ -8,7 +8,7 @@ Parts (``--only`` takes a comma-separated list):
 - ``test``       the full test command (``make test``, warm venv: both CPU profiles), wall time;
 - ``notebooks``  every chapter executed in a fresh kernel from a temporary copy (chapters/ is
                  never written), seconds per notebook and the total;
-- ``book``       ``make book`` (renders the stored outputs), wall time;
+- ``book``       ``make book`` from an empty ``_build/html`` (renders the stored outputs), wall time;
 - ``lab``        JupyterLab in Chromium: control moved -> painted, median of 20 moves per
                  chapter (the in-browser widgets: ``benchmarks.web_latency``);
 - ``bookjs``     the built book in Chromium: control moved -> painted, median of 20 moves per
@@ -120,6 +120,10 @@ def part_test() -> dict:
 
 
 def part_book() -> dict:
+    """``make book`` from scratch: the HTML and Sphinx's cache of an earlier build (the test
+    part's, say) are removed first, so every page is rendered."""
+    for sub in ("html", ".doctrees"):
+        shutil.rmtree(ROOT / "_build" / sub, ignore_errors=True)
     return timed(["make", "book"], "book", tail=1)
 
 
@@ -302,7 +306,7 @@ def report(res: dict, info: dict, argv: list[str]) -> str:
         L += [f"| **total (full re-execution)** | **{r['total']:.1f}** |", ""]
     if "book" in res:
         r = res["book"]
-        L += ["## Book build (stored outputs)", "",
+        L += ["## Book build (stored outputs, from an empty `_build/html`)", "",
               f"`{r['cmd']}`: **{r['seconds']:.1f} s**, exit code {r['rc']} (`{r['log']}`).", ""]
     if "lab" in res:
         L += ["## Explorer latency in JupyterLab (control move → painted)", "",
