@@ -14,25 +14,35 @@
 
   const pairwise = (a, lo, n) => W.portable.pairwise(a, lo, n);
 
-  // batch means and biased variances of X (steps rows of m float32 values), then the moving
-  // averages from Keras's start (mean 0, variance 1)
-  function estimate(X, m, steps, momentum) {
-    const mom = f(momentum), rest = f(1 - mom);
+  // batch means and biased variances of X (steps rows of m float32 values)
+  function batchStats(X, m, steps) {
     const bmean = new Float32Array(steps), bvar = new Float32Array(steps);
-    const mm = new Float32Array(steps), mv = new Float32Array(steps);
     const sq = new Float32Array(m);
-    let a = f(0), v = f(1);
     for (let t = 0; t < steps; t++) {
       const lo = t * m;
       const mean = f(pairwise(X, lo, m) / m);
       for (let k = 0; k < m; k++) { const d = f(X[lo + k] - mean); sq[k] = f(d * d); }
-      const variance = f(pairwise(sq, 0, m) / m);
-      bmean[t] = mean; bvar[t] = variance;
-      a = f(f(a * mom) + f(mean * rest));
-      v = f(f(v * mom) + f(variance * rest));
+      bmean[t] = mean; bvar[t] = f(pairwise(sq, 0, m) / m);
+    }
+    return { bmean, bvar };
+  }
+
+  // the moving averages from Keras's start (mean 0, variance 1)
+  function moving(bmean, bvar, momentum) {
+    const steps = bmean.length, mom = f(momentum), rest = f(1 - mom);
+    const mm = new Float32Array(steps), mv = new Float32Array(steps);
+    let a = f(0), v = f(1);
+    for (let t = 0; t < steps; t++) {
+      a = f(f(a * mom) + f(bmean[t] * rest));
+      v = f(f(v * mom) + f(bvar[t] * rest));
       mm[t] = a; mv[t] = v;
     }
-    return { bmean, bvar, mm, mv };
+    return { mm, mv };
+  }
+
+  function estimate(X, m, steps, momentum) {
+    const s = batchStats(X, m, steps);
+    return { ...s, ...moving(s.bmean, s.bvar, momentum) };
   }
 
   // standard normal draws for every (step, example), made once: mulberry32 + Box-Muller, seed 0
@@ -48,12 +58,27 @@
     return pool;
   }
 
-  function compute(p) {
+  // the batches' statistics of the last setting of batch size, steps and jump: a move of the
+  // momentum alone only redoes the moving averages
+  let last = null;
+  function batches(p) {
+    const key = `${p.batch_size},${p.num_steps},${p.shift_at}`;
+    if (last && last.key === key) return last;
     const m = p.batch_size, steps = p.num_steps, z = draws();
-    const trueMean = (t) => (t < p.shift_at ? 1 : 3);
     const X = new Float32Array(steps * m);
-    for (let t = 0; t < steps; t++) for (let k = 0; k < m; k++) X[t * m + k] = f(f(z[t * MAX_BATCH + k] * 2) + trueMean(t));
-    const r = estimate(X, m, steps, p.momentum);
+    for (let t = 0; t < steps; t++) {
+      const mu = t < p.shift_at ? 1 : 3;
+      for (let k = 0; k < m; k++) X[t * m + k] = f(f(z[t * MAX_BATCH + k] * 2) + mu);
+    }
+    const s = batchStats(X, m, steps);
+    last = { key, ...s, meanList: Array.from(s.bmean) };
+    return last;
+  }
+
+  function compute(p) {
+    const steps = p.num_steps, b = batches(p);
+    const trueMean = (t) => (t < p.shift_at ? 1 : 3);
+    const r = { bmean: b.bmean, bvar: b.bvar, meanList: b.meanList, ...moving(b.bmean, b.bvar, p.momentum) };
     // as running_estimate_figure: the error over the 50 steps before the shift, and the steps after
     // it until the moving mean is within 0.2 of the new mean
     let se = 0, cnt = 0;
@@ -72,11 +97,11 @@
     return [
       { opts: { title: "moving mean", scales: { x: { time: false }, y: { range: [-1.5, 4.5] } },
                 series: [{ label: "step" },
-                         { label: "batch mean", stroke: "#b3b3b3", width: 0, points: { show: true, size: 2, fill: "#b3b3b3" } },
+                         { label: "batch mean", stroke: "#b3b3b3", width: 0, points: { show: true, size: 3, width: 0, fill: "#b3b3b3", paths: W.squarePoints } },
                          { label: "true mean", stroke: "#000", width: 1, dash: [5, 4] },
                          { label: "moving_mean", stroke: BLUE, width: 1.6 }],
                 axes: [{ label: "training step" }, { label: "mean" }] },
-        data: [steps, Array.from(d.bmean), steps.map((t) => d.trueMean(t - 1)), Array.from(d.mm)],
+        data: [steps, d.meanList, steps.map((t) => d.trueMean(t - 1)), Array.from(d.mm)],
         scales: { x: { min: 1, max: n } } },
       { opts: { title: "moving variance", scales: { x: { time: false }, y: { range: [0, 7] } },
                 series: [{ label: "step" },
@@ -100,5 +125,5 @@
       `(true 4; the biased batch variance averages (m − 1)/m · 4 = ${((4 * (m - 1)) / m).toFixed(2)})`;
   }
 
-  W.modules.batch_norm = { compute, charts, caption, estimate, pairwise };
+  W.modules.batch_norm = { compute, charts, caption, estimate, batchStats, moving, pairwise };
 })();

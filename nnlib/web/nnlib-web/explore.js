@@ -330,6 +330,22 @@
     return instance;
   }
 
+  // uPlot points drawn as small filled squares, no outline: one path of rectangles, which a
+  // software canvas fills several times faster than as many stroked circles (chapter 12's 600
+  // batch means every move). Use as a series' points.paths, with points.size in CSS pixels.
+  W.squarePoints = function (u, sidx, i0, i1) {
+    const size = Math.max(1, Math.round(u.series[sidx].points.size * uPlot.pxRatio)), h = size / 2;
+    const xs = u.data[0], ys = u.data[sidx], fill = new Path2D(), clip = new Path2D();
+    const { left, top, width, height } = u.bbox;
+    clip.rect(left, top, width, height);
+    for (let i = i0; i <= i1; i++) {
+      const y = ys[i];
+      if (y == null || !Number.isFinite(y)) continue;
+      fill.rect(Math.round(u.valToPos(xs[i], "x", true) - h), Math.round(u.valToPos(y, "y", true) - h), size, size);
+    }
+    return { stroke: null, fill, clip, flags: 3 };
+  };
+
   // A log axis with labels at powers of ten only (at most ~6 of them), as nnlib's plain_log_axis.
   W.logAxis = function (label) {
     return {
