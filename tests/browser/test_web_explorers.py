@@ -792,6 +792,10 @@ def test_conv1d_javascript_matches_nnlib_bit_for_bit(book):
     assert not page.errors
 
 
+# whether the part with this id has its first <pre> rendered (not skipped by content-visibility)
+RENDERED = "id => document.getElementById(id).querySelector('pre').checkVisibility({contentVisibilityAuto: true})"
+
+
 def test_only_the_parts_near_the_screen_are_rendered_but_explorers_always_are(book):
     """course.css: the parts of a chapter are laid out and painted when they come near the screen
     (content-visibility: auto), so a move repaints the explorer, not the whole page; the cell
@@ -817,13 +821,10 @@ def test_only_the_parts_near_the_screen_are_rendered_but_explorers_always_are(bo
     }""")
     assert far[0] >= 0 and far[2] is False, far      # skipped: not rendered
     page.emulate_media(media="print")                 # on paper every part is rendered
-    page.wait_for_function("id => document.getElementById(id).querySelector('pre')"
-                           ".checkVisibility({contentVisibilityAuto: true})", arg=far[1], timeout=5_000)
+    page.wait_for_function(RENDERED, arg=far[1], timeout=5_000)
     page.emulate_media(media="screen")
     page.evaluate("window.scrollTo(0, 0)")
-    page.wait_for_function("id => !document.getElementById(id).querySelector('pre')"
-                           ".checkVisibility({contentVisibilityAuto: true})", arg=far[1], timeout=5_000)
+    page.wait_for_function(f"id => !({RENDERED})(id)", arg=far[1], timeout=5_000)
     page.locator(f"#{far[1]}").scroll_into_view_if_needed()
-    page.wait_for_function("id => document.getElementById(id).querySelector('pre')"
-                           ".checkVisibility({contentVisibilityAuto: true})", arg=far[1], timeout=5_000)
+    page.wait_for_function(RENDERED, arg=far[1], timeout=5_000)
     assert not page.errors
