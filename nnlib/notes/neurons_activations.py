@@ -70,10 +70,11 @@ def compare_fragments(pairs) -> str:
     The note states these numbers inside sentences, so we look for its exact fragment (as a
     whole number, see :func:`nnlib.notes.shows`) in the line we printed.
     """
-    rows, found = [], 0
+    pairs, rows, found = list(pairs), [], 0
     for ours, printed in pairs:
         ok = all(shows(row, [ours]) for row in printed.lines)
         found += ok
-        rows.append(f"  {printed.where:<30} note: {printed.text!r:<14} ours: {ours!r:<26} "
+        rows.append(f"  {printed.where}")
+        rows.append(f"      note {printed.text!r:<20} ours {ours!r:<22} "
                     + ("same" if ok else "DIFFERENT"))
-    return "\n".join([f"{found} of {len(rows)} numbers as the notes state them"] + rows)
+    return "\n".join([f"{found} of {len(pairs)} numbers as the notes state them"] + rows)
