@@ -729,6 +729,39 @@ def test_clicking_a_confusion_cell_picks_it(book):
     assert not page.errors
 
 
+def test_the_image_slider_ends_at_the_cells_last_image(book):
+    """Chapter 14: the image slider spans the chosen cell's images. On a cell with a few images,
+    End shows the last of them (captioned with its number) and one more step stays there; a move
+    to a larger cell lets the slider reach further, and back to the small cell clamps it again."""
+    page = book(TRAINING_PAGE)
+    web = page.locator(".nnlib-web").first
+    spec = json.loads(web.get_attribute("data-spec"))
+    y, pred = np.array(spec["data"]["labels"]), np.array(spec["data"]["pred"])
+    cm = np.zeros((10, 10), int)
+    np.add.at(cm, (y, pred), 1)
+    t, p = max(((t, p) for t in range(10) for p in range(10) if t != p and cm[t, p] >= 2), key=lambda tp: cm[tp])
+    few = int(cm[t, p])
+    web.locator('[data-web-control="true"]').select_option(str(t))
+    web.locator('[data-web-control="predicted"]').select_option(str(p))
+    slider = web.locator('[data-web-control="rank"]')
+    assert slider.get_attribute("max") == str(few - 1)
+    slider.focus()
+    page.keyboard.press("End")
+    page.keyboard.press("ArrowRight")
+    caption = web.locator(".nnlib-web-caption").inner_text()
+    assert f"{few} of {len(y)} test images; showing number {few} by confidence" in caption, caption
+    assert slider.input_value() == str(few - 1) and web.locator("output").first.inner_text() == str(few - 1)
+    web.locator('[data-web-control="predicted"]').select_option("any")
+    assert slider.get_attribute("max") == str(int(cm[t].sum()) - 1)
+    slider.focus()
+    page.keyboard.press("End")
+    assert web.locator("output").first.inner_text() == str(int(cm[t].sum()) - 1)
+    web.locator('[data-web-control="predicted"]').select_option(str(p))
+    assert slider.input_value() == str(few - 1) and web.locator("output").first.inner_text() == str(few - 1)
+    page.wait_for_function("r => location.hash.includes(`rank=${r}`)", arg=few - 1, timeout=5_000)
+    assert not page.errors
+
+
 @pytest.mark.parametrize("page_name, module, control", [(MB_PAGE, "minibatches", "batch_size"),
                                                         (INIT_PAGE, "initialization", "depth")])
 def test_explorers_computed_in_steps_end_with_the_whole_result(book, page_name, module, control):

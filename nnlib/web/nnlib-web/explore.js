@@ -261,6 +261,7 @@
         root.dataset.kernelPaints = String(+(root.dataset.kernelPaints || 0) + 1);
       } else {
         data = mod.compute(params, spec.data);   // spec.data: what Python sent with the page
+        if (mod.limits) limit(mod.limits(data, params));
       }
       const charts = mod.charts(data, shown, spec.data);
       caption.textContent = data.progress || mod.caption(data, shown, spec.data);
@@ -294,6 +295,21 @@
       }
       charts.forEach((ch, k) => { if (ch.kind) plots[k].custom.draw(data, shown); });
       root.dataset.paints = String(+(root.dataset.paints || 0) + 1);
+    }
+    // a module may end a whole-number slider where the current setting's values end (chapter
+    // 14: the image slider spans the chosen cell's images): the slider's end moves there and a
+    // value past it is clamped, so every position shows something different
+    function limit(ends) {
+      Object.entries(ends).forEach(([k, hi]) => {
+        const { input, out, control: c } = inputs[k];
+        const end = Math.min(Math.max(hi, c.lo), c.hi);
+        input.max = end - c.lo;
+        if (params[k] > end) {
+          params[k] = end;
+          input.value = toPos(c, end);
+          out.textContent = fmt(end, c);
+        }
+      });
     }
     // set some controls from code (a drag on a surface sets the start; Python sets any control),
     // numbers clamped to their ranges; repaints only if a value changed

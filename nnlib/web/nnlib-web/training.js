@@ -36,6 +36,9 @@
     return { L, sel, k, i, probs: i === null ? null : Array.from(L.q.subarray(i * 10, i * 10 + 10), (v) => v / 255) };
   }
 
+  // the image slider ends at the chosen cell's last image
+  function limits(d) { return { rank: d.sel.length - 1 }; }
+
   function charts() { return [{ kind: "matrix" }, { kind: "digit" }]; }
 
   function caption(d, p) {
@@ -119,5 +122,5 @@
     return { draw };
   }
 
-  W.modules.training = { compute, charts, caption, matrixPanel, digitPanel, selection, load };
+  W.modules.training = { compute, limits, charts, caption, matrixPanel, digitPanel, selection, load };
 })();
