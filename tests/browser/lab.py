@@ -315,6 +315,25 @@ def wait_idle(page, timeout: float = RUN_TIMEOUT) -> None:
         state="attached", timeout=timeout * 1000)
 
 
+def type_cell_below(page, code: str) -> None:
+    """Add a code cell below the selected one (Escape, b) and type ``code`` into it."""
+    page.keyboard.press("Escape")
+    page.keyboard.press("b")
+    page.keyboard.press("Enter")
+    page.keyboard.type(code)
+
+
+def run_in_place(page, cell) -> str:
+    """Run the selected ``cell`` (Ctrl+Enter: it stays selected) and return its printed output."""
+    prompt = cell.locator(".jp-InputPrompt")
+    before = prompt.inner_text()
+    page.keyboard.press("Control+Enter")
+    page.wait_for_function(
+        "([el, before]) => /\\[\\d+\\]/.test(el.innerText) && el.innerText !== before",
+        arg=[prompt.element_handle(), before], timeout=RUN_TIMEOUT * 1000)
+    return cell.locator(".jp-OutputArea").inner_text().strip()
+
+
 def menu(page, top: str, item: str) -> None:
     """Click top-level menu ``top`` (e.g. "Run"), then its item labelled ``item``."""
     accept_kernel_dialog(page)

@@ -99,17 +99,6 @@ WIDGET_NB = {"cells": [{"cell_type": "code", "execution_count": None, "id": "a1"
 READ_WAIT = 15   # seconds for a move to reach the kernel
 
 
-def run_in_place(page, cell) -> str:
-    """Run the selected ``cell`` (Ctrl+Enter: it stays selected) and return its printed output."""
-    prompt = cell.locator(".jp-InputPrompt")
-    before = prompt.inner_text()
-    page.keyboard.press("Control+Enter")
-    page.wait_for_function(
-        "([el, before]) => /\\[\\d+\\]/.test(el.innerText) && el.innerText !== before",
-        arg=[prompt.element_handle(), before], timeout=L.RUN_TIMEOUT * 1000)
-    return cell.locator(".jp-OutputArea").inner_text().strip()
-
-
 def test_a_web_widget_reads_and_sets_its_controls_from_python(page, lab):
     """Chapter 4's explorer as a widget: a keyboard move in the browser is what ``ex.lr`` reads in
     the kernel, and ``ex.lr = 0.9`` in the kernel moves the slider and repaints."""
@@ -134,20 +123,14 @@ def test_a_web_widget_reads_and_sets_its_controls_from_python(page, lab):
         # can be executed before the last move arrives, so read ex.lr until the kernel has it (a
         # value that never arrives, or a wrong one, still fails after READ_WAIT seconds).
         cell.click()
-        page.keyboard.press("Escape")
-        page.keyboard.press("b")
-        page.keyboard.press("Enter")
-        page.keyboard.type("print(f'{ex.lr:.4g}')")
+        L.type_cell_below(page, "print(f'{ex.lr:.4g}')")
         reader = page.locator(".jp-NotebookPanel .jp-CodeCell").nth(1)
         reads, deadline = [], time.monotonic() + READ_WAIT
         while not reads or (reads[-1] != shown and time.monotonic() < deadline):
-            reads.append(run_in_place(page, reader))
+            reads.append(L.run_in_place(page, reader))
         assert reads[-1] == shown, (f"the slider shows {shown}; Python read {sorted(set(reads))}"
                                  f" in {len(reads)} runs over {READ_WAIT} s")
-        page.keyboard.press("Escape")
-        page.keyboard.press("b")
-        page.keyboard.press("Enter")
-        page.keyboard.type("ex.lr = 0.9")
+        L.type_cell_below(page, "ex.lr = 0.9")
         page.keyboard.press("Shift+Enter")
         page.wait_for_function("(el) => el.querySelector('output').textContent === '0.9'",
                                arg=widget.element_handle(), timeout=10_000)
