@@ -61,9 +61,8 @@ def compare_lines(ours, printed: Printed) -> str:
     same = sum(a == b for a, b in zip(ours, theirs))
     report = [f"{printed.where}: {same} of {len(theirs)} printed lines identical"]
     for i, (a, b) in enumerate(zip(ours, theirs)):
-        if a != b:
-            report.append(f"  line {printed.first_line + i}: note {b!r}")
-            report.append(f"  {' ' * len(str(printed.first_line + i))}       ours {a!r}")
+        if a != b:   # each row whole on a line of its own, the note's first
+            report += [f"line {printed.first_line + i}, the note's then ours:", repr(b), repr(a)]
     if len(ours) < len(theirs):
         report.append(f"  ours has only {len(ours)} lines")
     return "\n".join(report)
